@@ -1,0 +1,86 @@
+"""Events a test emits, so progress displays, reports and power meters stay out of the issue loop.
+
+Listeners are plain callables taking one `Event`. They are called synchronously from the LoadGen
+thread at coarse points only (test and series boundaries, power marks), never per query. Live
+progress is read by polling `SeriesProgress`, which costs the issue loop nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+TEST_START = "test_start"
+SERIES_START = "series_start"
+POWER_BEGIN = "power_begin"
+POWER_END = "power_end"
+SERIES_END = "series_end"
+TEST_END = "test_end"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened during a test. ``data`` depends on ``name`` (see `EventBus.emit`)."""
+
+    name: str
+    wall_time_ns: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Listener = Callable[[Event], None]
+
+
+class SeriesProgress:
+    """A live view of the running series, safe to poll from another thread."""
+
+    def __init__(self, recorder, total_queries: int, min_duration_ms: int, mode_name: str, start_ns: int):
+        self._recorder = recorder
+        self.total_queries = total_queries
+        self.min_duration_ms = min_duration_ms
+        self.mode_name = mode_name
+        self.start_ns = start_ns
+
+    @property
+    def issued_samples(self) -> int:
+        return self._recorder.issued_samples
+
+    @property
+    def completed_samples(self) -> int:
+        return self._recorder.completed_samples
+
+    @property
+    def elapsed_s(self) -> float:
+        return (time.perf_counter_ns() - self.start_ns) / 1e9
+
+    def latencies_so_far(self):
+        """Latencies (ns) of the samples completed so far, in no particular order."""
+        lat = self._recorder.latency[: self._recorder.issued_samples]
+        return lat[lat >= 0]
+
+
+class EventBus:
+    """Delivers events to listeners; a failing listener is reported once and never stops a test."""
+
+    def __init__(self, listeners: list[Listener] | tuple[Listener, ...] = ()) -> None:
+        self._listeners = list(listeners)
+        self._reported: set[int] = set()
+
+    def subscribe(self, listener: Listener) -> None:
+        """Add a listener for every later event."""
+        self._listeners.append(listener)
+
+    def emit(self, name: str, **data: Any) -> None:
+        """Send an event: test_start (scenario, mode, settings), series_start (progress, mode),
+        power_begin / power_end (wall_time_ns), series_end (result), test_end (result)."""
+        if not self._listeners:
+            return
+        event = Event(name, time.time_ns(), data)
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception as exc:  # a display must never break a benchmark run
+                if id(listener) not in self._reported:
+                    self._reported.add(id(listener))
+                    print(f"edgeperf: event listener {listener!r} failed: {exc!r}", file=sys.stderr)
