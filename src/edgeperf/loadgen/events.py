@@ -54,9 +54,10 @@ class SeriesProgress:
     def elapsed_s(self) -> float:
         return (time.perf_counter_ns() - self.start_ns) / 1e9
 
-    def latencies_so_far(self):
-        """Latencies (ns) of the samples completed so far, in no particular order."""
-        lat = self._recorder.latency[: self._recorder.issued_samples]
+    def recent_latencies(self, window: int = 100_000):
+        """Latencies (ns) of completed samples among the last ``window`` issued ones."""
+        end = self._recorder.issued_samples
+        lat = self._recorder.latency[max(0, end - window) : end]
         return lat[lat >= 0]
 
 

@@ -1,0 +1,1 @@
+"""The ``edgeperf`` command: one module per sub-command, each thin (parse, call, print)."""
