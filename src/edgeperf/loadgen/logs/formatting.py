@@ -53,10 +53,13 @@ def fmt_time_ms(ns: int) -> str:
     """
     if ns < 0:
         return "-" + fmt_time_ms(-ns)
-    return f"{ns // 1_000_000}.{ns % 1_000_000:06d}"
+    return "%d.%06d" % divmod(ns, 1_000_000)
 
 
 def _json_string(s: str) -> str:
+    # Fast path: printable text without quote or backslash needs no escaping (the usual case).
+    if s.isprintable() and '"' not in s and "\\" not in s:
+        return '"' + s + '"'
     return json.dumps(s, ensure_ascii=False)
 
 
@@ -78,6 +81,13 @@ def encode_value(v: object) -> str:
 
     Anything else raises ``TypeError``.
     """
+    t = type(v)  # fast paths for the plain Python types that make up almost every record
+    if t is int:
+        return str(v)
+    if t is str:
+        return _json_string(v)
+    if t is float and math.isfinite(v):
+        return "%g" % v
     if isinstance(v, (bool, np.bool_)):
         return "true" if v else "false"
     if isinstance(v, (int, np.integer)):
