@@ -55,3 +55,25 @@ class RecordingQSL:
 
 def log_settings(outdir) -> LogSettings:
     return LogSettings(log_output=LogOutputSettings(outdir=str(outdir)), enable_trace=False)
+
+
+class DelayedSUT:
+    """Completes each query from a timer thread ``delay_s`` after it was issued."""
+
+    name = "DelayedSUT"
+
+    def __init__(self, delay_s: float):
+        self.delay_s = delay_s
+        self._timers = []
+
+    def issue_query(self, samples):
+        import threading
+
+        responses = [QuerySampleResponse(s.id, index_bytes(s.index), 4) for s in samples]
+        timer = threading.Timer(self.delay_s, query_samples_complete, args=(responses,))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def flush_queries(self):
+        pass
