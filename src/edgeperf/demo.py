@@ -27,9 +27,9 @@ def demo_settings(scenario: str, duration_s: float) -> TestSettings:
     """Settings sized so the simulated SUT gives a VALID run of about ``duration_s`` seconds."""
     s = TestSettings(scenario=TestScenario(scenario), mode=TestMode.PerformanceOnly)
     s.min_duration_ms = int(duration_s * 1000)
-    s.min_query_count = 64
+    s.min_query_count = 32
     s.single_stream_expected_latency_ns = 1_200_000
-    s.multi_stream_target_qps = 20
+    s.multi_stream_target_qps = 50
     s.multi_stream_samples_per_query = 8
     s.server_target_qps = 400
     s.server_target_latency_ns = 15_000_000
