@@ -127,6 +127,9 @@ class _Test:
         self.errors: list[str] = []
         self.accuracy_records = 0
         self.sut_name = str(_attr(sut, "name"))
+        self.last_stall: SutStalled | None = None
+        self._unload_after: LoadableSet | None = None
+        self.audit_path: str | os.PathLike | None = None
 
     # ------------------------------------------------------------------ logging helpers
     def error(self, key: str, message: str) -> None:
@@ -304,7 +307,7 @@ class _Test:
             early_stopping_lines=list(es_lines) if es_lines else None,
         ):
             self.summary.write_line(line)
-        loaded = getattr(self, "_unload_after", None)
+        loaded = self._unload_after
         if loaded is not None:
             self._unload(loaded)
             self._unload_after = None
@@ -412,7 +415,7 @@ def start_test(
     if failure is not None:
         failure.result = result
         raise failure
-    stalled = getattr(test, "last_stall", None)
+    stalled = test.last_stall
     if stalled is not None:
         raise SutStallError(str(stalled), result)
     test.bus.emit(ev.TEST_END, result=result)
@@ -461,7 +464,7 @@ def _run(test: _Test, settings: TestSettings, started_wall: float, result: TestR
         result.performance = perf
     elif mode is TestMode.SubmissionRun:
         test.accuracy_pass(eff)
-        if getattr(test, "last_stall", None) is None:
+        if test.last_stall is None:
             detail.log("generic_message", "Starting performance mode")
             perf, recorder = test.performance_series(eff, mode.value)
             test.finish_performance(perf, recorder, eff, mode.value)

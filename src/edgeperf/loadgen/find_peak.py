@@ -36,6 +36,10 @@ def find_peak_performance(test, eff, result) -> None:
     def run(value):
         run_eff = settings_for(value)
         perf, recorder = test.performance_series(run_eff, eff.mode.value)
+        if getattr(test, "last_stall", None) is not None:
+            from .engine import SutStallError
+
+            raise SutStallError(str(test.last_stall))
         loaded = getattr(test, "_unload_after", None)
         if loaded is not None:
             test._unload(loaded)
