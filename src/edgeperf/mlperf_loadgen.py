@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -51,7 +52,17 @@ __all__ = [
     "QuerySamplesComplete",
 ]
 
-QuerySample = _api.QuerySample
+
+@dataclass(frozen=True, slots=True)
+class QuerySample(_api.QuerySample):
+    """``QuerySample()`` / ``QuerySample(id, index)``: both fields default to 0, as in the binding.
+
+    The SUT callbacks receive instances of this class, so ``isinstance`` checks written against
+    ``mlperf_loadgen.QuerySample`` hold.
+    """
+
+    id: int = 0
+    index: int = 0
 
 
 class QuerySampleResponse(_api.QuerySampleResponse):
@@ -64,7 +75,7 @@ class QuerySampleResponse(_api.QuerySampleResponse):
         self.n_tokens = n_tokens
 
     def __reduce__(self):
-        return (type(self), (self.id, self.data, self.size))
+        return (type(self), (self.id, self.data, self.size, self.n_tokens))
 
 
 class VectorQuerySample(list):
@@ -129,11 +140,15 @@ class _CallbackSUT:
         self._issue_cb = issue_cb
         self._flush_cb = flush_cb
         self._report_cb = report_cb
-        if fast:
-            self.issue_query_arrays = self._issue_fast
+        # Both forms take the engine's array path: the fast one passes plain lists, the other
+        # builds this module's QuerySample objects (the engine's own would not be instances of it).
+        self.issue_query_arrays = self._issue_fast if fast else self._issue_objects
 
     def issue_query(self, samples):
-        self._issue_cb(samples)
+        self._issue_cb([QuerySample(s.id, s.index) for s in samples])
+
+    def _issue_objects(self, ids: np.ndarray, indices: np.ndarray) -> None:
+        self._issue_cb([QuerySample(i, x) for i, x in zip(ids.tolist(), indices.tolist())])
 
     def _issue_fast(self, ids: np.ndarray, indices: np.ndarray) -> None:
         self._issue_cb(ids.tolist(), indices.tolist())
