@@ -65,8 +65,10 @@ class SeriesRecorder:
         selected: np.ndarray | None,
         accuracy_sink: Callable[[int, int, bytes], None] | None,
         error_sink: Callable[[str], None],
+        id_offset: int = 1,
     ) -> None:
         self.first_seq_id = first_seq_id
+        self.id_offset = id_offset  # response id = id_offset + sequence id
         self.queries = queries
         self.spq = queries.samples_per_query
         n = queries.num_samples
@@ -98,7 +100,7 @@ class SeriesRecorder:
     def complete_one(self, response_id: int, data: Any = None, size: int = 0, response_cb=None, response=None) -> None:
         """Record one completed sample (the common SingleStream/Server case, kept scalar)."""
         t = time.perf_counter_ns()
-        pos = response_id - 1 - self.first_seq_id
+        pos = response_id - self.id_offset - self.first_seq_id
         log_it = False
         with self._lock:
             if not 0 <= pos < self.issued_samples:
@@ -132,12 +134,12 @@ class SeriesRecorder:
         pairs), and may be omitted when nothing needs logging.
         """
         t = time.perf_counter_ns()
-        pos = np.asarray(ids, dtype=np.int64) - (1 + self.first_seq_id)
+        pos = np.asarray(ids, dtype=np.int64) - (self.id_offset + self.first_seq_id)
         errors: list[str] = []
         with self._lock:
             ok = (pos >= 0) & (pos < self.issued_samples)
             if not ok.all():
-                errors.extend(self._bad_id_message(int(i) + 1 + self.first_seq_id) for i in pos[~ok])
+                errors.extend(self._bad_id_message(int(i) + self.id_offset + self.first_seq_id) for i in pos[~ok])
             valid_idx = np.flatnonzero(ok)
             vpos = pos[valid_idx]
             fresh_mask = self.latency[vpos] < 0
@@ -219,7 +221,7 @@ class SeriesRecorder:
         return self._pending[q] == 0
 
     def _bad_id_message(self, response_id: int) -> str:
-        seq = response_id - 1
+        seq = response_id - self.id_offset
         if 0 <= seq < self.first_seq_id:
             return MSG_OLD_SAMPLE.format(self.first_seq_id, seq)
         return MSG_UNKNOWN.format(response_id)

@@ -8,6 +8,7 @@ derived from them are both logged; the issue loop (``issue.py``) and completion 
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import threading
 import time
@@ -85,6 +86,9 @@ class TestResult:
         return None if self.performance is None else self.performance.valid
 
 
+_TEST_NUMBERS = itertools.count()
+
+
 class _ActiveTest:
     """Routes completions from any thread to the series currently running."""
 
@@ -128,6 +132,8 @@ class _Test:
         self.accuracy_records = 0
         self.sut_name = str(_attr(sut, "name"))
         self.last_stall: SutStalled | None = None
+        # Response ids differ from test to test, so a late answer from an earlier test is caught.
+        self.id_offset = 1 + (next(_TEST_NUMBERS) << 40)
         self._unload_after: LoadableSet | None = None
         self.audit_path: str | os.PathLike | None = None
 
@@ -167,31 +173,28 @@ class _Test:
             selected=selected,
             accuracy_sink=self._accuracy_sink,
             error_sink=self._record_error,
+            id_offset=self.id_offset,
         )
         self.next_seq_id += gen.num_samples
         self.recorder = recorder
         progress = ev.SeriesProgress(recorder, gen.count, eff.min_duration_ms, mode.value, time.perf_counter_ns())
         self.bus.emit(ev.SERIES_START, progress=progress, mode=mode, scenario=eff.scenario)
-        stalled: SutStalled | None = None
         t1 = time.perf_counter_ns()
         try:
             outcome = issue_series(self.sut, recorder, eff, mode, multistream_v2=self.multistream_v2)
-        except SutStalled as exc:
-            stalled = exc
-            outcome = None
         except Exception as exc:
             self._sut_failed("issue_query", exc)
+        stalled = outcome.stalled
         self.trace.complete("IssueQueries", t1, time.perf_counter_ns())
-        if outcome is not None:
-            for message in outcome.errors:
-                self.error("error_runtime", message)
-            if outcome.natural_end:
-                self.detail.log("generic_message", MSG_NATURAL_END)
+        for message in outcome.errors:
+            self.error("error_runtime", message)
+        if outcome.natural_end:
+            self.detail.log("generic_message", MSG_NATURAL_END)
         try:
             self.sut.flush_queries()
         except Exception as exc:
             self._sut_failed("flush_queries", exc)
-        if outcome is not None and outcome.ran_out:
+        if outcome.ran_out:
             self.error("error_runtime", MSG_RAN_OUT)
         if stalled is None:
             try:
@@ -205,8 +208,7 @@ class _Test:
                 f"Encountered incomplete samples at the end of a series of queries. count: {recorder.outstanding()}",
             )
         self.detail.log_group([(key, 0) for key in CONTENTION_COUNTERS])
-        start_ns = outcome.start_ns if outcome is not None else t1
-        start_wall = outcome.start_wall_ns if outcome is not None else time.time_ns()
+        start_ns, start_wall = outcome.start_ns, outcome.start_wall_ns
         active_ns = max(0, recorder.max_completion_ns - start_ns)
         begin, end = power_timestamp(start_wall), power_timestamp(start_wall + active_ns)
         self.detail.log_group([("power_begin", begin), ("power_end", end)])
@@ -222,27 +224,26 @@ class _Test:
 
     def measurements(self, recorder: SeriesRecorder, outcome, eff) -> SeriesMeasurements:
         """Turn a finished performance series into the inputs of `compute_result`."""
-        issued = outcome.queries_issued if outcome is not None else 0
+        issued = outcome.queries_issued
         spq = recorder.spq
-        lat = recorder.latency[: issued * spq]
-        lat = lat[lat >= 0] if (lat < 0).any() else lat
-        start = outcome.start_ns if outcome is not None else 0
+        lat = _completed(recorder.latency[: issued * spq])
+        start = outcome.start_ns
         final = max(issued - 1, 0)
         query_lat = intervals = None
         scenario = eff.scenario
         multi = scenario in (TestScenario.MultiStream, TestScenario.MultiStreamFree)
-        if multi and issued:
+        if multi:
             done = recorder.query_done[:issued]
-            query_lat = done - recorder.scheduled[:issued]
+            query_lat = (done - recorder.scheduled[:issued])[done >= 0]
             if scenario is TestScenario.MultiStreamFree or not self.multistream_v2:
-                intervals = self._intervals(outcome, eff, query_lat, issued)
+                intervals = self._intervals(outcome, eff, query_lat, len(query_lat))
         done_final = int(recorder.query_done[final]) if issued else start
         return SeriesMeasurements(
             scenario=scenario,
             samples_per_query=eff.samples_per_query,
             queries_issued=issued,
             sample_latencies=lat,
-            final_query_issued_ns=outcome.final_issued_ns if outcome is not None else 0,
+            final_query_issued_ns=outcome.final_issued_ns,
             final_query_scheduled_ns=recorder.queries.delta(final) if issued else 0,
             final_query_all_done_ns=max(0, done_final - start),
             query_latencies=query_lat,
@@ -292,7 +293,7 @@ class _Test:
         """Report latencies to the SUT, log ``result_*`` and write the summary (§10)."""
         issued = result.queries_issued * recorder.spq
         try:
-            report_latencies(self.sut, recorder.latency[:issued].copy())
+            report_latencies(self.sut, _completed(recorder.latency[:issued]).copy())
         except Exception as exc:
             self._sut_failed("report_latency_results", exc)
         self.detail.log_group(result_records(result, eff, multistream_v2=self.multistream_v2))
@@ -313,9 +314,11 @@ class _Test:
             self._unload_after = None
 
     def _clock_check(self, eff, wall0: int, perf0: int) -> None:
-        wall_ms = (time.time_ns() - wall0) // 1_000_000
-        perf_ms = (time.perf_counter_ns() - perf0) // 1_000_000
-        ratio = perf_ms / wall_ms if wall_ms else 1.0
+        wall_ns = time.time_ns() - wall0
+        perf_ns = time.perf_counter_ns() - perf0
+        wall_ms, perf_ms = wall_ns // 1_000_000, perf_ns // 1_000_000
+        # Two Python clocks read back to back: compare in ns, and only over a meaningful span.
+        ratio = perf_ns / wall_ns if wall_ns >= 100_000_000 else 1.0
         if ratio > 1.01 or ratio < 0.99:
             self.error("error_runtime", f"PerfClock and system_clock differ by more than 1%!  pc_sc_ratio: {ratio:g}")
         elif ratio > 1.001 or ratio < 0.999:
@@ -363,6 +366,11 @@ class _Test:
             message = f"The QSL raised {type(exc).__name__} from unload_samples_from_ram: {exc}"
             self.error("error_runtime", message)
             raise SutError(message) from exc
+
+
+def _completed(latencies: np.ndarray) -> np.ndarray:
+    """The recorded latencies, without the -1 placeholders of samples never answered."""
+    return latencies[latencies >= 0] if len(latencies) and latencies.min() < 0 else latencies
 
 
 def _attr(obj: Any, name: str) -> Any:

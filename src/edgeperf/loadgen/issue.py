@@ -15,7 +15,7 @@ import numpy as np
 
 from . import rng
 from .api import QuerySample
-from .completion import SeriesRecorder
+from .completion import SeriesRecorder, SutStalled
 from .enums import TestMode, TestScenario
 
 _COARSE_SLEEP_MARGIN_NS = 1_500_000  # sleep the OS way until this close, then spin
@@ -34,6 +34,7 @@ class IssueOutcome:
     errors: list[str] = field(default_factory=list)
     final_issued_ns: int = 0
     intervals: np.ndarray | None = None
+    stalled: SutStalled | None = None
 
 
 def sleep_until(deadline_ns: int) -> int:
@@ -57,7 +58,7 @@ class _Issuer:
         self._rec = recorder
         self._fast = getattr(sut, "issue_query_arrays", None)
         self._spq = recorder.spq
-        self._base_id = recorder.first_seq_id + 1
+        self._base_id = recorder.id_offset + recorder.first_seq_id
         self._indices = recorder.queries.sample_indices
 
     def issue(self, q_begin: int, q_end: int) -> None:
@@ -108,79 +109,82 @@ def issue_series(
     out.start_wall_ns = time.time_ns()
     start = out.start_ns = time.perf_counter_ns()
     recorder.last_completion_ns = start
-    q = 0
-    while q < count:
-        q_end = q + 1
-        if chained:
-            if q > 0:
-                recorder.wait_query(q - 1, timeout_s)
-            now = time.perf_counter_ns()
-            sched[q] = now
-        elif ticked:
-            fifo.append(q)
-            if len(fifo) > max_async:
-                recorder.wait_query(fifo.popleft(), timeout_s)
-            now = time.perf_counter_ns()
-            steps = 0
-            while True:
-                i_period += 1
-                steps += 1
-                tick = start + rng.seconds_to_ns(i_period / eff.target_qps)
-                if tick >= now:
-                    break
-            intervals[q] = steps
-            sched[q] = tick
-            now = sleep_until(tick)
-        elif free:
-            fifo.append(q)
-            now = time.perf_counter_ns()
-            if len(fifo) > max_async:
-                oldest = fifo.popleft()
-                recorder.wait_query(oldest, timeout_s)
-                sched[q] = recorder.query_done[oldest]
+    try:
+        q = 0
+        while q < count:
+            q_end = q + 1
+            if chained:
+                if q > 0:
+                    recorder.wait_query(q - 1, timeout_s)
                 now = time.perf_counter_ns()
-            else:
                 sched[q] = now
-        elif is_server:
-            target = start + gen.delta(q)
-            sched[q] = target
-            now = sleep_until(target) if time.perf_counter_ns() < target else time.perf_counter_ns()
-            if eff.server_coalesce_queries:
-                while q_end < count and start + gen.delta(q_end) <= now:
-                    sched[q_end] = start + gen.delta(q_end)
-                    q_end += 1
-        else:  # Offline
-            now = start
-            sched[q] = start
-        out.final_issued_ns = now - start
-        issuer.issue(q, q_end)
-        out.queries_issued += q_end - q
-        q = q_end
-        if on_progress is not None:
-            on_progress(out.queries_issued)
-        if accuracy:
-            continue
-        duration = now - start
-        if is_server:
-            outstanding_queries = out.queries_issued - recorder.queries_completed
-            if eff.max_async_queries and outstanding_queries > eff.max_async_queries:
+            elif ticked:
+                fifo.append(q)
+                if len(fifo) > max_async:
+                    recorder.wait_query(fifo.popleft(), timeout_s)
+                now = time.perf_counter_ns()
+                steps = 0
+                while True:
+                    i_period += 1
+                    steps += 1
+                    tick = start + rng.seconds_to_ns(i_period / eff.target_qps)
+                    if tick >= now:
+                        break
+                intervals[q] = steps
+                sched[q] = tick
+                now = sleep_until(tick)
+            elif free:
+                fifo.append(q)
+                now = time.perf_counter_ns()
+                if len(fifo) > max_async:
+                    oldest = fifo.popleft()
+                    recorder.wait_query(oldest, timeout_s)
+                    sched[q] = recorder.query_done[oldest]
+                    now = time.perf_counter_ns()
+                else:
+                    sched[q] = now
+            elif is_server:
+                target = start + gen.delta(q)
+                sched[q] = target
+                now = sleep_until(target) if time.perf_counter_ns() < target else time.perf_counter_ns()
+                if eff.server_coalesce_queries:
+                    while q_end < count and start + gen.delta(q_end) <= now:
+                        sched[q_end] = start + gen.delta(q_end)
+                        q_end += 1
+            else:  # Offline
+                now = start
+                sched[q] = start
+            out.final_issued_ns = now - start
+            issuer.issue(q, q_end)
+            out.queries_issued += q_end - q
+            q = q_end
+            if on_progress is not None:
+                on_progress(out.queries_issued)
+            if accuracy:
+                continue
+            duration = now - start
+            if is_server:
+                outstanding_queries = out.queries_issued - recorder.queries_completed
+                if eff.max_async_queries and outstanding_queries > eff.max_async_queries:
+                    out.errors.append(
+                        "IssueQueryThread 0 Ending early: Too many outstanding queries. "
+                        f"issued {out.queries_issued} outstanding {outstanding_queries}"
+                    )
+                    break
+            elif out.queries_issued >= min_queries and duration >= target_duration_ns:
+                out.natural_end = True
+                break
+            if max_queries and out.queries_issued >= max_queries:
                 out.errors.append(
-                    "IssueQueryThread 0 Ending early: Too many outstanding queries. "
-                    f"issued {out.queries_issued} outstanding {outstanding_queries}"
+                    f"IssueQueryThread 0 Ending early: Max query count reached. query_count {out.queries_issued}"
                 )
                 break
-        elif out.queries_issued >= min_queries and duration >= target_duration_ns:
-            out.natural_end = True
-            break
-        if max_queries and out.queries_issued >= max_queries:
-            out.errors.append(
-                f"IssueQueryThread 0 Ending early: Max query count reached. query_count {out.queries_issued}"
-            )
-            break
-        if max_duration_ns and duration > max_duration_ns:
-            out.errors.append(f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {duration}")
-            break
-    else:
-        out.ran_out = not accuracy and not is_server
+            if max_duration_ns and duration > max_duration_ns:
+                out.errors.append(f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {duration}")
+                break
+        else:
+            out.ran_out = not accuracy and not is_server
+    except SutStalled as exc:  # the counts so far stay in `out`
+        out.stalled = exc
     out.intervals = intervals
     return out
