@@ -66,3 +66,15 @@ def test_issue_same_repeats_one_sample_and_unique_uses_each_once():
     assert same.count == 1024
     unique, sets = _generate(TestScenario.SingleStream, performance_issue_unique=True)
     assert sorted(unique.sample_indices.tolist()) == sorted(sets[0].indices.tolist())
+
+
+def test_chunked_sample_draws_equal_one_long_run(monkeypatch):
+    from edgeperf.loadgen import queries, rng
+
+    monkeypatch.setattr(queries, "_SAMPLE_CHUNK", 1000)
+    gen, sets = _generate(TestScenario.Server, server_target_qps=100, min_query_count=4500, total=2000, psc=700)
+    words = rng.MT19937Words(V11_SEEDS["sample_index_rng_seed"])
+    rng.shuffle(words, list(range(700)))  # the dist_unique construction shuffle comes first (§7 step 7)
+    expected = sets[0].indices[rng.uniform_int_array(words, 0, 699, gen.count)]
+    assert gen.sample_indices.dtype == np.int32
+    assert np.array_equal(gen.sample_indices, expected)

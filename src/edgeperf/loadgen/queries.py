@@ -20,6 +20,7 @@ _MULTI = (TestScenario.MultiStream, TestScenario.MultiStreamFree)
 DEFAULT_MT19937_SEED = 5489
 
 _VALUE_CHUNK = 1 << 22
+_SAMPLE_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -137,17 +138,21 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
         elif accuracy:
             starts = main_order[np.arange(count) % len(main_order)]
         else:
-            starts = rng.uniform_int_array(sample_words, 0, end - 1, count)
+            starts = None
         if scenario in _MULTI:
+            if starts is None:
+                starts = rng.uniform_int_array(sample_words, 0, end - 1, count)
             window = starts[:, None] + np.arange(spq, dtype=np.int64)[None, :]
-            indices = L[window].reshape(-1)
+            indices = L[window].reshape(-1).astype(_index_dtype(L))
+        elif starts is None:
+            indices = _uniform_samples(sample_words, L, end, count)
         else:
-            indices = L[starts]
+            indices = L[starts].astype(_index_dtype(L))
 
     return GeneratedQueries(
         count=count,
         samples_per_query=spq,
-        sample_indices=np.ascontiguousarray(indices, dtype=np.int64),
+        sample_indices=np.ascontiguousarray(indices),
         deltas=deltas,
         period_ns=period_ns,
         duration_ns=int(duration),
@@ -155,11 +160,28 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
     )
 
 
+def _index_dtype(L: np.ndarray):
+    """int32 halves the memory of long runs; QSL indices almost always fit in it."""
+    return np.int32 if len(L) == 0 or int(L.max()) < 2**31 else np.int64
+
+
+def _uniform_samples(words, L: np.ndarray, end: int, count: int) -> np.ndarray:
+    """``L[uniform_int(0, end - 1)]`` for ``count`` queries, drawn in chunks to bound memory.
+
+    Consecutive chunks consume the sample RNG exactly as one long run of draws would.
+    """
+    out = np.empty(count, dtype=_index_dtype(L))
+    for lo in range(0, count, _SAMPLE_CHUNK):
+        n = min(_SAMPLE_CHUNK, count - lo)
+        out[lo : lo + n] = L[rng.uniform_int_array(words, 0, end - 1, n)]
+    return out
+
+
 def _offline_query(L: np.ndarray, spq: int, same: bool, same_index: int) -> np.ndarray:
     """The single Offline query: the loaded set repeated up to ``spq`` samples (§7.9)."""
     if not same:
-        return np.resize(L, spq)
-    query = np.zeros(spq, dtype=np.int64)  # v1.1 quirk: slots past len(L) stay sample 0
+        return np.resize(L.astype(_index_dtype(L)), spq)
+    query = np.zeros(spq, dtype=_index_dtype(L))  # v1.1 quirk: slots past len(L) stay sample 0
     query[: min(len(L), spq)] = L[same_index]
     return query
 
