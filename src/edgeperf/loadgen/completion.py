@@ -35,6 +35,10 @@ class SutStalled(RuntimeError):
         )
 
 
+class SutAborted(RuntimeError):
+    """The SUT gave up on the test (``engine.abort_test``), e.g. because its model failed."""
+
+
 def response_bytes(data: Any, size: int) -> bytes:
     """The bytes of a response: from a raw address (as the official binding passes) or a buffer."""
     if data is None or size == 0 and isinstance(data, int):
@@ -89,6 +93,7 @@ class SeriesRecorder:
         self._cond = threading.Condition(self._lock)
         self._wanted_query = -1
         self._want_all = False
+        self._aborted: str | None = None
 
     # ----------------------------------------------------------------- issuing side
     def mark_issued(self, query_begin: int, query_end: int) -> None:
@@ -197,6 +202,12 @@ class SeriesRecorder:
             finally:
                 self._want_all = False
 
+    def abort(self, message: str) -> None:
+        """Make every current and future wait of this series raise `SutAborted`."""
+        with self._lock:
+            self._aborted = message
+            self._cond.notify_all()
+
     def outstanding(self) -> int:
         """Issued samples not yet completed."""
         return self.issued_samples - self.completed_samples
@@ -204,6 +215,8 @@ class SeriesRecorder:
     # ---------------------------------------------------------------- internals
     def _wait_locked(self, done: Callable[[], bool], timeout_s: float) -> None:
         while not done():
+            if self._aborted is not None:
+                raise SutAborted(self._aborted)
             idle_s = (time.perf_counter_ns() - self.last_completion_ns) / 1e9
             remaining = timeout_s - idle_s
             if remaining <= 0:

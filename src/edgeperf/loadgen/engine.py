@@ -21,7 +21,7 @@ import numpy as np
 from . import events as ev
 from . import rng
 from .api import QuerySampleResponse, report_latencies
-from .completion import SeriesRecorder, SutStalled
+from .completion import SeriesRecorder, SutAborted, SutStalled
 from .effective import compute_effective, effective_records, requested_records, test_parameters_lines
 from .enums import TestMode, TestScenario
 from .header import CONTENTION_COUNTERS, version_records
@@ -110,6 +110,21 @@ def query_samples_complete(responses: Sequence[QuerySampleResponse], response_cb
     recorder.complete_many(ids, responses, response_cb, responses)
 
 
+def abort_test(message: str) -> None:
+    """Let a SUT end the running test because it cannot go on (say, its model failed).
+
+    LoadGen stops waiting for answers, logs ``message`` as an error, closes the logs and raises
+    `SutError` from `start_test`. Callable from any thread; does nothing when no test runs.
+    """
+    test = _ActiveTest.current
+    if test is None:
+        return
+    test.abort_message = message
+    recorder = test.recorder
+    if recorder is not None:
+        recorder.abort(message)
+
+
 def complete_arrays(ids: np.ndarray, payloads: Sequence[Any] | None = None) -> None:
     """Vectorised completion: ``ids`` as a numpy array, optional per-sample bytes-like payloads."""
     test = _ActiveTest.current
@@ -132,6 +147,7 @@ class _Test:
         self.accuracy_records = 0
         self.sut_name = str(_attr(sut, "name"))
         self.last_stall: SutStalled | None = None
+        self.abort_message: str | None = None
         # Response ids differ from test to test, so a late answer from an earlier test is caught.
         self.id_offset = 1 + (next(_TEST_NUMBERS) << 40)
         self._unload_after: LoadableSet | None = None
@@ -177,6 +193,8 @@ class _Test:
         )
         self.next_seq_id += gen.num_samples
         self.recorder = recorder
+        if self.abort_message is not None:
+            recorder.abort(self.abort_message)
         progress = ev.SeriesProgress(recorder, gen.count, eff.min_duration_ms, mode.value, time.perf_counter_ns())
         self.bus.emit(ev.SERIES_START, progress=progress, mode=mode, scenario=eff.scenario)
         t1 = time.perf_counter_ns()
@@ -185,6 +203,8 @@ class _Test:
         except Exception as exc:
             self._sut_failed("issue_query", exc)
         stalled = outcome.stalled
+        if isinstance(stalled, SutAborted):
+            self._sut_failed("its own abort_test call", stalled)
         self.trace.complete("IssueQueries", t1, time.perf_counter_ns())
         for message in outcome.errors:
             self.error("error_runtime", message)
@@ -201,6 +221,8 @@ class _Test:
                 recorder.wait_all(eff.sut_stall_timeout_s)
             except SutStalled as exc:
                 stalled = exc
+            except SutAborted as exc:
+                self._sut_failed("its own abort_test call", exc)
         if stalled is not None:
             self.error("error_runtime", str(stalled))
             self.error(
@@ -218,7 +240,10 @@ class _Test:
         return recorder, outcome, stalled
 
     def _sut_failed(self, where: str, exc: BaseException) -> None:
-        message = f"The SUT raised {type(exc).__name__} from {where}: {exc}"
+        if isinstance(exc, SutAborted):
+            message = f"The SUT aborted the test: {exc}"
+        else:
+            message = f"The SUT raised {type(exc).__name__} from {where}: {exc}"
         self.error("error_runtime", message)
         raise SutError(message) from exc
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import rng
 from .api import QuerySample
-from .completion import SeriesRecorder, SutStalled
+from .completion import SeriesRecorder, SutAborted, SutStalled
 from .enums import TestMode, TestScenario
 
 _COARSE_SLEEP_MARGIN_NS = 1_500_000  # sleep the OS way until this close, then spin
@@ -34,7 +34,7 @@ class IssueOutcome:
     errors: list[str] = field(default_factory=list)
     final_issued_ns: int = 0
     intervals: np.ndarray | None = None
-    stalled: SutStalled | None = None
+    stalled: SutStalled | SutAborted | None = None
 
 
 def sleep_until(deadline_ns: int) -> int:
@@ -184,7 +184,7 @@ def issue_series(
                 break
         else:
             out.ran_out = not accuracy and not is_server
-    except SutStalled as exc:  # the counts so far stay in `out`
+    except (SutStalled, SutAborted) as exc:  # the counts so far stay in `out`
         out.stalled = exc
     out.intervals = intervals
     return out
