@@ -307,6 +307,7 @@ class _Test:
             from .early_stopping import evaluate
 
             result = evaluate(result, eff, measured.sample_latencies, measured.query_latencies)
+        self.bus.emit(ev.SERIES_END, result=result, recorder=recorder, start_ns=outcome.start_ns, settings=eff)
         if stalled is not None:
             self._unload(loaded)
             self.last_stall = stalled

@@ -74,7 +74,8 @@ class EventBus:
 
     def emit(self, name: str, **data: Any) -> None:
         """Send an event: test_start (scenario, mode, settings), series_start (progress, mode),
-        power_begin / power_end (wall_time_ns), series_end (result), test_end (result)."""
+        power_begin / power_end (wall_time_ns), series_end (result, recorder, start_ns, settings;
+        performance series only), test_end (result)."""
         if not self._listeners:
             return
         event = Event(name, time.time_ns(), data)
