@@ -1,0 +1,233 @@
+"""The dataset protocol, the dataset error, and a QSL over any dataset (spec benchmarks.md §1.1, §2.1).
+
+A *dataset* knows its files on disk and how to turn sample ``i`` into the model's input array
+(``preprocessed(i)``); ground truth is exposed per dataset (``ImagenetDataset.labels``,
+``CocoDataset.ground_truth(i)``, ...). :class:`DatasetQSL` turns any dataset into the query sample
+library that LoadGen drives: it keeps the preprocessed arrays of the loaded samples in memory and
+hands batches of them to the SUT.
+
+Loaded samples live in one preallocated array (a "slab", one row per loaded sample) with an index
+table from QSL index to row, so :meth:`DatasetQSL.get_batch` is a single numpy ``take`` — no
+Python loop over samples and no per-sample objects on the hot path.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from os import PathLike
+from typing import Callable, Iterable, Optional, Protocol, Sequence, Union, runtime_checkable
+
+import numpy as np
+
+__all__ = ["DatasetError", "Dataset", "DatasetQSL", "ProgressCallback", "check_layout", "LAYOUTS"]
+
+#: The two memory layouts of an image tensor: channels first (ONNX) or channels last (TF).
+LAYOUTS = ("NCHW", "NHWC")
+
+#: ``progress(done, total)``: called while :meth:`DatasetQSL.load_samples_to_ram` works.
+ProgressCallback = Callable[[int, int], None]
+
+
+class DatasetError(ValueError):
+    """A problem with a data set on disk that the user can fix (missing or malformed file).
+
+    The message names the file (and line, where there is one) and says what was expected.
+    ``path`` and ``line`` carry the same facts for programs; either may be ``None``.
+    """
+
+    def __init__(self, message: str, *, path: Union[str, PathLike, None] = None, line: Optional[int] = None):
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+        self.line = line
+
+
+def check_layout(layout: str) -> str:
+    """Return ``layout`` if it is ``"NCHW"`` or ``"NHWC"``; raise :class:`DatasetError` otherwise."""
+    if layout not in LAYOUTS:
+        raise DatasetError(f"unknown layout {layout!r}: expected one of {', '.join(LAYOUTS)}")
+    return layout
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """What :class:`DatasetQSL` needs from a data set.
+
+    ``name`` is a short key (``"imagenet"``, ``"coco-300"``, ...), ``len(dataset)`` the number of
+    samples (QSL indices ``0 .. len-1``), and ``preprocessed(i)`` the model input of sample ``i``
+    without a batch axis. Ground truth is not part of the protocol: each dataset exposes its own.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def __len__(self) -> int: ...
+
+    def preprocessed(self, index: int) -> np.ndarray: ...
+
+
+class DatasetQSL:
+    """A LoadGen query sample library over a :class:`Dataset` (spec loadgen.md §2.1-2.3).
+
+    ``load_samples_to_ram(indices)`` preprocesses (or reads from the dataset's cache) each sample
+    not already loaded and keeps it in memory; repeated indices in one call or across calls (the
+    padding of a MultiStream loadable set) are loaded once. ``unload_samples_from_ram(indices)``
+    forgets them; unloading a sample that is not loaded is ignored.
+
+    ``progress(done, total)`` is called during a load (never printed here); ``workers > 1``
+    preprocesses that many samples at once on threads (OpenCV releases the GIL).
+
+    Every sample of one dataset must preprocess to the same shape and dtype (true for the vision
+    data sets); a sample that does not raises :class:`DatasetError` when it is loaded.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        performance_sample_count: int,
+        *,
+        name: Optional[str] = None,
+        progress: Optional[ProgressCallback] = None,
+        workers: int = 1,
+    ):
+        count = int(performance_sample_count)
+        if count < 1:
+            raise ValueError(f"performance_sample_count must be at least 1, got {performance_sample_count!r}")
+        if int(workers) < 1:
+            raise ValueError(f"workers must be at least 1, got {workers!r}")
+        self.dataset = dataset
+        self._name = str(name) if name is not None else str(dataset.name)
+        self._total = len(dataset)
+        self._performance = count
+        self._progress = progress
+        self._workers = int(workers)
+        self._lock = threading.Lock()
+        self._row = np.full(self._total, -1, dtype=np.intp)  # QSL index -> slab row, -1 if not loaded
+        self._slab: Optional[np.ndarray] = None
+        self._free: list[int] = []  # slab rows not in use, reused before the slab grows
+
+    # -- the QSL protocol ------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def total_sample_count(self) -> int:
+        return self._total
+
+    @property
+    def performance_sample_count(self) -> int:
+        return self._performance
+
+    def load_samples_to_ram(self, indices: Sequence[int]) -> None:
+        """Preprocess and keep every sample of ``indices`` that is not loaded yet."""
+        wanted = self._checked(indices)
+        with self._lock:
+            new = [int(i) for i in np.unique(wanted) if self._row[i] < 0]
+            total = len(new)
+            if total == 0:
+                return
+            for done, (index, array) in enumerate(self._preprocess_all(new), start=1):
+                self._store(index, np.asarray(array), total - done + 1)
+                if self._progress is not None:
+                    self._progress(done, total)
+
+    def unload_samples_from_ram(self, indices: Sequence[int]) -> None:
+        """Forget the samples of ``indices``; ones not loaded are ignored."""
+        wanted = self._checked(indices)
+        with self._lock:
+            for index in np.unique(wanted):
+                row = int(self._row[index])
+                if row >= 0:
+                    self._row[index] = -1
+                    self._free.append(row)
+            if self._slab is not None and len(self._free) == self._slab.shape[0]:
+                self._slab, self._free = None, []  # nothing loaded: give the memory back
+
+    # -- access for the SUT ----------------------------------------------------------------------
+
+    @property
+    def loaded_count(self) -> int:
+        """How many distinct samples are in memory now."""
+        return int(np.count_nonzero(self._row >= 0))
+
+    def is_loaded(self, index: int) -> bool:
+        """Whether sample ``index`` is in memory."""
+        return 0 <= index < self._total and self._row[index] >= 0
+
+    def get(self, index: int) -> np.ndarray:
+        """The preprocessed array of one loaded sample (no batch axis; do not modify it)."""
+        rows = self._rows([index])
+        return self._slab[rows[0]]
+
+    def get_batch(self, indices: Union[Sequence[int], np.ndarray], out: Optional[np.ndarray] = None) -> np.ndarray:
+        """The loaded samples of ``indices`` stacked along a new first (batch) axis.
+
+        One numpy ``take`` copies the rows into a fresh array, or into ``out`` when given (it must
+        have shape ``(len(indices), *sample_shape)`` and the samples' dtype).
+        """
+        rows = self._rows(indices)
+        slab = self._slab
+        if slab is None:
+            raise KeyError(f"no sample of {self._name} is loaded (LoadGen loads samples before issuing them)")
+        return np.take(slab, rows, axis=0, out=out)
+
+    @property
+    def sample_shape(self) -> Optional[tuple[int, ...]]:
+        """Shape of one preprocessed sample, once something has been loaded (else ``None``)."""
+        return None if self._slab is None else tuple(self._slab.shape[1:])
+
+    @property
+    def sample_dtype(self) -> Optional[np.dtype]:
+        """dtype of the preprocessed samples, once something has been loaded (else ``None``)."""
+        return None if self._slab is None else self._slab.dtype
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _checked(self, indices: Iterable[int]) -> np.ndarray:
+        array = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if array.size and (array.min() < 0 or array.max() >= self._total):
+            bad = array[(array < 0) | (array >= self._total)][0]
+            raise IndexError(f"QSL index {int(bad)} out of range: {self._name} has {self._total} samples")
+        return array
+
+    def _rows(self, indices: Union[Sequence[int], np.ndarray]) -> np.ndarray:
+        wanted = self._checked(indices)
+        rows = self._row[wanted]
+        if rows.size and rows.min() < 0:
+            missing = int(wanted[rows < 0][0])
+            raise KeyError(f"sample {missing} of {self._name} is not loaded (LoadGen loads samples before issuing them)")
+        return rows
+
+    def _preprocess_all(self, indices: list[int]):
+        if self._workers == 1 or len(indices) == 1:
+            for index in indices:
+                yield index, self.dataset.preprocessed(index)
+            return
+        with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="edgeperf-preprocess") as pool:
+            # map keeps the order and re-raises the first error in this thread
+            yield from zip(indices, pool.map(self.dataset.preprocessed, indices))
+
+    def _store(self, index: int, array: np.ndarray, remaining: int) -> None:
+        """Copy one sample into a free slab row; ``remaining`` rows (this one included) are coming."""
+        slab = self._slab
+        if slab is None:
+            slab = np.empty((remaining,) + array.shape, dtype=array.dtype)
+            self._free = list(range(remaining - 1, -1, -1))  # pop() hands out rows 0, 1, 2, ...
+        elif array.shape != slab.shape[1:] or array.dtype != slab.dtype:
+            raise DatasetError(
+                f"{self._name}: sample {index} preprocessed to {array.dtype}{list(array.shape)}, "
+                f"but loaded samples are {slab.dtype}{list(slab.shape[1:])}; "
+                "a DatasetQSL needs every sample to have the same shape and dtype"
+            )
+        elif not self._free:
+            # grow once for everything still to come in this load, keeping the rows in use
+            grown = np.empty((slab.shape[0] + remaining,) + slab.shape[1:], dtype=slab.dtype)
+            grown[: slab.shape[0]] = slab
+            self._free = list(range(grown.shape[0] - 1, slab.shape[0] - 1, -1))
+            slab = grown
+        row = self._free.pop()
+        slab[row] = array
+        self._slab = slab
+        self._row[index] = row

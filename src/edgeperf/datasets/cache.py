@@ -1,0 +1,126 @@
+"""On-disk cache of preprocessed samples (spec benchmarks.md §2.1).
+
+Like the reference harness, each preprocessed sample is one ``.npy`` file at
+``<cache_dir>/<dataset key>-<fingerprint>/<layout>/<relative image path>.npy``. The reference
+directory is just ``<dataset key>``, and its files go stale silently when preprocessing changes;
+here the key carries a short fingerprint of every preprocessing parameter (and of this module's
+cache format), so a change of parameters writes to a fresh directory instead of reusing old files.
+
+Files are written to a temporary name in the same directory and renamed with ``os.replace``, so a
+reader never sees half a file and an interrupted run leaves no truncated ``.npy`` behind. A file
+that cannot be read back (truncated, corrupt, wrong shape or dtype) is recreated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Mapping, Optional, Union
+
+import numpy as np
+
+from .base import DatasetError, check_layout
+
+__all__ = ["PreprocessCache", "fingerprint", "CACHE_FORMAT"]
+
+#: Bump when the way samples are stored changes; it is part of every fingerprint.
+CACHE_FORMAT = 1
+
+
+def fingerprint(params: Mapping[str, Any], length: int = 10) -> str:
+    """A short hex digest of ``params`` (JSON-serialisable) and the cache format version.
+
+    Equal parameters give the same digest in every process and Python version (keys are sorted,
+    floats written by ``repr``), so the cache is found again on the next run.
+    """
+    text = json.dumps({"cache_format": CACHE_FORMAT, **params}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def _safe_relative(relative: str) -> PurePosixPath:
+    """``relative`` as a path that stays inside the cache directory (``..``/absolute parts defused)."""
+    parts = [p for p in PurePosixPath(str(relative).replace("\\", "/")).parts if p not in ("", ".", "/")]
+    parts = ["__" if p == ".." else p for p in parts]
+    if not parts:
+        raise DatasetError(f"cannot cache a sample with an empty relative path {relative!r}")
+    return PurePosixPath(*parts)
+
+
+class PreprocessCache:
+    """The ``.npy`` files of one dataset key, one preprocessing and one layout.
+
+    ``PreprocessCache(cache_dir, "imagenet", "NCHW", params)`` stores under
+    ``cache_dir/imagenet-<fingerprint(params)>/NCHW/``; the layout is a folder of its own (as in the
+    reference), so both layouts of one preprocessing sit side by side. ``get(relative, compute)`` returns the
+    cached array of ``relative`` (the image path relative to the dataset root), or calls
+    ``compute()``, stores its result and returns it.
+    """
+
+    def __init__(self, cache_dir: Union[str, os.PathLike], key: str, layout: str, params: Mapping[str, Any]):
+        check_layout(layout)
+        self.key = key
+        self.layout = layout
+        self.fingerprint = fingerprint({"key": key, **params})
+        self.directory = Path(cache_dir) / f"{key}-{self.fingerprint}" / layout
+
+    def path_for(self, relative: str) -> Path:
+        """The ``.npy`` file of the image at ``relative`` (relative to the dataset root)."""
+        rel = _safe_relative(relative)
+        return self.directory.joinpath(*rel.parts[:-1], rel.parts[-1] + ".npy")
+
+    def get(
+        self,
+        relative: str,
+        compute: Callable[[], np.ndarray],
+        *,
+        shape: Optional[tuple[int, ...]] = None,
+        dtype: Optional[np.dtype] = None,
+    ) -> np.ndarray:
+        """The cached array of ``relative``, computed and stored first if missing or unreadable.
+
+        With ``shape``/``dtype`` given, a cached file of another shape or dtype counts as corrupt.
+        """
+        path = self.path_for(relative)
+        array = self._read(path, shape, dtype)
+        if array is None:
+            array = np.ascontiguousarray(compute())
+            self._write(path, array)
+        return array
+
+    @staticmethod
+    def _read(path: Path, shape, dtype) -> Optional[np.ndarray]:
+        try:
+            array = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, EOFError):
+            return None  # truncated or not a .npy: recreate it
+        if not isinstance(array, np.ndarray):
+            return None
+        if shape is not None and tuple(array.shape) != tuple(shape):
+            return None
+        if dtype is not None and array.dtype != np.dtype(dtype):
+            return None
+        return array
+
+    @staticmethod
+    def _write(path: Path, array: np.ndarray) -> None:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as handle:
+                np.save(handle, array, allow_pickle=False)
+            os.replace(temporary, path)
+        except OSError as error:
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
+            raise DatasetError(
+                f"cannot write the preprocessing cache file {path}: {error.strerror or error} "
+                "(make the cache directory writable, free space, or run without a cache)",
+                path=path,
+            ) from None
