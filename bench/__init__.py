@@ -1,0 +1,1 @@
+"""Benchmarks of edgeperf (not part of the installed package). See bench/README.md."""
