@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import demo
+    from . import accuracy, benchmarks, demo, run
 
     app = typer.Typer(
         name="edgeperf",
@@ -33,6 +33,9 @@ def build_app():
     )
     app.callback()(_root)
     app.command("demo")(demo.demo)
+    app.command("run")(run.run)
+    app.command("accuracy")(accuracy.accuracy)
+    app.command("benchmarks")(benchmarks.benchmarks)
     return app
 
 

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from ..loadgen import events as ev
+from ..loadgen.enums import TestScenario as Scenario
 
 
 class LiveProgress:
@@ -61,11 +62,20 @@ class LiveProgress:
             p90 = f"{ordered[int(len(ordered) * 0.9)] / 1e6:.2f} ms"
             p99 = f"{ordered[int(len(ordered) * 0.99)] / 1e6:.2f} ms"
         qps = s.completed_samples / elapsed if elapsed > 0 else 0.0
-        return Text(
+        text = Text(
             f"{self._label} [{s.mode_name}]  {elapsed:6.1f}s / {target:.0f}s min  "
             f"issued {s.issued_samples:,}  completed {s.completed_samples:,}  "
             f"{qps:,.0f} samples/s  p90 {p90}  p99 {p99}"
         )
+        if s.scenario is Scenario.Server and s.mode_name != "AccuracyOnly" and s.target_latency_ns:
+            allowed = (1.0 - s.target_percentile) * s.total_queries
+            if s.over_bound_count() > allowed:
+                text.append(
+                    f"\n  This run can no longer be VALID: more than {allowed:,.0f} of its {s.total_queries:,} "
+                    f"queries exceeded the {s.target_latency_ns / 1e6:g} ms bound.",
+                    style="bold red",
+                )
+        return text
 
     def close(self) -> None:
         """Stop drawing (idempotent)."""

@@ -195,7 +195,7 @@ class _Test:
         self.recorder = recorder
         if self.abort_message is not None:
             recorder.abort(self.abort_message)
-        progress = ev.SeriesProgress(recorder, gen.count, eff.min_duration_ms, mode.value, time.perf_counter_ns())
+        progress = ev.SeriesProgress(recorder, eff, mode.value, time.perf_counter_ns())
         self.bus.emit(ev.SERIES_START, progress=progress, mode=mode, scenario=eff.scenario)
         t1 = time.perf_counter_ns()
         try:

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 TEST_START = "test_start"
 SERIES_START = "series_start"
 POWER_BEGIN = "power_begin"
@@ -35,12 +37,28 @@ Listener = Callable[[Event], None]
 class SeriesProgress:
     """A live view of the running series, safe to poll from another thread."""
 
-    def __init__(self, recorder, total_queries: int, min_duration_ms: int, mode_name: str, start_ns: int):
+    def __init__(self, recorder, settings, mode_name: str, start_ns: int):
         self._recorder = recorder
-        self.total_queries = total_queries
-        self.min_duration_ms = min_duration_ms
+        self.scenario = settings.scenario
+        self.total_queries = recorder.queries.count
+        self.min_duration_ms = settings.min_duration_ms
+        self.target_latency_ns = settings.target_latency_ns
+        self.target_percentile = settings.target_latency_percentile
         self.mode_name = mode_name
         self.start_ns = start_ns
+        self._scanned = 0
+        self._over_bound = 0
+
+    def over_bound_count(self) -> int:
+        """Completed samples slower than the latency bound so far (scanned incrementally)."""
+        lat = self._recorder.latency
+        end = self._recorder.issued_samples
+        chunk = lat[self._scanned : end]
+        pending = np.flatnonzero(chunk < 0)
+        stop = int(pending[0]) if len(pending) else len(chunk)
+        self._over_bound += int(np.count_nonzero(chunk[:stop] > self.target_latency_ns))
+        self._scanned += stop
+        return self._over_bound
 
     @property
     def issued_samples(self) -> int:

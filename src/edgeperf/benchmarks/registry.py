@@ -1,0 +1,91 @@
+"""What defines a benchmark, and the lookup by name (spec benchmarks.md §1, §10).
+
+A definition is data plus three small callables: how to open its dataset, how to turn model
+outputs into the reference's response bytes, and how to score an accuracy log. Heavy libraries
+are imported only inside those callables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..backends.base import ModelSignature
+from ..loadgen.enums import TestScenario
+
+
+@dataclass(frozen=True)
+class QualityTarget:
+    """The accuracy a closed-division result must reach: ``fraction`` of the reference ``value``."""
+
+    metric: str  # "top1", "coco_map", ...
+    reference: float  # FP32 reference score, in the unit the accuracy line prints
+    fraction: float  # 0.99 or 0.999
+    unit: str = "%"
+
+    @property
+    def threshold(self) -> float:
+        """The score a result must reach."""
+        return self.reference * self.fraction
+
+
+Postprocess = Callable[[dict[str, np.ndarray], np.ndarray], list[bytes]]
+
+
+@dataclass(frozen=True)
+class BenchmarkDefinition:
+    """One benchmark of the suite, as data."""
+
+    name: str  # what users type: "resnet50"
+    config_model: str  # model name in mlperf.conf / user.conf: "resnet50"
+    checker_model: str  # model key of the v1.1 submission checker: "resnet"
+    task: str
+    dataset_kind: str  # "imagenet", "coco-300", "coco-1200"
+    signature: ModelSignature
+    requested_outputs: tuple[str, ...]
+    layout: str  # "NCHW" or "NHWC" input layout
+    max_batch: int
+    qsl_total: int
+    qsl_performance_count: int
+    quality: QualityTarget
+    server_latency_ms: int
+    required_scenarios: tuple[TestScenario, ...]
+    open_dataset: Callable[..., Any] = field(repr=False)
+    postprocess: Postprocess = field(repr=False)
+    evaluate: Callable[..., Any] = field(repr=False)
+    notes: str = ""
+
+    def input_name(self) -> str:
+        """The model input fed with the preprocessed batch."""
+        return self.signature.inputs[0].name
+
+
+BENCHMARKS: dict[str, BenchmarkDefinition] = {}
+
+
+def register(defn: BenchmarkDefinition) -> BenchmarkDefinition:
+    """Add a definition to the registry (names are unique)."""
+    if defn.name in BENCHMARKS:
+        raise ValueError(f"benchmark {defn.name!r} is defined twice")
+    BENCHMARKS[defn.name] = defn
+    return defn
+
+
+def get_benchmark(name: str) -> BenchmarkDefinition:
+    """Look a benchmark up by name; the error lists the known names."""
+    from . import vision  # noqa: F401  (registers the vision benchmarks)
+
+    try:
+        return BENCHMARKS[name]
+    except KeyError:
+        known = ", ".join(sorted(BENCHMARKS))
+        raise KeyError(f"unknown benchmark {name!r}; known benchmarks: {known}") from None
+
+
+def all_benchmarks() -> Sequence[BenchmarkDefinition]:
+    """Every registered benchmark, in definition order."""
+    from . import vision  # noqa: F401
+
+    return list(BENCHMARKS.values())

@@ -1,0 +1,153 @@
+"""Running a benchmark end to end: dataset → QSL → backend → SUT → LoadGen → accuracy → report.
+
+This is what ``edgeperf run`` calls; the CLI only parses options and prints.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..loadgen.engine import TestResult, start_test
+from ..loadgen.enums import TestMode, TestScenario
+from ..loadgen.events import SERIES_END, Event
+from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
+from .registry import BenchmarkDefinition, get_benchmark
+
+WARMUP_RUNS = 5  # the reference harness predicts sample 0 five times before the test
+
+
+@dataclass
+class RunOptions:
+    """Everything ``edgeperf run`` accepts."""
+
+    benchmark: str
+    scenario: TestScenario
+    mode: TestMode
+    model: Path
+    dataset: Path
+    output: Path
+    backend: str = "onnxruntime"
+    user_conf: Path | None = None
+    audit_config: Path | None = None
+    threads: int | None = None
+    batch_size: int | None = None
+    workers: int | None = None
+    max_samples: int | None = None
+    cache_dir: Path | None = None
+    providers: list[str] | None = None
+    report: bool = True
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced."""
+
+    result: TestResult
+    accuracy: Any | None = None
+    report_path: Path | None = None
+    log_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarray], list[bytes]]:
+    """Batch of QSL indices → model → the reference's response bytes, one per sample."""
+    input_name = bench.input_name()
+    outputs = list(bench.requested_outputs)
+
+    def run(indices: np.ndarray) -> list[bytes]:
+        batch = qsl.get_batch(indices)
+        return bench.postprocess(backend.predict({input_name: batch}, outputs), indices)
+
+    return run
+
+
+def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
+    """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4)."""
+    return TestSettings.from_files(
+        bench.config_model,
+        opts.scenario,
+        user_conf=opts.user_conf,
+        audit_config=opts.audit_config,
+        mode=opts.mode,
+    )
+
+
+class _SeriesCapture:
+    """Keeps the last finished performance series for the run report."""
+
+    def __init__(self) -> None:
+        self.data: dict | None = None
+
+    def __call__(self, event: Event) -> None:
+        if event.name == SERIES_END:
+            self.data = dict(event.data)
+
+
+def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]] = ()) -> RunOutcome:
+    """Run one benchmark scenario and mode; write logs, accuracy.txt and report.html to ``opts.output``."""
+    from ..backends import get_backend
+    from ..datasets.base import DatasetQSL
+    from ..sut.pool import DirectSUT, WorkerPoolSUT
+
+    bench = get_benchmark(opts.benchmark)
+    settings = settings_for(bench, opts)  # config errors surface before any heavy work
+    dataset = bench.open_dataset(opts.dataset, layout=bench.layout, cache_dir=opts.cache_dir, count=opts.max_samples)
+    qsl = DatasetQSL(dataset, performance_sample_count=min(bench.qsl_performance_count, len(dataset)), name=f"{bench.name}-QSL")
+    backend_options: dict[str, Any] = {"threads": opts.threads}
+    if opts.providers:
+        backend_options["providers"] = opts.providers
+    backend = get_backend(opts.backend, **backend_options)
+    backend.load(str(opts.model), bench.signature)
+    runner = make_runner(bench, backend, qsl)
+    fixed_batch = bench.signature.inputs[0].shape[0]
+    batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
+    _warm_up(runner, qsl)
+    if opts.scenario is TestScenario.SingleStream:
+        sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{opts.backend}", max_batch=batch_size)
+    else:
+        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{opts.backend}")
+    output = Path(opts.output)
+    output.mkdir(parents=True, exist_ok=True)
+    capture = _SeriesCapture()
+    log_settings = LogSettings(log_output=LogOutputSettings(outdir=str(output)), enable_trace=False)
+    try:
+        result = start_test(sut, qsl, settings, log_settings, audit_config=None, listeners=[capture, *listeners])
+    finally:
+        getattr(sut, "close", lambda: None)()
+        backend.close()
+    outcome = RunOutcome(result=result, log_dir=output)
+    if settings.mode in (TestMode.AccuracyOnly, TestMode.SubmissionRun):
+        from ..accuracy.base import write_accuracy_txt
+
+        accuracy = bench.evaluate(output / "mlperf_log_accuracy.json", opts.dataset)
+        write_accuracy_txt(accuracy, output / "accuracy.txt")
+        outcome.accuracy = accuracy
+    if opts.report:
+        outcome.report_path = _write_report(output, result, capture.data, bench)
+    return outcome
+
+
+def _warm_up(runner, qsl) -> None:
+    qsl.load_samples_to_ram([0])
+    try:
+        for _ in range(WARMUP_RUNS):
+            runner(np.array([0]))
+    finally:
+        qsl.unload_samples_from_ram([0])
+
+
+def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition) -> Path:
+    from ..report.data import RunData, series_arrays, series_query_latencies
+    from ..report.html import write_report
+
+    run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
+    if series is not None:
+        recorder, queries = series["recorder"], series["result"].queries_issued
+        latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])
+        run = run.with_series(latencies, offsets, series_query_latencies(recorder, queries))
+    return write_report(output / "report.html", run)
