@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -53,29 +52,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class QuerySample(_api.QuerySample):
-    """``QuerySample()`` / ``QuerySample(id, index)``: both fields default to 0, as in the binding.
-
-    The SUT callbacks receive instances of this class, so ``isinstance`` checks written against
-    ``mlperf_loadgen.QuerySample`` hold.
-    """
-
-    id: int = 0
-    index: int = 0
-
-
-class QuerySampleResponse(_api.QuerySampleResponse):
-    """``QuerySampleResponse(id, data, size[, n_tokens])``: ``data`` is an address or a buffer."""
-
-    __slots__ = ("n_tokens",)
-
-    def __init__(self, id: int = 0, data: Any = 0, size: int = 0, n_tokens: int = 0):
-        super().__init__(id, data, size)
-        self.n_tokens = n_tokens
-
-    def __reduce__(self):
-        return (type(self), (self.id, self.data, self.size, self.n_tokens))
+#: ``QuerySample()`` / ``QuerySample(id, index)``; the SUT callbacks receive instances of it.
+QuerySample = _api.QuerySample
+#: ``QuerySampleResponse(id, data, size[, n_tokens])``: ``data`` is an address or a buffer.
+QuerySampleResponse = _api.QuerySampleResponse
 
 
 class VectorQuerySample(list):
@@ -140,18 +120,12 @@ class _CallbackSUT:
         self._issue_cb = issue_cb
         self._flush_cb = flush_cb
         self._report_cb = report_cb
-        # Both forms take the engine's array path: the fast one passes plain lists, the other
-        # builds this module's QuerySample objects (the engine's own would not be instances of it).
-        self.issue_query_arrays = self._issue_fast if fast else self._issue_objects
-
-    def issue_query(self, samples):
-        self._issue_cb([QuerySample(s.id, s.index) for s in samples])
-
-    def _issue_objects(self, ids: np.ndarray, indices: np.ndarray) -> None:
-        self._issue_cb([QuerySample(i, x) for i, x in zip(ids.tolist(), indices.tolist())])
-
-    def _issue_fast(self, ids: np.ndarray, indices: np.ndarray) -> None:
-        self._issue_cb(ids.tolist(), indices.tolist())
+        # The engine hands over its own QuerySample list (the class this module exports) or, for
+        # the fast form, the two lists the callback takes: no conversion on the way.
+        if fast:
+            self.issue_query_lists = issue_cb
+        else:
+            self.issue_query = issue_cb
 
     def flush_queries(self) -> None:
         self._flush_cb()

@@ -93,38 +93,52 @@ class SeriesRecorder:
         self._cond = threading.Condition(self._lock)
         self._wanted_query = -1
         self._want_all = False
+        self._waiting = False  # anyone blocked in wait_*: only then is there something to notify
         self._aborted: str | None = None
+        # Scalar reads and writes through memoryviews cost a fraction of numpy item access; the
+        # arrays stay for the vectorised paths and share the same memory.
+        self._lat = memoryview(self.latency)
+        self._sched = self.scheduled_view = memoryview(self.scheduled)
+        self._done = self.done_view = memoryview(self.query_done)
+        self._id_base = id_offset + first_seq_id
+        self._nothing_to_log = accuracy_sink is None or (not log_all and self._selected is None)
 
     # ----------------------------------------------------------------- issuing side
     def mark_issued(self, query_begin: int, query_end: int) -> None:
-        """Queries ``[query_begin, query_end)`` are about to be handed to the SUT."""
-        with self._lock:
-            self.issued_samples = query_end * self.spq
+        """Queries ``[query_begin, query_end)`` are about to be handed to the SUT.
+
+        A single attribute store (atomic under the GIL); it only ever grows, and it happens
+        before the SUT can see the ids, so no lock is needed.
+        """
+        self.issued_samples = query_end * self.spq
 
     # -------------------------------------------------------------- completion side
     def complete_one(self, response_id: int, data: Any = None, size: int = 0, response_cb=None, response=None) -> None:
         """Record one completed sample (the common SingleStream/Server case, kept scalar)."""
         t = time.perf_counter_ns()
-        pos = response_id - self.id_offset - self.first_seq_id
+        pos = response_id - self._id_base
         log_it = False
+        error = None
         with self._lock:
             if not 0 <= pos < self.issued_samples:
                 error = self._bad_id_message(response_id)
-            elif self.latency[pos] >= 0:
+            elif self._lat[pos] >= 0:
                 error = MSG_TWICE
-                log_it = self._wants(pos)
+                log_it = not self._nothing_to_log and self._wants(pos)
             else:
-                error = None
-                q = pos // self.spq
-                self.latency[pos] = t - int(self.scheduled[q])
+                q = pos if self._pending is None else pos // self.spq
+                self._lat[pos] = t - self._sched[q]
                 if self._pending is None or self._decrement(q):
-                    self.query_done[q] = t
+                    self._done[q] = t
                     self.queries_completed += 1
                 self.completed_samples += 1
-                self.max_completion_ns = max(self.max_completion_ns, t)
+                if t > self.max_completion_ns:
+                    self.max_completion_ns = t
                 self.last_completion_ns = t
-                log_it = self._wants(pos)
-                self._notify_locked()
+                if not self._nothing_to_log:
+                    log_it = self._wants(pos)
+                if self._waiting:
+                    self._notify_locked()
         if error is not None:
             self._error_sink(error)
         if log_it:
@@ -147,11 +161,7 @@ class SeriesRecorder:
                 errors.extend(self._bad_id_message(int(i) + self.id_offset + self.first_seq_id) for i in pos[~ok])
             valid_idx = np.flatnonzero(ok)
             vpos = pos[valid_idx]
-            fresh_mask = self.latency[vpos] < 0
-            uniq, first_at = np.unique(vpos, return_index=True)
-            fresh_first = np.zeros(len(vpos), dtype=bool)
-            fresh_first[first_at] = True
-            new_mask = fresh_mask & fresh_first
+            new_mask = (self.latency[vpos] < 0) & _first_occurrences(vpos)
             twice = len(vpos) - int(new_mask.sum())
             if twice:
                 errors.extend([MSG_TWICE] * twice)
@@ -164,13 +174,15 @@ class SeriesRecorder:
                     self.queries_completed += len(q)
                 else:
                     np.subtract.at(self._pending, q, 1)
-                    done_q = np.unique(q[self._pending[q] == 0])
+                    done_q = q[self._pending[q] == 0]
+                    done_q = done_q[_first_occurrences(done_q)]
                     self.query_done[done_q] = t
                     self.queries_completed += len(done_q)
                 self.completed_samples += len(new)
                 self.max_completion_ns = max(self.max_completion_ns, t)
                 self.last_completion_ns = t
-                self._notify_locked()
+                if self._waiting:
+                    self._notify_locked()
             to_log = valid_idx[self._wants_array(vpos)] if len(vpos) else valid_idx
         for message in errors:
             self._error_sink(message)
@@ -185,22 +197,26 @@ class SeriesRecorder:
     def wait_query(self, query: int, timeout_s: float) -> None:
         """Block until every sample of ``query`` completed; raise SutStalled on a stall."""
         with self._lock:
-            if self.query_done[query] >= 0:
+            if self._done[query] >= 0:
                 return
             self._wanted_query = query
+            self._waiting = True
             try:
-                self._wait_locked(lambda: self.query_done[query] >= 0, timeout_s)
+                self._wait_locked(lambda: self._done[query] >= 0, timeout_s)
             finally:
                 self._wanted_query = -1
+                self._waiting = False
 
     def wait_all(self, timeout_s: float) -> None:
         """Block until every issued sample completed; raise SutStalled on a stall."""
         with self._lock:
             self._want_all = True
+            self._waiting = True
             try:
                 self._wait_locked(lambda: self.completed_samples >= self.issued_samples, timeout_s)
             finally:
                 self._want_all = False
+                self._waiting = False
 
     def abort(self, message: str) -> None:
         """Make every current and future wait of this series raise `SutAborted`."""
@@ -226,7 +242,7 @@ class SeriesRecorder:
     def _notify_locked(self) -> None:
         if self._want_all and self.completed_samples >= self.issued_samples:
             self._cond.notify_all()
-        elif self._wanted_query >= 0 and self.query_done[self._wanted_query] >= 0:
+        elif self._wanted_query >= 0 and self._done[self._wanted_query] >= 0:
             self._cond.notify_all()
 
     def _decrement(self, q: int) -> bool:
@@ -263,6 +279,21 @@ class SeriesRecorder:
     def _write_accuracy(self, pos: int, data: bytes) -> None:
         qsl_idx = int(self.queries.sample_indices[pos])
         self._accuracy_sink(self.first_seq_id + pos, qsl_idx, data)
+
+
+def _first_occurrences(values: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each value (a sort, not np.unique, which imports numpy.ma
+    lazily and so stalls the first completion of a process by ~10 ms)."""
+    if len(values) < 2:
+        return np.ones(len(values), dtype=bool)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first_sorted = np.empty(len(values), dtype=bool)
+    first_sorted[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first_sorted[1:])
+    mask = np.zeros(len(values), dtype=bool)
+    mask[order[first_sorted]] = True
+    return mask
 
 
 def _payload_bytes(payloads: Sequence[Any] | None, i: int) -> bytes:

@@ -6,11 +6,10 @@ log is returned in ``IssueOutcome`` or passed to ``log_error``, a cheap queue ap
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
 
 from . import rng
@@ -50,49 +49,85 @@ def sleep_until(deadline_ns: int) -> int:
     return now
 
 
+_CHUNK = 1 << 15  # queries whose indices/deltas are turned into Python ints at a time
+
+
 class _Issuer:
-    """Hands a range of queries to the SUT, as objects or as arrays when the SUT prefers."""
+    """Hands queries to the SUT in the form it prefers: numpy arrays, two lists, or objects.
+
+    One-sample queries (SingleStream, Server) take a fast path that reads the QSL index from a
+    chunk of Python ints and builds nothing but the call's arguments.
+    """
 
     def __init__(self, sut, recorder: SeriesRecorder):
-        self._sut = sut
         self._rec = recorder
-        self._fast = getattr(sut, "issue_query_arrays", None)
+        self._arrays = getattr(sut, "issue_query_arrays", None)
+        self._lists = None if self._arrays else getattr(sut, "issue_query_lists", None)
+        self._objects = sut.issue_query if self._arrays is None and self._lists is None else None
         self._spq = recorder.spq
         self._base_id = recorder.id_offset + recorder.first_seq_id
         self._indices = recorder.queries.sample_indices
+        self._lo = self._hi = 0
+        self._idx: list[int] = []
+        self._ids_arr = self._idx_arr = None
+
+    def _load(self, lo: int) -> None:
+        hi = min(lo + _CHUNK, len(self._indices))
+        self._lo, self._hi = lo, hi
+        if self._arrays is not None:
+            self._ids_arr = np.arange(self._base_id + lo, self._base_id + hi, dtype=np.int64)
+            self._idx_arr = self._indices[lo:hi]
+        else:
+            self._idx = self._indices[lo:hi].tolist()
 
     def issue(self, q_begin: int, q_end: int) -> None:
-        lo, hi = q_begin * self._spq, q_end * self._spq
-        self._rec.mark_issued(q_begin, q_end)
-        if self._fast is not None:
-            ids = np.arange(self._base_id + lo, self._base_id + hi, dtype=np.int64)
-            self._fast(ids, self._indices[lo:hi])
-            return
+        spq = self._spq
+        lo, hi = q_begin * spq, q_end * spq
+        self._rec.issued_samples = hi  # mark_issued, inlined: ids become valid before the SUT sees them
         base = self._base_id
-        indices = self._indices[lo:hi].tolist()
-        self._sut.issue_query([QuerySample(base + lo + j, idx) for j, idx in enumerate(indices)])
+        if hi - lo == 1:
+            if not self._lo <= lo < self._hi:
+                self._load(lo)
+            k = lo - self._lo
+            if self._arrays is not None:
+                self._arrays(self._ids_arr[k : k + 1], self._idx_arr[k : k + 1])
+            elif self._lists is not None:
+                self._lists([base + lo], [self._idx[k]])
+            else:
+                self._objects([QuerySample(base + lo, self._idx[k])])
+            return
+        if self._arrays is not None:
+            self._arrays(np.arange(base + lo, base + hi, dtype=np.int64), self._indices[lo:hi])
+            return
+        # Building a million objects with the cyclic GC running costs more than the objects.
+        pause_gc = hi - lo > 10_000 and gc.isenabled()
+        if pause_gc:
+            gc.disable()
+        try:
+            indices = self._indices[lo:hi].tolist()
+            ids = range(base + lo, base + hi)
+            args = (list(ids), indices) if self._lists is not None else ([*map(QuerySample, ids, indices)],)
+        finally:
+            if pause_gc:
+                gc.enable()
+        (self._lists or self._objects)(*args)
 
 
-def issue_series(
-    sut,
-    recorder: SeriesRecorder,
-    eff,
-    mode: TestMode,
-    *,
-    multistream_v2: bool,
-    on_progress: Callable[[int], None] | None = None,
-) -> IssueOutcome:
+def issue_series(sut, recorder: SeriesRecorder, eff, mode: TestMode, *, multistream_v2: bool) -> IssueOutcome:
     """Issue the generated queries of one series and apply the end-of-run rules of §8.1.
 
-    Blocking waits raise ``SutStalled`` when the SUT stops answering.
+    A SUT that stops answering (``SutStalled``) or gives up (``SutAborted``) ends the loop; the
+    counts so far are kept in the outcome. The loop keeps its state in locals and reads indices
+    and deltas from chunks of Python ints: it is the hot path of every scenario.
     """
     gen = recorder.queries
     scenario = eff.scenario
     accuracy = mode is TestMode.AccuracyOnly
     timeout_s = eff.sut_stall_timeout_s
-    issuer = _Issuer(sut, recorder)
+    issue = _Issuer(sut, recorder).issue
     out = IssueOutcome()
-    sched = recorder.scheduled
+    sched = recorder.scheduled_view
+    done = recorder.done_view
     count = gen.count
     target_duration_ns = eff.target_duration_ms * 1_000_000
     max_duration_ns = eff.max_duration_ms * 1_000_000
@@ -101,28 +136,49 @@ def issue_series(
     chained = scenario is TestScenario.SingleStream or (scenario is TestScenario.MultiStream and multistream_v2)
     ticked = scenario is TestScenario.MultiStream and not multistream_v2
     free = scenario is TestScenario.MultiStreamFree
+    coalesce = is_server and eff.server_coalesce_queries
+    server_async_limit = eff.max_async_queries if is_server else 0
     max_async = max(1, eff.max_async_queries)
     fifo: deque[int] = deque()
     intervals = np.zeros(count, dtype=np.int64) if (ticked or free) else None
     i_period = 0
+    clock = time.perf_counter_ns
+    wait_query = recorder.wait_query
+    d_lo = d_hi = 0
+    d_list: list[int] = []
+    issued = 0
+    now = 0
 
     out.start_wall_ns = time.time_ns()
-    start = out.start_ns = time.perf_counter_ns()
+    start = out.start_ns = clock()
     recorder.last_completion_ns = start
     try:
         q = 0
         while q < count:
             q_end = q + 1
             if chained:
-                if q > 0:
-                    recorder.wait_query(q - 1, timeout_s)
-                now = time.perf_counter_ns()
+                if q > 0 and done[q - 1] < 0:
+                    wait_query(q - 1, timeout_s)
+                now = clock()
                 sched[q] = now
+            elif is_server:
+                if q >= d_hi:
+                    d_lo, d_hi = q, min(count, q + _CHUNK)
+                    d_list = gen.deltas[d_lo:d_hi].tolist()
+                target = start + d_list[q - d_lo]
+                sched[q] = target
+                now = clock()
+                if now < target:
+                    now = sleep_until(target)
+                if coalesce:
+                    while q_end < count and start + gen.delta(q_end) <= now:
+                        sched[q_end] = start + gen.delta(q_end)
+                        q_end += 1
             elif ticked:
                 fifo.append(q)
                 if len(fifo) > max_async:
-                    recorder.wait_query(fifo.popleft(), timeout_s)
-                now = time.perf_counter_ns()
+                    wait_query(fifo.popleft(), timeout_s)
+                now = clock()
                 steps = 0
                 while True:
                     i_period += 1
@@ -135,49 +191,35 @@ def issue_series(
                 now = sleep_until(tick)
             elif free:
                 fifo.append(q)
-                now = time.perf_counter_ns()
+                now = clock()
                 if len(fifo) > max_async:
                     oldest = fifo.popleft()
-                    recorder.wait_query(oldest, timeout_s)
-                    sched[q] = recorder.query_done[oldest]
-                    now = time.perf_counter_ns()
+                    wait_query(oldest, timeout_s)
+                    sched[q] = done[oldest]
+                    now = clock()
                 else:
                     sched[q] = now
-            elif is_server:
-                target = start + gen.delta(q)
-                sched[q] = target
-                now = sleep_until(target) if time.perf_counter_ns() < target else time.perf_counter_ns()
-                if eff.server_coalesce_queries:
-                    while q_end < count and start + gen.delta(q_end) <= now:
-                        sched[q_end] = start + gen.delta(q_end)
-                        q_end += 1
             else:  # Offline
                 now = start
                 sched[q] = start
-            out.final_issued_ns = now - start
-            issuer.issue(q, q_end)
-            out.queries_issued += q_end - q
+            issue(q, q_end)
+            issued += q_end - q
             q = q_end
-            if on_progress is not None:
-                on_progress(out.queries_issued)
             if accuracy:
                 continue
             duration = now - start
             if is_server:
-                outstanding_queries = out.queries_issued - recorder.queries_completed
-                if eff.max_async_queries and outstanding_queries > eff.max_async_queries:
+                if server_async_limit and issued - recorder.queries_completed > server_async_limit:
                     out.errors.append(
                         "IssueQueryThread 0 Ending early: Too many outstanding queries. "
-                        f"issued {out.queries_issued} outstanding {outstanding_queries}"
+                        f"issued {issued} outstanding {issued - recorder.queries_completed}"
                     )
                     break
-            elif out.queries_issued >= min_queries and duration >= target_duration_ns:
+            elif issued >= min_queries and duration >= target_duration_ns:
                 out.natural_end = True
                 break
-            if max_queries and out.queries_issued >= max_queries:
-                out.errors.append(
-                    f"IssueQueryThread 0 Ending early: Max query count reached. query_count {out.queries_issued}"
-                )
+            if max_queries and issued >= max_queries:
+                out.errors.append(f"IssueQueryThread 0 Ending early: Max query count reached. query_count {issued}")
                 break
             if max_duration_ns and duration > max_duration_ns:
                 out.errors.append(f"IssueQueryThread 0 Ending early: Max test duration reached. duration_ns {duration}")
@@ -186,5 +228,7 @@ def issue_series(
             out.ran_out = not accuracy and not is_server
     except (SutStalled, SutAborted) as exc:  # the counts so far stay in `out`
         out.stalled = exc
+    out.queries_issued = issued
+    out.final_issued_ns = now - start if issued else 0
     out.intervals = intervals
     return out
