@@ -1,0 +1,1 @@
+"""The submission system: tree layout, checker (rules per round) and the final results table."""
