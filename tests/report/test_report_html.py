@@ -211,7 +211,7 @@ def test_write_is_atomic_and_leaves_nothing_behind(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(html_mod.os, "replace", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ReportError, match="disk full"):  # names the file, wraps the OSError
         write_report(target, RunData.from_log_dir(SS_RUN))
     assert target.read_text() == "old report"
     assert sorted(p.name for p in tmp_path.iterdir()) == [REPORT_FILE]

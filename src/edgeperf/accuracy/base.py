@@ -11,10 +11,12 @@ with :func:`write_accuracy_txt`. The ``hash=`` line is *not* written here: the t
 from __future__ import annotations
 
 import os
-import tempfile
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
+from .._atomic import atomic_write
 
 __all__ = [
     "AccuracyError",
@@ -97,19 +99,7 @@ def write_accuracy_txt(result: AccuracyResult | Iterable[str], path: str | os.Pa
     """
     lines = result.lines if isinstance(result, AccuracyResult) else list(result)
     data = "".join(line + "\n" for line in lines).encode("utf-8")
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".accuracy.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
+    return atomic_write(path, data)
 
 
 def _printed_value(line: str) -> float:

@@ -54,7 +54,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -63,6 +62,7 @@ import numpy as np
 
 from edgeperf.loadgen.logs.accuracy import iter_accuracy_log
 
+from .._atomic import atomic_open
 from .base import AccuracyError, AccuracyResult, _printed_value, register
 
 __all__ = ["evaluate_coco", "ANNOTATIONS", "NO_DETECTIONS_NOTE"]
@@ -298,14 +298,5 @@ def _empty_results(COCO, coco_gt, emit):
 
 def _write_json_atomic(path: Path, detections: list[dict[str, Any]]) -> None:
     """The reference's detections file (``sort_keys=True, indent=4``), never left half-written."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            json.dump(detections, fp, sort_keys=True, indent=4)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_open(path, "w") as fp:
+        json.dump(detections, fp, sort_keys=True, indent=4)

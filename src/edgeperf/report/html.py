@@ -11,10 +11,10 @@ import base64
 import datetime as _dt
 import html
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
+from .._atomic import atomic_write
 from .data import ReportError, RunData, format_ns
 
 __all__ = ["REPORT_FILE", "TRADEMARK_NOTE", "render_report", "write_report", "report_from_log_dir"]
@@ -243,22 +243,9 @@ def write_report(path: str | os.PathLike, run: RunData) -> Path:
         raise ReportError(f"{target}: cannot write the report: directory {target.parent} does not exist")
     text = render_report(run)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        atomic_write(target, text)
     except OSError as exc:
         raise ReportError(f"{target}: cannot write the report: {exc.strerror or exc}") from None
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a report is meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return target
 
 
