@@ -96,6 +96,7 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
 
     bench = get_benchmark(opts.benchmark)
     settings = settings_for(bench, opts)  # config errors surface before any heavy work
+    _check_find_peak(settings)
     dataset = bench.open_dataset(opts.dataset, layout=bench.layout, cache_dir=opts.cache_dir, count=opts.max_samples)
     qsl = DatasetQSL(dataset, performance_sample_count=min(bench.qsl_performance_count, len(dataset)), name=f"{bench.name}-QSL")
     backend_options: dict[str, Any] = {"threads": opts.threads}
@@ -130,6 +131,25 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     if opts.report:
         outcome.report_path = _write_report(output, result, capture.data, bench)
     return outcome
+
+
+def _check_find_peak(settings: TestSettings) -> None:
+    """FindPeakPerformance searches Server QPS or (v1.1) MultiStream samples per query only.
+
+    LoadGen itself would log ``error_invalid_config`` and return without a result, leaving a set
+    of empty logs and a zero exit; refuse before anything is written instead.
+    """
+    if settings.mode is not TestMode.FindPeakPerformance:
+        return
+    supported = settings.scenario in (TestScenario.Server, TestScenario.MultiStreamFree) or (
+        settings.scenario is TestScenario.MultiStream and settings.ruleset == "v1.1"
+    )
+    if not supported:
+        raise ValueError(
+            f"find-peak (FindPeakPerformance) mode searches the Server QPS or the MultiStream samples per query; "
+            f"it does not apply to the {settings.scenario.value} scenario (use --scenario Server or MultiStream, "
+            f"or --mode performance)"
+        )
 
 
 def _warm_up(runner, qsl) -> None:
