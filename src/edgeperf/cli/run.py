@@ -56,6 +56,8 @@ def run(
     from .progress import LiveProgress
 
     console = Console()
+    # Errors go to stderr, one line each however narrow the terminal (rich would wrap them).
+    errors = Console(stderr=True, soft_wrap=True)
     if audit_config is None and Path("audit.config").is_file():
         console.print(
             "[yellow]edgeperf: ./audit.config is present but not applied; the official LoadGen would apply it. "
@@ -78,7 +80,7 @@ def run(
         cache_dir=cache_dir,
     )
     progress = LiveProgress(console, f"{benchmark} {scenario.value}")
-    with user_errors(console):
+    with user_errors(errors):
         try:
             outcome = run_benchmark(opts, listeners=[progress])
         finally:
