@@ -1,0 +1,160 @@
+"""Rendering every requested format, then writing all files so that none is left half-written.
+
+Everything is rendered in memory first, so a bad summary or a missing openpyxl writes nothing.
+Each file is then written to a temporary file in the output folder and renamed over its target;
+if any write fails, the temporary files are removed (and the folder, if this call created it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .final import FinalReport, build_final_report
+from .render import csv_name, render_csv, render_html, render_markdown, report_note
+from .summary import read_summary
+from .tables import ResultsTable, build_results_tables
+
+__all__ = [
+    "FORMATS",
+    "XLSX_FILE",
+    "HTML_FILE",
+    "MARKDOWN_FILE",
+    "ReportOutput",
+    "parse_formats",
+    "render_report",
+    "write_report",
+    "write_files",
+]
+
+FORMATS: tuple[str, ...] = ("xlsx", "csv", "md", "html")
+XLSX_FILE = "final-report.xlsx"
+HTML_FILE = "results.html"
+MARKDOWN_FILE = "results.md"
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """What :func:`write_report` made: the files (in writing order), warnings, and the data."""
+
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...]
+    final: FinalReport
+    tables: tuple[ResultsTable, ...]
+
+
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    """``"xlsx,html"`` → ``("xlsx", "html")``; None or "" → every format. Unknown names raise ValueError."""
+    if not text:
+        return FORMATS
+    chosen = []
+    for name in (part.strip().lower() for part in text.split(",")):
+        if not name:
+            continue
+        if name == "markdown":
+            name = "md"
+        if name not in FORMATS:
+            raise ValueError(f"unknown report format {name!r}; choose from {', '.join(FORMATS)}")
+        if name not in chosen:
+            chosen.append(name)
+    if not chosen:
+        raise ValueError(f"no report format given; choose from {', '.join(FORMATS)}")
+    return tuple(chosen)
+
+
+def _title(report: FinalReport) -> str:
+    versions = sorted({e.row["version"] for e in report.entries if e.row["version"]})
+    return f"Inference {versions[0]} results" if len(versions) == 1 else "Inference results"
+
+
+def render_report(
+    summary_path: str | os.PathLike,
+    formats: tuple[str, ...] = FORMATS,
+    *,
+    links_base: str = "",
+    unofficial: bool = False,
+) -> tuple[dict[str, bytes], FinalReport, list[ResultsTable]]:
+    """Read the summary and render each format in memory: {file name: bytes}, in writing order."""
+    summary = read_summary(summary_path)
+    if "xlsx" in formats:
+        from .xlsx import require_openpyxl
+
+        require_openpyxl()
+    final = build_final_report(summary)
+    tables = build_results_tables(final, links_base=links_base)
+    note = report_note(os.path.basename(os.fspath(summary_path)), unofficial=unofficial)
+    title = _title(final)
+    files: dict[str, bytes] = {}
+    for fmt in formats:
+        if fmt == "xlsx":
+            from .xlsx import render_xlsx
+
+            files[XLSX_FILE] = render_xlsx(final, description=note)
+        elif fmt == "csv":
+            for table in tables:
+                files[csv_name(table)] = render_csv(table).encode("utf-8")
+        elif fmt == "md":
+            files[MARKDOWN_FILE] = render_markdown(tables, title, note).encode("utf-8")
+        elif fmt == "html":
+            files[HTML_FILE] = render_html(tables, title, note, footer=_footer()).encode("utf-8")
+    return files, final, tables
+
+
+def _footer() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"edgeperf {version('edgeperf')}"
+    except Exception:  # not installed (running from a source tree)
+        return "edgeperf"
+
+
+def write_report(
+    summary_path: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    formats: tuple[str, ...] = FORMATS,
+    *,
+    links_base: str = "",
+    unofficial: bool = False,
+) -> ReportOutput:
+    """Read ``summary_path`` and write the requested formats into ``output_dir``.
+
+    Raises :class:`~.summary.SummaryError` for a bad summary, ImportError when xlsx is asked for
+    without openpyxl, OSError when the folder cannot be written; in every case nothing is written.
+    """
+    files, final, tables = render_report(summary_path, formats, links_base=links_base, unofficial=unofficial)
+    written = write_files(output_dir, files)
+    return ReportOutput(files=tuple(written), warnings=final.warnings, final=final, tables=tuple(tables))
+
+
+def write_files(output_dir: str | os.PathLike, files: dict[str, bytes]) -> list[Path]:
+    """Write every file or none: stage each beside its target, then rename them all."""
+    folder = Path(output_dir)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: the output must be a folder, and this is a file")
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+            staged.append((tmp, folder / name))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+        done = []
+        for tmp, target in staged:
+            os.replace(tmp, target)
+            done.append(target)
+        return done
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
