@@ -56,6 +56,12 @@ class BenchmarkDefinition:
     postprocess: Postprocess = field(repr=False)
     evaluate: Callable[..., Any] = field(repr=False)
     notes: str = ""
+    # Extension points for tasks whose samples are not one fixed-shape array (BERT's three
+    # inputs, RNN-T's variable-length audio, 3D-UNet's large volumes). None = the vision default.
+    open_qsl: Callable[..., Any] | None = field(default=None, repr=False)  # (bench, dataset, perf_count) -> QSL
+    make_runner: Callable[..., Any] | None = field(default=None, repr=False)  # (bench, backend, qsl) -> runner
+    load_model: Callable[..., Any] | None = field(default=None, repr=False)  # (bench, backend, model_path) -> None
+    default_backend: str = "onnxruntime"
 
     def input_name(self) -> str:
         """The model input fed with the preprocessed batch."""
@@ -73,10 +79,20 @@ def register(defn: BenchmarkDefinition) -> BenchmarkDefinition:
     return defn
 
 
+#: Modules whose import registers benchmarks (each calls `register` at import time).
+BENCHMARK_MODULES = ["vision"]
+
+
+def _load_all() -> None:
+    import importlib
+
+    for module in BENCHMARK_MODULES:
+        importlib.import_module(f"{__package__}.{module}")
+
+
 def get_benchmark(name: str) -> BenchmarkDefinition:
     """Look a benchmark up by name; the error lists the known names."""
-    from . import vision  # noqa: F401  (registers the vision benchmarks)
-
+    _load_all()
     try:
         return BENCHMARKS[name]
     except KeyError:
@@ -86,6 +102,5 @@ def get_benchmark(name: str) -> BenchmarkDefinition:
 
 def all_benchmarks() -> Sequence[BenchmarkDefinition]:
     """Every registered benchmark, in definition order."""
-    from . import vision  # noqa: F401
-
+    _load_all()
     return list(BENCHMARKS.values())

@@ -31,7 +31,7 @@ class RunOptions:
     model: Path
     dataset: Path
     output: Path
-    backend: str = "onnxruntime"
+    backend: str | None = None  # None: the benchmark's default backend
     user_conf: Path | None = None
     audit_config: Path | None = None
     threads: int | None = None
@@ -98,20 +98,27 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     settings = settings_for(bench, opts)  # config errors surface before any heavy work
     _check_find_peak(settings)
     dataset = bench.open_dataset(opts.dataset, layout=bench.layout, cache_dir=opts.cache_dir, count=opts.max_samples)
-    qsl = DatasetQSL(dataset, performance_sample_count=min(bench.qsl_performance_count, len(dataset)), name=f"{bench.name}-QSL")
+    perf_count = min(bench.qsl_performance_count, len(dataset))
+    if bench.open_qsl is not None:
+        qsl = bench.open_qsl(bench, dataset, perf_count)
+    else:
+        qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL")
     backend_options: dict[str, Any] = {"threads": opts.threads}
     if opts.providers:
         backend_options["providers"] = opts.providers
-    backend = get_backend(opts.backend, **backend_options)
-    backend.load(str(opts.model), bench.signature)
-    runner = make_runner(bench, backend, qsl)
+    backend = get_backend(opts.backend or bench.default_backend, **backend_options)
+    if bench.load_model is not None:
+        bench.load_model(bench, backend, str(opts.model))
+    else:
+        backend.load(str(opts.model), bench.signature)
+    runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     fixed_batch = bench.signature.inputs[0].shape[0]
     batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
     _warm_up(runner, qsl)
     if opts.scenario is TestScenario.SingleStream:
-        sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{opts.backend}", max_batch=batch_size)
+        sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
     else:
-        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{opts.backend}")
+        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}")
     output = Path(opts.output)
     output.mkdir(parents=True, exist_ok=True)
     capture = _SeriesCapture()

@@ -28,7 +28,6 @@ def user_errors(console=None):
 
 
 def _print(console, message: str) -> None:
-    if console is not None:
-        console.print(message, style="red", markup=False, highlight=False)
-    else:
-        print(message, file=sys.stderr)
+    """One line on stderr, never wrapped at the terminal width (the console is only for styling)."""
+    del console
+    print(message, file=sys.stderr)

@@ -37,7 +37,7 @@ def run(
     mode: ModeChoice = typer.Option(ModeChoice.performance, "--mode", help="LoadGen mode."),
     model: Path = typer.Option(..., "--model", help="Model file (ONNX, or TorchScript/PyTorch with --backend torch)."),
     dataset: Path = typer.Option(..., "--dataset", help="Dataset folder in its official layout."),
-    backend: str = typer.Option("onnxruntime", "--backend", help="onnxruntime or torch."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."),
     user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf overriding the shipped v1.1 mlperf.conf."),
     audit_config: Optional[Path] = typer.Option(None, "--audit-config", help="Compliance audit.config to apply on top."),
     output: Path = typer.Option(Path("output"), "--output", help="Folder for logs, accuracy.txt and report.html."),
