@@ -209,7 +209,7 @@ def _table(entries: list[ReportEntry], suite: str, division: str, category: str,
     columns = sorted({(e.model, e.scenario, e.units) for e in entries}, key=column_sort_key)
     by_id: dict[str, tuple[ReportEntry, dict[tuple[str, str, str], list[float]]]] = {}
     for e in entries:
-        first, cells = by_id.setdefault(e.id, (e, {}))
+        _, cells = by_id.setdefault(e.id, (e, {}))
         cells.setdefault((e.model, e.scenario, e.units), []).append(e.result)
     rows = []
     for e, cells in by_id.values():  # entries come sorted, so ids ascend
