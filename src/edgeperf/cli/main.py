@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, demo, run
+    from . import accuracy, benchmarks, demo, report_cmd, run
 
     app = typer.Typer(
         name="edgeperf",
@@ -36,6 +36,7 @@ def build_app():
     app.command("run")(run.run)
     app.command("accuracy")(accuracy.accuracy)
     app.command("benchmarks")(benchmarks.benchmarks)
+    app.command("report")(report_cmd.report)
     return app
 
 
