@@ -138,3 +138,23 @@ def test_tree_listing_follows_symlinks_sorts_and_counts_reads(tmp_path):
     assert "found 'F.TXT'" not in t.case_hint("", "f.txt")
     (tmp_path / "Accuracy.txt").write_text("")
     assert t.case_hint("", "accuracy.txt") == " (found 'Accuracy.txt'; names are case-sensitive)"
+
+
+@pytest.mark.parametrize("body", [
+    '{"key": "k", "value": 1}', '  {"key": "k", "value": 1}  ', '{"key": "k", "value": 1}\t',
+    '{"key": "k", "value": [1,', '{"key": "k", "value": 1} {"key": "k", "value": 2}', '{"key": "k"}',
+    '[1, 2]', '{"key": 3, "value": 1}', '{"key": "k", "value": NaN}', '\ufeff{"key": "k", "value": 1}',
+    '{"key": "k", "value": "a\\u00e9"}', '', '{"key": "k", "value": 1}\x0c', '{"key": "k", "value": tru}',
+])
+def test_fast_detail_parser_accepts_exactly_what_the_reference_reader_accepts(body):
+    from edgeperf.loadgen.logs.readers import parse_detail_lines
+    data = f"first line\n:::MLLOG {body}\n"
+    try:
+        ref = parse_detail_lines(data.split("\n"), "d.txt")
+    except LogFormatError as exc:
+        with pytest.raises(LogFormatError) as mine:
+            parse_detail_bytes(data.encode(), "d.txt")
+        assert (mine.value.where, mine.value.message) == (exc.where, exc.message) == ("2", exc.message)
+    else:
+        mine = parse_detail_bytes(data.encode(), "d.txt")
+        assert mine.records == ref.records and mine.line_numbers == ref.line_numbers == [2]
