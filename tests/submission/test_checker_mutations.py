@@ -338,3 +338,37 @@ def test_unmutated_copies_pass(tmp_path):
     root = copy_tree(tmp_path / "tree", ALIBABA, KRAI, OCTOML)
     report = check_tree(root)
     assert report.verdict().status == "pass" and len(report.results) == 12 and report.no_results == []
+
+
+def test_random_damage_never_crashes_and_every_no_result_has_a_cause(tmp_path):
+    """Seeded random damage (deleted, truncated, emptied, garbled files and directories)."""
+    import random
+
+    base = copy_tree(tmp_path / "base", ALIBABA, KRAI)
+    files = sorted(str(q.relative_to(base)) for q in base.rglob("*") if q.is_file())
+    dirs = sorted(str(q.relative_to(base)) for q in base.rglob("*") if q.is_dir())
+    rng = random.Random(20210922)
+    for i in range(12):
+        work = tmp_path / f"w{i}"
+        shutil.copytree(base, work, symlinks=True)
+        for _ in range(3):
+            kind = rng.choice(["del", "trunc", "empty", "garbage", "deldir"])
+            target = work / (rng.choice(dirs) if kind == "deldir" else rng.choice(files))
+            if not target.exists():
+                continue
+            if kind == "deldir":
+                shutil.rmtree(target)
+            elif kind == "del":
+                target.unlink()
+            else:
+                data = target.read_bytes()
+                new = {"trunc": data[: len(data) // 3], "empty": b"", "garbage": data + bytes(rng.randrange(256) for _ in range(40))}[kind]
+                target.write_bytes(new)
+        for strict in (False, True):
+            report = check_tree(work, strict=strict)
+            render_text_report(report, verbose=True)
+            json.dumps(report_to_json(report))
+            causes = [f for f in report.findings if f.severity.invalidates]
+            assert bool(causes) == bool(report.no_results)
+            assert report.verdict().exit_code == (1 if report.no_results else 0)
+        shutil.rmtree(work)
