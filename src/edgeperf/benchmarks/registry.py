@@ -80,7 +80,7 @@ def register(defn: BenchmarkDefinition) -> BenchmarkDefinition:
 
 
 #: Modules whose import registers benchmarks (each calls `register` at import time).
-BENCHMARK_MODULES = ["vision", "medical"]
+BENCHMARK_MODULES = ["vision", "language", "medical"]
 
 
 def _load_all() -> None:
