@@ -308,6 +308,10 @@ def test_mutation(m: M, tmp_path):
         assert hits, f"no {check} finding for {file}; got {[(f.check, f.file) for f in report.findings]}"
         assert {f.severity for f in hits} == {severity}, [(f.severity, f.message) for f in hits]
     assert report.no_results == sorted(m.no_results)
+    for f in report.findings:  # every problem names its file; every error says expected vs found
+        assert f.file, f
+        if f.severity.level == "ERROR":
+            assert f.has_expected and f.has_found, f
     invalidating = [f for f in report.findings if f.severity.invalidates]
     assert bool(invalidating) == bool(m.no_results), invalidating
 
@@ -368,6 +372,8 @@ def test_random_damage_never_crashes_and_every_no_result_has_a_cause(tmp_path):
             report = check_tree(work, strict=strict)
             render_text_report(report, verbose=True)
             json.dumps(report_to_json(report))
+            assert all(f.file and (f.severity.level != "ERROR" or (f.has_expected and f.has_found))
+                       for f in report.findings)
             causes = [f for f in report.findings if f.severity.invalidates]
             assert bool(causes) == bool(report.no_results)
             assert report.verdict().exit_code == (1 if report.no_results else 0)

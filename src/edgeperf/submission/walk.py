@@ -153,7 +153,8 @@ def _check_scenario(ctx: CheckContext, report: CheckReport, rep: Reporter, info:
             remaining.discard(fixed)
         else:
             if rep.invalidating_count == before:  # safety net: every drop names its cause
-                rep.drop("performance.invalid", "the performance run is not valid", file=run_dir)
+                rep.drop("performance.invalid", "the performance run is not valid", file=run_dir,
+                         expected="valid", found="invalid")
             errors += 1
             power = None
         extra = [r for r in tree.list_dirs(perf_dir) if r not in ("run_1", "power", "ranging")]

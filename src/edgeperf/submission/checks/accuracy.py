@@ -53,10 +53,12 @@ def check_accuracy(ctx: CheckContext, rep: Reporter, scenario_dir: str, mlperf_m
     try:
         text = tree.read_bytes(txt).decode("utf-8", errors="replace")
     except OSError as exc:
-        rep.drop("accuracy.txt_unreadable", f"cannot be read: {exc.strerror or exc}", file=txt)
+        rep.drop("accuracy.txt_unreadable", f"cannot be read: {exc.strerror or exc}", file=txt,
+                 expected="a readable file", found=str(exc.strerror or exc))
         return AccuracyOutcome(False, None, True, is_closed)
     if rule is None:
-        rep.add(bad, "accuracy.no_target", f"no accuracy target for model class {mlperf_model!r}", file=txt)
+        rep.add(bad, "accuracy.no_target", f"no accuracy target for model class {mlperf_model!r}", file=txt,
+                expected=sorted(rules.accuracy), found=mlperf_model)
         valid = False
     else:
         acc, digest = scan_accuracy_txt(text, rule, rules.hash_pattern)

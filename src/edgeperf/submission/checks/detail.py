@@ -25,9 +25,11 @@ def read_detail(ctx: CheckContext, rep: Reporter, path: str, severity: Severity,
     try:
         return parse_detail_bytes(tree.read_bytes(path), path)
     except LogFormatError as exc:
-        rep.add(severity, f"{check}.detail_malformed", f"line {exc.where}: {exc.message}", file=path)
+        rep.add(severity, f"{check}.detail_malformed", f"line {exc.where}: {exc.message}", file=path,
+                expected="valid JSON after every :::MLLOG marker", found=f"line {exc.where}: {exc.message}")
     except OSError as exc:
-        rep.add(severity, f"{check}.detail_unreadable", f"cannot be read: {exc.strerror or exc}", file=path)
+        rep.add(severity, f"{check}.detail_unreadable", f"cannot be read: {exc.strerror or exc}", file=path,
+                expected="a readable file", found=str(exc.strerror or exc))
     return None
 
 

@@ -62,7 +62,8 @@ def check_measurements(ctx: CheckContext, rep: Reporter, division: str, submitte
     try:
         desc = parse_json_object(tree.read_bytes(jpath), jpath)
     except (OSError, TreeFileError) as exc:
-        rep.soft("measurements.json", str(getattr(exc, "message", exc)), file=jpath)
+        rep.soft("measurements.json", str(getattr(exc, "message", exc)), file=jpath, expected="a JSON object",
+                 found=str(getattr(exc, "message", exc)))
         desc, valid = {}, False
     else:
         for key in rules.measurement_json_keys:

@@ -51,7 +51,8 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
         except FileNotFoundError:
             rep.drop("power.session_missing", f"{side}.json is missing", file=p, expected="file present", found="missing")
         except (OSError, SessionFileError) as exc:
-            rep.drop("power.session", getattr(exc, "message", str(exc)), file=p)
+            rep.drop("power.session", getattr(exc, "message", str(exc)), file=p,
+                      expected="a JSON object with an integer timezone", found=getattr(exc, "message", str(exc)))
     if len(tz) < 2 or detail is None:
         return False, None
 
@@ -71,10 +72,12 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
         rep.drop("power.spl_missing", "spl.txt is missing", file=spl, expected="file present", found="missing")
         return False, None
     except SplFormatError as exc:
-        rep.drop("power.spl_malformed", f"line {exc.line}: {exc.message}", file=spl)
+        rep.drop("power.spl_malformed", f"line {exc.line}: {exc.message}", file=spl,
+                 expected="Time,MM-DD-YYYY HH:MM:SS.fff,Watts,<number>,...", found=f"line {exc.line}")
         return False, None
     except OSError as exc:
-        rep.drop("power.spl_unreadable", f"cannot be read: {exc.strerror or exc}", file=spl)
+        rep.drop("power.spl_unreadable", f"cannot be read: {exc.strerror or exc}", file=spl,
+                 expected="a readable file", found=str(exc.strerror or exc))
         return False, None
     if len(window) < 2:
         return False, None
@@ -94,9 +97,11 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
                  found=0)
         return False, None
     except SplFormatError as exc:
-        rep.drop("power.spl_malformed", f"line {exc.line}: {exc.message}", file=spl)
+        rep.drop("power.spl_malformed", f"line {exc.line}: {exc.message}", file=spl,
+                 expected="Time,MM-DD-YYYY HH:MM:SS.fff,Watts,<number>,...", found=f"line {exc.line}")
         return False, None
     except ValueError as exc:
-        rep.drop("power.metric", str(exc), file=dpath)
+        rep.drop("power.metric", f"the power metric cannot be computed: {exc}", file=dpath,
+                 expected="power_begin/power_end as MM-DD-YYYY HH:MM:SS.fff and the scenario's counts", found=str(exc))
         return False, None
     return valid, metric if valid else None

@@ -40,7 +40,8 @@ def check_system(ctx: CheckContext, rep: Reporter, division: str, submitter: str
     try:
         desc = parse_json_object(tree.read_bytes(path), path)
     except (OSError, TreeFileError) as exc:
-        rep.fatal("system.json", str(getattr(exc, "message", exc)), file=path)
+        rep.fatal("system.json", str(getattr(exc, "message", exc)), file=path, expected="a JSON object",
+                  found=str(getattr(exc, "message", exc)))
         return None
 
     ok = True
