@@ -64,8 +64,12 @@ def test_soft_errors_pass_with_errors_and_strict_makes_them_fail(tmp_path):
     last = r.output.rstrip().splitlines()[-1]
     assert last.startswith("PASS WITH ERRORS LOGGED: 6 results") and "looks OK" not in r.output
     assert "ERROR [soft] performance.seed: sample_index_rng_seed is wrong" in r.output
-    r = _run(str(root), "--quiet", "--strict")
+    js = tmp_path / "strict.json"
+    r = _run(str(root), "--quiet", "--strict", "--json", str(js))
     assert r.exit_code == 1
+    (f,) = [f for f in json.loads(js.read_text())["findings"] if f["check"] == "performance.seed"]
+    assert (f["severity"], f["strict_check"], f["promoted_by_strict"], f["expected"], f["found"]) == (
+        "drop", True, True, 517984244576520566, 7)
     assert "ERROR [drop] (--strict) performance.seed" in r.output
     assert r.output.rstrip().splitlines()[-1].startswith("FAIL:")
 
