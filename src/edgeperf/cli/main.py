@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, demo, report_cmd, run
+    from . import accuracy, benchmarks, check, demo, report_cmd, run
 
     app = typer.Typer(
         name="edgeperf",
@@ -37,6 +37,7 @@ def build_app():
     app.command("accuracy")(accuracy.accuracy)
     app.command("benchmarks")(benchmarks.benchmarks)
     app.command("report")(report_cmd.report)
+    app.command("check")(check.check)
     return app
 
 
