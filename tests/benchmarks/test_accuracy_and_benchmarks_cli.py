@@ -73,7 +73,9 @@ def test_accuracy_errors(cli, tmp_path, imagenet_dir):
     assert "missing.json" in result.output and "Traceback" not in result.output
     result = cli("accuracy", "resnet5", "--log", tmp_path / "missing.json", "--dataset", imagenet_dir)
     assert result.exit_code != 0
-    assert "unknown benchmark 'resnet5'; known benchmarks: resnet50, ssd-mobilenet, ssd-resnet34" in result.output
+    assert "unknown benchmark 'resnet5'; known benchmarks: " in result.output
+    known = result.output.split("known benchmarks: ")[1].strip().split(", ")
+    assert {"resnet50", "ssd-mobilenet", "ssd-resnet34"} <= set(known) and known == sorted(known)
     bad = tmp_path / "bad.json"
     bad.write_text('[\n{ "seq_id" : 0, "qsl_idx" : 9, "data" : "0000803F" }\n]\n')
     result = cli("accuracy", "resnet50", "--log", bad, "--dataset", imagenet_dir)
