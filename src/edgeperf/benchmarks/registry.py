@@ -80,7 +80,7 @@ def register(defn: BenchmarkDefinition) -> BenchmarkDefinition:
 
 
 #: Modules whose import registers benchmarks (each calls `register` at import time).
-BENCHMARK_MODULES = ["vision", "language", "medical"]
+BENCHMARK_MODULES = ["vision", "language", "medical", "speech"]
 
 
 def _load_all() -> None:
