@@ -314,7 +314,22 @@ def _classes():
                     state, g = next_state, None
             return labels
 
-    return {"RNNT": RNNT, "GreedyDecoder": GreedyDecoder}
+    classes = {"LSTMBlock": LSTMBlock, "StackTime": StackTime, "Encoder": Encoder, "Prediction": Prediction,
+               "Joint": Joint, "RNNT": RNNT, "GreedyDecoder": GreedyDecoder}
+    for name, cls in classes.items():  # picklable by reference, through the module __getattr__ below
+        cls.__qualname__ = name
+        cls.__module__ = __name__
+    return classes
+
+
+_CLASS_NAMES = ("LSTMBlock", "StackTime", "Encoder", "Prediction", "Joint", "RNNT", "GreedyDecoder")
+
+
+def __getattr__(name: str):
+    """The module classes by name (``edgeperf.models.rnnt.RNNT``), built (and torch imported) on first use."""
+    if name in _CLASS_NAMES:
+        return _classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_rnnt(config: Optional[RNNTConfig] = None, *, seed: Optional[int] = None):
