@@ -69,9 +69,10 @@ __all__ = [
 REGIONS = {"whole tumor": (1, 2, 3), "tumor core": (2, 3), "enhancing tumor": (3,)}
 #: ``--output_dtype`` choices of the reference script.
 OUTPUT_DTYPES = ("int8", "int16", "int32", "int64", "float16", "float32", "float64")
-_CHUNK = 1 << 22  # bytes of the log read at a time
+_CHUNK = 1 << 21  # bytes of the log read at a time
 _SKIP_OVER = 1 << 20  # pickle payloads larger than this are skipped when reading properties
 _CASE_LIST = "preprocessed_files.pkl"
+_TRUNCATED = "the log was truncated (\"...\" inside it); 3D-UNet needs the complete accuracy log"
 _LABELS_SUBDIR = Path("raw_data", "nnUNet_raw_data", "Task043_BraTS2019", "labelsTr")
 
 
@@ -307,7 +308,7 @@ class _LogDecoder:
             self.eof = True
             return False
         self.base += self.pos
-        self.buf = self.buf[self.pos:] + data
+        self.buf = self.buf[self.pos:] + data if self.pos < len(self.buf) else data
         self.pos = 0
         return True
 
@@ -327,7 +328,7 @@ class _LogDecoder:
         if self._peek() != char:
             found = self._peek()
             if found == b"." and self.buf.startswith(b"...", self.pos):
-                raise self._error("the log was truncated (\"...\"); 3D-UNet needs the complete accuracy log")
+                raise self._error(_TRUNCATED)
             raise self._error(f"expected {char.decode()!r} {what}, found {found.decode('latin-1') or 'the end of the file'!r}")
         self.pos += 1
 
@@ -379,19 +380,14 @@ class _LogDecoder:
             j = self.buf.find(b'"', self.pos)
             end = j if j >= 0 else len(self.buf)
             piece = memoryview(self.buf)[self.pos:end]
-            if carry:
-                piece = carry + bytes(piece)
+            if carry and len(piece):  # a byte split across two chunks
+                piece, carry = piece[1:], carry + bytes(piece[:1])
+                filled = self._decode(carry, out, filled)
                 carry = b""
             if len(piece) % 2:
                 carry = bytes(piece[-1:])
                 piece = piece[:-1]
-            if len(piece):
-                try:
-                    decoded = binascii.a2b_hex(piece)
-                except binascii.Error:
-                    raise self._error("\"data\" is not a hex string") from None
-                out[filled:filled + len(decoded)] = decoded
-                filled += len(decoded)
+            filled = self._decode(piece, out, filled)
             del piece
             self.pos = end
             if j >= 0:
@@ -405,24 +401,51 @@ class _LogDecoder:
             del out[filled:]
         return out
 
-    def _record(self) -> tuple[int, int, bytearray]:
+    def _decode(self, hex_digits, out: bytearray, filled: int) -> int:
+        if not len(hex_digits):
+            return filled
+        try:
+            decoded = binascii.a2b_hex(hex_digits)
+        except binascii.Error:
+            if b"\n...\n" in bytes(hex_digits):
+                raise self._error(_TRUNCATED) from None
+            raise self._error("\"data\" is not a hex string") from None
+        out[filled:filled + len(decoded)] = decoded
+        return filled + len(decoded)
+
+    def _skip_string(self) -> None:
+        """Pass over the ``data`` string at ``pos`` without decoding it."""
+        self.pos += 1
+        while True:
+            j = self.buf.find(b'"', self.pos)
+            if j >= 0:
+                self.pos = j + 1
+                return None
+            self.pos = len(self.buf)
+            if not self._more():
+                raise self._error("the file ends inside a record's \"data\"")
+
+    def _record(self) -> tuple[int, int, Optional[bytearray]]:
         at = self.base + self.pos
         self._expect(b"{", "starting a record")
         fields: dict[str, Any] = {}
         data: Optional[bytearray] = None
+        seen_keys: set[str] = set()
         if self._peek() != b"}":
             while True:
                 if self._peek() != b'"':
                     raise self._error("expected a quoted key")
                 key = self._string()
+                seen_keys.add(key)
                 self._expect(b":", "after a key")
                 c = self._peek()
                 if key == "data":
                     if c != b'"':
                         raise self._error('"data" must be a string')
+                    wanted = True
                     if self.before_data is not None and type(fields.get("qsl_idx")) is int:
-                        self.before_data(fields["qsl_idx"])
-                    data = self._hex()
+                        wanted = self.before_data(fields["qsl_idx"]) is not False
+                    data = self._hex() if wanted else self._skip_string()
                 elif c == b'"':
                     fields[key] = self._string()
                 elif c in (b"{", b"["):
@@ -435,7 +458,7 @@ class _LogDecoder:
                 break
         self._expect(b"}", "closing a record")
         seq_id, qsl_idx = fields.get("seq_id"), fields.get("qsl_idx")
-        if type(seq_id) is not int or type(qsl_idx) is not int or data is None:
+        if type(seq_id) is not int or type(qsl_idx) is not int or "data" not in seen_keys:
             raise LogFormatError(self.path, f"offset {at}", 'record needs integer "seq_id" and "qsl_idx" and a string "data"')
         return seq_id, qsl_idx, data
 
@@ -462,14 +485,15 @@ def iter_decoded_records(
     before_data: Optional[Callable[[int], Any]] = None,
     expected_nbytes: Optional[Callable[[], Optional[int]]] | int | None = None,
     chunk_size: int = _CHUNK,
-) -> Iterator[tuple[int, int, bytearray]]:
+) -> Iterator[tuple[int, int, Optional[bytearray]]]:
     """Yield ``(seq_id, qsl_idx, data)`` for each record of an accuracy log, ``data`` decoded.
 
     The file is read ``chunk_size`` bytes at a time and each record's hex is decoded slice by
     slice into one buffer (preallocated with ``expected_nbytes`` when given), so memory holds one
     decoded record, never its hex text. ``before_data(qsl_idx)`` is called when a record's
     ``"data"`` starts and its ``qsl_idx`` is already known (the LoadGen layout), e.g. to load
-    what scoring it needs before the big buffer exists. Upper- and lower-case hex, any spacing
+    what scoring it needs before the big buffer exists; when it returns ``False`` the data is
+    passed over undecoded and yielded as ``None``. Upper- and lower-case hex, any spacing
     and key order are accepted; malformed or truncated logs raise ``LogFormatError`` naming the
     file and offset.
     """
@@ -490,10 +514,10 @@ def _with_expected(decoder: _LogDecoder, expected) -> Iterator[tuple[int, int, b
     if callable(expected):
         hook = decoder.before_data
 
-        def before(qsl_idx: int) -> None:
-            if hook is not None:
-                hook(qsl_idx)
+        def before(qsl_idx: int) -> Any:
+            wanted = hook(qsl_idx) if hook is not None else None
             decoder.expected_nbytes = expected()
+            return wanted
 
         decoder.before_data = before
     yield from decoder.records()
@@ -596,22 +620,26 @@ def evaluate_brats(
     names = _case_list(pre)
     infos: dict[int, CaseInfo] = {}
     per_idx: dict[int, tuple[float, ...]] = {}
-    where = {"text": ""}
+    if labels_dir is None:
+        raise AccuracyError(Path(dataset_root), "", f"no labels folder (expected {Path(dataset_root) / _LABELS_SUBDIR} "
+                                                    "or labelsTr/ beside preprocessed_data)")
 
     def info(qsl_idx: int) -> CaseInfo:
         if qsl_idx not in infos:
             if not 0 <= qsl_idx < len(names):
-                raise AccuracyError(log_name, where["text"] or f"qsl_idx {qsl_idx}",
+                raise AccuracyError(log_name, f"qsl_idx {qsl_idx}",
                                     f"qsl_idx is outside {pre / _CASE_LIST} ({len(names)} cases)")
             infos[qsl_idx] = read_case_info(pre / f"{names[qsl_idx]}.pkl", names[qsl_idx])
         return infos[qsl_idx]
 
     current: dict[str, Optional[int]] = {"qsl_idx": None}
 
-    def before_data(qsl_idx: int) -> None:
+    def before_data(qsl_idx: int) -> bool:
         current["qsl_idx"] = qsl_idx
-        if qsl_idx not in per_idx:  # a repeated record is skipped: no need to look at it
-            info(qsl_idx)
+        if qsl_idx in per_idx:
+            return False  # a repeated record: its data is passed over undecoded
+        info(qsl_idx)
+        return True
 
     def expected() -> Optional[int]:
         q = current["qsl_idx"]
@@ -625,11 +653,10 @@ def evaluate_brats(
         current["qsl_idx"] = None
         if qsl_idx in per_idx:
             continue
-        where["text"] = f"seq_id {seq_id} (qsl_idx {qsl_idx})"
         case = info(qsl_idx)
         want = int(np.prod(case.padded_shape)) * dtype.itemsize
         if len(data) != want:
-            raise AccuracyError(log_name, where["text"],
+            raise AccuracyError(log_name, f"seq_id {seq_id} (qsl_idx {qsl_idx})",
                                 f"{len(data)} data bytes; case {case.name} needs {output_dtype} "
                                 f"{list(case.padded_shape)} = {want} bytes (wrong output dtype?)")
         logits = np.frombuffer(data, dtype=dtype).reshape(case.padded_shape)
@@ -640,9 +667,6 @@ def evaluate_brats(
         except ValueError as e:
             raise AccuracyError(pre / f"{case.name}.pkl", "", str(e)) from None
         del logits, data
-        if labels_dir is None:
-            raise AccuracyError(Path(dataset_root), "", f"no labels folder (expected {Path(dataset_root) / _LABELS_SUBDIR} "
-                                                        "or labelsTr/ beside preprocessed_data)")
         label_path = labels_dir / f"{case.name}.nii.gz"
         gt = _read_labels(label_path)
         if tuple(gt.shape) != case.original_size:
