@@ -191,31 +191,37 @@ def test_missing_audio_names_the_file_and_the_entry(tmp_path):
 
 def test_wrong_sample_rate_names_the_file_and_16000(tmp_path):
     root = make_librispeech(tmp_path, rates={1: 8000})
-    ds = LibrispeechDataset(root)  # rates are checked when the audio is read
     with pytest.raises(DatasetError) as info:
-        ds.waveform(1)
+        LibrispeechDataset(root)  # headers are checked up front, before anything runs
     message = str(info.value)
-    assert str(root / clip_path(CLIPS[1])) in message
-    assert "sample rate 8000 Hz, expected 16000 Hz" in message
-    qsl = AudioQSL(ds, 4)
+    assert message.startswith(f"{root / clip_path(CLIPS[1])}: sample rate 8000 Hz, expected 16000 Hz")
+    # and again when the audio itself is read (a file replaced after the dataset was opened)
+    ds = LibrispeechDataset(root, check_files=False)
+    with pytest.raises(DatasetError, match="sample rate 8000 Hz, expected 16000 Hz"):
+        ds.waveform(1)
     with pytest.raises(DatasetError, match="expected 16000 Hz"):
-        qsl.load_samples_to_ram([0, 1])
+        AudioQSL(ds, 4).load_samples_to_ram([0, 1])
 
 
 def test_unreadable_and_too_short_audio(tmp_path):
     root = make_librispeech(tmp_path)
     target = root / clip_path(CLIPS[0])
     target.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
-    ds = LibrispeechDataset(root)
     with pytest.raises(DatasetError) as info:
-        ds.waveform(0)
-    assert str(target) in str(info.value) and "cannot read the audio" in str(info.value)
+        LibrispeechDataset(root)
+    assert str(info.value).startswith(f"{target}: cannot read the audio")
+    assert "expected 16 kHz WAV or FLAC" in str(info.value)
+    with pytest.raises(DatasetError, match="cannot read the audio"):
+        read_audio(target)
 
     import soundfile as sf
 
     sf.write(str(target), np.zeros(200, np.int16), 16000, subtype="PCM_16")
+    ds = LibrispeechDataset(root)
     with pytest.raises(DatasetError, match=r"200 samples; the reference's STFT needs more than 256"):
         ds.waveform(0)
+    with pytest.raises(DatasetError, match="audio file not found"):
+        read_audio(tmp_path / "nothing.wav")
 
 
 @pytest.mark.parametrize(

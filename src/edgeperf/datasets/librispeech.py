@@ -422,6 +422,19 @@ def read_audio(path: Union[str, os.PathLike], sample_rate: int = SAMPLE_RATE) ->
     return np.ascontiguousarray(waveform, dtype=np.float32)
 
 
+def _check_header(path: Path, sample_rate: int = SAMPLE_RATE) -> None:
+    """Refuse a file whose header is unreadable or whose rate is not ``sample_rate`` (cheap: header only)."""
+    sf = _soundfile()
+    try:
+        rate = sf.info(str(path)).samplerate
+    except Exception as e:
+        raise DatasetError(f"{path}: cannot read the audio ({type(e).__name__}: {e}); expected 16 kHz WAV or FLAC",
+                           path=path) from None
+    if rate != sample_rate:
+        raise DatasetError(f"{path}: sample rate {rate} Hz, expected {sample_rate} Hz (the reference does not "
+                           "resample LibriSpeech; convert the file to 16 kHz)", path=path)
+
+
 # --------------------------------------------------------------------------------------------
 # Features
 
@@ -559,9 +572,9 @@ class LibrispeechDataset:
 
     ``root`` is the dataset folder (holding ``dev-clean-wav.json``) or the manifest file. Sample
     ``i`` is the ``i``-th utterance of at most 15 s; ``count`` keeps only the first ``count``.
-    Every kept utterance's audio must exist (WAV as named, or its FLAC original): a missing one is a
-    :class:`DatasetError` naming the file, at construction. Rates and contents are checked when a
-    sample is read.
+    Every kept utterance's audio must exist (WAV as named, or its FLAC original) with a readable
+    16 kHz header: a missing file, an unreadable header or another rate is a :class:`DatasetError`
+    naming the file, at construction, before anything runs. Contents are checked when read.
     """
 
     name = "librispeech"
@@ -583,17 +596,22 @@ class LibrispeechDataset:
     def _locate(self, entry: ManifestEntry, check: bool) -> Path:
         data_dir = self.manifest.data_dir
         path = data_dir / entry.fname
-        if not check or path.is_file():
+        if not check:
             return path
-        for alt in _flac_alternatives(data_dir, entry.fname):
-            if alt.is_file():
-                return alt
-        tried = ", ".join(str(p) for p in _flac_alternatives(data_dir, entry.fname))
-        raise DatasetError(
-            f"audio file not found: {path} (manifest {self.manifest.path}, entry {entry.position}"
-            + (f"; also tried {tried}" if tried else "") + ")",
-            path=path,
-        )
+        if not path.is_file():
+            for alt in _flac_alternatives(data_dir, entry.fname):
+                if alt.is_file():
+                    path = alt
+                    break
+            else:
+                tried = ", ".join(str(p) for p in _flac_alternatives(data_dir, entry.fname))
+                raise DatasetError(
+                    f"audio file not found: {path} (manifest {self.manifest.path}, entry {entry.position}"
+                    + (f"; also tried {tried}" if tried else "") + ")",
+                    path=path,
+                )
+        _check_header(path)
+        return path
 
     def __len__(self) -> int:
         return len(self.entries)

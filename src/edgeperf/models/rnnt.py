@@ -381,7 +381,7 @@ def read_checkpoint(path: Union[str, os.PathLike]):
         raise RNNTCheckpointError(p, "not a regular file (a directory?)")
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as safe_error:
+    except Exception:
         try:
             import warnings
 
@@ -389,9 +389,10 @@ def read_checkpoint(path: Union[str, os.PathLike]):
                 warnings.simplefilter("ignore")
                 obj = torch.load(p, map_location="cpu", weights_only=False)
         except Exception as e:
-            raise RNNTCheckpointError(p, f"torch cannot read it ({type(safe_error).__name__}: "
-                                         f"{str(safe_error).strip().splitlines()[0] if str(safe_error).strip() else ''}; "
-                                         f"in full: {type(e).__name__}: {e})") from None
+            detail = str(e).strip().splitlines()
+            raise RNNTCheckpointError(p, f"torch cannot read it ({type(e).__name__}: {detail[0] if detail else ''}); "
+                                         "expected the official RNN-T PyTorch checkpoint (torch.save of a dict "
+                                         "with a 'state_dict') or a saved torch module") from None
     if isinstance(obj, torch.nn.Module):
         return obj
     if isinstance(obj, Mapping):
