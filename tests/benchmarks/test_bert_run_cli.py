@@ -252,3 +252,16 @@ def test_model_with_other_tensor_names(cli, tmp_path, squad_dir):
     text = _one_line_error(_run(cli, out, model, squad_dir, "SingleStream", "performance"))
     assert "'input_ids'" in text and "'input_tensor:0'" in text and "'output_start_logits'" in text
     assert not out.exists()
+
+
+def test_scoring_a_max_samples_run(tmp_path, squad_dir, squad):
+    """``count`` (a ``--max-samples`` run) scores only the questions whose features ran."""
+    from squad_fixtures import interleaved, write_accuracy_log
+
+    logits = oracle_logits(squad)
+    log = write_accuracy_log(tmp_path / "log.json", [interleaved(s, e) for s, e in logits[:7]])
+    bench = get_benchmark("bert-99")
+    assert bench.evaluate(log, squad_dir).official_line == '{"exact_match": 70.0, "f1": 70.0}'  # 7 of 10
+    # features 0-6 are questions 0-5 and the first span of question 6 (whose answer is in span 0)
+    assert bench.evaluate(log, squad_dir, count=7).official_line == PERFECT
+    assert bench.evaluate(log, squad_dir, count=7).details["questions"] == 7

@@ -107,10 +107,16 @@ def _open_squad_qsl(bench: BenchmarkDefinition, dataset, perf_count: int):
     return SquadQSL(dataset, perf_count, name=f"{bench.name}-QSL")
 
 
-def _evaluate_squad(log_path, dataset_root, **kw):
+def _evaluate_squad(log_path, dataset_root, *, count=None, **kw):
+    """Score a log over every question; with ``count`` (the run's ``--max-samples``), only over the
+    questions whose features are among the first ``count`` (the rest were never run)."""
     from ..accuracy.squad import evaluate_squad
 
-    return evaluate_squad(log_path, _full_dataset(dataset_root), **kw)
+    dataset = _full_dataset(dataset_root)
+    if count is not None and "max_examples" not in kw:
+        last = min(int(count), len(dataset)) - 1
+        kw["max_examples"] = int(dataset.features.example_index[last]) + 1 if last >= 0 else 0
+    return evaluate_squad(log_path, dataset, **kw)
 
 
 def _bert(name: str, fraction: float, required: tuple[TestScenario, ...], notes: str) -> BenchmarkDefinition:
