@@ -98,7 +98,11 @@ def verify(
     results: Path = typer.Option(..., "--results", help="The scenario's results folder: results/<system>/<benchmark>/<scenario>."),
     compliance: Path = typer.Option(..., "--compliance", help="The test's folder: compliance/<system>/<benchmark>/<scenario>/<TEST>."),
     output: Optional[Path] = typer.Option(None, "--output", help="Where the verify files go (default: the test's folder)."),
-    dtype: str = typer.Option("byte", "--dtype", help="TEST01: how the official check decodes responses (byte, float32, int32, int64)."),
+    dtype: Optional[str] = typer.Option(
+        None, "--dtype",
+        help="TEST01: how the official check decodes responses: byte, float32, int32 or int64 "
+        "(default: the --benchmark's response type, else byte).",
+    ),
     benchmark: Optional[str] = typer.Option(None, "--benchmark", help="TEST01: the benchmark, to show value differences and score both runs."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="TEST01: its dataset, for the baseline accuracy comparison."),
     skip_accuracy: bool = typer.Option(False, "--skip-accuracy", help="TEST01: verify performance only (e.g. for published, truncated logs)."),

@@ -45,6 +45,8 @@ class ComplianceTest(str, Enum):
     @classmethod
     def parse(cls, name: str) -> "ComplianceTest":
         """``TEST01``, ``test04-a``, ``TEST04A`` … → the test; ``ValueError`` lists the names."""
+        if isinstance(name, cls):
+            return name
         key = str(name).strip().upper().replace("_", "-")
         if key in ("TEST04A", "TEST04B"):
             key = key[:6] + "-" + key[6:]

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from .._atomic import atomic_write
 from .audit import ComplianceTest
-from .verify_accuracy import AccuracyVerification, compare_with_baseline, verify_test01_accuracy
+from .verify_accuracy import AccuracyVerification, compare_with_baseline, default_dtype, verify_test01_accuracy
 from .verify_performance import (
     PerformanceVerification,
     verify_test01_performance,
@@ -107,7 +107,7 @@ def verify_compliance(
     compliance_dir: str | os.PathLike,
     output_dir: str | os.PathLike | None = None,
     *,
-    dtype: str = "byte",
+    dtype: str | None = None,
     benchmark: str | None = None,
     dataset: str | os.PathLike | None = None,
     evaluate: Callable[[Path], Any] | None = None,
@@ -118,7 +118,10 @@ def verify_compliance(
     """Run the official verification of ``test`` and write its verify file(s).
 
     * TEST01: ``verify_accuracy.txt`` (unless ``skip_accuracy``) and ``verify_performance.txt``.
-      ``dtype`` is the official ``--dtype``. When the official accuracy check fails and the
+      ``dtype`` is the official ``--dtype``; by default the benchmark's response type where the
+      official script offers it (``float32`` for resnet50, ssd-* and bert, ``int64`` for rnnt),
+      else ``byte`` (the official default, which compares only the first *byte*: it cannot tell
+      the float32 labels 1.0 and 65.0 apart). When the official accuracy check fails and the
       benchmark's accuracy can be computed (``benchmark`` and ``dataset``, or ``evaluate`` and
       ``quality_fraction``), the baseline comparison is made: ``accuracy/baseline_accuracy.txt``
       and ``accuracy/compliance_accuracy.txt`` are written and its lines appended.
@@ -155,7 +158,8 @@ def verify_compliance(
             if not skip_accuracy:
                 ref_log, test_log = _results_accuracy(results), _test_accuracy(comp)
                 copies.append((test_log, "accuracy"))
-                accuracy = verify_test01_accuracy(ref_log, test_log, dtype=dtype, benchmark=benchmark)
+                accuracy = verify_test01_accuracy(ref_log, test_log, dtype=dtype or default_dtype(benchmark),
+                                                  benchmark=benchmark)
                 if not accuracy.official_passed:
                     evaluate, quality_fraction = _evaluator(benchmark, dataset, evaluate, quality_fraction)
                     if evaluate is not None:

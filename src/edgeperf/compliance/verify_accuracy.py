@@ -61,6 +61,7 @@ __all__ = [
     "write_baseline_log",
     "compare_with_baseline",
     "response_dtype",
+    "default_dtype",
 ]
 
 #: ``--dtype`` choices of the official script.
@@ -94,6 +95,12 @@ DETAIL_BUDGET_BYTES = 512 << 20
 
 _HEADER = ["Verifying accuracy. This might take a while...", "Reading accuracy mode results...",
            "Reading performance mode results..."]
+
+
+def default_dtype(benchmark: str | None) -> str:
+    """The official ``--dtype`` that decodes a benchmark's responses, ``byte`` if none fits."""
+    name = response_dtype(benchmark)
+    return name if name in OFFICIAL_DTYPES else "byte"
 
 
 def response_dtype(benchmark: str | None) -> str | None:
@@ -133,6 +140,7 @@ class SampleDifference:
     max_abs_diff: float | None = None
     official: bool = False
     detailed: bool = True
+    repeat: bool = False  # the qsl_idx was sampled before in this log (the official check compares with that)
 
 
 @dataclass
@@ -222,9 +230,15 @@ class AccuracyVerification:
         if c["num_perf_log_entries"] == 0:
             lines.append("  The performance run logged no responses, so nothing was compared (did TEST01's audit.config apply?).")
         if n_diff:
-            missed = sum(1 for d in self.differences if not d.official)
-            if missed:
-                lines.append(f"  {missed} of the differing responses pass the official check (their first element is equal).")
+            repeats = sum(1 for d in self.differences if not d.official and d.repeat)
+            equal_first = sum(1 for d in self.differences if not d.official and not d.repeat)
+            if repeats or equal_first:
+                parts = []
+                if equal_first:
+                    parts.append(f"{equal_first} with an equal first element")
+                if repeats:
+                    parts.append(f"{repeats} repeating a qsl_idx sampled earlier (compared with that earlier response)")
+                lines.append(f"  Not counted by the official check: {'; '.join(parts)}.")
             unit = f" ({self.response_dtype})" if self.response_dtype else ""
             lines.append(f"  {'seq_id':>8} {'qsl_idx':>8} {'bytes perf/acc':>15} {'1st diff byte':>13} "
                          f"{'bytes differing':>15} {'max |diff|' + unit:>20}  first differing element: perf vs acc")
@@ -375,9 +389,10 @@ def verify_test01_accuracy(
         size = _element_count(len(data), official_dtype, test_path, seq_id, qsl_idx)
         first = np.frombuffer(data[:itemsize], official_dtype)[0] if size else None
         official_mismatch = False
-        if qsl_idx in current or qsl_idx in refs:
+        repeat = qsl_idx in current  # sampled before in this log: the official check compares with that
+        if repeat or qsl_idx in refs:
             counts["num_perf_log_qsl_idx_match"] += 1
-            if qsl_idx in current:
+            if repeat:
                 other_size, other_first = current[qsl_idx]
             else:
                 ref = refs[qsl_idx]
@@ -397,7 +412,9 @@ def verify_test01_accuracy(
         if ref is not None:
             compared += 1
             if ref.size != len(data) or ref.digest != _digest(data):
-                differences.append(_describe(seq_id, qsl_idx, data, ref, elem, official_mismatch))
+                diff = _describe(seq_id, qsl_idx, data, ref, elem, official_mismatch)
+                diff.repeat = repeat
+                differences.append(diff)
             elif official_mismatch:
                 notes.append(f"seq_id {seq_id} (qsl_idx {qsl_idx}): identical bytes, yet the official check counts a "
                              f"mismatch (its first {dtype} element is NaN, which never equals itself).")
