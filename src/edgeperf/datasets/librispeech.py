@@ -504,6 +504,14 @@ class FilterbankFeatures:
         left = (self.n_fft - self.win_length) // 2
         window[left:left + self.win_length] = hann
         self.window = window
+        # The mel matrix is ~98 % zeros (each FFT bin feeds at most two triangles); projecting
+        # through its non-zeros avoids a BLAS call, whose worker threads can cost tens of
+        # milliseconds per utterance on a busy machine.
+        rows, cols = np.nonzero(self.fb)
+        self._fb_cols = cols
+        self._fb_vals = self.fb[rows, cols][:, None]
+        self._fb_starts = np.searchsorted(rows, np.arange(self.fb.shape[0]))
+        self._fb_dense = len(np.unique(rows)) != self.fb.shape[0]  # an empty filter: reduceat cannot skip it
 
     @property
     def features(self) -> int:
@@ -526,17 +534,24 @@ class FilterbankFeatures:
         padded = np.pad(y, pad, mode="reflect")
         n_frames = 1 + (padded.shape[0] - self.n_fft) // self.hop_length
         frames = np.lib.stride_tricks.sliding_window_view(padded, self.n_fft)[:: self.hop_length][:n_frames]
-        spectrum = np.fft.rfft(frames.astype(np.float64) * self.window, axis=1)
+        windowed = frames * self.window  # float32, as the reference multiplies frame and window
+        spectrum = np.fft.rfft(windowed.astype(np.float64), axis=1)
         real = spectrum.real.astype(np.float32)
         imag = spectrum.imag.astype(np.float32)
         power = real * real + imag * imag
         power += np.float32(self.dither ** 2)
         return np.ascontiguousarray(power.T)
 
+    def mel(self, power: np.ndarray) -> np.ndarray:
+        """``fb · power``: float32 ``[80, frames]`` from the power spectrum ``[257, frames]``."""
+        if self._fb_dense:
+            return self.fb @ power
+        return np.add.reduceat(self._fb_vals * power[self._fb_cols], self._fb_starts, axis=0)
+
     def __call__(self, waveform: np.ndarray) -> np.ndarray:
         x = np.asarray(waveform, dtype=np.float32).reshape(-1)
         length = self.output_length(x.shape[0])
-        mel = self.fb @ self.power_spectrum(x)  # [80, frames], float32
+        mel = self.mel(self.power_spectrum(x))  # [80, frames], float32
         logmel = np.log(mel + np.float32(self.log_zero_guard))
         n_mels, frames = logmel.shape
         spliced_frames = (frames + self.frame_splicing - 1) // self.frame_splicing
