@@ -125,3 +125,17 @@ def test_bad_records_name_the_log_and_the_record(tmp_path, speech_dir, records, 
     with pytest.raises(AccuracyError, match=message) as info:
         evaluate_wer(log, speech_dir)
     assert str(info.value).startswith(str(log))
+
+
+def test_the_submission_checker_reads_the_line():
+    """The v1.1 checker's WER pattern finds the accuracy in edgeperf's line (and in the QSL line, nothing)."""
+    import re
+
+    from edgeperf.benchmarks import get_benchmark
+    from edgeperf.submission.rules import _PATTERNS
+
+    pattern = re.compile(_PATTERNS["WER"])
+    line = wer_line(3304 / 44349)
+    assert float(pattern.match(line).group(1)) == pytest.approx(92.55000112742113)
+    assert pattern.match(SUMMARY_LINE) is None
+    assert float(pattern.match(line).group(1)) >= get_benchmark("rnnt").quality.threshold
