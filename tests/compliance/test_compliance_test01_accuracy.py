@@ -263,3 +263,14 @@ def test_dtypes(tmp_path):
         verify_test01_accuracy(acc, _log(tmp_path / "bad.json", [(0, 1, "123")]))
     with pytest.raises(ValueError, match="dtype must be one of"):
         verify_test01_accuracy(acc, perf, dtype="float64")
+
+
+def test_the_dtype_follows_the_benchmark_folder(tmp_path):
+    """In the submission layout the benchmark folder names the response type; elsewhere: byte."""
+    results, test01 = _submission(tmp_path, TestScenario.Offline, VectorSUT())
+    assert verify_compliance("TEST01", results, test01).accuracy.dtype == "float32"
+    assert verify_compliance("TEST01", results, test01, dtype="int32").accuracy.dtype == "int32"
+    odd = tmp_path / "elsewhere/run"
+    odd.parent.mkdir()
+    results.rename(odd)
+    assert verify_compliance("TEST01", odd, test01).accuracy.dtype == "byte"

@@ -121,7 +121,8 @@ def verify_compliance(
       ``dtype`` is the official ``--dtype``; by default the benchmark's response type where the
       official script offers it (``float32`` for resnet50, ssd-* and bert, ``int64`` for rnnt),
       else ``byte`` (the official default, which compares only the first *byte*: it cannot tell
-      the float32 labels 1.0 and 65.0 apart). When the official accuracy check fails and the
+      the float32 labels 1.0 and 65.0 apart). Without ``benchmark`` the results folder's
+      benchmark folder name is used when it names a v1.1 benchmark (``…/resnet50/Offline``). When the official accuracy check fails and the
       benchmark's accuracy can be computed (``benchmark`` and ``dataset``, or ``evaluate`` and
       ``quality_fraction``), the baseline comparison is made: ``accuracy/baseline_accuracy.txt``
       and ``accuracy/compliance_accuracy.txt`` are written and its lines appended.
@@ -158,8 +159,9 @@ def verify_compliance(
             if not skip_accuracy:
                 ref_log, test_log = _results_accuracy(results), _test_accuracy(comp)
                 copies.append((test_log, "accuracy"))
-                accuracy = verify_test01_accuracy(ref_log, test_log, dtype=dtype or default_dtype(benchmark),
-                                                  benchmark=benchmark)
+                known = benchmark or _benchmark_from_folder(results)
+                accuracy = verify_test01_accuracy(ref_log, test_log, dtype=dtype or default_dtype(known),
+                                                  benchmark=known)
                 if not accuracy.official_passed:
                     evaluate, quality_fraction = _evaluator(benchmark, dataset, evaluate, quality_fraction)
                     if evaluate is not None:
@@ -196,6 +198,18 @@ def verify_compliance(
             shutil.copyfile(src, target)
             outcome.written.append(target)
     return outcome
+
+
+def _benchmark_from_folder(results: Path) -> str | None:
+    """``results/<system>/<benchmark>/<scenario>`` → the benchmark, if it is one of v1.1."""
+    from .audit import benchmark_family
+
+    name = results.resolve().parent.name if results.name else ""
+    try:
+        benchmark_family(name)
+    except KeyError:
+        return None
+    return name
 
 
 def _resolved(path: Path) -> Path:
