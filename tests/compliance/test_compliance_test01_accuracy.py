@@ -274,3 +274,11 @@ def test_the_dtype_follows_the_benchmark_folder(tmp_path):
     odd.parent.mkdir()
     results.rename(odd)
     assert verify_compliance("TEST01", odd, test01).accuracy.dtype == "byte"
+
+
+def test_a_repeat_is_compared_with_the_earlier_response(tmp_path):
+    acc = _log(tmp_path / "acc.json", [(0, 4, "04")])
+    perf = _log(tmp_path / "perf.json", [(0, 4, "05"), (1, 4, "04")])
+    r = verify_test01_accuracy(acc, perf)
+    assert r.counts["num_perf_log_data_mismatch"] == 2 and [d.seq_id for d in r.differences] == [0]
+    assert "identical to the accuracy run, yet the official check counts a mismatch" in "\n".join(r.report_lines())

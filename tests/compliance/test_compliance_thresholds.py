@@ -196,6 +196,9 @@ def test_verify_writes_where_the_official_tools_do(tmp_path):
 
 def test_verify_names_missing_files(tmp_path):
     results, comp = _tree(tmp_path, "Offline", "1000", "1000", "1000", "1000")
+    assert verify_compliance("TEST04", None, comp / "TEST04-A").passed  # TEST04 needs no results folder
+    with pytest.raises(ValueError, match="TEST05 compares with the submission's runs"):
+        verify_compliance("TEST05", None, comp / "TEST05")
     with pytest.raises(FileNotFoundError, match=r"TEST04-B.*no such folder"):
         verify_compliance("TEST04-A", results, comp / "TEST04-A", other_dir=tmp_path / "nowhere/TEST04-B")
     with pytest.raises(FileNotFoundError, match="submission's performance summary"):

@@ -95,7 +95,9 @@ def run(
 @app.command("verify")
 def verify(
     test: str = typer.Argument(..., help="TEST01, TEST04-A (or TEST04, or TEST04-B: the A/B pair) or TEST05."),
-    results: Path = typer.Option(..., "--results", help="The scenario's results folder: results/<system>/<benchmark>/<scenario>."),
+    results: Optional[Path] = typer.Option(
+        None, "--results", help="The scenario's results folder: results/<system>/<benchmark>/<scenario> (not needed for TEST04)."
+    ),
     compliance: Path = typer.Option(..., "--compliance", help="The test's folder: compliance/<system>/<benchmark>/<scenario>/<TEST>."),
     output: Optional[Path] = typer.Option(None, "--output", help="Where the verify files go (default: the test's folder)."),
     dtype: Optional[str] = typer.Option(

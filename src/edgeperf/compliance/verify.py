@@ -103,7 +103,7 @@ def _test_accuracy(test_dir: Path) -> Path:
 
 def verify_compliance(
     test: ComplianceTest | str,
-    results_dir: str | os.PathLike,
+    results_dir: str | os.PathLike | None,
     compliance_dir: str | os.PathLike,
     output_dir: str | os.PathLike | None = None,
     *,
@@ -127,7 +127,7 @@ def verify_compliance(
       ``quality_fraction``), the baseline comparison is made: ``accuracy/baseline_accuracy.txt``
       and ``accuracy/compliance_accuracy.txt`` are written and its lines appended.
     * TEST04-A / TEST04-B / ``TEST04``: A against B. ``other_dir`` is the other half's folder
-      (default: the sibling ``TEST04-B`` / ``TEST04-A`` folder).
+      (default: the sibling ``TEST04-B`` / ``TEST04-A`` folder); ``results_dir`` is not needed.
     * TEST05: the alternate-seed run against the submission's performance run.
 
     When ``output_dir`` is not the test's folder the test's logs are copied there too
@@ -135,7 +135,8 @@ def verify_compliance(
     Missing files raise ``FileNotFoundError``; malformed or truncated logs ``LogFormatError``.
     """
     kind = parse_verify_test(test) if isinstance(test, str) else test
-    results, comp = Path(results_dir), Path(compliance_dir)
+    comp = Path(compliance_dir)
+    results = Path(results_dir) if results_dir is not None else None
     accuracy: AccuracyVerification | None = None
     copies: list[tuple[Path, str]] = []
 
@@ -151,6 +152,9 @@ def verify_compliance(
         kind = ComplianceTest.TEST04_A
         copies.append((a_summary, "performance/run_1"))
     else:
+        if results is None:
+            raise ValueError(f"{kind.value} compares with the submission's runs: give the scenario's results folder "
+                             f"(--results results/<system>/<benchmark>/<scenario>)")
         ref_summary, test_summary = _results_summary(results), _test_summary(comp)
         own = comp
         out = Path(output_dir) if output_dir is not None else comp

@@ -415,6 +415,9 @@ def verify_test01_accuracy(
                 diff = _describe(seq_id, qsl_idx, data, ref, elem, official_mismatch)
                 diff.repeat = repeat
                 differences.append(diff)
+            elif official_mismatch and repeat:
+                notes.append(f"seq_id {seq_id} (qsl_idx {qsl_idx}): identical to the accuracy run, yet the official "
+                             f"check counts a mismatch: it compares with an earlier, different response for this qsl_idx.")
             elif official_mismatch:
                 notes.append(f"seq_id {seq_id} (qsl_idx {qsl_idx}): identical bytes, yet the official check counts a "
                              f"mismatch (its first {dtype} element is NaN, which never equals itself).")
