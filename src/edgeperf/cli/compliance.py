@@ -103,7 +103,7 @@ def verify(
     dtype: Optional[str] = typer.Option(
         None, "--dtype",
         help="TEST01: how the official check decodes responses: byte, float32, int32 or int64 "
-        "(default: the --benchmark's response type, else byte).",
+        "(default: the benchmark's response type, from --benchmark or the results folder's name; else byte).",
     ),
     benchmark: Optional[str] = typer.Option(None, "--benchmark", help="TEST01: the benchmark, to show value differences and score both runs."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="TEST01: its dataset, for the baseline accuracy comparison."),
