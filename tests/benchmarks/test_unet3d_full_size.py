@@ -5,7 +5,6 @@ memory bounded by about one response (spec benchmarks.md §6.d, issue 5)."""
 from __future__ import annotations
 
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -32,6 +32,7 @@ imported only when a NIfTI file is read or written.
 from __future__ import annotations
 
 import collections
+import functools
 import os
 import pickle
 from pathlib import Path
@@ -85,6 +86,7 @@ _NIFTI_HINT = "pip install 'edgeperf[medical]' (nibabel)"
 # ----------------------------------------------------------------------------------- pickles
 
 
+@functools.lru_cache(maxsize=None)
 def _numpy_globals() -> dict[tuple[str, str], Any]:
     """numpy's pickle helpers under every module name numpy 1 and 2 write them with."""
     reconstruct = np.zeros(1).__reduce__()[0]
