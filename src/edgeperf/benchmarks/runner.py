@@ -124,7 +124,10 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     capture = _SeriesCapture()
     log_settings = LogSettings(log_output=LogOutputSettings(outdir=str(output)), enable_trace=False)
     try:
-        result = start_test(sut, qsl, settings, log_settings, audit_config=None, listeners=[capture, *listeners])
+        # The audit settings are already in `settings`; handing the file to LoadGen as well makes
+        # it log the official "Found Audit Config file" warning that reviewers look for.
+        audit = str(opts.audit_config) if opts.audit_config is not None else None
+        result = start_test(sut, qsl, settings, log_settings, audit_config=audit, listeners=[capture, *listeners])
     finally:
         getattr(sut, "close", lambda: None)()
         backend.close()

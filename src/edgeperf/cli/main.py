@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, demo, report_cmd, run
+    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run
 
     app = typer.Typer(
         name="edgeperf",
@@ -38,6 +38,7 @@ def build_app():
     app.command("benchmarks")(benchmarks.benchmarks)
     app.command("report")(report_cmd.report)
     app.command("check")(check.check)
+    app.add_typer(compliance.app, name="compliance")
     return app
 
 
