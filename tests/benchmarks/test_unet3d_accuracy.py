@@ -259,3 +259,24 @@ def test_edgeperf_accuracy_prints_the_line(cli, tmp_path, build, truth, bench_na
     assert out.read_text() == PERFECT + "\n"
     result = cli("accuracy", bench_name, "--log", tmp_path / "nope.json", "--dataset", build)
     assert result.exit_code == 2 and "nope.json" in result.output and "Traceback" not in result.output
+
+
+def test_count_restricts_the_case_list(tmp_path, build, truth):
+    log = _write(tmp_path / "log.json", [(0, truth[0]), (1, truth[1])])
+    result = evaluate_brats(log, build, count=2)
+    assert result.lines == [PERFECT] and result.notes == []
+    with pytest.raises(AccuracyError, match=r"qsl_idx 1: qsl_idx is outside .* \(1 cases used\)"):
+        evaluate_brats(log, build, count=1)
+
+
+def test_max_samples_run(cli, tmp_path, build, truth):
+    """``edgeperf run --max-samples 2`` scores the two cases it ran, without a note."""
+    from edgeperf.testing.onnx_standins import unet3d_standin
+
+    model = unet3d_standin(tmp_path / "m.onnx", shape=(4, *SMALL_PATCH))
+    out = tmp_path / "out"
+    result = cli("run", "3d-unet-99", "--scenario", "SingleStream", "--mode", "accuracy", "--model", model,
+                 "--dataset", build, "--output", out, "--max-samples", 2)
+    assert result.exit_code == 0, result.output
+    assert sorted(e["qsl_idx"] for e in json.loads((out / "mlperf_log_accuracy.json").read_text())) == [0, 1]
+    assert (out / "accuracy.txt").read_text().startswith("Accuracy: mean = ")

@@ -598,6 +598,7 @@ def evaluate_brats(
     output_dtype: str = "float16",
     label_dir: str | os.PathLike | None = None,
     summary_csv: str | os.PathLike | None = None,
+    count: int | None = None,
 ) -> AccuracyResult:
     """Mean DICE of a 3D-UNet accuracy log, exactly as ``accuracy-brats.py`` prints it.
 
@@ -608,6 +609,8 @@ def evaluate_brats(
         output_dtype: how the responses are encoded (the reference's ``--output_dtype``).
         label_dir: the nnU-Net label folder, if not found from ``dataset_root``.
         summary_csv: also write the reference's ``summary.csv`` here.
+        count: only the first ``count`` cases of the list exist for this log (a run with
+            ``--max-samples``); a ``qsl_idx`` beyond them is an error.
 
     Returns an :class:`AccuracyResult` with metric ``"dice"``, ``value`` the printed mean and
     ``details`` with the three region means, ``per_case`` DICE, ``cases``, ``records``, ``dupes``.
@@ -618,6 +621,10 @@ def evaluate_brats(
     log_name = os.fspath(log_path)
     pre, labels_dir = _locate(Path(dataset_root), label_dir)
     names = _case_list(pre)
+    if count is not None:
+        if int(count) < 1:
+            raise ValueError(f"count must be at least 1, got {count!r}")
+        names = names[: int(count)]
     infos: dict[int, CaseInfo] = {}
     per_idx: dict[int, tuple[float, ...]] = {}
     if labels_dir is None:
@@ -628,7 +635,8 @@ def evaluate_brats(
         if qsl_idx not in infos:
             if not 0 <= qsl_idx < len(names):
                 raise AccuracyError(log_name, f"qsl_idx {qsl_idx}",
-                                    f"qsl_idx is outside {pre / _CASE_LIST} ({len(names)} cases)")
+                                    f"qsl_idx is outside {pre / _CASE_LIST} ({len(names)} cases"
+                                    f"{' used' if count is not None else ''})")
             infos[qsl_idx] = read_case_info(pre / f"{names[qsl_idx]}.pkl", names[qsl_idx])
         return infos[qsl_idx]
 

@@ -117,10 +117,10 @@ def _open_brats(root, *, layout=None, cache_dir=None, count=None):
     return BratsDataset(root, count=count)
 
 
-def _evaluate_brats(log_path, dataset_root, **kw):
+def _evaluate_brats(log_path, dataset_root, count=None, **kw):
     from ..accuracy.brats import evaluate_brats
 
-    return evaluate_brats(log_path, dataset_root, **kw)
+    return evaluate_brats(log_path, dataset_root, count=count, **kw)
 
 
 def _unet3d(name: str, fraction: float) -> BenchmarkDefinition:
