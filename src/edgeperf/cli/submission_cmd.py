@@ -1,0 +1,131 @@
+"""``edgeperf submission``: build a v1.1 submission tree from runs, truncate accuracy logs, system JSON.
+
+Register with ``app.add_typer(submission_cmd.app, name="submission")``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    name="submission",
+    help="Lay edgeperf runs out as a v1.1 submission tree, truncate its accuracy logs, write a system JSON.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class DivisionChoice(str, Enum):
+    closed = "closed"
+    open = "open"
+
+
+@app.command("build")
+def build(
+    runs: Path = typer.Option(..., "--runs", help="Runs folder: <runs>/<benchmark>/<scenario>/{performance,accuracy,TEST01,...}."),
+    system: Path = typer.Option(..., "--system", help="System description JSON (its name, without .json, is the system name)."),
+    submitter: str = typer.Option(..., "--submitter", help="Submitting organization (the submitter folder name)."),
+    division: DivisionChoice = typer.Option(..., "--division", help="closed or open."),
+    output: Path = typer.Option(..., "--output", help="The tree to write (the folder that will hold closed/ or open/)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --output tree."),
+    system_name: Optional[str] = typer.Option(None, "--system-name", help="System name (default: the --system file's name)."),
+    implementation: str = typer.Option("edgeperf", "--implementation", help="Implementation id in the measurement JSON's name."),
+    user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf for scenarios whose runs folder has none."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Do not verify compliance folders that lack verify files."),
+    no_truncate: bool = typer.Option(False, "--no-truncate", help="Do not hash and truncate the accuracy logs."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Run the v1.1 checker on the tree afterwards."),
+) -> None:
+    """Build a submission tree from `edgeperf run` and `edgeperf compliance run` output folders.
+
+    Exit status 2 for problems found before writing (all listed), 1 when the checker finds
+    NoResults in the built tree, else 0.
+    """
+    from ..submission.build import build_submission
+    from .errors import user_errors
+
+    # BuildError and SystemJsonError are ValueErrors whose message lists every problem.
+    with user_errors():
+        try:
+            result = build_submission(
+                runs, system, submitter, division.value, output, system_name=system_name,
+                implementation=implementation, user_conf=user_conf, force=force, verify=not no_verify,
+                truncate=not no_truncate,
+            )
+        except FileExistsError as exc:
+            raise ValueError(str(exc)) from None
+    for w in result.warnings:
+        typer.echo(f"warning: {w}")
+    for s in result.scenarios:
+        typer.echo(f"{s.folder}/{s.scenario}: results, measurements"
+                   + (f", compliance {' '.join(sorted(s.compliance))}" if s.compliance and division.value == "closed" else ""))
+    if result.truncation is not None:
+        typer.echo(f"truncated {len(result.truncation.truncated)} accuracy log(s)")
+    typer.echo(f"Tree: {result.root}")
+    if check:
+        from ..submission import check_tree
+
+        report = check_tree(output)
+        verdict = report.verdict()
+        typer.echo(f"edgeperf check {output}: {verdict.line}")
+        raise typer.Exit(verdict.exit_code)
+
+
+@app.command("truncate")
+def truncate(
+    tree: Path = typer.Argument(..., help="Submission tree: the folder holding closed/ and open/."),
+    submitter: Optional[str] = typer.Option(None, "--submitter", help="Only this submitter folder."),
+) -> None:
+    """Hash and truncate the accuracy logs of a tree, as truncate_accuracy_log.py does (in place).
+
+    Logs already truncated (a hash line in accuracy.txt and under 10240 bytes) are left alone.
+    Keep the untruncated originals: review may ask for them.
+    """
+    from ..submission.build import truncate_tree
+    from .errors import user_errors
+
+    with user_errors():
+        report = truncate_tree(tree, submitter)
+    for rel in report.truncated:
+        typer.echo(f"truncated {rel}")
+    for rel in report.already_done:
+        typer.echo(f"already truncated {rel}")
+    for p in report.problems:
+        typer.echo(f"error: {p}", err=True)
+    typer.echo(f"{len(report.truncated)} truncated, {len(report.already_done)} already done, "
+               f"{len(report.problems)} problem(s)")
+    raise typer.Exit(1 if report.problems else 0)
+
+
+@app.command("system-json")
+def system_json(
+    output: Optional[Path] = typer.Option(None, "--output", help="Write here (default: stdout)."),
+    division: Optional[DivisionChoice] = typer.Option(None, "--division", help="Fill in the division."),
+    submitter: Optional[str] = typer.Option(None, "--submitter", help="Fill in the submitter."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --output file."),
+) -> None:
+    """Write a system description pre-filled from this machine; fields to fill in read "TODO: ...".
+
+    `edgeperf submission build` refuses the file until every TODO is replaced.
+    """
+    from ..submission.build import machine_system_json, validate_system_json
+
+    data = machine_system_json(division.value if division else None, submitter)
+    text = json.dumps(data, indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    if output.exists() and not force:
+        print(f"edgeperf: {output} exists; pass --force to replace it", file=sys.stderr)
+        raise typer.Exit(2)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    todo = validate_system_json(data)
+    typer.echo(f"Wrote {output}; {len(todo)} field(s) to fill in:")
+    for p in todo:
+        typer.echo(f"  - {p}")
