@@ -45,7 +45,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..rules import V1_1, RoundRules
-from .system_json import SystemJsonError, load_system_json, unknown_fields, validate_system_json
+from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
+                          validate_system_json)
 from .truncation import TruncationReport, truncate_tree
 
 __all__ = ["BuildError", "BuildResult", "ScenarioRuns", "build_submission", "discover_runs", "model_folder",
@@ -319,6 +320,8 @@ def build_submission(
         raise BuildError(problems)
     warnings += [f"systems/{system_name}.json: field {k} is unknown to the v1.1 checker"
                  for k in unknown_fields(system_data, rules)]
+    warnings += [f"systems/{system_name}.json: {k} is empty; the rules ask for a meaningful value"
+                 for k in empty_meaningful_fields(system_data)]
 
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.edgeperf-build-", dir=output.parent))

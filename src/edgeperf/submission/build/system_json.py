@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from ..rules import V1_1, RoundRules
 
-__all__ = ["SystemJsonError", "TODO_PREFIX", "MEANINGFUL_FIELDS", "validate_system_json", "unknown_fields",
+__all__ = ["SystemJsonError", "TODO_PREFIX", "MEANINGFUL_FIELDS", "validate_system_json", "unknown_fields", "empty_meaningful_fields",
            "load_system_json", "machine_system_json"]
 
 TODO_PREFIX = "TODO"
@@ -56,7 +56,7 @@ def validate_system_json(
 ) -> list[str]:
     """Every problem of a system description, in one list (empty when it is usable).
 
-    Missing required keys, ``TODO`` placeholders, empty meaningful fields, a bad ``status`` or
+    Missing required keys, ``TODO`` placeholders, a bad ``status`` or
     ``system_type``, non-string model names, non-integer node/processor counts, and a
     ``division``/``submitter`` that differs from the tree's (when given).
     """
@@ -69,9 +69,6 @@ def validate_system_json(
     for key in rules.system_required_fields + rules.system_power_fields:
         if key in data and _is_todo(data[key]):
             problems.append(f"{key}: still a placeholder ({data[key]!r})")
-    for key in MEANINGFUL_FIELDS:
-        if key in data and (data[key] is None or (isinstance(data[key], str) and not data[key].strip())):
-            problems.append(f"{key}: must not be empty")
     status = data.get("status")
     if "status" in data and not _is_todo(status) and (
             not isinstance(status, str) or status.lower() not in rules.statuses):
@@ -96,6 +93,13 @@ def validate_system_json(
             not isinstance(data["submitter"], str) or data["submitter"].lower() != submitter.lower()):
         problems.append(f"submitter: {data['submitter']!r} differs from the submitter {submitter!r}")
     return problems
+
+
+def empty_meaningful_fields(data: Mapping) -> list[str]:
+    """Fields the rules want a meaningful response for that are empty (the checker accepts them,
+    and real v1.1 files have some; :func:`build_submission` warns)."""
+    return [k for k in MEANINGFUL_FIELDS
+            if k in data and (data[k] is None or (isinstance(data[k], str) and not data[k].strip()))]
 
 
 def unknown_fields(data: Mapping, rules: RoundRules = V1_1) -> list[str]:
