@@ -45,17 +45,10 @@ def _traced_peak(fn) -> tuple[int, object]:
     return peak, value
 
 
-#: LoadGen marks a sample complete (waking the issuing thread) before it writes the sample's
-#: accuracy-log record (loadgen/completion.py:141 then :147, and :185 then :194), and start_test
-#: closes the accuracy log as soon as the series ends (engine.py:452 → :464). When a worker thread
-#: completes (WorkerPoolSUT: Offline), writing 128 MB of hex outlasts that, so the append hits a
-#: closed log ("append() on a closed AccuracyLog") and the record is lost. SingleStream completes
-#: inside issue_query on the issuing thread, so it is not affected.
-ENGINE_RACE = pytest.mark.xfail(reason="LoadGen closes the accuracy log before a worker thread's 64 MB record is "
-                                       "written (completion.py:141/147, engine.py:464)", strict=False)
 
-
-@pytest.mark.parametrize("scenario", ["SingleStream", pytest.param("Offline", marks=ENGINE_RACE)])
+# Offline completes on a worker thread while its 64 MB record is still being written; the series
+# now waits for in-flight accuracy writes before the log is closed (completion.py).
+@pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_full_size_run_end_to_end(cli, tmp_path, full, scenario):
     ds = full["ds"]
     out = tmp_path / "out"

@@ -95,6 +95,9 @@ class SeriesRecorder:
         self._want_all = False
         self._waiting = False  # anyone blocked in wait_*: only then is there something to notify
         self._aborted: str | None = None
+        # Accuracy records being written after their sample was marked complete: the series is not
+        # over (and the log must not be closed) until they are on disk.
+        self._writes_in_flight = 0
         # Scalar reads and writes through memoryviews cost a fraction of numpy item access; the
         # arrays stay for the vectorised paths and share the same memory.
         self._lat = memoryview(self.latency)
@@ -139,12 +142,17 @@ class SeriesRecorder:
                     log_it = self._wants(pos)
                 if self._waiting:
                     self._notify_locked()
+            if log_it:
+                self._writes_in_flight += 1
         if error is not None:
             self._error_sink(error)
         if log_it:
-            if response_cb is not None:
-                response_cb(response)
-            self._write_accuracy(pos, response_bytes(data, size))
+            try:
+                if response_cb is not None:
+                    response_cb(response)
+                self._write_accuracy(pos, response_bytes(data, size))
+            finally:
+                self._write_done(1)
 
     def complete_many(self, ids: np.ndarray, payloads: Sequence[Any] | None = None, response_cb=None, responses=None) -> None:
         """Record a batch of completions sharing one timestamp (§9.2 step 1).
@@ -184,14 +192,20 @@ class SeriesRecorder:
                 if self._waiting:
                     self._notify_locked()
             to_log = valid_idx[self._wants_array(vpos)] if len(vpos) else valid_idx
+            if self._accuracy_sink is None:
+                to_log = to_log[:0]
+            self._writes_in_flight += len(to_log)
         for message in errors:
             self._error_sink(message)
-        if len(to_log) and self._accuracy_sink is not None:
-            for i in to_log:
-                i = int(i)
-                if response_cb is not None and responses is not None:
-                    response_cb(responses[i])
-                self._write_accuracy(int(pos[i]), _payload_bytes(payloads, i))
+        if len(to_log):
+            try:
+                for i in to_log:
+                    i = int(i)
+                    if response_cb is not None and responses is not None:
+                        response_cb(responses[i])
+                    self._write_accuracy(int(pos[i]), _payload_bytes(payloads, i))
+            finally:
+                self._write_done(len(to_log))
 
     # ------------------------------------------------------------------ waiting
     def wait_query(self, query: int, timeout_s: float) -> None:
@@ -213,7 +227,7 @@ class SeriesRecorder:
             self._want_all = True
             self._waiting = True
             try:
-                self._wait_locked(lambda: self.completed_samples >= self.issued_samples, timeout_s)
+                self._wait_locked(self._all_done_locked, timeout_s)
             finally:
                 self._want_all = False
                 self._waiting = False
@@ -223,6 +237,15 @@ class SeriesRecorder:
         with self._lock:
             self._aborted = message
             self._cond.notify_all()
+
+    def _all_done_locked(self) -> bool:
+        return self.completed_samples >= self.issued_samples and self._writes_in_flight == 0
+
+    def _write_done(self, n: int) -> None:
+        with self._lock:
+            self._writes_in_flight -= n
+            if self._waiting:
+                self._notify_locked()
 
     def outstanding(self) -> int:
         """Issued samples not yet completed."""
@@ -240,7 +263,7 @@ class SeriesRecorder:
             self._cond.wait(min(remaining, 0.5))
 
     def _notify_locked(self) -> None:
-        if self._want_all and self.completed_samples >= self.issued_samples:
+        if self._want_all and self._all_done_locked():
             self._cond.notify_all()
         elif self._wanted_query >= 0 and self._done[self._wanted_query] >= 0:
             self._cond.notify_all()
