@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -175,15 +174,12 @@ def test_standin_is_written_atomically_and_returns_the_path(tmp_path):
 
 @pytest.mark.parametrize("width", [8, 64])
 def test_resnet50_shaped_builds_and_runs_one_batch(tmp_path, width):
-    t0 = time.perf_counter()
     path = S.resnet50_shaped(tmp_path / "r50.onnx", seed=3, width=width)
     with get_backend("onnxruntime") as backend:
         backend.load(path, S.RESNET50_SIGNATURE)
         out = backend.predict({"input_tensor:0": np.random.default_rng(0).random((1, 3, 224, 224), dtype=np.float32)})
-    elapsed = time.perf_counter() - t0
     assert out["ArgMax:0"].shape == (1,) and out["softmax_tensor:0"].shape == (1, 1001)
     assert np.isfinite(out["softmax_tensor:0"]).all()
-    assert elapsed < 30  # about 4 s for the full width on a 2-core machine; generous for slow CI
     model = onnx.load(str(path), load_external_data=False)
     convs = [n for n in model.graph.node if n.op_type == "Conv"]
     assert len(convs) == 1 + 3 * 16 + 4  # stem, three per bottleneck block, four projections
