@@ -129,3 +129,94 @@ def system_json(
     typer.echo(f"Wrote {output}; {len(todo)} field(s) to fill in:")
     for p in todo:
         typer.echo(f"  - {p}")
+
+
+@app.command("run")
+def run(
+    benchmarks: str = typer.Argument(..., help="Benchmark name, or several separated by commas (see `edgeperf benchmarks`)."),
+    scenarios: str = typer.Option("SingleStream,Offline", "--scenarios", help="Scenarios, separated by commas."),
+    model: Path = typer.Option(..., "--model", help="Model file (one benchmark), or NAME=PATH,NAME=PATH for several."),
+    dataset: Path = typer.Option(..., "--dataset", help="Dataset folder (one benchmark), or NAME=PATH,NAME=PATH for several."),
+    system: Path = typer.Option(..., "--system", help="System description JSON (its name, without .json, is the system name)."),
+    submitter: str = typer.Option(..., "--submitter", help="Submitting organization."),
+    division: DivisionChoice = typer.Option(..., "--division", help="closed (with compliance tests) or open."),
+    output: Path = typer.Option(..., "--output", help="The tree to write."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Where the runs go (default: <output>.runs)."),
+    user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf for every run."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Samples per model call."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", min=1, help="Use only the first N samples of the dataset."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone."),
+    force: bool = typer.Option(False, "--force", help="Start over: replace the runs folder and the tree."),
+) -> None:
+    """Run accuracy, performance and the required compliance tests per scenario, build the tree, check it."""
+    from rich.console import Console
+
+    from ..submission.build import OneShotOptions, run_submission
+    from .errors import user_errors
+    from .progress import LiveProgress
+
+    console = Console()
+    names = [b.strip() for b in benchmarks.split(",") if b.strip()]
+
+    def per_benchmark(value: Path, what: str) -> tuple[Path, dict[str, Path]]:
+        text = str(value)
+        if "=" not in text:
+            return value, {}
+        pairs = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
+        lacking = [n for n in names if n not in pairs]
+        if lacking:
+            raise ValueError(f"--{what}: no path for {', '.join(lacking)} (expected NAME=PATH,...)")
+        return Path(pairs[names[0]]), {k: Path(v) for k, v in pairs.items()}
+
+    def on_step(i: int, n: int, step, status: str) -> None:
+        if status == "skip":
+            typer.echo(f"[{i}/{n}] {step.label}: already done")
+        elif status == "start":
+            typer.echo(f"[{i}/{n}] {step.label} ...")
+
+    live: list[LiveProgress] = []
+
+    def listeners_for(step):
+        for p in live:
+            p.close()
+        live[:] = [LiveProgress(console, step.label)]
+        return live
+
+    with user_errors():
+        scen = []
+        for s in (x.strip() for x in scenarios.split(",") if x.strip()):
+            canon = {c.lower(): c for c in ("SingleStream", "MultiStream", "Server", "Offline")}.get(s.lower())
+            if canon is None:
+                raise ValueError(f"--scenarios: {s!r} is not SingleStream, MultiStream, Server or Offline")
+            scen.append(canon)
+        model0, models = per_benchmark(model, "model")
+        dataset0, datasets = per_benchmark(dataset, "dataset")
+        opts = OneShotOptions(
+            benchmarks=names, scenarios=scen, model=model0, dataset=dataset0, system=system, submitter=submitter,
+            division=division.value, output=output, runs=runs, user_conf=user_conf, backend=backend,
+            threads=threads, batch_size=batch_size, workers=workers, max_samples=max_samples,
+            cache_dir=cache_dir, resume=resume, force=force, models=models, datasets=datasets,
+        )
+        try:
+            result, _ = run_submission(opts, on_step=on_step, listeners_for=listeners_for)
+        except FileExistsError as exc:
+            raise ValueError(str(exc)) from None
+        finally:
+            for p in live:
+                p.close()
+    for w in result.warnings:
+        typer.echo(f"warning: {w}")
+    typer.echo(f"Tree: {result.root} (runs in {opts.runs_dir})")
+    from ..submission import check_tree
+
+    report = check_tree(output)
+    for r in report.results:
+        typer.echo(f"{r.benchmark}/{r.scenario}: {r.log_value()} {r.units}, accuracy {r.accuracy}, "
+                   f"compliance {r.compliance}")
+    verdict = report.verdict()
+    typer.echo(f"edgeperf check {output}: {verdict.line}")
+    raise typer.Exit(verdict.exit_code)

@@ -134,14 +134,14 @@ def discover_runs(runs: str | os.PathLike, division: str = "closed", *, rules: R
     found: list[ScenarioRuns] = []
     if not runs.is_dir():
         return [], [f"{runs}: not a directory (expected <runs>/<benchmark>/<scenario>/...)"], []
-    for bdir in sorted(p for p in runs.iterdir() if p.is_dir()):
+    for bdir in sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
         try:
             bench = get_benchmark(bdir.name)
         except (KeyError, ValueError) as exc:
             problems.append(f"{bdir.name}: not an edgeperf benchmark ({exc.args[0] if exc.args else exc})")
             continue
         folder = model_folder(bench.name, rules)
-        for sdir in sorted(p for p in bdir.iterdir() if p.is_dir()):
+        for sdir in sorted(p for p in bdir.iterdir() if p.is_dir() and not p.name.startswith(".")):
             scenario = _SCENARIOS.get(sdir.name.lower())
             rel = f"{bdir.name}/{sdir.name}"
             if scenario is None:
