@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run
+    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, submission_cmd
 
     app = typer.Typer(
         name="edgeperf",
@@ -39,6 +39,7 @@ def build_app():
     app.command("report")(report_cmd.report)
     app.command("check")(check.check)
     app.add_typer(compliance.app, name="compliance")
+    app.add_typer(submission_cmd.app, name="submission")
     return app
 
 
