@@ -66,7 +66,30 @@ class Dataset(Protocol):
     def preprocessed(self, index: int) -> np.ndarray: ...
 
 
-class DatasetQSL:
+class QSLBase:
+    """The QSL protocol's three read-only members, shared by every dataset's QSL.
+
+    Subclasses set ``_name``, ``_total`` and ``_performance`` in their ``__init__``.
+    """
+
+    _name: str
+    _total: int
+    _performance: int
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def total_sample_count(self) -> int:
+        return self._total
+
+    @property
+    def performance_sample_count(self) -> int:
+        return self._performance
+
+
+class DatasetQSL(QSLBase):
     """A LoadGen query sample library over a :class:`Dataset` (spec loadgen.md §2.1-2.3).
 
     ``load_samples_to_ram(indices)`` preprocesses (or reads from the dataset's cache) each sample
@@ -107,18 +130,6 @@ class DatasetQSL:
         self._free: list[int] = []  # slab rows not in use, reused before the slab grows
 
     # -- the QSL protocol ------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def total_sample_count(self) -> int:
-        return self._total
-
-    @property
-    def performance_sample_count(self) -> int:
-        return self._performance
 
     def load_samples_to_ram(self, indices: Sequence[int]) -> None:
         """Preprocess and keep every sample of ``indices`` that is not loaded yet."""

@@ -38,7 +38,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from .base import DatasetError
+from .base import DatasetError, QSLBase
 
 __all__ = [
     "LABELS",
@@ -663,7 +663,7 @@ class LibrispeechDataset:
         return self.featurizer(self.waveform(index))
 
 
-class AudioQSL:
+class AudioQSL(QSLBase):
     """A LoadGen QSL keeping the waveforms of loaded samples in memory (variable lengths).
 
     ``get(index)`` returns the loaded waveform (float32, 1-D; do not modify it). Loading a sample
@@ -683,18 +683,6 @@ class AudioQSL:
         self._workers = max(1, int(workers))
         self._samples: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def total_sample_count(self) -> int:
-        return self._total
-
-    @property
-    def performance_sample_count(self) -> int:
-        return self._performance
 
     def _checked(self, indices: Iterable[int]) -> list[int]:
         out = [int(i) for i in np.asarray(indices, dtype=np.int64).reshape(-1)]

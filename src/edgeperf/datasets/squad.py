@@ -49,7 +49,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from .base import DatasetError
+from .base import DatasetError, QSLBase
 
 __all__ = [
     "SQUAD_JSON",
@@ -788,7 +788,7 @@ class SquadDataset:
         return SquadQSL(self, count, name=name)
 
 
-class SquadQSL:
+class SquadQSL(QSLBase):
     """A LoadGen query sample library over a :class:`SquadDataset` (spec loadgen.md §2.1-2.3).
 
     Every feature is already in memory as the dataset's arrays (as in the reference, whose load
@@ -809,18 +809,6 @@ class SquadQSL:
         self._inputs = {"input_ids": f.input_ids, "input_mask": f.input_mask, "segment_ids": f.segment_ids}
         self._loaded = np.zeros(self._total, dtype=np.int32)  # load count per sample
         self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def total_sample_count(self) -> int:
-        return self._total
-
-    @property
-    def performance_sample_count(self) -> int:
-        return self._performance
 
     @property
     def loaded_count(self) -> int:
