@@ -45,3 +45,37 @@ def test_offline_accuracy_run_waits_for_slow_record_writes(tmp_path):
     assert sorted(r["qsl_idx"] for r in records) == [0, 1, 2, 3]
     assert all(bytes.fromhex(r["data"]) == r["qsl_idx"].to_bytes(4, "little") for r in records)
     assert result.error_count == 0
+
+
+class DeferredSUT:
+    """Answers with zero-argument callables that build the bytes, counting how often they run."""
+
+    name = "DeferredSUT"
+
+    def __init__(self):
+        self.built = 0
+
+    def _bytes(self, index):
+        self.built += 1
+        return int(index).to_bytes(4, "little")
+
+    def issue_query_arrays(self, ids, indices):
+        import functools
+
+        complete_arrays(ids, [functools.partial(self._bytes, i) for i in indices.tolist()])
+
+    def flush_queries(self):
+        pass
+
+
+def test_deferred_responses_are_built_only_for_logged_samples(tmp_path):
+    perf = DeferredSUT()
+    s = TestSettings(scenario=TestScenario.Offline, mode=TestMode.PerformanceOnly, min_duration_ms=0, min_query_count=1)
+    start_test(perf, RecordingQSL(8, 8), s, log_settings(tmp_path / "perf"), audit_config=None)
+    assert perf.built == 0  # nothing is logged in a performance run, so nothing is built
+    acc = DeferredSUT()
+    s = TestSettings(scenario=TestScenario.Offline, mode=TestMode.AccuracyOnly)
+    start_test(acc, RecordingQSL(8, 8), s, log_settings(tmp_path / "acc"), audit_config=None)
+    records = read_accuracy_log(tmp_path / "acc" / "mlperf_log_accuracy.json")
+    assert acc.built == 8 and sorted(r["qsl_idx"] for r in records) == list(range(8))
+    assert all(bytes.fromhex(r["data"]) == r["qsl_idx"].to_bytes(4, "little") for r in records)

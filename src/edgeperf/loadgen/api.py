@@ -48,7 +48,8 @@ class QuerySampleResponse:
     """A completed sample.
 
     ``data`` may be a raw memory address (an ``int``, as the official binding takes it, read with
-    ctypes only when the sample is logged) or any bytes-like object; ``size`` is the number of bytes.
+    ctypes only when the sample is logged), any bytes-like object, or a zero-argument callable
+    returning one (called only if the sample is logged); ``size`` is the number of bytes.
     ``n_tokens`` exists for harnesses written for the current official binding; v1.1 ignores it.
     """
 

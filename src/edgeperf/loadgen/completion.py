@@ -40,7 +40,14 @@ class SutAborted(RuntimeError):
 
 
 def response_bytes(data: Any, size: int) -> bytes:
-    """The bytes of a response: from a raw address (as the official binding passes) or a buffer."""
+    """The bytes of a response: from a raw address (as the official binding passes), a buffer, or
+    a zero-argument callable returning a buffer.
+
+    The callable form lets a SUT defer building a response (say, casting 128 MB of logits to
+    float16) until LoadGen actually logs the sample: in a performance run it is never called.
+    """
+    if callable(data):
+        data = data()
     if data is None or size == 0 and isinstance(data, int):
         return b""
     if isinstance(data, int):
