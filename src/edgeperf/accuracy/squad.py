@@ -42,12 +42,10 @@ printed then.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import string
 from collections import Counter
-from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np

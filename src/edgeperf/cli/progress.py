@@ -7,7 +7,6 @@ extra work. Off a terminal it shows nothing.
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -54,14 +53,6 @@ def response_bytes(data: Any, size: int) -> bytes:
         return ctypes.string_at(data, size)
     view = memoryview(data).cast("B")
     return bytes(view[:size]) if size and size < len(view) else bytes(view)
-
-
-@dataclass
-class _Pending:
-    """A logging job kept until the lock is released."""
-
-    positions: np.ndarray
-    payloads: Sequence[Any] | None
 
 
 class SeriesRecorder:

@@ -16,7 +16,6 @@ step interrupted midway leaves no marker, and its partial folder is removed firs
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
