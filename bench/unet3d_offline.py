@@ -161,9 +161,7 @@ def _settings(scenario, mode, n: int):
 
 def make_edgeperf(model: Path, data: np.ndarray, threads: int):
     """Everything ``edgeperf run`` builds for an Offline run; returns (run_once, close, onnxruntime session)."""
-    from edgeperf.loadgen.engine import start_test
     from edgeperf.loadgen.enums import TestMode, TestScenario
-    from edgeperf.loadgen.settings import LogOutputSettings, LogSettings
     from edgeperf.sut.pool import WorkerPoolSUT
 
     _, qsl, backend, runner = _edgeperf_parts(model, data, threads)
@@ -174,20 +172,9 @@ def make_edgeperf(model: Path, data: np.ndarray, threads: int):
     runner(np.array([0]))
     qsl.unload_samples_from_ram([0])
 
-    def run_once() -> dict:
-        log_settings = LogSettings(log_output=LogOutputSettings(outdir=logs.name), enable_trace=False)
-        t = time.perf_counter()
-        result = start_test(sut, qsl, settings, log_settings, audit_config=None)
-        wall = time.perf_counter() - t
-        perf = result.performance
-        if result.errors or perf is None:
-            raise SystemExit(f"edgeperf run failed: {result.errors}")
-        return {"samples": perf.samples_per_query, "samples_per_second": perf.samples_per_second, "start_test_wall_s": wall}
+    from bench._offline import edgeperf_offline
 
-    def close() -> None:
-        sut.close()
-        backend.close()
-        logs.cleanup()
+    run_once, close = edgeperf_offline(sut, qsl, settings, backend, logs)
 
     return run_once, close, backend.session
 

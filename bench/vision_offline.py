@@ -99,9 +99,8 @@ def make_edgeperf(model: Path, data: np.ndarray, threads: int, batch_size: int, 
     from edgeperf.benchmarks import get_benchmark
     from edgeperf.benchmarks.runner import make_runner
     from edgeperf.datasets.base import DatasetQSL
-    from edgeperf.loadgen.engine import start_test
     from edgeperf.loadgen.enums import TestMode, TestScenario
-    from edgeperf.loadgen.settings import LogOutputSettings, LogSettings, TestSettings
+    from edgeperf.loadgen.settings import TestSettings
     from edgeperf.sut.pool import WorkerPoolSUT
 
     bench = get_benchmark("resnet50")
@@ -129,20 +128,9 @@ def make_edgeperf(model: Path, data: np.ndarray, threads: int, batch_size: int, 
         finally:
             qsl.unload_samples_from_ram(range(min(batch_size, n)))
 
-    def run_once() -> dict:
-        log_settings = LogSettings(log_output=LogOutputSettings(outdir=logs.name), enable_trace=False)
-        t = time.perf_counter()
-        result = start_test(sut, qsl, settings, log_settings, audit_config=None)
-        wall = time.perf_counter() - t
-        perf = result.performance
-        if result.errors or perf is None:
-            raise SystemExit(f"edgeperf run failed: {result.errors}")
-        return {"samples": perf.samples_per_query, "samples_per_second": perf.samples_per_second, "start_test_wall_s": wall}
+    from bench._offline import edgeperf_offline
 
-    def close() -> None:
-        sut.close()
-        backend.close()
-        logs.cleanup()
+    run_once, close = edgeperf_offline(sut, qsl, settings, backend, logs)
 
     warm_up()
     return run_once, close
