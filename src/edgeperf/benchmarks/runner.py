@@ -160,9 +160,9 @@ def _check_find_peak(settings: TestSettings) -> None:
     """
     if settings.mode is not TestMode.FindPeakPerformance:
         return
-    supported = settings.scenario in (TestScenario.Server, TestScenario.MultiStreamFree) or (
-        settings.scenario is TestScenario.MultiStream and settings.ruleset == "v1.1"
-    )
+    from ..loadgen.find_peak import supports
+
+    supported = supports(settings.scenario, settings.ruleset == "v2.0")
     if not supported:
         raise ValueError(
             f"find-peak (FindPeakPerformance) mode searches the Server QPS or the MultiStream samples per query; "

@@ -12,13 +12,17 @@ MSG_UNSUPPORTED = "Finding peak performance is only supported in MultiStream, Mu
 _MAX_WIDENINGS = 64  # the C++ widens forever; a bound keeps a null SUT from looping
 
 
+def supports(scenario: TestScenario, multistream_v2: bool) -> bool:
+    """Whether FindPeakPerformance applies: Server QPS, or v1.1 MultiStream(Free) samples per query."""
+    return scenario in (TestScenario.Server, TestScenario.MultiStreamFree) or (
+        scenario is TestScenario.MultiStream and not multistream_v2
+    )
+
+
 def find_peak_performance(test, eff, result) -> None:
     """Run FindPeakPerformance for ``test`` (an engine ``_Test``) and store the peak in ``result``."""
     scenario = eff.scenario
-    supported = scenario in (TestScenario.Server, TestScenario.MultiStreamFree) or (
-        scenario is TestScenario.MultiStream and not test.multistream_v2
-    )
-    if not supported:
+    if not supports(scenario, test.multistream_v2):
         test.error("error_invalid_config", MSG_UNSUPPORTED)
         return
     detail = test.detail
