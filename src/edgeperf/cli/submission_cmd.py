@@ -155,7 +155,7 @@ def run(
     """Run accuracy, performance and the required compliance tests per scenario, build the tree, check it."""
     from rich.console import Console
 
-    from ..submission.build import OneShotOptions, run_submission
+    from ..workflow import OneShotOptions, run_submission
     from .errors import user_errors
     from .progress import LiveProgress
 

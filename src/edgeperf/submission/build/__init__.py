@@ -2,7 +2,6 @@
 
 * :func:`build_submission`: ``<runs>/<benchmark>/<scenario>/{performance,accuracy,TEST*}`` →
   ``<division>/<submitter>/{systems,code,results,measurements,compliance}``, verified and truncated.
-* :func:`run_submission`: every run a tree needs (resumable), then the build.
 * :func:`truncate_tree`: the official ``truncate_accuracy_log.py`` (hash line + 4 KiB head/tail).
 * :func:`validate_system_json`, :func:`machine_system_json`: the system description.
 """
@@ -11,13 +10,11 @@ from __future__ import annotations
 
 from .builder import (DEFAULT_IMPLEMENTATION, BuildError, BuildResult, ScenarioRuns, build_submission,
                       discover_runs, model_folder)
-from .oneshot import OneShotOptions, PlanStep, plan_steps, run_submission
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, machine_system_json, unknown_fields,
                           validate_system_json)
 from .truncation import TruncationReport, accuracy_log_hash, truncate_accuracy_dir, truncate_tree
 
 __all__ = [
-    "OneShotOptions", "PlanStep", "plan_steps", "run_submission",
     "DEFAULT_IMPLEMENTATION", "BuildError", "BuildResult", "ScenarioRuns", "build_submission", "discover_runs",
     "model_folder", "SystemJsonError", "empty_meaningful_fields", "load_system_json", "machine_system_json", "unknown_fields",
     "validate_system_json", "TruncationReport", "accuracy_log_hash", "truncate_accuracy_dir", "truncate_tree",

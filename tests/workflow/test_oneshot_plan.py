@@ -21,7 +21,8 @@ pytest.importorskip("cv2")
 pytest.importorskip("typer")
 
 from edgeperf.submission import Severity, check_tree  # noqa: E402
-from edgeperf.submission.build import OneShotOptions, machine_system_json, plan_steps, run_submission  # noqa: E402
+from edgeperf.submission.build import machine_system_json  # noqa: E402
+from edgeperf.workflow import OneShotOptions, plan_steps, run_submission  # noqa: E402
 from vision_fixtures import IMAGENET_LABELS, make_imagenet  # noqa: E402
 
 FAST_CONF = """\
@@ -122,7 +123,7 @@ def test_resume_after_kill_midway(env, tmp_path):
         sys.path[:0] = {[str(p) for p in sys.path if p]!r}
         from pathlib import Path
         from edgeperf.loadgen import events as ev
-        from edgeperf.submission.build import OneShotOptions, run_submission
+        from edgeperf.workflow import OneShotOptions, run_submission
         opts = OneShotOptions(["resnet50"], ["SingleStream", "Offline"], Path({str(env['model'])!r}),
                               Path({str(env['data'])!r}), Path({str(env['systems']['closed'])!r}), "Acme", "closed",
                               Path({str(out)!r}), user_conf=Path({str(env['conf'])!r}))

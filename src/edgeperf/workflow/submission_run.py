@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from .builder import BuildError, BuildResult, build_submission
-from .system_json import load_system_json
+from ..submission.build.builder import BuildError, BuildResult, build_submission
+from ..submission.build.system_json import load_system_json
 
 __all__ = ["PlanStep", "OneShotOptions", "plan_steps", "run_submission"]
 
@@ -77,8 +77,8 @@ class OneShotOptions:
 
 def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: str) -> list[PlanStep]:
     """Every step, in run order."""
-    from ...benchmarks.registry import get_benchmark
-    from ...compliance.audit import required_tests
+    from ..benchmarks.registry import get_benchmark
+    from ..compliance.audit import required_tests
 
     steps = []
     for name in benchmarks:
@@ -136,9 +136,9 @@ def run_submission(
     ``on_step(i, n, step, status)`` is told ``"skip"``, ``"start"`` and ``"done"`` for each step;
     ``listeners_for(step)`` gives LoadGen event listeners for a step (progress display).
     """
-    from ...benchmarks.runner import RunOptions, run_benchmark
-    from ...compliance.run import run_compliance_test
-    from ...loadgen.enums import TestMode, TestScenario
+    from ..benchmarks.runner import RunOptions, run_benchmark
+    from ..compliance.run import run_compliance_test
+    from ..loadgen.enums import TestMode, TestScenario
 
     if opts.division not in ("closed", "open"):
         raise BuildError([f"division {opts.division!r} is not one of closed, open"])
