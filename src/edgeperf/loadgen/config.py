@@ -239,7 +239,7 @@ class KeySpec:
     name: str
     scenario: Optional[str]
     field: str
-    kind: str  # "mode", "u64", "int", "int_as_u64", "f64", "bool", "ms_f64_to_ns"
+    kind: str  # "mode", "u64", "int", "int_as_u64", "f64", "bool"
     multiplier: float = 1.0
     rulesets: tuple[str, ...] = ("v1.1", "v2.0")
 
@@ -263,13 +263,19 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("performance_issue_same_index", None, "performance_issue_same_index", "u64"),
     KeySpec("performance_sample_count_override", None, "performance_sample_count_override", "u64"),
     KeySpec("target_latency_percentile", "SingleStream", "single_stream_target_latency_percentile", "f64", 0.01),
-    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "u64", 1_000_000),
+    # r2.0 made the SingleStream hint a double (parsed with strtod), r1.1 an integer.
+    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "u64", 1_000_000,
+            rulesets=("v1.1",)),
+    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "f64", 1_000_000,
+            rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "MultiStream", "multi_stream_target_latency_percentile", "f64", 0.01),
-    KeySpec("target_qps", "MultiStream", "multi_stream_target_qps", "f64"),
-    KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "int"),
-    KeySpec("max_async_queries", "MultiStream", "multi_stream_max_async_queries", "int"),
-    KeySpec("target_latency", "MultiStream", "multi_stream_expected_latency_ns", "ms_f64_to_ns",
+    # r1.1 MultiStream keys; r2.0 reads target_latency (a double, ms) and samples_per_query (u64).
+    KeySpec("target_qps", "MultiStream", "multi_stream_target_qps", "f64", rulesets=("v1.1",)),
+    KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "int", rulesets=("v1.1",)),
+    KeySpec("max_async_queries", "MultiStream", "multi_stream_max_async_queries", "int", rulesets=("v1.1",)),
+    KeySpec("target_latency", "MultiStream", "multi_stream_expected_latency_ns", "f64",
             1_000_000, rulesets=("v2.0",)),
+    KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "u64", rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "Server", "server_target_latency_percentile", "f64", 0.01),
     KeySpec("target_latency", "Server", "server_target_latency_ns", "u64", 1_000_000),
     KeySpec("target_qps", "Server", "server_target_qps", "f64"),
@@ -584,8 +590,6 @@ def _convert(spec: KeySpec, text: str) -> Any:
         return raw
     if spec.kind == "f64":
         return c_strtod(text)[0] * spec.multiplier
-    if spec.kind == "ms_f64_to_ns":
-        return _f64_to_u64(c_strtod(text)[0] * spec.multiplier)
     raise AssertionError(spec.kind)
 
 

@@ -146,11 +146,13 @@ def compute_effective(
     min_query_count = _u64(s.min_query_count)
 
     if scenario is TestScenario.SingleStream:
-        target_qps = _div(1e9, float(_u64(s.single_stream_expected_latency_ns)))
+        # r1.1 holds the hint in a uint64, r2.0 in a double (spec §15.9).
+        expected = float(s.single_stream_expected_latency_ns) if v2 else float(_u64(s.single_stream_expected_latency_ns))
+        target_qps = _div(1e9, expected)
         max_async_queries = 1
         target_latency_percentile = float(s.single_stream_target_latency_percentile)
     elif scenario is TestScenario.MultiStream and v2:
-        target_qps = _div(1e9, float(_u64(s.multi_stream_expected_latency_ns)))
+        target_qps = _div(1e9, float(s.multi_stream_expected_latency_ns))
         max_async_queries = 1
         target_latency_percentile = float(s.multi_stream_target_latency_percentile)
     elif scenario is TestScenario.MultiStream:
@@ -267,22 +269,26 @@ def requested_records(settings: TestSettings) -> list[tuple[str, object]]:
 
     Values are Python values of the C++ types: enums as their strings, bools as bool,
     doubles as float, integers as int. Under ruleset v2.0 MultiStream logs its v2.0 fields
-    (``requested_multi_stream_expected_latency_ns``, percentile, samples per query).
+    (``requested_multi_stream_expected_latency_ns``, percentile, samples per query), and
+    both expected-latency hints are doubles, as r2.0 declares them.
     """
     s = settings
+    v2 = s.ruleset == "v2.0"
     recs: list[tuple[str, object]] = [
         ("requested_scenario", s.scenario.value),
         ("requested_test_mode", s.mode.value),
     ]
     sc = s.scenario
     if sc is TestScenario.SingleStream:
+        # A uint64 in r1.1, a double in r2.0 (printed as a double: 1e+06).
+        expected: object = float(s.single_stream_expected_latency_ns) if v2 else int(s.single_stream_expected_latency_ns)
         recs += [
-            ("requested_single_stream_expected_latency_ns", int(s.single_stream_expected_latency_ns)),
+            ("requested_single_stream_expected_latency_ns", expected),
             ("requested_single_stream_target_latency_percentile", float(s.single_stream_target_latency_percentile)),
         ]
-    elif sc is TestScenario.MultiStream and s.ruleset == "v2.0":
+    elif sc is TestScenario.MultiStream and v2:
         recs += [
-            ("requested_multi_stream_expected_latency_ns", int(s.multi_stream_expected_latency_ns)),
+            ("requested_multi_stream_expected_latency_ns", float(s.multi_stream_expected_latency_ns)),
             ("requested_multi_stream_target_latency_percentile", float(s.multi_stream_target_latency_percentile)),
             ("requested_multi_stream_samples_per_query", int(s.multi_stream_samples_per_query)),
         ]
