@@ -49,6 +49,9 @@ def main() -> None:
         app = build_app()
     except ImportError as exc:
         _missing_cli_extra(exc)
+    from .notices import install as show_dataset_warnings
+
+    show_dataset_warnings()
     app()
 
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Optional, Protocol, Sequence, Union, runt
 
 import numpy as np
 
-__all__ = ["DatasetError", "Dataset", "DatasetQSL", "ProgressCallback", "check_layout", "LAYOUTS"]
+__all__ = ["DatasetError", "DatasetWarning", "Dataset", "DatasetQSL", "ProgressCallback", "check_layout", "LAYOUTS"]
 
 #: The two memory layouts of an image tensor: channels first (ONNX) or channels last (TF).
 LAYOUTS = ("NCHW", "NHWC")
@@ -40,6 +40,11 @@ class DatasetError(ValueError):
         super().__init__(message)
         self.path = None if path is None else str(path)
         self.line = line
+
+
+class DatasetWarning(UserWarning):
+    """Something in a data set that edgeperf handles as the reference does, but the user should know
+    (an image listed but missing, an utterance dropped): the message names the files concerned."""
 
 
 def check_layout(layout: str) -> str:
