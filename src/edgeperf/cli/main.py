@@ -23,6 +23,9 @@ def build_app():
     import typer
 
     from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, submission_cmd
+    from .notices import install as show_dataset_warnings
+
+    show_dataset_warnings()
 
     app = typer.Typer(
         name="edgeperf",
@@ -49,9 +52,6 @@ def main() -> None:
         app = build_app()
     except ImportError as exc:
         _missing_cli_extra(exc)
-    from .notices import install as show_dataset_warnings
-
-    show_dataset_warnings()
     app()
 
 

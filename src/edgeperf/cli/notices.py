@@ -17,6 +17,8 @@ def install() -> None:
     from ..datasets.base import DatasetWarning
 
     previous = warnings.showwarning
+    if getattr(previous, "_edgeperf_notices", False):
+        return  # already installed (the command line may be built more than once in a process)
 
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' signature
         if issubclass(category, DatasetWarning):
@@ -24,5 +26,6 @@ def install() -> None:
         else:
             previous(message, category, filename, lineno, file, line)
 
+    show._edgeperf_notices = True  # type: ignore[attr-defined]
     warnings.showwarning = show
     warnings.simplefilter("always", DatasetWarning)

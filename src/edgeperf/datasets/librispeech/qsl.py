@@ -45,6 +45,8 @@ class LibrispeechDataset:
                 raise DatasetError(f"count must be at least 1, got {count!r}")
             entries = entries[: int(count)]
         self.entries: tuple[ManifestEntry, ...] = entries
+        #: The warnings about utterances dropped for their transcripts, for reports.
+        self.notices: tuple[str, ...] = tuple(d.message(self.manifest.path) for d in self.manifest.dropped)
         self.paths: list[Path] = [self._locate(e, check_files) for e in entries]
         self._featurizer: Optional[FilterbankFeatures] = None
         self._lock = threading.Lock()
