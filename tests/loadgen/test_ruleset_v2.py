@@ -228,3 +228,101 @@ def test_reference_helper_matches_the_closed_form_seed():
     for p in (0.9, 0.95, 0.99):
         seed = math.ceil(math.log(0.01) / math.log(p))
         assert min_queries_for_early_stopping(p) - 1 > seed
+
+
+# ------------------------------------------------------------------------------ sample choice
+#
+# r2.0 GenerateQueries builds, in this order, from the sample RNG: the accuracy-mode sampler
+# (a shuffle, AccuracyOnly only), the "unique" sampler (a shuffle), and -- new in r2.0, always,
+# whether or not sample_concatenate_permutation is on -- the equal-issue sampler:
+# ceil(min_queries / len(L)) successive shuffles of [0, len(L)). Only then are samples drawn.
+# The expected sequences below are composed from those rules with the RNG primitives (verified
+# against real v1.1 logs elsewhere), independently of queries.py.
+
+import numpy as np  # noqa: E402
+
+from edgeperf.loadgen import rng  # noqa: E402
+from edgeperf.loadgen.queries import generate_loadable_sets, generate_queries  # noqa: E402
+
+
+def _loaded(eff, total):
+    return generate_loadable_sets(total, eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario,
+                                  eff.samples_per_query)[0]
+
+
+def _expected_single_stream(eff, L, count, min_queries, equal_issue_used=False):
+    words = rng.MT19937Words(eff.sample_index_rng_seed)
+    rng.shuffle(words, list(range(len(L))))  # the unique sampler
+    order, blocks = list(range(len(L))), []
+    for _ in range(0, min_queries, len(L)):  # the equal-issue sampler
+        rng.shuffle(words, order)
+        blocks.extend(order)
+    if equal_issue_used:
+        return [int(L[blocks[i % len(blocks)]]) for i in range(count)]
+    return [int(L[rng.uniform_int(words, 0, len(L) - 1)]) for _ in range(count)]
+
+
+def test_v2_sample_choice_consumes_the_equal_issue_shuffles():
+    s = TestSettings(min_duration_ms=0, min_query_count=300, sample_index_rng_seed=12345, qsl_rng_seed=7)
+    for ruleset in ("v1.1", "v2.0"):
+        s.ruleset = ruleset
+        eff, _ = compute_effective(s, 20)
+        loaded = _loaded(eff, 50)
+        gen = generate_queries(eff, loaded, TestMode.PerformanceOnly)
+        min_queries = 300 if ruleset == "v2.0" else 0  # v1.1 has no equal-issue sampler
+        expected = _expected_single_stream(eff, loaded.indices, gen.count, min_queries)
+        assert gen.sample_indices.tolist() == expected, ruleset
+
+
+def test_v2_concatenated_permutations_for_single_stream():
+    s = TestSettings(min_duration_ms=1000, sample_index_rng_seed=99, sample_concatenate_permutation=True)
+    # ignored under v1.1
+    assert compute_effective(s, 64)[0].min_query_count == 100
+    s.ruleset = "v2.0"
+    eff, _ = compute_effective(s, 64)
+    # max(100, 2 * 1 s * 1000 qps) = 2000, then up past a multiple of the QSL's count: 2000 + 64 - 16
+    assert eff.min_query_count == 2048 and eff.sample_concatenate_permutation
+    assert compute_effective(s, 50)[0].min_query_count == 2050  # already a multiple: a whole 50 more
+    eff, _ = compute_effective(TestSettings(min_duration_ms=0, min_query_count=40, ruleset="v2.0",
+                                            sample_concatenate_permutation=True, sample_index_rng_seed=5), 20)
+    assert eff.min_query_count == 40 + 20  # 40 is a multiple of 20
+    loaded = _loaded(eff, 20)
+    gen = generate_queries(eff, loaded, TestMode.PerformanceOnly)
+    expected = _expected_single_stream(eff, loaded.indices, gen.count, 60, equal_issue_used=True)
+    assert gen.sample_indices.tolist() == expected
+    for k in range(gen.count // 20):  # every block of 20 queries issues each loaded sample once
+        assert sorted(gen.sample_indices[20 * k : 20 * (k + 1)].tolist()) == sorted(loaded.indices.tolist())
+
+
+def test_v2_concatenated_permutations_for_offline():
+    s = TestSettings(scenario=TestScenario.Offline, min_duration_ms=0, min_query_count=90, ruleset="v2.0",
+                     sample_concatenate_permutation=True, sample_index_rng_seed=3)
+    eff, _ = compute_effective(s, 20)
+    loaded = _loaded(eff, 50)
+    gen = generate_queries(eff, loaded, TestMode.PerformanceOnly)
+    assert gen.count == 1 and gen.samples_per_query == 100  # 90 padded to whole copies of the 20
+    assert gen.logged_samples_per_query == 90  # r2.0 logs the setting, not the padded size
+    words = rng.MT19937Words(3)
+    rng.shuffle(words, list(range(20)))  # unique sampler
+    rng.shuffle(words, list(range(20)))  # equal-issue sampler: min_queries is 1 for Offline
+    expected = []
+    for _ in range(5):
+        block = list(loaded.indices)
+        rng.shuffle(words, block)
+        expected.extend(int(x) for x in block)
+    assert gen.sample_indices.tolist() == expected
+
+
+def test_v2_config_key_sample_concatenate_permutation(tmp_path):
+    conf = tmp_path / "mlperf.conf"
+    conf.write_text("3d-unet.*.sample_concatenate_permutation = 1\nbert.*.sample_concatenate_permutation = 2\n")
+    on = TestSettings(ruleset="v2.0")
+    on.from_config(conf, "3d-unet", "SingleStream")
+    assert on.sample_concatenate_permutation is True
+    two = TestSettings(ruleset="v2.0")
+    two.from_config(conf, "bert", "SingleStream")
+    assert two.sample_concatenate_permutation is False  # r2.0: (val == 1) ? true : false
+    v11 = TestSettings()
+    v11.from_config(conf, "3d-unet", "SingleStream")
+    assert v11.sample_concatenate_permutation is False
+    assert any("sample_concatenate_permutation" in w.message for w in v11.config_warnings)

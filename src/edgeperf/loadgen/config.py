@@ -239,7 +239,7 @@ class KeySpec:
     name: str
     scenario: Optional[str]
     field: str
-    kind: str  # "mode", "u64", "int", "int_as_u64", "f64", "bool"
+    kind: str  # "mode", "u64", "int", "int_as_u64", "f64", "bool", "bool_eq1" (true only for 1)
     multiplier: float = 1.0
     rulesets: tuple[str, ...] = ("v1.1", "v2.0")
 
@@ -262,6 +262,8 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("performance_issue_same", None, "performance_issue_same", "bool"),
     KeySpec("performance_issue_same_index", None, "performance_issue_same_index", "u64"),
     KeySpec("performance_sample_count_override", None, "performance_sample_count_override", "u64"),
+    KeySpec("sample_concatenate_permutation", None, "sample_concatenate_permutation", "bool_eq1",
+            rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "SingleStream", "single_stream_target_latency_percentile", "f64", 0.01),
     # r2.0 made the SingleStream hint a double (parsed with strtod), r1.1 an integer.
     KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "u64", 1_000_000,
@@ -547,6 +549,9 @@ def _check_key(result: ParsedConfig, key: str, line_nr: int, ruleset: str, mlper
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         warn(f"unknown key name {name!r} in {key!r}: the official LoadGen silently ignores it{hint}")
         return
+    if name in _GENERIC_NAMES and not any(k.name == name and k.scenario is None and ruleset in k.rulesets for k in KEY_TABLE):
+        warn(f"{key!r} is ignored by LoadGen {ruleset}: {name!r} is not read under this ruleset")
+        return
     if name in _GENERIC_NAMES or scen == "*":
         return
     readers = _specific_scenarios(name, ruleset)
@@ -578,11 +583,13 @@ class Assignment:
 
 
 def _convert(spec: KeySpec, text: str) -> Any:
-    if spec.kind in ("u64", "mode", "bool", "int", "int_as_u64"):
+    if spec.kind in ("u64", "mode", "bool", "bool_eq1", "int", "int_as_u64"):
         # strtoull(value, nullptr, 0) * static_cast<uint64_t>(multiplier), wrapping mod 2**64.
         raw = (c_strtoul(text)[0] * int(spec.multiplier)) & _MASK64
         if spec.kind == "bool":
             return raw != 0
+        if spec.kind == "bool_eq1":
+            return raw == 1
         if spec.kind == "int":
             return _to_int32(raw)
         if spec.kind == "int_as_u64":

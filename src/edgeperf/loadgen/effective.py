@@ -105,6 +105,7 @@ class EffectiveSettings:
     server_find_peak_qps_boundary_step_size: float = 1.0
     server_num_issue_query_threads: int = 0
     sut_stall_timeout_s: float = 300.0
+    sample_concatenate_permutation: bool = False  # v2.0 only (§15.5)
 
     def with_changes(self, **changes: Any) -> "EffectiveSettings":
         """A copy with some fields replaced (``dataclasses.replace``); used by FindPeak."""
@@ -210,6 +211,17 @@ def compute_effective(
         min_query_count = 1
         target_duration_ms = 0
 
+    concatenate = v2 and bool(s.sample_concatenate_permutation)
+    if concatenate and scenario is TestScenario.SingleStream:
+        # r2.0 (for 3D-UNet): at least twice the queries the duration needs, rounded up past a
+        # multiple of the QSL's own performance count (a whole count is added even when the
+        # minimum is already a multiple; the override plays no part here).
+        expected = _f64_to_u64(2.0 * (target_duration_ms / 1000.0) * target_qps)
+        min_query_count = max(min_query_count, expected)
+        qsl_count = _u64(qsl_performance_sample_count)
+        if qsl_count:
+            min_query_count = _u64(min_query_count + qsl_count - min_query_count % qsl_count)
+
     min_sample_count = _u64(min_query_count * samples_per_query)
 
     if s.performance_issue_same and _u64(s.performance_issue_same_index) >= performance_sample_count:
@@ -260,6 +272,7 @@ def compute_effective(
         server_find_peak_qps_boundary_step_size=float(s.server_find_peak_qps_boundary_step_size),
         server_num_issue_query_threads=_u64(s.server_num_issue_query_threads),
         sut_stall_timeout_s=float(s.sut_stall_timeout_s),
+        sample_concatenate_permutation=concatenate,
     )
     return eff, errors
 

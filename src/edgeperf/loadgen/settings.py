@@ -77,6 +77,10 @@ class TestSettings:
     * ``multi_stream_expected_latency_ns`` — the v2.0 MultiStream hint (target_qps =
       1e9 / this); read only under ruleset v2.0. Config key ``MultiStream.target_latency``
       (ms, double) sets it under v2.0.
+    * ``sample_concatenate_permutation`` — the r2.0 setting (config key of the same name, read
+      as true only for the value 1), used only under ruleset v2.0: SingleStream draws samples
+      from concatenated shuffles of the loaded set and raises its minimum query count; Offline
+      pads its query to whole copies of the loaded set, each shuffled (spec §15.5).
     * ``sut_stall_timeout_s`` — a run whose SUT answers nothing for this long is ended
       (the official LoadGen waits forever, §13.2).
 
@@ -121,6 +125,9 @@ class TestSettings:
     performance_issue_same: bool = False
     performance_issue_same_index: int = 0
     performance_sample_count_override: int = 0
+    # v2.0 only (r2.0 test_settings.h): sample by concatenated permutations of the loaded set
+    # ("equal issue"; SingleStream and Offline). Ignored under v1.1, which has no such setting.
+    sample_concatenate_permutation: bool = False
     # edgeperf additions
     ruleset: str = "v1.1"
     multi_stream_expected_latency_ns: int = 8_000_000
