@@ -91,7 +91,7 @@ class TestSettings(_TestSettings):
         """
         if not self._builtin_conf_loaded:
             self._builtin_conf_loaded = True
-            self.from_config(default_mlperf_conf_path(), model, scenario)
+            self.from_config(default_mlperf_conf_path(self.ruleset), model, scenario)
         if conf_type == 0:  # current wheel: "only the built-in mlperf.conf"
             return 0
         return self.from_config(path, model, scenario)

@@ -379,9 +379,13 @@ class ParsedConfig:
         return -22 if self.errors else 0
 
 
-def shipped_mlperf_conf_path() -> str:
-    """Path of the r1.1 ``mlperf.conf`` shipped inside the package."""
-    return str(resources.files("edgeperf.loadgen").joinpath("data", "mlperf.conf"))
+#: The mlperf.conf edgeperf ships for each ruleset (package data).
+_SHIPPED_CONF = {"v1.1": "mlperf.conf", "v2.0": "mlperf-v2.0.conf"}
+
+
+def shipped_mlperf_conf_path(ruleset: str = "v1.1") -> str:
+    """Path of the ``mlperf.conf`` of ``ruleset`` (r1.1 or r2.0) shipped inside the package."""
+    return str(resources.files("edgeperf.loadgen").joinpath("data", _SHIPPED_CONF[ruleset]))
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -407,7 +411,7 @@ def parse_config_text(
     shipped mlperf.conf.
     """
     if mlperf_conf is None:
-        mlperf_conf = path != "<string>" and _same_file(path, shipped_mlperf_conf_path())
+        mlperf_conf = path != "<string>" and any(_same_file(path, shipped_mlperf_conf_path(r)) for r in _SHIPPED_CONF)
     result = ParsedConfig(path=path)
     # std::getline splits on '\n' only; a trailing '\r' is whitespace to the tokenizer.
     for line_nr, line in enumerate(text.split("\n"), start=1):

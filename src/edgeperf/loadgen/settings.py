@@ -53,9 +53,10 @@ BY_RULESET: object = _ByRuleset()
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def default_mlperf_conf_path() -> str:
-    """Path of the r1.1 ``mlperf.conf`` shipped with edgeperf (package data)."""
-    return shipped_mlperf_conf_path()
+def default_mlperf_conf_path(ruleset: str = "v1.1") -> str:
+    """Path of the ``mlperf.conf`` of ``ruleset`` shipped with edgeperf (package data): r1.1's by
+    default, r2.0's for ``"v2.0"``."""
+    return shipped_mlperf_conf_path(ruleset)
 
 
 @dataclass
@@ -237,7 +238,7 @@ class TestSettings:
     ) -> "TestSettings":
         """Build settings the way the reference harness and LoadGen do (spec §3.4).
 
-        Order: ``mlperf_conf`` (``None`` = the shipped r1.1 mlperf.conf), then ``user_conf``,
+        Order: ``mlperf_conf`` (``None`` = the shipped mlperf.conf of ``ruleset``), then ``user_conf``,
         both for (model, scenario); then ``scenario`` (and ``mode`` if given) are assigned,
         overriding the files; then ``audit_config`` is applied with model ``*`` and the
         scenario name, on top of everything (it may change ``mode``).
@@ -248,7 +249,7 @@ class TestSettings:
         """
         scen = TestScenario(scenario) if isinstance(scenario, str) else scenario
         settings = cls(ruleset=ruleset)
-        conf = default_mlperf_conf_path() if mlperf_conf is None else mlperf_conf
+        conf = default_mlperf_conf_path(settings.ruleset) if mlperf_conf is None else mlperf_conf
 
         def load(path: PathLike, model_name: str, is_mlperf_conf: bool) -> None:
             if strict:
