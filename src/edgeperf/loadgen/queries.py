@@ -116,7 +116,7 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
     unique_order = positions.copy()
     rng.shuffle(sample_words, unique_order)
     equal_issue = None
-    if eff.ruleset == "v2.0":
+    if getattr(eff, "ruleset", "v1.1") == "v2.0":
         # r2.0 always builds its equal-issue sampler next, consuming the sample RNG even when
         # sample_concatenate_permutation is off (spec §15.5).
         equal_issue = _equal_issue_order(sample_words, min_queries, len(L))
