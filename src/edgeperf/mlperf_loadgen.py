@@ -70,8 +70,8 @@ class TestSettings(_TestSettings):
     """The official ``TestSettings``: every r1.1 and current-wheel attribute name.
 
     Attributes the current wheel has but v1.1 has no use for (token latencies, TEST05 seeds in
-    mlperf.conf, sample concatenation, ...) are accepted and kept, so harnesses that set them
-    still run; they do not change a v1.1 run.
+    mlperf.conf, ...) are accepted and kept, so harnesses that set them still run; they do not
+    change a v1.1 run. ``sample_concatenate_permutation`` is a real setting under ruleset v2.0.
     """
 
     __test__ = False
@@ -91,7 +91,7 @@ class TestSettings(_TestSettings):
         """
         if not self._builtin_conf_loaded:
             self._builtin_conf_loaded = True
-            self.from_config(default_mlperf_conf_path(), model, scenario)
+            self.from_config(default_mlperf_conf_path(self.ruleset), model, scenario)
         if conf_type == 0:  # current wheel: "only the built-in mlperf.conf"
             return 0
         return self.from_config(path, model, scenario)
@@ -99,7 +99,6 @@ class TestSettings(_TestSettings):
 
 _WHEEL_ONLY_ATTRIBUTES: dict[str, Any] = {
     "accuracy_sample_count_override": 0,
-    "sample_concatenate_permutation": False,
     "use_token_latencies": False,
     "ttft_latency": 100_000_000,
     "tpot_latency": 100_000_000,

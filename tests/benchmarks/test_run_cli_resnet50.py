@@ -265,3 +265,19 @@ def test_preprocessed_cache_is_written_and_reused(cli, models, imagenet_dir, fas
     assert len(files) == 5
     assert np.load(files[0]).shape == (3, 224, 224)
     assert _accuracy_entries(first) and {e["data"] for e in _accuracy_entries(second)} == {"0000803F"}
+
+
+def test_a_run_reports_listed_images_missing_from_disk(cli, models, fast_conf, tmp_path):
+    # issue 10 item 6: accuracy over 11 of 12 images must not pass without a word
+    from vision_fixtures import imagenet_file_name, make_imagenet
+
+    labels = (65, 970, 230, 817, 13, 1, 2, 3, 4, 5, 6, 7)
+    root = make_imagenet(tmp_path / "data", labels=labels, missing=(2,))
+    out = tmp_path / "out"
+    result, _ = _run(cli, models, root, fast_conf, out, "Offline", "accuracy")
+    assert result.exit_code == 0, result.output
+    warning = f"edgeperf: warning: 1 of the 12 images listed in {root / 'val_map.txt'} is missing"
+    assert warning in result.output and imagenet_file_name(3) in result.output
+    assert (out / "accuracy.txt").read_text().splitlines()[-1].endswith("total=11")
+    html = (out / "report.html").read_text()
+    assert "1 of the 12 images listed in" in html and imagenet_file_name(3) in html

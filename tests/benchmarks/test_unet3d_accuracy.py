@@ -280,3 +280,13 @@ def test_max_samples_run(cli, tmp_path, build, truth):
     assert result.exit_code == 0, result.output
     assert sorted(e["qsl_idx"] for e in json.loads((out / "mlperf_log_accuracy.json").read_text())) == [0, 1]
     assert (out / "accuracy.txt").read_text().startswith("Accuracy: mean = ")
+
+
+def test_edgeperf_accuracy_output_dtype(cli, tmp_path, build, truth):
+    # accuracy-brats.py's --output_dtype (default float16), issue 10 item 5
+    log = _write(tmp_path / "f32.json", [(i, truth[i]) for i in range(3)], dtype=np.float32)
+    result = cli("accuracy", "3d-unet-99", "--log", log, "--dataset", build, "--output_dtype", "float32")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [PERFECT]
+    default = cli("accuracy", "3d-unet-99", "--log", log, "--dataset", build)
+    assert default.exit_code == 2 and "wrong output dtype" in default.output

@@ -18,6 +18,7 @@ from vision_fixtures import (
 )
 
 from edgeperf.datasets import CocoDataset, maybe_resize, pre_process_coco_mobilenet, pre_process_coco_resnet34
+from edgeperf.datasets.base import DatasetWarning
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -138,12 +139,14 @@ def test_layout_and_size_overrides(coco):
 def test_missing_image_is_skipped_and_indices_shift(tmp_path):
     root = make_coco(tmp_path)
     (root / "val2017" / "000000037777.jpg").unlink()
-    dataset = CocoDataset(root)
+    with pytest.warns(DatasetWarning, match="1 of the 4 images"):
+        dataset = CocoDataset(root)
     assert len(dataset) == 3 and dataset.skipped == 1
     assert dataset.image_ids.tolist() == [397133, 252219, 87038]
     assert dataset.image_size(1) == (320, 320)
     assert dataset.ground_truth(2).category_ids.tolist() == [1, 3]
-    assert CocoDataset(root, count=2).image_ids.tolist() == [397133, 252219]
+    with pytest.warns(DatasetWarning, match="1 of the first 3 images"):
+        assert CocoDataset(root, count=2).image_ids.tolist() == [397133, 252219]
 
 
 def test_upscaled_png_layout(tmp_path):

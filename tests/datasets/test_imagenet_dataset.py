@@ -16,6 +16,7 @@ from vision_fixtures import (
 )
 
 from edgeperf.datasets import ImagenetDataset, center_crop, pre_process_vgg, resize_with_aspectratio
+from edgeperf.datasets.base import DatasetWarning
 
 MEANS = np.array([123.68, 116.78, 103.94], dtype=np.float32)
 
@@ -125,7 +126,8 @@ def test_labels_paths_and_order(imagenet):
 
 def test_missing_files_are_skipped_and_counted(tmp_path):
     root = make_imagenet(tmp_path, missing=(1,))
-    dataset = ImagenetDataset(root)
+    with pytest.warns(DatasetWarning, match="1 of the 5 images"):
+        dataset = ImagenetDataset(root)
     assert len(dataset) == 4 and dataset.skipped == 1
     assert dataset.labels.tolist() == [65, 230, 817, 13]
     assert [p.name for p in dataset.paths] == [imagenet_file_name(k) for k in (1, 3, 4, 5)]
@@ -135,7 +137,8 @@ def test_missing_files_are_skipped_and_counted(tmp_path):
 
 def test_count_keeps_the_first_images_found(tmp_path):
     root = make_imagenet(tmp_path, missing=(0,))
-    dataset = ImagenetDataset(root, count=2)
+    with pytest.warns(DatasetWarning, match="1 of the first 3 images"):
+        dataset = ImagenetDataset(root, count=2)
     assert len(dataset) == 2 and dataset.labels.tolist() == [970, 230] and dataset.skipped == 1
 
 

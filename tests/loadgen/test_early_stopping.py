@@ -457,12 +457,16 @@ def test_server_real_run_all_over_latency():
     assert dict(es.records)["result_overlatency_query_count"] == 100
 
 
-def test_offline_has_no_early_stopping():
+def test_offline_early_stopping_is_always_met_without_text():
+    # r2.0 EarlyStopping() checks nothing for Offline and returns true with an empty
+    # recommendation; LogDetail still writes early_stopping_result and result_query_count.
     lat = shuffled(10)
     res = make_result(TestScenario.Offline, lat, 1)
     out = evaluate(res, Eff(TestScenario.Offline, 0.9), lat, None)
-    assert out.early_stopping is None
-    assert out == res
+    es = out.early_stopping
+    assert es.met is True and es.summary_lines == ()
+    assert es.records == (("early_stopping_result", ""), ("result_query_count", 1))
+    assert dataclasses.replace(out, early_stopping=None) == res
 
 
 @settings(max_examples=25, deadline=None)

@@ -202,8 +202,14 @@ def test_from_files_strict_and_lenient(tmp_path):
 
 def test_from_files_v20_multistream(tmp_path):
     s = TestSettings.from_files("resnet50", "MultiStream", ruleset="v2.0")
-    # shipped (v1.1) mlperf.conf says *.MultiStream.target_latency = 50, read as ms under v2.0
+    # the shipped r2.0 mlperf.conf: *.MultiStream.target_latency = 80 (ms, a double under v2.0),
+    # samples_per_query = 8, target_latency_percentile = 99, and the v2.0 seeds
     assert s.ruleset == "v2.0"
-    assert s.multi_stream_expected_latency_ns == 50_000_000
+    assert s.multi_stream_expected_latency_ns == 80_000_000
+    assert s.multi_stream_samples_per_query == 8 and s.multi_stream_target_latency_percentile == 0.99
+    assert s.min_query_count == 270336 and s.qsl_rng_seed == 0x5C5C885919353C12
+    assert s.config_warnings == []
+    unet = TestSettings.from_files("3d-unet", "SingleStream", ruleset="v2.0")
+    assert unet.sample_concatenate_permutation is True and unet.performance_sample_count_override == 0
     v11 = TestSettings.from_files("resnet50", "MultiStream")
     assert v11.multi_stream_expected_latency_ns == 8_000_000

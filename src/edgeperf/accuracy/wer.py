@@ -37,9 +37,10 @@ __all__ = ["LABELS", "OUTPUT_DTYPES", "evaluate_wer", "word_error_rate", "levens
 #: The 28 labels of ``rnnt.toml`` (index 0 space, 1..26 a-z, 27 apostrophe); no blank.
 LABELS: tuple[str, ...] = (" ",) + tuple("abcdefghijklmnopqrstuvwxyz") + ("'",)
 
-#: ``--output_dtype`` of the reference → its ``array`` type code (native order; note that ``'l'``
-#: is 8 bytes on 64-bit Linux, so the reference's "int32" actually reads 8-byte integers there).
-OUTPUT_DTYPES = {"int8": "b", "int16": "h", "int32": "l", "int64": "q"}
+#: ``--output_dtype`` choices of the reference → ``array`` type code (native byte order). The
+#: reference maps "int32" to ``'l'``, a C long: 8 bytes on 64-bit Linux, so it cannot decode a log
+#: of real 4-byte indices. edgeperf deliberately reads "int32" as 4 bytes (``'i'``).
+OUTPUT_DTYPES = {"int8": "b", "int16": "h", "int32": "i", "int64": "q"}
 
 References = Union[str, os.PathLike, Sequence[Union[str, Sequence[int]]], Mapping[int, Union[str, Sequence[int]]]]
 
@@ -106,7 +107,8 @@ def evaluate_wer(
             normalised as the reference does, and its QSL line becomes the preamble), or the
             reference transcripts themselves by QSL index: strings, or label-index lists.
         output_dtype: how the data encodes indices (``int64``, the reference SUT's; or ``int8``,
-            ``int16``, ``int32`` as the reference's ``--output_dtype``).
+            ``int16``, ``int32`` as the reference's ``--output_dtype``; ``int32`` is 4 bytes here,
+            where the reference reads a C long, see :data:`OUTPUT_DTYPES`).
         labels: the label set (index → character).
         preamble: lines printed before the WER line (default: the QSL line when ``references``
             is a path, else none).

@@ -137,8 +137,9 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         accuracy = _evaluate(bench, output / "mlperf_log_accuracy.json", opts)
         write_accuracy_txt(accuracy, output / "accuracy.txt")
         outcome.accuracy = accuracy
+    outcome.notes.extend(getattr(dataset, "notices", ()))
     if opts.report:
-        outcome.report_path = _write_report(output, result, capture.data, bench)
+        outcome.report_path = _write_report(output, result, capture.data, bench, outcome.notes)
     return outcome
 
 
@@ -180,11 +181,14 @@ def _warm_up(runner, qsl) -> None:
         qsl.unload_samples_from_ram([0])
 
 
-def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition) -> Path:
+def _write_report(
+    output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition, notes: Iterable[str] = ()
+) -> Path:
     from ..report.data import RunData, series_arrays, series_query_latencies
     from ..report.html import write_report
 
     run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
+    run = run.with_dataset_notes(notes)
     if series is not None:
         recorder, queries = series["recorder"], series["result"].queries_issued
         latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])

@@ -87,7 +87,8 @@ def _evaluate_imagenet(log_path, dataset_root, **kw):
 
 
 def _evaluate_coco(use_inv_map: bool):
-    def evaluate(log_path, dataset_root, **kw):
+    # use_inv_map: what the benchmark's reference model needs; a caller may still override it.
+    def evaluate(log_path, dataset_root, *, use_inv_map: bool = use_inv_map, **kw):
         from ..accuracy.coco import evaluate_coco
 
         return evaluate_coco(log_path, dataset_root, use_inv_map=use_inv_map, **kw)

@@ -23,6 +23,9 @@ def build_app():
     import typer
 
     from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, submission_cmd
+    from .notices import install as show_dataset_warnings
+
+    show_dataset_warnings()
 
     app = typer.Typer(
         name="edgeperf",

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Optional, Protocol, Sequence, Union, runt
 
 import numpy as np
 
-__all__ = ["DatasetError", "Dataset", "DatasetQSL", "ProgressCallback", "check_layout", "LAYOUTS"]
+__all__ = ["DatasetError", "DatasetWarning", "missing_files_message", "Dataset", "DatasetQSL", "ProgressCallback", "check_layout", "LAYOUTS"]
 
 #: The two memory layouts of an image tensor: channels first (ONNX) or channels last (TF).
 LAYOUTS = ("NCHW", "NHWC")
@@ -40,6 +40,24 @@ class DatasetError(ValueError):
         super().__init__(message)
         self.path = None if path is None else str(path)
         self.line = line
+
+
+def missing_files_message(missing: Sequence[str], listed: int, list_file, folder, what: str = "images",
+                          shown: int = 5, read_all: bool = True) -> str:
+    """The warning for files a list names but the disk lacks: how many, the first ``shown`` names,
+    and what skipping them does to the sample indices (the reference harness skips them too).
+    ``read_all=False``: only the first ``listed`` entries were read (a sample count was reached)."""
+    names = ", ".join(missing[:shown]) + (f", and {len(missing) - shown} more" if len(missing) > shown else "")
+    verb = "is" if len(missing) == 1 else "are"
+    which = "the" if read_all else "the first"
+    return (f"{len(missing)} of {which} {listed} {what} listed in {list_file} {verb} missing from {folder} and "
+            f"{'was' if len(missing) == 1 else 'were'} skipped, as the reference harness skips them, so later "
+            f"samples move up; the accuracy script does not skip them: {names}")
+
+
+class DatasetWarning(UserWarning):
+    """Something in a data set that edgeperf handles as the reference does, but the user should know
+    (an image listed but missing, an utterance dropped): the message names the files concerned."""
 
 
 def check_layout(layout: str) -> str:

@@ -5,9 +5,10 @@ copies made by the reference ``upscale_coco.py`` have the same layout (PNG files
 ``width`` and ``height`` rewritten in the JSON) and are read the same way.
 
 Sample ``i`` is the ``i``-th entry of the JSON ``images`` array whose file exists — every image,
-including those without annotations (the ONNX profiles keep all 5 000). Missing files are skipped
-and counted in ``skipped``; the accuracy script maps ``qsl_idx`` to ``images[qsl_idx]``, so indices
-only agree with it when every file exists.
+including those without annotations (the ONNX profiles keep all 5 000). Missing files are skipped,
+as the reference harness skips them, listed in ``missing`` (``skipped`` is their number) and reported
+with a :class:`~.base.DatasetWarning` giving their count and first names; the accuracy script maps
+``qsl_idx`` to ``images[qsl_idx]``, so indices only agree with it when every file exists.
 
 Preprocessing (``maybe_resize`` then):
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -28,7 +30,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from ._image import cv2_module, read_bgr
-from .base import DatasetError, check_layout
+from .base import DatasetError, DatasetWarning, check_layout, missing_files_message
 from .cache import PreprocessCache
 
 __all__ = [
@@ -189,21 +191,29 @@ class CocoDataset:
         except OSError:
             present = frozenset()  # a missing image folder: every image counts as missing
         kept: list[dict[str, Any]] = []
-        skipped = 0
+        missing: list[str] = []
+        listed = 0
         for image in images:
             name = image["file_name"]
+            listed += 1
             if name in present or (folder / name).exists():
                 kept.append(image)
                 if count is not None and len(kept) >= int(count):
                     break
             else:
-                skipped += 1
+                missing.append(name)
         if not kept:
             raise DatasetError(
-                f"no images found: none of the {skipped} images listed in {self.annotations_path} exists in {folder}",
+                f"no images found: none of the {len(missing)} images listed in {self.annotations_path} exists in {folder}",
                 path=self.annotations_path,
             )
-        self.skipped = skipped
+        self.missing = tuple(missing)
+        self.skipped = len(missing)
+        self.notices: tuple[str, ...] = ()
+        if missing:
+            read_all = count is None or len(kept) < int(count)
+            self.notices = (missing_files_message(missing, listed, self.annotations_path, folder, read_all=read_all),)
+            warnings.warn(self.notices[0], DatasetWarning, stacklevel=2)
         self.file_names = [image["file_name"] for image in kept]
         self.relative_paths = [f"{image_dir}/{name}" for name in self.file_names]
         self.paths = [folder / name for name in self.file_names]

@@ -2,8 +2,10 @@
 
 On disk: a folder of validation JPEGs and ``val_map.txt``, one line per image,
 ``<relative image path><whitespace><integer label>``. Sample ``i`` is the ``i``-th line whose
-image file exists; lines whose file is missing are skipped and counted in ``skipped`` (the
-accuracy script does not skip, so indices only agree with it when every file exists).
+image file exists; lines whose file is missing are skipped, as the reference harness skips them,
+listed in ``missing`` and reported with a :class:`~.base.DatasetWarning` giving their count and
+first names (the accuracy script does not skip, so indices only agree with it when every file
+exists).
 
 Preprocessing is the reference ``pre_process_vgg``, bit for bit with OpenCV: BGR→RGB, resize so the
 short side is ``int(100·224/87.5) = 256`` with ``INTER_AREA``, centre-crop 224×224, float32,
@@ -13,13 +15,14 @@ subtract the RGB means (123.68, 116.78, 103.94), and NCHW (ONNX) or NHWC (TF) la
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
 
 from ._image import cv2_module, read_bgr
-from .base import DatasetError, check_layout
+from .base import DatasetError, DatasetWarning, check_layout, missing_files_message
 from .cache import PreprocessCache
 
 __all__ = [
@@ -183,7 +186,8 @@ class ImagenetDataset:
     ``count`` keeps only the first ``count`` images found (accuracy testing only).
 
     Attributes: ``labels`` (int64, one per sample), ``paths`` (absolute image paths),
-    ``relative_paths`` (as written in the list file), ``skipped`` (listed images not found),
+    ``relative_paths`` (as written in the list file), ``missing`` (listed images not found, in list
+    order) and ``skipped`` (their number), ``notices`` (the warning about them, for reports),
     ``list_file``. ``preprocessed(i)`` is the float32 model input of sample ``i``.
     """
 
@@ -211,10 +215,12 @@ class ImagenetDataset:
         listing = _Listing(self.root)
         relative: list[str] = []
         labels: list[int] = []
-        skipped = 0
+        missing: list[str] = []
+        listed = 0
         for name, label, _number in parse_val_map(self.list_file):
+            listed += 1
             if not listing.exists(name):
-                skipped += 1
+                missing.append(name)
                 continue
             relative.append(name)
             labels.append(label)
@@ -222,13 +228,19 @@ class ImagenetDataset:
                 break
         if not relative:
             raise DatasetError(
-                f"no images found: none of the {skipped} images listed in {self.list_file} exists under {self.root}",
+                f"no images found: none of the {len(missing)} images listed in {self.list_file} exists under {self.root}",
                 path=self.list_file,
             )
         self.relative_paths = relative
         self.paths = [self.root / name for name in relative]
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.skipped = skipped
+        self.missing = tuple(missing)
+        self.skipped = len(missing)
+        self.notices: tuple[str, ...] = ()
+        if missing:
+            read_all = count is None or len(relative) < int(count)
+            self.notices = (missing_files_message(missing, listed, self.list_file, self.root, read_all=read_all),)
+            warnings.warn(self.notices[0], DatasetWarning, stacklevel=2)
         self._cache = None
         if cache_dir is not None:
             self._cache = PreprocessCache(cache_dir, self.key, self.layout, self.preprocessing_params())

@@ -239,7 +239,7 @@ class KeySpec:
     name: str
     scenario: Optional[str]
     field: str
-    kind: str  # "mode", "u64", "int", "int_as_u64", "f64", "bool", "ms_f64_to_ns"
+    kind: str  # "mode", "u64", "int", "int_as_u64", "f64", "bool", "bool_eq1" (true only for 1)
     multiplier: float = 1.0
     rulesets: tuple[str, ...] = ("v1.1", "v2.0")
 
@@ -262,14 +262,22 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("performance_issue_same", None, "performance_issue_same", "bool"),
     KeySpec("performance_issue_same_index", None, "performance_issue_same_index", "u64"),
     KeySpec("performance_sample_count_override", None, "performance_sample_count_override", "u64"),
+    KeySpec("sample_concatenate_permutation", None, "sample_concatenate_permutation", "bool_eq1",
+            rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "SingleStream", "single_stream_target_latency_percentile", "f64", 0.01),
-    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "u64", 1_000_000),
+    # r2.0 made the SingleStream hint a double (parsed with strtod), r1.1 an integer.
+    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "u64", 1_000_000,
+            rulesets=("v1.1",)),
+    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "f64", 1_000_000,
+            rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "MultiStream", "multi_stream_target_latency_percentile", "f64", 0.01),
-    KeySpec("target_qps", "MultiStream", "multi_stream_target_qps", "f64"),
-    KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "int"),
-    KeySpec("max_async_queries", "MultiStream", "multi_stream_max_async_queries", "int"),
-    KeySpec("target_latency", "MultiStream", "multi_stream_expected_latency_ns", "ms_f64_to_ns",
+    # r1.1 MultiStream keys; r2.0 reads target_latency (a double, ms) and samples_per_query (u64).
+    KeySpec("target_qps", "MultiStream", "multi_stream_target_qps", "f64", rulesets=("v1.1",)),
+    KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "int", rulesets=("v1.1",)),
+    KeySpec("max_async_queries", "MultiStream", "multi_stream_max_async_queries", "int", rulesets=("v1.1",)),
+    KeySpec("target_latency", "MultiStream", "multi_stream_expected_latency_ns", "f64",
             1_000_000, rulesets=("v2.0",)),
+    KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "u64", rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "Server", "server_target_latency_percentile", "f64", 0.01),
     KeySpec("target_latency", "Server", "server_target_latency_ns", "u64", 1_000_000),
     KeySpec("target_qps", "Server", "server_target_qps", "f64"),
@@ -371,9 +379,13 @@ class ParsedConfig:
         return -22 if self.errors else 0
 
 
-def shipped_mlperf_conf_path() -> str:
-    """Path of the r1.1 ``mlperf.conf`` shipped inside the package."""
-    return str(resources.files("edgeperf.loadgen").joinpath("data", "mlperf.conf"))
+#: The mlperf.conf edgeperf ships for each ruleset (package data).
+_SHIPPED_CONF = {"v1.1": "mlperf.conf", "v2.0": "mlperf-v2.0.conf"}
+
+
+def shipped_mlperf_conf_path(ruleset: str = "v1.1") -> str:
+    """Path of the ``mlperf.conf`` of ``ruleset`` (r1.1 or r2.0) shipped inside the package."""
+    return str(resources.files("edgeperf.loadgen").joinpath("data", _SHIPPED_CONF[ruleset]))
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -399,7 +411,7 @@ def parse_config_text(
     shipped mlperf.conf.
     """
     if mlperf_conf is None:
-        mlperf_conf = path != "<string>" and _same_file(path, shipped_mlperf_conf_path())
+        mlperf_conf = path != "<string>" and any(_same_file(path, shipped_mlperf_conf_path(r)) for r in _SHIPPED_CONF)
     result = ParsedConfig(path=path)
     # std::getline splits on '\n' only; a trailing '\r' is whitespace to the tokenizer.
     for line_nr, line in enumerate(text.split("\n"), start=1):
@@ -541,6 +553,9 @@ def _check_key(result: ParsedConfig, key: str, line_nr: int, ruleset: str, mlper
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         warn(f"unknown key name {name!r} in {key!r}: the official LoadGen silently ignores it{hint}")
         return
+    if name in _GENERIC_NAMES and not any(k.name == name and k.scenario is None and ruleset in k.rulesets for k in KEY_TABLE):
+        warn(f"{key!r} is ignored by LoadGen {ruleset}: {name!r} is not read under this ruleset")
+        return
     if name in _GENERIC_NAMES or scen == "*":
         return
     readers = _specific_scenarios(name, ruleset)
@@ -572,11 +587,13 @@ class Assignment:
 
 
 def _convert(spec: KeySpec, text: str) -> Any:
-    if spec.kind in ("u64", "mode", "bool", "int", "int_as_u64"):
+    if spec.kind in ("u64", "mode", "bool", "bool_eq1", "int", "int_as_u64"):
         # strtoull(value, nullptr, 0) * static_cast<uint64_t>(multiplier), wrapping mod 2**64.
         raw = (c_strtoul(text)[0] * int(spec.multiplier)) & _MASK64
         if spec.kind == "bool":
             return raw != 0
+        if spec.kind == "bool_eq1":
+            return raw == 1
         if spec.kind == "int":
             return _to_int32(raw)
         if spec.kind == "int_as_u64":
@@ -584,8 +601,6 @@ def _convert(spec: KeySpec, text: str) -> Any:
         return raw
     if spec.kind == "f64":
         return c_strtod(text)[0] * spec.multiplier
-    if spec.kind == "ms_f64_to_ns":
-        return _f64_to_u64(c_strtod(text)[0] * spec.multiplier)
     raise AssertionError(spec.kind)
 
 

@@ -2,8 +2,8 @@
 
 From v2.0 on, a performance run of the SingleStream, MultiStream and Server scenarios is
 only VALID if it also passes the *early stopping* criterion, and the SingleStream and
-MultiStream headline results become early-stopping percentile *estimates*. Offline has no
-early stopping.
+MultiStream headline results become early-stopping percentile *estimates*. Offline checks
+nothing, but its summary and detail log still report the criterion as satisfied.
 
 The statistics (MLPerf ``inference_rules.adoc``, appendix "Early Stopping Criterion"):
 with a per-query under-latency rate ``p`` (the target percentile), a tolerance ``d`` and a
@@ -392,8 +392,8 @@ def early_stopping(
     sample_latencies: np.ndarray,
     query_latencies: np.ndarray | None = None,
 ) -> EarlyStoppingResult | None:
-    """The v2.0 early-stopping verdict for one series; ``None`` where there is none
-    (Offline, and the v1.1-only MultiStreamFree)."""
+    """The v2.0 early-stopping verdict for one series; ``None`` for the v1.1-only
+    MultiStreamFree. Offline always passes, with no summary text (as in r2.0)."""
     n = int(queries_issued)
     p = float(target_latency_percentile)
     samples = _sorted_latencies(sample_latencies)
@@ -443,6 +443,13 @@ def early_stopping(
         ]
         return _result(met, lines, tail, estimate)
 
+    if scenario is TestScenario.Offline:
+        # r2.0 checks nothing for Offline but still reports the criterion as met, with an
+        # empty result text, in the summary and the detail log.
+        return EarlyStoppingResult(
+            met=True, summary_lines=(), records=(("early_stopping_result", ""), ("result_query_count", query_count))
+        )
+
     return None
 
 
@@ -452,8 +459,9 @@ def evaluate(result, eff, sample_latencies: np.ndarray, query_latencies: np.ndar
     ``eff`` supplies ``scenario``, ``target_latency_percentile`` and ``target_latency_ns``;
     the latency arrays are the series' raw ones (SingleStream/Server: sample latencies;
     MultiStream: also the per-query latencies). Returns a copy of ``result`` whose
-    ``early_stopping`` is an :class:`EarlyStoppingResult` (``None`` for Offline), which
-    ``PerformanceResult.valid`` then includes. Always applies the v2.0 rules: call it only
+    ``early_stopping`` is an :class:`EarlyStoppingResult`, which
+    ``PerformanceResult.valid`` then includes (always met for Offline). Always applies the
+    v2.0 rules: call it only
     for ``ruleset="v2.0"`` series.
     """
     verdict = early_stopping(

@@ -105,6 +105,7 @@ class EffectiveSettings:
     server_find_peak_qps_boundary_step_size: float = 1.0
     server_num_issue_query_threads: int = 0
     sut_stall_timeout_s: float = 300.0
+    sample_concatenate_permutation: bool = False  # v2.0 only (§15.5)
 
     def with_changes(self, **changes: Any) -> "EffectiveSettings":
         """A copy with some fields replaced (``dataclasses.replace``); used by FindPeak."""
@@ -146,11 +147,13 @@ def compute_effective(
     min_query_count = _u64(s.min_query_count)
 
     if scenario is TestScenario.SingleStream:
-        target_qps = _div(1e9, float(_u64(s.single_stream_expected_latency_ns)))
+        # r1.1 holds the hint in a uint64, r2.0 in a double (spec §15.9).
+        expected = float(s.single_stream_expected_latency_ns) if v2 else float(_u64(s.single_stream_expected_latency_ns))
+        target_qps = _div(1e9, expected)
         max_async_queries = 1
         target_latency_percentile = float(s.single_stream_target_latency_percentile)
     elif scenario is TestScenario.MultiStream and v2:
-        target_qps = _div(1e9, float(_u64(s.multi_stream_expected_latency_ns)))
+        target_qps = _div(1e9, float(s.multi_stream_expected_latency_ns))
         max_async_queries = 1
         target_latency_percentile = float(s.multi_stream_target_latency_percentile)
     elif scenario is TestScenario.MultiStream:
@@ -208,6 +211,17 @@ def compute_effective(
         min_query_count = 1
         target_duration_ms = 0
 
+    concatenate = v2 and bool(s.sample_concatenate_permutation)
+    if concatenate and scenario is TestScenario.SingleStream:
+        # r2.0 (for 3D-UNet): at least twice the queries the duration needs, rounded up past a
+        # multiple of the QSL's own performance count (a whole count is added even when the
+        # minimum is already a multiple; the override plays no part here).
+        expected = _f64_to_u64(2.0 * (target_duration_ms / 1000.0) * target_qps)
+        min_query_count = max(min_query_count, expected)
+        qsl_count = _u64(qsl_performance_sample_count)
+        if qsl_count:
+            min_query_count = _u64(min_query_count + qsl_count - min_query_count % qsl_count)
+
     min_sample_count = _u64(min_query_count * samples_per_query)
 
     if s.performance_issue_same and _u64(s.performance_issue_same_index) >= performance_sample_count:
@@ -258,6 +272,7 @@ def compute_effective(
         server_find_peak_qps_boundary_step_size=float(s.server_find_peak_qps_boundary_step_size),
         server_num_issue_query_threads=_u64(s.server_num_issue_query_threads),
         sut_stall_timeout_s=float(s.sut_stall_timeout_s),
+        sample_concatenate_permutation=concatenate,
     )
     return eff, errors
 
@@ -267,22 +282,26 @@ def requested_records(settings: TestSettings) -> list[tuple[str, object]]:
 
     Values are Python values of the C++ types: enums as their strings, bools as bool,
     doubles as float, integers as int. Under ruleset v2.0 MultiStream logs its v2.0 fields
-    (``requested_multi_stream_expected_latency_ns``, percentile, samples per query).
+    (``requested_multi_stream_expected_latency_ns``, percentile, samples per query), and
+    both expected-latency hints are doubles, as r2.0 declares them.
     """
     s = settings
+    v2 = s.ruleset == "v2.0"
     recs: list[tuple[str, object]] = [
         ("requested_scenario", s.scenario.value),
         ("requested_test_mode", s.mode.value),
     ]
     sc = s.scenario
     if sc is TestScenario.SingleStream:
+        # A uint64 in r1.1, a double in r2.0 (printed as a double: 1e+06).
+        expected: object = float(s.single_stream_expected_latency_ns) if v2 else int(s.single_stream_expected_latency_ns)
         recs += [
-            ("requested_single_stream_expected_latency_ns", int(s.single_stream_expected_latency_ns)),
+            ("requested_single_stream_expected_latency_ns", expected),
             ("requested_single_stream_target_latency_percentile", float(s.single_stream_target_latency_percentile)),
         ]
-    elif sc is TestScenario.MultiStream and s.ruleset == "v2.0":
+    elif sc is TestScenario.MultiStream and v2:
         recs += [
-            ("requested_multi_stream_expected_latency_ns", int(s.multi_stream_expected_latency_ns)),
+            ("requested_multi_stream_expected_latency_ns", float(s.multi_stream_expected_latency_ns)),
             ("requested_multi_stream_target_latency_percentile", float(s.multi_stream_target_latency_percentile)),
             ("requested_multi_stream_samples_per_query", int(s.multi_stream_samples_per_query)),
         ]

@@ -115,6 +115,14 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
         rng.shuffle(sample_words, main_order)
     unique_order = positions.copy()
     rng.shuffle(sample_words, unique_order)
+    equal_issue = None
+    if getattr(eff, "ruleset", "v1.1") == "v2.0":
+        # r2.0 always builds its equal-issue sampler next, consuming the sample RNG even when
+        # sample_concatenate_permutation is off (spec §15.5).
+        equal_issue = _equal_issue_order(sample_words, min_queries, len(L))
+    concatenate = getattr(eff, "sample_concatenate_permutation", False)
+    if concatenate and scenario is TestScenario.Offline and spq % len(L):
+        spq += len(L) - spq % len(L)  # whole copies of the loaded set, each shuffled below
 
     deltas = None
     period_ns = 0
@@ -128,6 +136,10 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
 
     if scenario is TestScenario.Offline:
         indices = _offline_query(L, spq, same, eff.performance_issue_same_index)
+        if concatenate and not same:
+            for k in range(spq // len(L)):  # std::shuffle of each copy, in order
+                block = indices[k * len(L) : (k + 1) * len(L)]
+                rng.shuffle(sample_words, block)
         if accuracy and len(L) % spq:
             raise ValueError("Offline accuracy set size is not a multiple of the query size")
     else:
@@ -135,6 +147,8 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
             starts = unique_order[np.arange(count) % len(unique_order)]
         elif same:
             starts = np.full(count, eff.performance_issue_same_index, dtype=np.int64)
+        elif concatenate and scenario is TestScenario.SingleStream and equal_issue is not None:
+            starts = equal_issue[np.arange(count) % len(equal_issue)]
         elif accuracy:
             starts = main_order[np.arange(count) % len(main_order)]
         else:
@@ -158,6 +172,18 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
         duration_ns=int(duration),
         logged_samples_per_query=eff.samples_per_query,
     )
+
+
+def _equal_issue_order(words, min_queries: int, set_size: int) -> np.ndarray:
+    """r2.0's equal-issue order: ``[0, set_size)`` shuffled in place once per started block of
+    ``set_size`` among ``min_queries``, each state appended (so every loaded sample appears once
+    per block). Empty when ``min_queries`` is 0."""
+    order = list(range(set_size))
+    blocks = []
+    for _ in range(0, int(min_queries), max(set_size, 1)):
+        rng.shuffle(words, order)
+        blocks.append(np.array(order, dtype=np.int64))
+    return np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64)
 
 
 def _index_dtype(L: np.ndarray):

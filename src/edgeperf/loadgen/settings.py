@@ -27,16 +27,36 @@ __all__ = [
     "LogSettings",
     "default_mlperf_conf_path",
     "RULESETS",
+    "RULESET_DEFAULTS",
 ]
 
 RULESETS = ("v1.1", "v2.0")
 
+#: Settings whose official default changed between rounds (spec loadgen.md §15.1; r2.0
+#: ``test_settings.h``). A field the user never set takes the default of the current
+#: ruleset, also when the ruleset is changed afterwards; a value the user set is kept.
+RULESET_DEFAULTS: dict[str, dict[str, object]] = {
+    "multi_stream_samples_per_query": {"v1.1": 4, "v2.0": 8},
+    "multi_stream_target_latency_percentile": {"v1.1": 0.9, "v2.0": 0.99},
+}
+
+
+class _ByRuleset:
+    """Marker default: "the current ruleset's default" (see ``RULESET_DEFAULTS``)."""
+
+    def __repr__(self) -> str:
+        return "<default of the ruleset>"
+
+
+BY_RULESET: object = _ByRuleset()
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def default_mlperf_conf_path() -> str:
-    """Path of the r1.1 ``mlperf.conf`` shipped with edgeperf (package data)."""
-    return shipped_mlperf_conf_path()
+def default_mlperf_conf_path(ruleset: str = "v1.1") -> str:
+    """Path of the ``mlperf.conf`` of ``ruleset`` shipped with edgeperf (package data): r1.1's by
+    default, r2.0's for ``"v2.0"``."""
+    return shipped_mlperf_conf_path(ruleset)
 
 
 @dataclass
@@ -50,10 +70,18 @@ class TestSettings:
     edgeperf additions:
 
     * ``ruleset`` — ``"v1.1"`` (default) or ``"v2.0"``. v2.0 switches MultiStream to its
-      v2.0 definition (§15.1) and turns on early stopping (§15.2).
+      v2.0 definition (§15.1) and turns on early stopping (§15.2). The fields of
+      ``RULESET_DEFAULTS`` the user did not set take that round's default (v2.0:
+      ``multi_stream_samples_per_query = 8``, ``multi_stream_target_latency_percentile =
+      0.99``), whenever the ruleset is chosen; under v2.0 the expected-latency hints are
+      doubles, as in r2.0 ``TestSettings``.
     * ``multi_stream_expected_latency_ns`` — the v2.0 MultiStream hint (target_qps =
       1e9 / this); read only under ruleset v2.0. Config key ``MultiStream.target_latency``
       (ms, double) sets it under v2.0.
+    * ``sample_concatenate_permutation`` — the r2.0 setting (config key of the same name, read
+      as true only for the value 1), used only under ruleset v2.0: SingleStream draws samples
+      from concatenated shuffles of the loaded set and raises its minimum query count; Offline
+      pads its query to whole copies of the loaded set, each shuffled (spec §15.5).
     * ``sut_stall_timeout_s`` — a run whose SUT answers nothing for this long is ended
       (the official LoadGen waits forever, §13.2).
 
@@ -71,8 +99,8 @@ class TestSettings:
     single_stream_target_latency_percentile: float = 0.90
     multi_stream_target_qps: float = 10.0
     multi_stream_target_latency_ns: int = 100_000_000
-    multi_stream_target_latency_percentile: float = 0.9
-    multi_stream_samples_per_query: int = 4
+    multi_stream_target_latency_percentile: float = BY_RULESET  # type: ignore[assignment]
+    multi_stream_samples_per_query: int = BY_RULESET  # type: ignore[assignment]
     multi_stream_max_async_queries: int = 1
     server_target_qps: float = 1.0
     server_target_latency_ns: int = 100_000_000
@@ -98,6 +126,9 @@ class TestSettings:
     performance_issue_same: bool = False
     performance_issue_same_index: int = 0
     performance_sample_count_override: int = 0
+    # v2.0 only (r2.0 test_settings.h): sample by concatenated permutations of the loaded set
+    # ("equal issue"; SingleStream and Offline). Ignored under v1.1, which has no such setting.
+    sample_concatenate_permutation: bool = False
     # edgeperf additions
     ruleset: str = "v1.1"
     multi_stream_expected_latency_ns: int = 8_000_000
@@ -110,10 +141,35 @@ class TestSettings:
             self.scenario = TestScenario(self.scenario)
         if isinstance(self.mode, str):
             self.mode = TestMode(self.mode)
-        if isinstance(self.ruleset, Ruleset):
-            self.ruleset = self.ruleset.value
-        if self.ruleset not in RULESETS:
-            raise ValueError(f"ruleset must be one of {RULESETS}, got {self.ruleset!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Ruleset-dependent defaults (RULESET_DEFAULTS): remember which of those fields the
+        # user set, so choosing the ruleset later still gives the others that round's default.
+        state = self.__dict__
+        if name == "ruleset":
+            if isinstance(value, Ruleset):
+                value = value.value
+            if value not in RULESETS:
+                raise ValueError(f"ruleset must be one of {RULESETS}, got {value!r}")
+            object.__setattr__(self, name, value)
+            explicit = state.setdefault("_explicit_fields", set())
+            for field_name, by_round in RULESET_DEFAULTS.items():
+                if field_name not in explicit:
+                    object.__setattr__(self, field_name, by_round[value])
+            return
+        if name in RULESET_DEFAULTS:
+            explicit = state.setdefault("_explicit_fields", set())
+            if value is BY_RULESET:
+                explicit.discard(name)
+                value = RULESET_DEFAULTS[name][state.get("ruleset", "v1.1")]
+            else:
+                explicit.add(name)
+        object.__setattr__(self, name, value)
+
+    def is_default(self, field_name: str) -> bool:
+        """True when ``field_name`` (one of ``RULESET_DEFAULTS``) still has the ruleset's default
+        because nobody set it."""
+        return field_name not in self.__dict__.get("_explicit_fields", set())
 
     # ---------------------------------------------------------------- config files
 
@@ -182,7 +238,7 @@ class TestSettings:
     ) -> "TestSettings":
         """Build settings the way the reference harness and LoadGen do (spec §3.4).
 
-        Order: ``mlperf_conf`` (``None`` = the shipped r1.1 mlperf.conf), then ``user_conf``,
+        Order: ``mlperf_conf`` (``None`` = the shipped mlperf.conf of ``ruleset``), then ``user_conf``,
         both for (model, scenario); then ``scenario`` (and ``mode`` if given) are assigned,
         overriding the files; then ``audit_config`` is applied with model ``*`` and the
         scenario name, on top of everything (it may change ``mode``).
@@ -193,7 +249,7 @@ class TestSettings:
         """
         scen = TestScenario(scenario) if isinstance(scenario, str) else scenario
         settings = cls(ruleset=ruleset)
-        conf = default_mlperf_conf_path() if mlperf_conf is None else mlperf_conf
+        conf = default_mlperf_conf_path(settings.ruleset) if mlperf_conf is None else mlperf_conf
 
         def load(path: PathLike, model_name: str, is_mlperf_conf: bool) -> None:
             if strict:

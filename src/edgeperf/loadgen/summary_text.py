@@ -90,10 +90,9 @@ def summary_lines(
         lines.append(f"Completed samples per second    : {fmt_fixed2(result.completed_samples_per_second)}")
         lines.append("")
     elif s is TestScenario.MultiStream and multistream_v2:
-        lines.append("Per-query latency:")
+        # r2.0 prints only the per-query block, under a title with two trailing spaces.
+        lines.append("Per-query latency:  ")
         lines.extend(_latency_block(result.query_stats))
-        lines.append("")
-        lines.append("Per-sample latency:")
     elif s in (TestScenario.MultiStream, TestScenario.MultiStreamFree):
         qps = eff.target_qps
         lines.append(f'Intervals between each IssueQuery:  "qps" : {fmt_g6(qps)}, "ms" : {fmt_g6(1000.0 / qps)}')
@@ -106,7 +105,8 @@ def summary_lines(
             lines.append(f"{percentile_label(p)} percentile latency (ns)   : {result.query_stats.at(p)}")
         lines.append("")
         lines.append("Per-sample latency:")
-    lines.extend(_latency_block(result.sample_stats))
+    if not (s is TestScenario.MultiStream and multistream_v2):
+        lines.extend(_latency_block(result.sample_stats))
     lines += ["", RULE, "Test Parameters Used", RULE]
     lines.extend(parameter_lines)
     return lines
@@ -124,8 +124,11 @@ def result_records(result: PerformanceResult, eff, *, multistream_v2: bool = Fal
         recs.append(("early_stopping_met", bool(result.early_stopping.met)))
     if not result.valid:
         recs.append(("result_invalid_reason", result.invalid_reason))
-    if result.early_stopping is not None:
-        recs.extend(result.early_stopping.records)
+    # r2.0 logs the early-stopping text and query counts here, but the latency estimates
+    # only after the scenario's own records (QPS for SingleStream, per-query for MultiStream).
+    es_records = list(result.early_stopping.records) if result.early_stopping is not None else []
+    es_latencies = [r for r in es_records if r[0].startswith("early_stopping_latency")]
+    recs.extend(r for r in es_records if not r[0].startswith("early_stopping_latency"))
 
     def per_query(with_intervals: bool) -> None:
         for p in REPORTED_PERCENTILES:
@@ -156,6 +159,7 @@ def result_records(result: PerformanceResult, eff, *, multistream_v2: bool = Fal
         recs.append(("result_completed_samples_per_sec", result.completed_samples_per_second))
     else:
         recs.append(("result_samples_per_second", result.samples_per_second))
+    recs.extend(es_latencies)
     st = result.sample_stats
     recs += [("result_min_latency_ns", st.min), ("result_max_latency_ns", st.max), ("result_mean_latency_ns", st.mean)]
     for p in REPORTED_PERCENTILES:

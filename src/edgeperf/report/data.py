@@ -261,6 +261,8 @@ class RunData:
     per-query latencies the v1.1 per-query percentiles use; when given, the latency plots show them.
     ``target_percentile`` is the percentile marked in the plots (0.90 SingleStream, 0.99 Server and
     MultiStream); ``target_latency_ns`` the latency bound (Server, MultiStream), else ``None``.
+    ``dataset_notes`` are the data set's warnings (listed images missing from disk, utterances
+    dropped), shown on the page with their counts.
     """
 
     scenario: str
@@ -275,6 +277,7 @@ class RunData:
     summary_lines: tuple[str, ...] = ()
     query_latencies_ns: np.ndarray | None = None
     log_dir: str | None = None
+    dataset_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("sample_latencies_ns", "completion_offsets_ns", "query_latencies_ns"):
@@ -372,6 +375,10 @@ class RunData:
             summary_lines=lines,
             log_dir=str(directory),
         )
+
+    def with_dataset_notes(self, notes: Iterable[str]) -> "RunData":
+        """A copy that also shows the data set's warnings (e.g. ``dataset.notices``)."""
+        return dataclasses.replace(self, dataset_notes=tuple(notes))
 
     def with_series(
         self,
