@@ -15,6 +15,7 @@ from ..context import CheckContext
 from ..findings import Reporter
 from ..readers import DetailLogRecords
 from ..tree import files_diff
+from .power_session import check_power_session
 
 __all__ = ["check_power"]
 
@@ -104,4 +105,7 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
         rep.drop("power.metric", f"the power metric cannot be computed: {exc}", file=dpath,
                  expected="power_begin/power_end as MM-DD-YYYY HH:MM:SS.fff and the scenario's counts", found=str(exc))
         return False, None
+    # What measured the result: the simulator and edgeperf's markers are warned about, and under
+    # --strict they (and the other session checks of power-dev's check.py) drop the result.
+    valid &= check_power_session(ctx, rep, perf_dir)
     return valid, metric if valid else None
