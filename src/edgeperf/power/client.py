@@ -161,7 +161,7 @@ class _Connection:
         if record:
             self.summary.message(cmd, t0, reply, t1)
         if expect_ok and reply != "OK":
-            raise PowerClientError(f"the power server {self.where} answered {reply!r} to {cmd!r}")
+            raise PowerClientError(f"the power server {self.where} refused {cmd!r}: {reply}")
         return reply
 
     def download(self, session: str, rel: str, dest: Path) -> None:
