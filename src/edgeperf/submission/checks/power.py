@@ -45,10 +45,12 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
         valid = False
 
     tz = {}
+    sessions = {}
     for side in ("server", "client"):
         p = tree.join(power_dir, f"{side}.json")
         try:
-            tz[side] = session_timezone(parse_session_json(tree.read_bytes(p), p), p)
+            sessions[side] = parse_session_json(tree.read_bytes(p), p)
+            tz[side] = session_timezone(sessions[side], p)
         except FileNotFoundError:
             rep.drop("power.session_missing", f"{side}.json is missing", file=p, expected="file present", found="missing")
         except (OSError, SessionFileError) as exc:
@@ -107,5 +109,6 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
         return False, None
     # What measured the result: the simulator and edgeperf's markers are warned about, and under
     # --strict they (and the other session checks of power-dev's check.py) drop the result.
-    valid &= check_power_session(ctx, rep, perf_dir)
+    valid &= check_power_session(ctx, rep, perf_dir, sessions["client"], sessions["server"],
+                                 (window["power_begin"], window["power_end"]))
     return valid, metric if valid else None

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ...power.session import SessionFileError, parse_session_json
 from ...power.spl import parse_ptd_time
 from ..context import CheckContext
 from ..findings import Reporter
@@ -47,18 +46,16 @@ def _window(text: str) -> tuple[str, str] | None:
     return (found["power_begin"], found["power_end"]) if len(found) == 2 else None
 
 
-def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str) -> bool:
-    """False when ``--strict`` drops the result; findings as described in the module docstring."""
+def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client: dict, server: dict,
+                        run_window: tuple[str, str]) -> bool:
+    """False when ``--strict`` drops the result; findings as described in the module docstring.
+
+    ``client``/``server`` are the parsed session files and ``run_window`` run_1's power_begin and
+    power_end, as check_power read them. Without ``--strict`` no other file is read; with it the
+    ranging detail log and every hashed file are.
+    """
     tree, strict = ctx.tree, ctx.options.strict
     power_dir = tree.join(perf_dir, "power")
-    files = {}
-    for side in ("client", "server"):
-        p = tree.join(power_dir, f"{side}.json")
-        try:
-            files[side] = parse_session_json(tree.read_bytes(p), p)
-        except (OSError, SessionFileError):
-            return not strict  # already reported by check_power
-    client, server = files["client"], files["server"]
     server_path = tree.join(power_dir, "server.json")
     valid = True
 
@@ -101,6 +98,9 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str) -> bool
             problem("power.ptd_messages", f"{cmd!r} got an unexpected reply", file=server_path, expected=want,
                     found=m.get("reply"))
 
+    if not strict:
+        _markers(tree, power_dir, client, server, problem)
+        return valid
     for key in ("uuid", "session_name"):
         if client.get(key) != server.get(key):
             problem(f"power.{key}", f"{key} differs between client.json and server.json", file=server_path,
@@ -109,10 +109,13 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str) -> bool
     windows = []
     for sub in ("ranging", "run_1"):
         p = tree.join(perf_dir, sub, "mlperf_log_detail.txt")
-        try:
-            w = _window(tree.read_bytes(p).decode("utf-8", errors="replace"))
-        except OSError:
-            w = None
+        if sub == "run_1":
+            w = run_window
+        else:
+            try:
+                w = _window(tree.read_bytes(p).decode("utf-8", errors="replace"))
+            except OSError:
+                w = None
         if w is not None:
             try:
                 windows.append((parse_ptd_time(w[1]) - parse_ptd_time(w[0])).total_seconds())
@@ -141,9 +144,15 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str) -> bool
             problem("power.results_checksum", f"{rel} differs from the SHA-1 in the session files", file=p,
                     expected=digest, found=actual)
 
+    _markers(tree, power_dir, client, server, problem)
+    return valid
+
+
+def _markers(tree, power_dir: str, client: dict, server: dict, problem) -> None:
+    """debug: true, and edgeperf's own records of non-standard options."""
     if server.get("debug") is True:
         problem("power.debug", "server.json has debug: true (shortened settle times)", always=True,
-                file=server_path, expected="no debug key", found=True)
+                file=tree.join(power_dir, "server.json"), expected="no debug key", found=True)
     for side_name, side in (("client", client), ("server", server)):
         marks = side.get("edgeperf") if isinstance(side.get("edgeperf"), dict) else {}
         path = tree.join(power_dir, f"{side_name}.json")
@@ -154,4 +163,3 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str) -> bool
                           ("low_current_range_used", "a low-current range replaced the ranging maximum")):
             if marks.get(key):
                 problem(f"power.{key}", what, always=True, file=path, expected=f"no {key}", found=marks[key])
-    return valid
