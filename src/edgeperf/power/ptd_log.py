@@ -83,7 +83,8 @@ def max_volts_amps(text: str, mark: str, channels: list[int] | None = None) -> t
     ``channels`` lists the per-channel groups (``Ch1``...) that also count on a multichannel meter.
     RangingError when a configured channel is absent, or no positive maximum was found.
     """
-    best_v = best_a = Decimal(-1)
+    best_v: Decimal | None = None
+    best_a: Decimal | None = None
     text_v = text_a = ""
     n = 0
     for number, line in enumerate(text.splitlines(), 1):
@@ -104,14 +105,14 @@ def max_volts_amps(text: str, mark: str, channels: list[int] | None = None) -> t
                 raise RangingError(f"sample line {number}: volts {v_text!r} / amps {a_text!r} are not numbers") from None
             if v.is_nan() or a.is_nan():
                 continue
-            if v > best_v:
+            if best_v is None or v > best_v:
                 best_v, text_v = v, v_text
-            if a > best_a:
+            if best_a is None or a > best_a:
                 best_a, text_a = a, a_text
         n += 1
     if n == 0:
         raise RangingError(f"no sample carries the mark {mark!r}")
-    if best_v <= 0 or best_a <= 0:
-        raise RangingError(f"ranging samples give max volts {text_v or best_v} and max amps {text_a or best_a}; "
+    if best_v is None or best_a is None or best_v <= 0 or best_a <= 0:
+        raise RangingError(f"ranging samples give max volts {text_v or 'nan'} and max amps {text_a or 'nan'}; "
                            "both must be positive")
     return text_v, text_a
