@@ -60,7 +60,7 @@ def performance_dir_metric(perf_dir: str | Path, scenario: str) -> tuple[PowerMe
     return metric, samples, server
 
 
-def power_series(metric: PowerMetric, samples: list, server_json: dict, client_tz: float):
+def power_series(metric: PowerMetric, samples: list, server_json: dict):
     """The report's :class:`~edgeperf.report.data.PowerSeries` of a computed metric."""
     from ..report.data import PowerSeries
 
@@ -97,8 +97,7 @@ def run_with_power(opts, client: PowerClientOptions, *, listeners: Iterable[Call
     output = Path(opts.output)
     session = run_power_session(client, workload, output, on_event=on_event)
     metric, samples, server = performance_dir_metric(output, opts.scenario.value)
-    client_tz = session_timezone(read_session_json(output / "power" / "client.json"))
-    series = power_series(metric, samples, server, client_tz)
+    series = power_series(metric, samples, server)
     testing = outcomes["testing"].result
     path = None
     if report:
