@@ -315,6 +315,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _close_with_parent(sim: AnalyzerSimulator) -> None:
+    """Stop when the process that started us (the director) is gone, so no simulator is orphaned."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not sim._closing:
+            if os.getppid() != parent:
+                sim.say("The director exited; stopping the simulator")
+                sim.close()
+                return
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="analyzer-sim-parent", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the simulator until SIGTERM/SIGINT; exit status 2 on a usage or source error."""
     import signal
@@ -341,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         sim.close()
 
     signal.signal(signal.SIGTERM, _term)
+    _close_with_parent(sim)
     try:
         sim.wait()
     except KeyboardInterrupt:

@@ -11,13 +11,14 @@ shows it beside the throughput plot.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..power import PowerMetric, compute_power_metric, parse_spl_text
-from ..power.client import PowerClientOptions, run_power_session
+from ..power.client import PowerClientError, PowerClientOptions, run_power_session
 from ..power.session import read_session_json, session_timezone
 
 __all__ = ["PowerRunOutcome", "performance_dir_metric", "run_with_power"]
@@ -96,7 +97,12 @@ def run_with_power(opts, client: PowerClientOptions, *, listeners: Iterable[Call
 
     output = Path(opts.output)
     session = run_power_session(client, workload, output, on_event=on_event)
-    metric, samples, server = performance_dir_metric(output, opts.scenario.value)
+    try:
+        metric, samples, server = performance_dir_metric(output, opts.scenario.value)
+    except ValueError as exc:  # no sample inside the window, a malformed log: no result to keep
+        for name in ("power", "ranging", "run_1"):
+            shutil.rmtree(output / name, ignore_errors=True)
+        raise PowerClientError(f"the session completed but gives no power metric ({exc})") from None
     series = power_series(metric, samples, server)
     testing = outcomes["testing"].result
     path = None
