@@ -123,8 +123,8 @@ def skewed_ntp_server(offset_s: float):
 
 
 @contextlib.contextmanager
-def chronyd_on_loopback(tmp: Path):
-    """Debian's chronyd serving this machine's time on 127.0.0.1:<free port>, with its own
+def chronyd_on_loopback(tmp: Path, port: int | None = None):
+    """Debian's chronyd serving this machine's time on 127.0.0.1:<port, default a free one>, with its own
     config, pid and drift files in ``tmp``; never touches the system clock (-x); killed afterwards."""
     import os
     import shutil
@@ -135,7 +135,7 @@ def chronyd_on_loopback(tmp: Path):
         import pytest
 
         pytest.skip("chronyd is not installed (apt-get install -y chrony)")
-    port = free_udp_port()
+    port = port or free_udp_port()
     tmp.mkdir(parents=True, exist_ok=True)
     tmp.chmod(0o777)  # chronyd drops root privileges to its own user before writing the drift file
     conf = tmp / "chrony.conf"
