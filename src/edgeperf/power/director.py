@@ -198,7 +198,9 @@ class Director:
         self._last_session: str | None = None
         self._last_dir: str | None = None
         self._time_sync = "skipped" if self.options.skip_time_sync else "ntp"
+        self._buffer: _LogBuffer | None = None
         self.port = config.port
+        log.setLevel(logging.INFO)  # server.log records INFO lines whatever the root logger's level
 
     # -- life cycle --------------------------------------------------------------------------
     def bind(self) -> int:
@@ -430,7 +432,7 @@ class Director:
         try:
             session.drop()
         finally:
-            if write and getattr(self, "_buffer", None) is not None:
+            if write and self._buffer is not None:
                 with open(os.path.join(session.dir, "power", "server.log"), "w", encoding="utf-8") as f:
                     f.write("".join(line + "\n" for line in self._buffer.lines))
         if write:
