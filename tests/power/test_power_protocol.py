@@ -128,6 +128,7 @@ def test_director_full_session_transcript_and_download(director, tmp_path):
     assert list(server)[:9] == ["version", "timezone", "modules", "sources", "messages", "uuid", "session_name",
                                 "results", "phases"]
     assert server["session_name"] == sid and server["debug"] is True  # settle 0 s < 10 s
+    assert server["edgeperf"]["simulated_analyzer"] is True and server["edgeperf"]["time_sync"] == "skipped"
     assert [m["cmd"] for m in server["messages"]][-1] == f"session,{sid},stop,testing"
     import hashlib
 

@@ -440,6 +440,7 @@ class Director:
 
             self.summary.ptd_messages = session.ptd.messages
             self.summary.edgeperf["analyzer_identify"] = session.ptd.identify
+            self.summary.edgeperf["simulated_analyzer"] = (session.ptd.identify or "").startswith("EdgeperfSimulator")
             self.summary.results = hash_dir(session.dir)
             self.summary.save(os.path.join(session.dir, "power", "server.json"))
         try:
