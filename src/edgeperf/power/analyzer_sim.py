@@ -5,10 +5,11 @@ DEVICEPORT``), so it can stand wherever PTDaemon stands, under edgeperf's direct
 server. The power source is ``--source`` or else DEVICEPORT (``constant:50``, ``replay:spl.txt``,
 ``rapl``, ``nvml:0``, see :mod:`.sources`).
 
-It is never mistaken for a real analyzer: the banner, every Identify reply and every console
-line say "simulator"; Identify reports model ``EdgeperfSimulator`` and version ``0.0-sim``, and the
-"Uncertainty checking for Yokogawa... is activated" line is never printed, so power-dev's check.py
-and ``edgeperf check --strict`` reject what it measured.
+It is never mistaken for a real analyzer: the console banner says SIMULATOR and names the power
+source, Identify reports model ``EdgeperfSimulator`` and version ``0.0-sim-edgeperf`` (so the
+director's server.json records it), and the "Uncertainty checking for Yokogawa... is activated"
+line is never printed, so power-dev's check.py and ``edgeperf check --strict`` reject what it
+measured. (The sample lines themselves have no room for a label: their format is fixed.)
 
 Replies, byte for byte as PTDaemon 1.9 sends them to the v1.1 director: ``Hello, PTDaemon here!``;
 ``Ranges,<ampAuto>,<ampRange>,<voltAuto>,<voltRange>``; ``Range V changed`` / ``Range A changed``;
