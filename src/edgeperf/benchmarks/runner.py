@@ -181,9 +181,8 @@ def _warm_up(runner, qsl) -> None:
         qsl.unload_samples_from_ram([0])
 
 
-def _write_report(
-    output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition, notes: Iterable[str] = ()
-) -> Path:
+def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition,
+                  notes: Iterable[str] = (), *, report_path: Path | None = None, power=None) -> Path:
     from ..report.data import RunData, series_arrays, series_query_latencies
     from ..report.html import write_report
 
@@ -193,4 +192,17 @@ def _write_report(
         recorder, queries = series["recorder"], series["result"].queries_issued
         latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])
         run = run.with_series(latencies, offsets, series_query_latencies(recorder, queries))
-    return write_report(output / "report.html", run)
+    if power is not None:
+        run = run.with_power(power)
+    return write_report(report_path or output / "report.html", run)
+
+
+class SeriesCapture(_SeriesCapture):
+    """A LoadGen listener keeping the last finished performance series (for :func:`write_run_report`)."""
+
+
+def write_run_report(log_dir: Path, result: TestResult, series: dict | None, benchmark: str, report_path: Path,
+                     power=None) -> Path:
+    """report.html for the logs in ``log_dir`` (plus a :class:`SeriesCapture`'s series and a power series)."""
+    return _write_report(Path(log_dir), result, series, get_benchmark(benchmark), report_path=Path(report_path),
+                         power=power)

@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, submission_cmd
+    from . import accuracy, benchmarks, check, compliance, demo, power_cmd, report_cmd, run, submission_cmd
     from .notices import install as show_dataset_warnings
 
     show_dataset_warnings()
@@ -43,6 +43,7 @@ def build_app():
     app.command("check")(check.check)
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(submission_cmd.app, name="submission")
+    app.add_typer(power_cmd.app, name="power")
     return app
 
 

@@ -46,6 +46,14 @@ def run(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
     max_samples: Optional[int] = typer.Option(None, "--max-samples", min=1, help="Use only the first N samples of the dataset."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
+    power: Optional[str] = typer.Option(None, "--power", help="HOST:PORT of an `edgeperf power server` (or power-dev "
+                                        "server): run ranging then testing with power measurement (performance mode)."),
+    power_ntp: Optional[str] = typer.Option(None, "--power-ntp", help="NTP server (HOST or HOST:PORT) for the clock check."),
+    power_skip_time_sync: bool = typer.Option(False, "--power-skip-time-sync",
+                                              help="Skip the NTP clock check (recorded in client.json)."),
+    power_label: str = typer.Option("", "--power-label", help="Session label ([-_A-Za-z0-9]*)."),
+    power_no_ranging: bool = typer.Option(False, "--power-no-ranging", help="Testing run only, at the director's "
+                                          "--fixed-range (halves the time; not v1.1 compliant; recorded)."),
 ) -> None:
     """Run a benchmark and write the four LoadGen logs (plus accuracy.txt in accuracy mode)."""
     from rich.console import Console
@@ -79,6 +87,9 @@ def run(
         max_samples=max_samples,
         cache_dir=cache_dir,
     )
+    if power is not None:
+        _run_with_power(opts, console, errors, power, power_ntp, power_skip_time_sync, power_label, power_no_ranging)
+        return
     progress = LiveProgress(console, f"{benchmark} {scenario.value}")
     with user_errors(errors):
         try:
@@ -94,4 +105,53 @@ def run(
         for line in outcome.accuracy.lines[-1:]:
             console.print(line, markup=False, highlight=False)
     console.print(f"Logs in {output}" + (f"; report: {outcome.report_path}" if outcome.report_path else ""))
+    console.print("[dim]edgeperf is an independent implementation; this is not an official MLPerf result.[/dim]")
+
+
+def _run_with_power(opts, console, errors, address: str, ntp: Optional[str], skip_time_sync: bool, label: str,
+                    no_ranging: bool) -> None:
+    """``--power``: ranging + testing through the director; the metric as the checker computes it."""
+    from ..errors import EdgeperfError
+    from ..loadgen.enums import TestMode
+    from ..power.client import PowerClientOptions
+    from ..power.proto import parse_host_port
+    from ..workflow.power_run import run_with_power
+    from .errors import user_errors
+    from .progress import LiveProgress
+
+    def fail(message: str, code: int = 2) -> None:
+        errors.print(f"edgeperf: {message}", markup=False, highlight=False)
+        raise typer.Exit(code)
+
+    if opts.mode is not TestMode.PerformanceOnly:
+        fail("--power needs --mode performance (power is measured over performance runs only)")
+    if ntp is None and not skip_time_sync:
+        fail("--power needs --power-ntp HOST[:PORT] for the clock check, or --power-skip-time-sync to skip it (recorded)")
+    try:
+        host, port = parse_host_port(address)
+    except ValueError as exc:
+        fail(f"--power {exc}")
+    client = PowerClientOptions(host, port, ntp_server=ntp, skip_time_sync=skip_time_sync, label=label,
+                                no_ranging=no_ranging)
+    progress = LiveProgress(console, f"{opts.benchmark} {opts.scenario.value} (power)")
+    with user_errors(errors):
+        try:
+            outcome = run_with_power(opts, client, listeners=[progress],
+                                     on_event=lambda text: console.print(text, markup=False, highlight=False))
+        except EdgeperfError as exc:
+            fail(f"power run failed, no power result was written: {exc}", 1)
+        finally:
+            progress.close()
+    m = outcome.metric
+    label_text = {"Watts": "System power", "Joules": "Energy per query", "Joules/Stream": "Energy per stream"}.get(m.unit or "", "Power")
+    console.print(f"{label_text}: {m.value:.6g} {m.unit} (average {m.average_watts:.6g} W over {m.sample_count} samples)",
+                  markup=False, highlight=False)
+    if outcome.valid is not None:
+        console.print(f"Result is : {'VALID' if outcome.valid else 'INVALID'}")
+    for w in outcome.warnings:
+        console.print(f"[yellow]edgeperf: ranging vs testing: {w}[/yellow]")
+    if outcome.simulated:
+        console.print("[yellow]edgeperf: measured by the analyzer SIMULATOR: not a power measurement.[/yellow]")
+    console.print(f"Power logs in {outcome.output}/{{power,ranging,run_1}}"
+                  + (f"; report: {outcome.report_path}" if outcome.report_path else ""))
     console.print("[dim]edgeperf is an independent implementation; this is not an official MLPerf result.[/dim]")

@@ -151,6 +151,11 @@ def run(
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone."),
     force: bool = typer.Option(False, "--force", help="Start over: replace the runs folder and the tree."),
+    power: Optional[str] = typer.Option(None, "--power", help="HOST:PORT of a power server: performance runs become "
+                                        "ranging + testing runs with power (performance/{power,ranging,run_1})."),
+    power_ntp: Optional[str] = typer.Option(None, "--power-ntp", help="NTP server (HOST or HOST:PORT) for the clock check."),
+    power_skip_time_sync: bool = typer.Option(False, "--power-skip-time-sync",
+                                              help="Skip the NTP clock check (recorded in client.json)."),
 ) -> None:
     """Run accuracy, performance and the required compliance tests per scenario, build the tree, check it."""
     from rich.console import Console
@@ -195,16 +200,35 @@ def run(
             scen.append(canon)
         model0, models = per_benchmark(model, "model")
         dataset0, datasets = per_benchmark(dataset, "dataset")
+        power_opts = None
+        if power is not None:
+            from ..power.client import PowerClientOptions
+            from ..power.proto import parse_host_port
+
+            if power_ntp is None and not power_skip_time_sync:
+                raise ValueError("--power needs --power-ntp HOST[:PORT], or --power-skip-time-sync to skip the check (recorded)")
+            try:
+                host, port = parse_host_port(power)
+            except ValueError as exc:
+                raise ValueError(f"--power {exc}") from None
+            power_opts = PowerClientOptions(host, port, ntp_server=power_ntp, skip_time_sync=power_skip_time_sync)
         opts = OneShotOptions(
             benchmarks=names, scenarios=scen, model=model0, dataset=dataset0, system=system, submitter=submitter,
             division=division.value, output=output, runs=runs, user_conf=user_conf, backend=backend,
             threads=threads, batch_size=batch_size, workers=workers, max_samples=max_samples,
-            cache_dir=cache_dir, resume=resume, force=force, models=models, datasets=datasets,
+            cache_dir=cache_dir, resume=resume, force=force, models=models, datasets=datasets, power=power_opts,
         )
+        from ..errors import EdgeperfError
+
         try:
             result, _ = run_submission(opts, on_step=on_step, listeners_for=listeners_for)
         except FileExistsError as exc:
             raise ValueError(str(exc)) from None
+        except EdgeperfError as exc:
+            if power_opts is None:
+                raise
+            print(f"edgeperf: power run failed, no power result was written: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
         finally:
             for p in live:
                 p.close()

@@ -1,8 +1,13 @@
-"""Power measurement (spec power.md).
+"""Power measurement (spec power.md), stdlib only (``ntplib`` for the NTP check, imported lazily).
 
-So far: the metrics part, stdlib only -- ``spl.txt`` parsing (:mod:`.spl`), the power client and
-server session files (:mod:`.session`) and the power window and energy computation of power.md §8
-(:mod:`.metrics`), which the submission checker uses.
+* metrics: ``spl.txt`` parsing (:mod:`.spl`), the session files' timezone (:mod:`.session`) and the
+  power window and energy computation of power.md §8 (:mod:`.metrics`), which the checker uses;
+* protocol: CR LF framing and the chunked download (:mod:`.proto`), PTDaemon's log formats
+  (:mod:`.ptd_log`), the session summaries client.json / server.json (:mod:`.summary`);
+* the analyzer simulator, a stand-in for PTDaemon (:mod:`.analyzer_sim`) and its power sources
+  (:mod:`.sources`: constant, replay of an spl.txt, RAPL, NVML);
+* the director (:mod:`.director`, :mod:`.server_config`, :mod:`.ptd_control`) and the client
+  (:mod:`.client`), with the clock checks of :mod:`.time_sync`.
 """
 
 from .metrics import NoPowerSamplesError, PowerMetric, PowerWindow, compute_power_metric, power_metric_value

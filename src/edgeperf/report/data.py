@@ -25,6 +25,7 @@ from edgeperf.loadgen.logs.readers import (
 )
 
 __all__ = [
+    "PowerSeries",
     "ReportError",
     "RunData",
     "SummarySection",
@@ -249,6 +250,33 @@ def _layout_from_dict(summary: Mapping[str, str]) -> SummaryLayout:
 
 
 # --------------------------------------------------------------------------- RunData
+@dataclass(frozen=True)
+class PowerSeries:
+    """The power samples of a run with power and its metric, for the report (power.md §8).
+
+    ``offsets_s`` are the spl.txt sample times in seconds since LoadGen's power_begin (negative
+    before it; the metric uses only those strictly inside 0 .. ``window_s``); ``watts`` the
+    samples' total watts. ``value``/``unit`` is the metric: System power (Watts) for Server and
+    Offline, energy per query (Joules) for SingleStream, per stream for MultiStream. ``note``
+    says where the samples came from (e.g. a simulated analyzer) and is printed beside the value.
+    """
+
+    offsets_s: tuple[float, ...]
+    watts: tuple[float, ...]
+    window_s: float
+    value: float
+    unit: str
+    average_watts: float
+    sample_count: int
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the value is called in the results table."""
+        return {"Watts": "System power", "Joules": "Energy per query",
+                "Joules/Stream": "Energy per stream"}.get(self.unit, "Power metric")
+
+
 @dataclass
 class RunData:
     """Everything a run report shows.
@@ -278,6 +306,7 @@ class RunData:
     query_latencies_ns: np.ndarray | None = None
     log_dir: str | None = None
     dataset_notes: tuple[str, ...] = ()
+    power: PowerSeries | None = None
 
     def __post_init__(self) -> None:
         for name in ("sample_latencies_ns", "completion_offsets_ns", "query_latencies_ns"):
@@ -393,6 +422,10 @@ class RunData:
             completion_offsets_ns=completion_offsets_ns,
             query_latencies_ns=query_latencies_ns if query_latencies_ns is not None else self.query_latencies_ns,
         )
+
+    def with_power(self, power: PowerSeries) -> "RunData":
+        """A copy with a power series (the page then shows the power metric and plot)."""
+        return dataclasses.replace(self, power=power)
 
     # ---------------------------------------------------------------- derived views
     @property

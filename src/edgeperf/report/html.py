@@ -178,11 +178,35 @@ def _img(png: bytes, alt: str, caption: str) -> str:
     )
 
 
+def _power(run: RunData) -> str:
+    """The power card: the metric as the results table names it, and the power-over-time plot."""
+    p = run.power
+    if p is None:
+        return ""
+    value = f"{p.value:,.6g} {p.unit}"
+    average = (f"Average {p.average_watts:,.6g} W over {p.sample_count} samples strictly inside the "
+               f"{p.window_s:.3f} s LoadGen power window.")
+    out = [f'<section class="card" id="power"><h2>Power</h2><p class="result"><span class="label">{_e(p.label)}</span>'
+           f"{_e(value)}</p>", f"<p>{_e(average)}</p>"]
+    if p.note:
+        out.append(f'<p class="note">{_e(p.note)}</p>')
+    from . import plots
+
+    try:
+        png = plots.power_png(p.offsets_s, p.watts, p.window_s, p.average_watts)
+    except plots.PlotsUnavailable as exc:
+        out.append(f'<p class="note">{_e(exc)}</p>')
+    else:
+        out.append(_img(png, "Power over time", "Analyzer samples over the testing run; the LoadGen power window is shaded."))
+    out.append("</section>")
+    return "".join(out)
+
+
 def _plots(run: RunData) -> str:
     out = ['<section id="plots"><h2>Plots</h2>']
     if not run.has_series:
         out.append(f'<p class="note">{_e(NO_SERIES_NOTE)}</p></section>')
-        return "".join(out)
+        return "".join(out) + _power(run)
     from . import plots  # matplotlib stays unimported until a report with plots is drawn
 
     latencies, what = run.plotted_latencies()
@@ -203,7 +227,7 @@ def _plots(run: RunData) -> str:
     out.append(_img(cdf, f"{what} CDF", f"{what} CDF; the {pct} ({role}) is marked" + (", with the latency bound." if bound else ".")))
     out.append(_img(tput, "Throughput over time", "Completed samples per second over the series."))
     out.append("</section>")
-    return "".join(out)
+    return "".join(out) + _power(run)
 
 
 # --------------------------------------------------------------------------- page

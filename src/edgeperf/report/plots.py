@@ -345,3 +345,28 @@ def throughput_png(completion_offsets_ns, window_s: float | None = None) -> byte
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     meta.update(bin_s=f"{width_s:.9g}", bins=nbins, overall_per_s=f"{overall:.6g}")
     return _png(fig, meta)
+
+
+def power_png(offsets_s, watts, window_s: float, average_watts: float | None = None) -> bytes:
+    """Power samples (W) over time since LoadGen's power_begin, the measured window shaded and
+    the metric's average (samples strictly inside the window) drawn dashed."""
+    t = np.asarray(offsets_s, dtype=np.float64)
+    w = np.asarray(watts, dtype=np.float64)
+    fig, ax, ticker = _new_axes()
+    meta: dict[str, object] = {"kind": "power", "count": len(t)}
+    if len(t) == 0:
+        _empty(fig, ax, "No power samples")
+        return _png(fig, meta)
+    ax.axvspan(0.0, window_s, color=_COLORS["mean"], alpha=0.08, label="LoadGen power window")
+    ax.plot(t, w, marker="o", markersize=3, linewidth=1.2, color=_COLORS["line"], label="analyzer samples (W)")
+    if average_watts is not None:
+        ax.axhline(average_watts, color=_COLORS["mean"], linestyle="--", linewidth=1.5,
+                   label=f"average in window {average_watts:,.6g} W")
+    top = float(np.nanmax(w)) if np.isfinite(w).any() else 1.0
+    ax.set_ylim(bottom=min(0.0, float(np.nanmin(w))), top=max(top, 1e-9) * 1.12)
+    ax.set_xlabel("time since power_begin (s)")
+    ax.set_ylabel("power (W)")
+    ax.set_title(f"Power over time ({len(t)} samples)")
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    meta.update(window_s=f"{window_s:.6g}")
+    return _png(fig, meta)

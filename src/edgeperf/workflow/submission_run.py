@@ -69,6 +69,7 @@ class OneShotOptions:
     force: bool = False
     models: dict[str, Path] = field(default_factory=dict)  # per-benchmark model (else ``model``)
     datasets: dict[str, Path] = field(default_factory=dict)  # per-benchmark dataset (else ``dataset``)
+    power: Any = None  # a PowerClientOptions: performance steps run ranging + testing through a director
 
     @property
     def runs_dir(self) -> Path:
@@ -172,7 +173,12 @@ def run_submission(
             max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=False,
         )
         listeners = list(listeners_for(step)) if listeners_for else []
-        if step.step in ("accuracy", "performance"):
+        if step.step == "performance" and opts.power is not None:
+            from .power_run import run_with_power
+
+            # performance/{power,ranging,run_1}, laid out as v1.1 power results (power.md §5.1).
+            run_with_power(ropts, opts.power, listeners=listeners, report=False)
+        elif step.step in ("accuracy", "performance"):
             run_benchmark(ropts, listeners=listeners)
         else:
             run_compliance_test(step.step, ropts, listeners=listeners)

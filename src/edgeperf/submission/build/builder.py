@@ -187,6 +187,22 @@ def _copy_files(src: Path, dst: Path, names: tuple[str, ...] | None = None) -> N
             shutil.copy2(f, dst / f.name)
 
 
+def _power_files(perf: Path, names: tuple[str, ...]) -> tuple[str, ...]:
+    """spl.txt goes with run_1 only when the run was measured for power (power/ beside run_1)."""
+    return names if perf.name == "run_1" and (perf.parent / "power").is_dir() else ()
+
+
+def _copy_power(perf: Path, dst: Path, rules: RoundRules) -> None:
+    """A run with power (``performance/{power,ranging,run_1}`` from ``edgeperf run --power``): copy
+    power/ and ranging/ byte for byte, since client.json and server.json hold their SHA-1s."""
+    if perf.name != "run_1" or not (perf.parent / "power").is_dir():
+        return
+    _copy_files(perf.parent / "power", dst / "power", rules.power_files)
+    if (perf.parent / "ranging").is_dir():
+        _copy_files(perf.parent / "ranging", dst / "ranging",
+                    rules.perf_files + rules.perf_optional_files + rules.perf_power_files)
+
+
 def _copy_test(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(*_SKIPPED_FILES, "audit.config", ".*"))
 
@@ -337,7 +353,9 @@ def build_submission(
             rel = f"{s.folder}/{s.scenario}"
             by_folder.setdefault(s.folder, []).append(s.benchmark)
             res = root / "results" / system_name / s.folder / s.scenario
-            _copy_files(s.performance, res / "performance" / "run_1", rules.perf_files + rules.perf_optional_files)
+            _copy_files(s.performance, res / "performance" / "run_1", rules.perf_files + rules.perf_optional_files
+                        + _power_files(s.performance, rules.perf_power_files))
+            _copy_power(s.performance, res / "performance", rules)
             _copy_files(s.accuracy, res / "accuracy", rules.accuracy_files)
             meas = root / "measurements" / system_name / s.folder / s.scenario
             meas.mkdir(parents=True)

@@ -15,6 +15,7 @@ from ..context import CheckContext
 from ..findings import Reporter
 from ..readers import DetailLogRecords
 from ..tree import files_diff
+from .power_session import check_power_session
 
 __all__ = ["check_power"]
 
@@ -44,10 +45,12 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
         valid = False
 
     tz = {}
+    sessions = {}
     for side in ("server", "client"):
         p = tree.join(power_dir, f"{side}.json")
         try:
-            tz[side] = session_timezone(parse_session_json(tree.read_bytes(p), p), p)
+            sessions[side] = parse_session_json(tree.read_bytes(p), p)
+            tz[side] = session_timezone(sessions[side], p)
         except FileNotFoundError:
             rep.drop("power.session_missing", f"{side}.json is missing", file=p, expected="file present", found="missing")
         except (OSError, SessionFileError) as exc:
@@ -104,4 +107,8 @@ def check_power(ctx: CheckContext, rep: Reporter, perf_dir: str, scenario_fixed:
         rep.drop("power.metric", f"the power metric cannot be computed: {exc}", file=dpath,
                  expected="power_begin/power_end as MM-DD-YYYY HH:MM:SS.fff and the scenario's counts", found=str(exc))
         return False, None
+    # What measured the result: the simulator and edgeperf's markers are warned about, and under
+    # --strict they (and the other session checks of power-dev's check.py) drop the result.
+    valid &= check_power_session(ctx, rep, perf_dir, sessions["client"], sessions["server"],
+                                 (window["power_begin"], window["power_end"]))
     return valid, metric if valid else None
