@@ -18,6 +18,7 @@ app = typer.Typer(
     help="The v1.1 compliance tests TEST01, TEST04-A/B and TEST05: run them and verify them.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: never cut at 80 columns (see cli.main.plain_help_settings)
 )
 
 

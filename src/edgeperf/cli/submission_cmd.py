@@ -18,6 +18,7 @@ app = typer.Typer(
     help="Lay edgeperf runs out as a v1.1 submission tree, truncate its accuracy logs, write a system JSON.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: never cut at 80 columns (see cli.main.plain_help_settings)
 )
 
 
@@ -28,7 +29,7 @@ class DivisionChoice(str, Enum):
 
 @app.command("build")
 def build(
-    runs: Path = typer.Option(..., "--runs", help="Runs folder: <runs>/<benchmark>/<scenario>/{performance,accuracy,TEST01,...}."),
+    runs: Path = typer.Option(..., "--runs", help="Runs folder, laid out as <runs>/<benchmark>/<scenario>/<step> where a step is performance, accuracy, TEST01, TEST04-A, TEST04-B or TEST05."),
     system: Path = typer.Option(..., "--system", help="System description JSON (its name, without .json, is the system name)."),
     submitter: str = typer.Option(..., "--submitter", help="Submitting organization (the submitter folder name)."),
     division: DivisionChoice = typer.Option(..., "--division", help="closed or open."),
