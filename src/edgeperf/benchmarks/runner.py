@@ -38,8 +38,15 @@ class RunOptions:
     workers: int | None = None
     max_samples: int | None = None
     cache_dir: Path | None = None
-    providers: list[str] | None = None
+    providers: list[Any] | None = None  # onnxruntime execution providers: names or (name, options) pairs
+    device: str | None = None  # torch device ("cpu", "cuda", "cuda:1", ...)
+    duration_s: float | None = None  # quick mode: run about this long, whatever the rules' minimum
     report: bool = True
+
+    @property
+    def quick(self) -> bool:
+        """A smoke-test run (``--duration`` or ``--count``/``--max-samples``): not compliant."""
+        return self.duration_s is not None or self.max_samples is not None
 
 
 @dataclass
@@ -51,6 +58,7 @@ class RunOutcome:
     report_path: Path | None = None
     log_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    accuracy_summary: dict[str, Any] | None = None  # see accuracy_summary()
 
 
 def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarray], list[bytes]]:
@@ -66,14 +74,23 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
 
 
 def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
-    """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4)."""
-    return TestSettings.from_files(
+    """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4);
+    then quick mode's duration, as the reference harness's ``--time`` sets it (min and max duration)."""
+    settings = TestSettings.from_files(
         bench.config_model,
         opts.scenario,
         user_conf=opts.user_conf,
         audit_config=opts.audit_config,
         mode=opts.mode,
     )
+    if opts.duration_s is not None:
+        if opts.duration_s <= 0:
+            raise ValueError(f"--duration must be a number of seconds > 0, got {opts.duration_s:g}")
+        ms = max(1, int(round(opts.duration_s * 1000)))
+        settings.min_duration_ms = ms
+        settings.max_duration_ms = ms
+        settings.min_query_count = 1
+    return settings
 
 
 class _SeriesCapture:
@@ -102,10 +119,17 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         qsl = bench.open_qsl(bench, dataset, perf_count)
     else:
         qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL")
+    backend_name = opts.backend or bench.default_backend
     backend_options: dict[str, Any] = {"threads": opts.threads}
     if opts.providers:
+        if backend_name != "onnxruntime":
+            raise ValueError(f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)")
         backend_options["providers"] = opts.providers
-    backend = get_backend(opts.backend or bench.default_backend, **backend_options)
+    if opts.device is not None:
+        if backend_name != "torch":
+            raise ValueError(f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)")
+        backend_options["device"] = opts.device
+    backend = get_backend(backend_name, **backend_options)
     if bench.load_model is not None:
         bench.load_model(bench, backend, str(opts.model))
     else:
@@ -137,9 +161,39 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         accuracy = _evaluate(bench, output / "mlperf_log_accuracy.json", opts)
         write_accuracy_txt(accuracy, output / "accuracy.txt")
         outcome.accuracy = accuracy
+    if outcome.accuracy is not None:
+        outcome.accuracy_summary = accuracy_summary(bench, outcome.accuracy, output / "mlperf_log_accuracy.json", len(dataset))
+    if opts.quick:
+        outcome.notes.append(QUICK_NOTE)
     if opts.report:
-        outcome.report_path = _write_report(output, result, capture.data, bench)
+        outcome.report_path = _write_report(output, result, capture.data, bench, outcome)
     return outcome
+
+
+QUICK_NOTE = ("NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened this run below the "
+              "v1.1 rules; use it for smoke tests only, never in a submission.")
+
+
+def accuracy_summary(bench: BenchmarkDefinition, accuracy, log_path: Path, expected_samples: int) -> dict[str, Any]:
+    """The accuracy figure against the benchmark's target, and how many samples the log lacks.
+
+    ``missing_samples``: QSL samples (``expected_samples``, every one is issued once in
+    AccuracyOnly mode, spec loadgen.md §7) that have no entry in the accuracy log.
+    """
+    import json
+
+    try:
+        entries = json.loads(log_path.read_text() or "[]")
+        logged = len({int(e["qsl_idx"]) for e in entries})
+    except (OSError, ValueError, KeyError, TypeError):
+        logged = 0
+    q = bench.quality
+    return {
+        "metric": q.metric, "value": accuracy.value, "unit": q.unit, "target": round(q.threshold, 10),
+        "reference": q.reference, "fraction": q.fraction, "passed": accuracy.value >= q.threshold,
+        "official_line": accuracy.official_line, "expected_samples": expected_samples, "logged_samples": logged,
+        "missing_samples": max(0, expected_samples - logged),
+    }
 
 
 def _evaluate(bench: BenchmarkDefinition, log_path: Path, opts: RunOptions):
@@ -180,11 +234,15 @@ def _warm_up(runner, qsl) -> None:
         qsl.unload_samples_from_ram([0])
 
 
-def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition) -> Path:
+def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition,
+                  outcome: RunOutcome) -> Path:
+    import dataclasses
+
     from ..report.data import RunData, series_arrays, series_query_latencies
     from ..report.html import write_report
 
     run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
+    run = dataclasses.replace(run, accuracy=outcome.accuracy_summary, notes=tuple(outcome.notes))
     if series is not None:
         recorder, queries = series["recorder"], series["result"].queries_issued
         latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])

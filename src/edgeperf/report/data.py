@@ -275,6 +275,11 @@ class RunData:
     summary_lines: tuple[str, ...] = ()
     query_latencies_ns: np.ndarray | None = None
     log_dir: str | None = None
+    #: An accuracy run's score against its target (``edgeperf.benchmarks.runner.accuracy_summary``):
+    #: metric, value, unit, target, passed, missing_samples, expected_samples, official_line.
+    accuracy: Mapping | None = None
+    #: Notes shown prominently at the top (e.g. quick mode's "not compliant").
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("sample_latencies_ns", "completion_offsets_ns", "query_latencies_ns"):
