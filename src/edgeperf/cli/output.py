@@ -19,11 +19,12 @@ raised when a field changes meaning or disappears; new fields do not raise it) a
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from .._numbers import num  # noqa: F401  (re-exported for the commands)
 
 NOT_COMPLIANT = "not compliant: quick mode (--duration/--count) shortens the run below the v1.1 rules"
 
@@ -64,21 +65,3 @@ def plain_console(stderr: bool = False):
         return Console(stderr=stderr, soft_wrap=True)
     # Off a terminal rich would wrap at 80 columns; soft_wrap prints each line whole.
     return Console(stderr=stderr, soft_wrap=True, no_color=True, highlight=False, emoji=False)
-
-
-def num(value: float | int | None, decimals: int = 4) -> str:
-    """A number at a sensible precision: at most ``decimals`` decimals, no float noise, no trailing zeros.
-
-    ``75.69539999999999`` -> ``75.6954``; ``27.825416666666673`` (decimals=3) -> ``27.825``;
-    integers stay integers.
-    """
-    if value is None:
-        return "-"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text

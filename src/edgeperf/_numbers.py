@@ -1,0 +1,22 @@
+"""Numbers for people to read (stdlib only): no float noise such as ``75.69539999999999``."""
+
+from __future__ import annotations
+
+import math
+
+
+def num(value: float | int | None, decimals: int = 4) -> str:
+    """At most ``decimals`` decimals, trailing zeros dropped; ints stay ints; None is ``-``.
+
+    ``75.69539999999999`` -> ``75.6954``; ``27.825416666666673`` (decimals=3) -> ``27.825``.
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
