@@ -111,6 +111,8 @@ def verify(
     skip_accuracy: bool = typer.Option(False, "--skip-accuracy", help="TEST01: verify performance only (e.g. for published, truncated logs)."),
     other: Optional[Path] = typer.Option(None, "--other", help="TEST04: the other half's folder (default: the sibling TEST04-A/TEST04-B)."),
     show: int = typer.Option(20, "--show", min=0, help="TEST01: list at most this many differing responses."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the verdict as JSON "
+                                            "(edgeperf-compliance-verify format 1) here."),
 ) -> None:
     """Do the official verification of one test and write verify_performance.txt / verify_accuracy.txt."""
     from ..compliance.verify import verify_compliance
@@ -131,13 +133,53 @@ def verify(
             if "truncated" in exc.message:
                 raise ValueError(f"{exc} (--skip-accuracy verifies the performance part alone)") from None
             raise
+    from .output import json_to_stdout, write_json
+
+    if json_out is not None:
+        with user_errors():
+            write_json(verify_json(outcome), json_out)
+    to_stderr = json_to_stdout(json_out)
     for path in outcome.written:
         if path.name.startswith("verify_"):
-            typer.echo(f"== {path}")
-            typer.echo(path.read_text(), nl=False)
-    typer.echo("")
+            typer.echo(f"== {path}", err=to_stderr)
+            typer.echo(path.read_text(), nl=False, err=to_stderr)
+    typer.echo("", err=to_stderr)
     for line in outcome.report_lines(show):
-        typer.echo(line)
-    typer.echo(f"{outcome.test.value if outcome.test.value != 'TEST04-A' else 'TEST04'} verification: "
-               f"{'PASS' if outcome.passed else 'FAIL'}")
+        typer.echo(line, err=to_stderr)
+    typer.echo(f"{_test_name(outcome)} verification: {'PASS' if outcome.passed else 'FAIL'}", err=to_stderr)
     raise typer.Exit(0 if outcome.passed else 1)
+
+
+def _test_name(outcome) -> str:
+    return "TEST04" if outcome.test.value == "TEST04-A" else outcome.test.value
+
+
+def verify_json(outcome) -> dict:
+    """The ``edgeperf-compliance-verify`` format 1 document::
+
+        {format, format_version, edgeperf_version, test: "TEST01" | "TEST04" | "TEST05", passed,
+         output_dir, written: [paths],
+         performance: {passed, scenario, reference_score, test_score, threshold, stopped,
+                       reference, test, lines: [verify_performance.txt lines]},
+         accuracy: null | {passed, official_passed, dtype, counts: {num_acc_log_entries, ...},
+                           differences: int, lines: [verify_accuracy.txt lines]}}
+
+    Scores are the strings the official script prints (as in the verify file).
+    """
+    from .output import header
+
+    perf = outcome.performance
+    doc = header("edgeperf-compliance-verify", 1)
+    doc.update({
+        "test": _test_name(outcome), "passed": bool(outcome.passed), "output_dir": str(outcome.output_dir),
+        "written": [str(p) for p in outcome.written],
+        "performance": {"passed": bool(perf.passed), "scenario": perf.scenario, "reference_score": perf.reference_score,
+                        "test_score": perf.test_score, "threshold": perf.threshold, "stopped": perf.stopped,
+                        "reference": perf.reference_path, "test": perf.test_path, "lines": list(perf.lines)},
+        "accuracy": None,
+    })
+    acc = outcome.accuracy
+    if acc is not None:
+        doc["accuracy"] = {"passed": bool(acc.passed), "official_passed": bool(acc.official_passed), "dtype": acc.dtype,
+                           "counts": dict(acc.counts), "differences": len(acc.differences), "lines": list(acc.lines)}
+    return doc
