@@ -63,7 +63,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, submission_cmd
+    from . import accuracy, benchmarks, check, compliance, datasets_cmd, demo, report_cmd, run, submission_cmd
 
     app = typer.Typer(
         name="edgeperf",
@@ -89,6 +89,9 @@ def build_app():
     app.command("check")(check.check)
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(submission_cmd.app, name="submission")
+    app.command("datasets")(datasets_cmd.datasets)
+    app.add_typer(datasets_cmd.dataset_app, name="dataset")
+    app.command("fetch")(datasets_cmd.fetch)
     return app
 
 

@@ -56,7 +56,7 @@ def run(
     providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers in priority order, "
                                             "';'-separated, each NAME or NAME:key=value,...; e.g. "
                                             "'tensorrt:trt_fp16_enable=True;cuda:device_id=0;cpu'."),
-    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch: cpu, cuda, cuda:1, ..."),
+    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, e.g. cpu, cuda or cuda:1."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the outcome as JSON (edgeperf-run format 1) here."),
 ) -> None:
     """Run a benchmark and write the four LoadGen logs (plus accuracy.txt in accuracy mode)."""
