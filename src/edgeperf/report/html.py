@@ -208,6 +208,10 @@ def _img(png: bytes, alt: str, caption: str) -> str:
 
 def _plots(run: RunData) -> str:
     out = ['<section id="plots"><h2>Plots</h2>']
+    if not run.has_series and "accuracy" in (run.mode or "").lower():
+        out.append('<p class="note">An accuracy run issues every sample once to score the answers; its '
+                   'latencies are not a result, so it has no plots.</p></section>')
+        return "".join(out)
     if not run.has_series:
         out.append(f'<p class="note">{_e(NO_SERIES_NOTE)}</p></section>')
         return "".join(out)
