@@ -78,3 +78,13 @@ def test_version_and_completion():
     assert "not official" in result.output
     helptext = invoke("--help").output
     assert "--install-completion" in helptext and "--show-completion" in helptext
+
+
+@pytest.mark.parametrize("path", [("run",), ("compliance", "run"), ("submission", "run")])
+def test_reference_harness_flag_names_are_accepted(path):
+    """--count and --max-batchsize as the reference harness names them (--accuracy on run)."""
+    out = invoke(*path, "--help").output
+    assert "--max-samples, --count" in out
+    assert "--batch-size, --max-batchsize" in out
+    if path == ("run",):
+        assert "--accuracy" in out and "--duration" in out

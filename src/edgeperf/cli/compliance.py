@@ -33,9 +33,9 @@ def run(
     user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf overriding the shipped v1.1 mlperf.conf."),
     output: Optional[Path] = typer.Option(None, "--output", help="The test's folder (default: ./<TEST>)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Samples per model call."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "--max-batchsize", min=1, help="Samples per model call (--max-batchsize: the reference harness's name)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", min=1, help="Use only the first N samples of the dataset."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", "--count", min=1, help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
     audit_config: Optional[Path] = typer.Option(
         None, "--audit-config", help="Use this audit.config instead of the official one (not for submissions)."
@@ -71,7 +71,7 @@ def run(
         max_samples=max_samples,
         cache_dir=cache_dir,
     )
-    progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}")
+    progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}", quick=opts.quick)
     with user_errors(errors):
         try:
             outcome = run_compliance_test(kind, opts, listeners=[progress], audit_config=audit_config)
@@ -85,6 +85,10 @@ def run(
         console.print(f"Result is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if audit_config is not None:
         console.print(f"[yellow]Applied {audit_config} instead of the official {kind.value} settings.[/yellow]")
+    if opts.quick:
+        from ..benchmarks.runner import QUICK_NOTE
+
+        console.print(QUICK_NOTE, markup=False, highlight=False)
     console.print(f"{kind.value} folder: {outcome.output}", markup=False, highlight=False)
     console.print(
         f"Next: edgeperf compliance verify {kind.value} --results <results/system/{benchmark}/{scenario.value}> "

@@ -146,9 +146,9 @@ def run(
     user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf for every run."),
     backend: Optional[str] = typer.Option(None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Samples per model call."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "--max-batchsize", min=1, help="Samples per model call (--max-batchsize: the reference harness's name)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", min=1, help="Use only the first N samples of the dataset."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", "--count", min=1, help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone; "
                                 "after a finished plan, rebuild the tree from its runs."),
