@@ -249,8 +249,11 @@ def run(
     from ..submission import check_tree
 
     report = check_tree(output)
+    from .._numbers import sig
+
     for r in report.results:
-        echo(f"{r.benchmark}/{r.scenario}: {r.log_value()} {r.units}, accuracy {r.accuracy}, "
+        power = f", power {sig(r.power.value)} {r.power.unit}" if r.has_power else ""
+        echo(f"{r.benchmark}/{r.scenario}: {sig(r.value)} {r.units}{power}, accuracy {r.accuracy}, "
              f"compliance {r.compliance}")
     verdict = report.verdict()
     echo(f"edgeperf check {output}: {verdict.line}")
