@@ -88,3 +88,21 @@ def test_reference_harness_flag_names_are_accepted(path):
     assert "--batch-size, --max-batchsize" in out
     if path == ("run",):
         assert "--accuracy" in out and "--duration" in out
+
+
+@pytest.mark.parametrize("columns, table", [(80, False), (220, True)])
+def test_benchmarks_on_a_terminal_never_cut_at_any_width(monkeypatch, columns, table):
+    """On an 80-column terminal the table would have to fold names and numbers: one block per
+    benchmark instead; on a wide one, the table, with every cell whole."""
+    from edgeperf.cli import output
+
+    monkeypatch.setattr(output, "on_terminal", lambda stream=None: True)
+    result = CliRunner().invoke(build_command(), ["benchmarks"], env={"COLUMNS": str(columns)}, catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "…" not in result.output
+    assert all(len(line) <= columns for line in result.output.splitlines())
+    assert ("┃" in result.output) is table
+    for name, target in TARGETS.items():
+        assert name in result.output
+        assert f">= {round(target, 4):g}" in result.output
+    assert result.output.count("SingleStream, Offline") == 7  # bert-99.9 has no required Edge scenario

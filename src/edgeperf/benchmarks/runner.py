@@ -180,12 +180,11 @@ def accuracy_summary(bench: BenchmarkDefinition, accuracy, log_path: Path, expec
     ``missing_samples``: QSL samples (``expected_samples``, every one is issued once in
     AccuracyOnly mode, spec loadgen.md §7) that have no entry in the accuracy log.
     """
-    import json
+    from ..loadgen.logs.accuracy import iter_accuracy_log
 
-    try:
-        entries = json.loads(log_path.read_text() or "[]")
-        logged = len({int(e["qsl_idx"]) for e in entries})
-    except (OSError, ValueError, KeyError, TypeError):
+    try:  # record by record: BERT's log is tens of MB
+        logged = len({qsl_idx for _, qsl_idx, _ in iter_accuracy_log(log_path)})
+    except (OSError, ValueError):
         logged = 0
     q = bench.quality
     return {

@@ -47,8 +47,8 @@ class _Progress:
         self._last = time.monotonic()
         if on_terminal(sys.stderr):
             from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TimeRemainingColumn, \
-                TransferSpeedColumn
+            from rich.progress import (BarColumn, DownloadColumn, Progress, TaskProgressColumn, TimeRemainingColumn,
+                                       TransferSpeedColumn)
 
             columns = [BarColumn(), TaskProgressColumn()]
             columns += [DownloadColumn(), TransferSpeedColumn()] if unit == "bytes" else []

@@ -14,6 +14,10 @@ raised when a field changes meaning or disappears; new fields do not raise it) a
 * ``edgeperf-compliance-verify`` 1: see :func:`edgeperf.cli.compliance.verify_json`.
 * ``edgeperf-submission-run`` 1: see :func:`edgeperf.cli.submission_cmd.submission_run_json`.
 * ``edgeperf-datasets`` 1: see :func:`edgeperf.cli.datasets_cmd.datasets_json`.
+* ``edgeperf-fetch`` 1: ``{name, kind, files: [{file, url, algorithm, digest, official_checksum,
+  downloaded, resumed_from, extracted?}]}``.
+
+History: every format above is at version 1 (edgeperf 0.1.0), its first version.
 """
 
 from __future__ import annotations
@@ -25,8 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from .._numbers import num  # noqa: F401  (re-exported for the commands)
-
-NOT_COMPLIANT = "not compliant: quick mode (--duration/--count) shortens the run below the v1.1 rules"
 
 
 def header(fmt: str, version: int) -> dict[str, Any]:
