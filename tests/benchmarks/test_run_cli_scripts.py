@@ -113,3 +113,12 @@ def test_device_needs_the_torch_backend(cli, models, imagenet_dir, fast_conf, tm
               "--user-conf", fast_conf, "--output", tmp_path / "d", "--device", "cuda")
     assert bad.exit_code == 2
     assert "--device applies to the torch backend" in bad.output
+
+
+def test_compliance_run_takes_device_and_providers_too(cli, models, imagenet_dir, fast_conf, tmp_path):
+    bad = cli("compliance", "run", "TEST01", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"],
+              "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", tmp_path / "t", "--device", "cpu")
+    assert bad.exit_code == 2 and "--device applies to the torch backend" in bad.output
+    bad = cli("compliance", "run", "TEST01", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"],
+              "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", tmp_path / "t", "--providers", "cuda:x")
+    assert bad.exit_code == 2 and "'x' is not key=value" in bad.output

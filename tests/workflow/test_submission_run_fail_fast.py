@@ -94,6 +94,7 @@ def test_resume_after_a_finished_plan_rebuilds_the_tree_and_json(env, tmp_path):
     (("--threads", "2"), "threads (1 then, 2 now)"),
     (("--batch-size", "4"), "batch-size (None then, 4 now)"),
     ("conf", "user.conf"),
+    (("--providers", "cpu"), "providers (None then, ['CPUExecutionProvider'] now)"),
 ])
 def test_resume_notices_changed_settings(env, tmp_path, change, named):
     out = tmp_path / "tree"

@@ -40,6 +40,8 @@ def run(
     audit_config: Optional[Path] = typer.Option(
         None, "--audit-config", help="Use this audit.config instead of the official one (not for submissions)."
     ),
+    providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
+    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
 ) -> None:
     """Run a benchmark with a compliance test's official audit settings; write the test's folder."""
     from rich.console import Console
@@ -53,8 +55,11 @@ def run(
 
     console = Console()
     errors = Console(stderr=True, soft_wrap=True)
+    from .accelerators import parse_providers
+
     with user_errors(errors):
         kind = ComplianceTest.parse(test)
+        provider_list = parse_providers(providers) if providers is not None else None
     out = output if output is not None else Path(kind.value)
     opts = RunOptions(
         benchmark=benchmark,
@@ -70,6 +75,8 @@ def run(
         workers=workers,
         max_samples=max_samples,
         cache_dir=cache_dir,
+        providers=provider_list,
+        device=device,
     )
     progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}", quick=opts.quick)
     with user_errors(errors):

@@ -153,6 +153,8 @@ def run(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone; "
                                 "after a finished plan, rebuild the tree from its runs."),
     force: bool = typer.Option(False, "--force", help="Start over: replace the runs folder and the tree."),
+    providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
+    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Go on after an accuracy run misses its quality target "
                                     "(by default the plan stops there)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the outcome as JSON "
@@ -167,6 +169,7 @@ def run(
 
     from ..workflow import OneShotOptions, run_submission
     from ..workflow.submission_run import AccuracyTargetMissed
+    from .accelerators import parse_providers
     from .errors import user_errors
     from .output import json_to_stdout, plain_console, write_json
     from .progress import LiveProgress
@@ -227,7 +230,8 @@ def run(
             division=division.value, output=output, runs=runs, user_conf=user_conf, backend=backend,
             threads=threads, batch_size=batch_size, workers=workers, max_samples=max_samples,
             cache_dir=cache_dir, resume=resume, force=force, models=models, datasets=datasets,
-            keep_going=keep_going,
+            keep_going=keep_going, providers=parse_providers(providers) if providers is not None else None,
+            device=device,
         )
         try:
             result, _ = run_submission(opts, on_step=on_step, listeners_for=listeners_for, on_eta=on_eta)

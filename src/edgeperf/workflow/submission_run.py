@@ -37,7 +37,7 @@ __all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "
 
 PLAN_FILE = "plan.json"
 _PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples",
-              "threads", "batch_size", "workers")
+              "threads", "batch_size", "workers", "providers", "device")
 _MISSED = "accuracy target missed"
 
 
@@ -83,6 +83,8 @@ class OneShotOptions:
     resume: bool = False
     force: bool = False
     keep_going: bool = False  # go on after an accuracy run misses its quality target
+    providers: list[Any] | None = None  # onnxruntime execution providers (see RunOptions)
+    device: str | None = None  # torch device (see RunOptions)
     models: dict[str, Path] = field(default_factory=dict)  # per-benchmark model (else ``model``)
     datasets: dict[str, Path] = field(default_factory=dict)  # per-benchmark dataset (else ``dataset``)
 
@@ -119,6 +121,8 @@ def _plan_record(opts: OneShotOptions) -> dict[str, Any]:
         "threads": opts.threads,
         "batch_size": opts.batch_size,
         "workers": opts.workers,
+        "providers": [list(p) if isinstance(p, tuple) else p for p in opts.providers] if opts.providers else None,
+        "device": opts.device,
     }
 
 
@@ -206,6 +210,7 @@ def run_submission(
             backend=opts.backend, user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
             threads=opts.threads, batch_size=opts.batch_size, workers=opts.workers,
             max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=False,
+            providers=opts.providers, device=opts.device,
         )
         listeners = list(listeners_for(step)) if listeners_for else []
         started = time.monotonic()
