@@ -106,3 +106,12 @@ def test_benchmarks_on_a_terminal_never_cut_at_any_width(monkeypatch, columns, t
         assert name in result.output
         assert f">= {round(target, 4):g}" in result.output
     assert result.output.count("SingleStream, Offline") == 7  # bert-99.9 has no required Edge scenario
+
+
+def test_shell_completion_completes_command_names():
+    env = {"_EDGEPERF_COMPLETE": "complete_bash", "COMP_WORDS": "edgeperf fe", "COMP_CWORD": "1"}
+    result = CliRunner().invoke(build_command(), [], env=env, prog_name="edgeperf")
+    assert result.output.split() == ["fetch"]
+    env["COMP_WORDS"], env["COMP_CWORD"] = "edgeperf dataset prepare l", "3"
+    result = CliRunner().invoke(build_command(), [], env=env, prog_name="edgeperf")
+    assert result.output.split() == ["librispeech"]
