@@ -57,3 +57,15 @@ def test_heartbeat_off_a_terminal():
     count = len(lines)
     time.sleep(0.2)
     assert len(stream.getvalue().splitlines()) == count  # stopped at the end of the test
+
+
+def test_heartbeat_starts_before_the_first_series():
+    """Loading a data set can take minutes before LoadGen starts: the heartbeat says so."""
+    stream = io.StringIO()
+    progress = LiveProgress(SimpleNamespace(is_terminal=False), "resnet50 Offline", heartbeat=stream, heartbeat_s=0.05)
+    progress.begin()
+    deadline = time.monotonic() + 5
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    progress.close()
+    assert "resnet50 Offline: preparing (data set, model, warm-up)" in stream.getvalue()

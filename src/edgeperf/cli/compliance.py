@@ -81,6 +81,7 @@ def run(
     progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}", quick=opts.quick)
     with user_errors(errors):
         try:
+            progress.begin()
             outcome = run_compliance_test(kind, opts, listeners=[progress], audit_config=audit_config)
         finally:
             progress.close()

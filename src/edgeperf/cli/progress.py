@@ -24,7 +24,7 @@ HEARTBEAT_S = 10.0
 def status_line(label: str, s: ev.SeriesProgress | None, quick: bool = False) -> str:
     """One plain line describing the series now (the heartbeat, and the first line on a terminal)."""
     if s is None:
-        return f"{label}: starting"
+        return f"{label}: preparing (data set, model, warm-up)"
     elapsed = s.elapsed_s
     flag = " [quick mode: not compliant]" if quick else ""
     if s.mode_name == "AccuracyOnly":
@@ -69,10 +69,14 @@ class LiveProgress:
     def __call__(self, event: ev.Event) -> None:
         if event.name == ev.SERIES_START:
             self._series = event.data["progress"]
-            if self._thread is None:
-                self._start()
+            self.begin()
         elif event.name == ev.TEST_END:
             self.close()
+
+    def begin(self) -> None:
+        """Start showing progress now (before the first series: loading a data set can take minutes)."""
+        if self._thread is None:
+            self._start()
 
     def _start(self) -> None:
         self._stop.clear()

@@ -104,6 +104,7 @@ def run(
                             heartbeat=sys.stderr if json_to_stdout(json_out) else None)
     with user_errors(errors):
         try:
+            progress.begin()
             outcome = run_benchmark(opts, listeners=[progress])
         finally:
             progress.close()

@@ -214,6 +214,7 @@ def run(
             p.close()
         live[:] = [LiveProgress(console, step.label, quick=max_samples is not None,
                                 heartbeat=sys.stderr if to_stderr else None)]
+        live[0].begin()
         return live
 
     with user_errors():
