@@ -111,3 +111,14 @@ def test_resume_notices_changed_settings(env, tmp_path, change, named):
         r = _run(env, out, "good", *(extra if change[0] != "--threads" else []), *change, "--resume")
     assert r.exit_code == 2, r.output
     assert "cannot resume, the plan changed" in r.output and named in r.output
+
+
+def test_quick_mode_plan_is_labelled_not_compliant(env, tmp_path):
+    out = tmp_path / "tree"
+    r = _run(env, out, "good", "--duration", "0.2", "--json", tmp_path / "q.json")
+    assert r.exit_code in (0, 1), r.output
+    assert "NOT COMPLIANT" in r.output
+    assert "(plan: at least" in r.output
+    assert json.loads((tmp_path / "q.json").read_text())["compliant"] is False
+    summary = next((tmp_path / "tree.runs").rglob("performance/mlperf_log_summary.txt")).read_text()
+    assert "min_duration (ms): 200" in summary and "max_duration (ms): 200" in summary

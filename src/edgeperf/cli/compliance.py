@@ -40,6 +40,7 @@ def run(
     audit_config: Optional[Path] = typer.Option(
         None, "--audit-config", help="Use this audit.config instead of the official one (not for submissions)."
     ),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Quick mode, not compliant: run for about S seconds."),
     providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
     device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
 ) -> None:
@@ -77,6 +78,7 @@ def run(
         cache_dir=cache_dir,
         providers=provider_list,
         device=device,
+        duration_s=duration,
     )
     progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}", quick=opts.quick)
     with user_errors(errors):

@@ -153,6 +153,8 @@ def run(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone; "
                                 "after a finished plan, rebuild the tree from its runs."),
     force: bool = typer.Option(False, "--force", help="Start over: replace the runs folder and the tree."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Quick mode, not compliant: every run lasts about "
+                                             "S seconds."),
     providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
     device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Go on after an accuracy run misses its quality target "
@@ -212,7 +214,7 @@ def run(
     def listeners_for(step):
         for p in live:
             p.close()
-        live[:] = [LiveProgress(console, step.label, quick=max_samples is not None,
+        live[:] = [LiveProgress(console, step.label, quick=max_samples is not None or duration is not None,
                                 heartbeat=sys.stderr if to_stderr else None)]
         live[0].begin()
         return live
@@ -232,7 +234,7 @@ def run(
             threads=threads, batch_size=batch_size, workers=workers, max_samples=max_samples,
             cache_dir=cache_dir, resume=resume, force=force, models=models, datasets=datasets,
             keep_going=keep_going, providers=parse_providers(providers) if providers is not None else None,
-            device=device,
+            device=device, duration_s=duration,
         )
         try:
             result, _ = run_submission(opts, on_step=on_step, listeners_for=listeners_for, on_eta=on_eta)
@@ -246,8 +248,8 @@ def run(
         finally:
             for p in live:
                 p.close()
-    if max_samples is not None:
-        echo("NOT COMPLIANT: --max-samples/--count shortened every run below the v1.1 rules (quick mode).")
+    if max_samples is not None or duration is not None:
+        echo("NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened every run below the v1.1 rules.")
     for w in result.warnings:
         echo(f"warning: {w}")
     echo(f"Tree: {result.root} (runs in {opts.runs_dir})")
@@ -295,7 +297,7 @@ def submission_run_json(opts, steps: list[dict], result, report, stopped: str | 
     doc.update({
         "tree": str(opts.output), "runs": str(opts.runs_dir), "division": opts.division, "submitter": opts.submitter,
         "benchmarks": list(opts.benchmarks), "scenarios": list(opts.scenarios),
-        "compliant": opts.max_samples is None, "stopped": stopped, "steps": steps,
+        "compliant": opts.max_samples is None and opts.duration_s is None, "stopped": stopped, "steps": steps,
         "warnings": list(result.warnings) if result is not None else [],
     })
     checked = report_to_json(report) if report is not None else None

@@ -37,7 +37,7 @@ __all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "
 
 PLAN_FILE = "plan.json"
 _PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples",
-              "threads", "batch_size", "workers", "providers", "device")
+              "threads", "batch_size", "workers", "providers", "device", "duration_s")
 _MISSED = "accuracy target missed"
 
 
@@ -85,6 +85,7 @@ class OneShotOptions:
     keep_going: bool = False  # go on after an accuracy run misses its quality target
     providers: list[Any] | None = None  # onnxruntime execution providers (see RunOptions)
     device: str | None = None  # torch device (see RunOptions)
+    duration_s: float | None = None  # quick mode (see RunOptions): not compliant
     models: dict[str, Path] = field(default_factory=dict)  # per-benchmark model (else ``model``)
     datasets: dict[str, Path] = field(default_factory=dict)  # per-benchmark dataset (else ``dataset``)
 
@@ -123,6 +124,7 @@ def _plan_record(opts: OneShotOptions) -> dict[str, Any]:
         "workers": opts.workers,
         "providers": [list(p) if isinstance(p, tuple) else p for p in opts.providers] if opts.providers else None,
         "device": opts.device,
+        "duration_s": opts.duration_s,
     }
 
 
@@ -210,7 +212,7 @@ def run_submission(
             backend=opts.backend, user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
             threads=opts.threads, batch_size=opts.batch_size, workers=opts.workers,
             max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=False,
-            providers=opts.providers, device=opts.device,
+            providers=opts.providers, device=opts.device, duration_s=opts.duration_s,
         )
         listeners = list(listeners_for(step)) if listeners_for else []
         started = time.monotonic()
@@ -268,6 +270,9 @@ def estimate_left_s(left: Sequence[PlanStep], took: dict[str, list[float]], opts
         if seen:
             total += sum(seen) / len(seen)
         elif step.step == "accuracy":
+            at_least = True
+        elif opts.duration_s is not None:
+            total += opts.duration_s
             at_least = True
         else:
             settings = TestSettings.from_files(get_benchmark(step.benchmark).config_model, step.scenario, user_conf=user_conf)
