@@ -132,3 +132,12 @@ def test_cli_fetch_mismatch_is_one_line_and_exit_1(tmp_path):
 def test_cli_fetch_manual_dataset_explains_how(tmp_path):
     r = _cli("fetch", "imagenet", "--dest", tmp_path)
     assert r.exit_code == 2 and "image-net.org" in r.output and "val_map.txt" in r.output
+
+
+def test_cli_fetch_to_an_unwritable_place_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with FileServer({"224_224_160.onnx": DATA}) as server:
+        r = _cli("fetch", "3d-unet-99", "--dest", blocker / "sub", "--mirror", server.url)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "cannot write the download" in r.output

@@ -240,6 +240,9 @@ def fetch(
         except (ChecksumMismatch, DownloadError) as e:
             progress.close()
             _fail(str(e), 1)
+        except OSError as e:  # the destination: permissions, a full disk
+            progress.close()
+            _fail(f"{e.filename or dest / f.filename}: cannot write the download: {e.strerror or e}", 1)
         finally:
             progress.close()
         status = "verified against the official checksum" if official else (
@@ -249,10 +252,15 @@ def fetch(
         entry = {"file": str(res.path), "url": url, "algorithm": res.algorithm, "digest": res.digest,
                  "official_checksum": official is not None, "downloaded": res.downloaded, "resumed_from": res.resumed_from}
         if extract and res.path.name.endswith((".tar.gz", ".tgz", ".tar", ".zip")):
+            import tarfile
+            import zipfile
+
             try:
                 tops = unpack(res.path, dest)
             except DownloadError as e:
                 _fail(str(e), 1)
+            except (tarfile.TarError, zipfile.BadZipFile, OSError) as e:
+                _fail(f"{res.path}: cannot unpack it: {e}", 1)
             typer.echo(f"  extracted {', '.join(tops)} into {dest}")
             entry["extracted"] = tops
         results.append(entry)
