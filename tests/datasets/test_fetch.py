@@ -141,3 +141,24 @@ def test_cli_fetch_to_an_unwritable_place_is_one_line(tmp_path):
         r = _cli("fetch", "3d-unet-99", "--dest", blocker / "sub", "--mirror", server.url)
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "cannot write the download" in r.output
+
+
+def test_progress_reports_bytes_done_out_of_the_total(tmp_path):
+    seen = []
+    (tmp_path / "p.bin.part").write_bytes(DATA[:10_000])
+    with FileServer({"p.bin": DATA}) as server:
+        fetch_file(server.url + "p.bin", tmp_path / "p.bin", progress=lambda done, total: seen.append((done, total)))
+    assert seen[0][0] > 10_000 and seen[-1] == (len(DATA), len(DATA))  # counts the resumed bytes too
+    assert all(b[0] >= a[0] for a, b in zip(seen, seen[1:]))
+    assert {t for _, t in seen} == {len(DATA)}
+
+
+def test_cli_progress_off_a_terminal_is_a_plain_line(capsys):
+    from edgeperf.cli.datasets_cmd import _Progress
+
+    progress = _Progress("model.onnx", "bytes")
+    progress(1000, 4000)  # under 10 s since the start: quiet
+    progress(4000, 4000)  # done: always reported
+    progress.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("model.onnx: 4,000/4,000 bytes")
