@@ -162,3 +162,16 @@ def test_cli_progress_off_a_terminal_is_a_plain_line(capsys):
     progress.close()
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and lines[0].endswith("model.onnx: 4,000/4,000 bytes")
+
+
+def test_catalogue_checksums_are_well_formed_and_sourced():
+    from edgeperf.datasets.catalog import DATASETS, MODELS
+    from edgeperf.datasets.fetch import parse_checksum
+
+    files = [f for item in (*MODELS.values(), *DATASETS.values()) for f in item.files]
+    assert all(f.url.startswith(("http://", "https://")) for f in files)
+    with_sum = [f for f in files if f.checksum]
+    assert all(parse_checksum(f.checksum) and f.checksum_source for f in with_sum)
+    # the reference's own librispeech-inference.csv
+    assert DATASETS["librispeech"].files[0].checksum == "md5:42e2234ba48799c1f50f24a7926300a1"
+    assert all(item.manual for item in DATASETS.values() if not item.files)

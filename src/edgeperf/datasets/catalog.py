@@ -2,12 +2,12 @@
 
 Pure data (no imports beyond the standard library), read by ``edgeperf datasets`` and
 ``edgeperf fetch``. URLs are those of the MLCommons inference r1.1 reference (its READMEs,
-Makefiles and download scripts; spec benchmarks.md §3-8). A checksum is given only where an
-official source publishes one: the reference's ``librispeech-inference.csv`` (MD5 of dev-clean)
-and, for SSD-ResNet34's ONNX file, the SHA-256 that spec benchmarks.md §5.c records (from
-OpenVINO's model zoo). For the other files ``edgeperf fetch`` records the SHA-256 it computed
-beside the file (``<file>.sha256``) and says that no official checksum exists; a user who has one
-passes it with ``--checksum``.
+Makefiles and download scripts; spec benchmarks.md §3-8). Checksums come from MLCommons' own
+sources: the reference's ``librispeech-inference.csv`` (MD5 of dev-clean), the MD5s that
+MLCommons' automation recipes (mlcommons/cm4mlops ``script/get-*``) verify downloads against, and
+for SSD-ResNet34's ONNX file the SHA-256 that spec benchmarks.md §5.c records. For files no
+such source covers, ``edgeperf fetch`` records the SHA-256 it computed beside the file
+(``<file>.sha256``) and says so; a user who has a checksum passes it with ``--checksum``.
 """
 
 from __future__ import annotations
@@ -51,10 +51,15 @@ class DatasetInfo:
 
 
 _Z = "https://zenodo.org/record"
+_CM = "mlcommons/cm4mlops script/{}/_cm.yaml (MLCommons automation)"
+#: The uncased BERT vocabulary, from the record the r1.1 Makefile takes it from for the TF checkpoint.
+_VOCAB = Download(f"{_Z}/3733868/files/vocab.txt", "vocab.txt", "md5:64800d5d8528ce344256daf115d4965e",
+                  _CM.format("get-dataset-squad-vocab"))
 
 MODELS: dict[str, Item] = {i.name: i for i in (
     Item("resnet50", "model", "ResNet50-v1.5, ONNX opset 11 (input_tensor:0 NCHW, outputs ArgMax:0, softmax_tensor:0)",
-         (Download(f"{_Z}/4735647/files/resnet50_v1.onnx", "resnet50_v1.onnx"),)),
+         (Download(f"{_Z}/4735647/files/resnet50_v1.onnx", "resnet50_v1.onnx", "md5:f6a4da60cd5f084d97efc2c1ddb10beb",
+                   _CM.format("get-ml-model-resnet50")),)),
     Item("ssd-mobilenet", "model", "SSD-MobileNet-v1 on COCO, ONNX opset 11 (image_tensor:0 NHWC uint8)",
          (Download(f"{_Z}/4735652/files/ssd_mobilenet_v1_coco_2018_01_28.onnx", "ssd_mobilenet_v1_coco_2018_01_28.onnx"),)),
     Item("ssd-resnet34", "model", "SSD-ResNet34 1200x1200, ONNX opset 8 from PyTorch (image NCHW; bboxes, labels, scores)",
@@ -63,8 +68,9 @@ MODELS: dict[str, Item] = {i.name: i for i in (
                    "spec benchmarks.md §5.c (OpenVINO Open Model Zoo model.yml)"),)),
     Item("bert-99", "model", "BERT-Large fine-tuned on SQuAD v1.1, ONNX fp32 (input_ids, input_mask, segment_ids) "
          "and its uncased vocabulary",
-         (Download(f"{_Z}/3733910/files/model.onnx", "model.onnx"),
-          Download(f"{_Z}/3733910/files/vocab.txt", "vocab.txt"))),
+         (Download(f"{_Z}/3733910/files/model.onnx", "model.onnx", "md5:819b25b19cd8e59080c10892689750ca",
+                   _CM.format("get-ml-model-bert-large-squad")),
+          _VOCAB)),
     Item("3d-unet-99", "model", "3D-UNet (nnU-Net, BraTS 2019 fold 1), ONNX opset 11, static batch 1 "
          "(input 1x4x224x224x160)",
          (Download(f"{_Z}/3928973/files/224_224_160.onnx", "224_224_160.onnx"),)),
@@ -81,13 +87,15 @@ DATASETS: dict[str, Item] = {i.name: i for i in (
                    "md5:42e2234ba48799c1f50f24a7926300a1",
                    "mlcommons/inference r1.1 speech_recognition/rnnt/pytorch/utils/librispeech-inference.csv"),)),
     Item("squad", "dataset", "SQuAD v1.1 dev set and the uncased BERT vocabulary that goes with it",
-         (Download("https://github.com/rajpurkar/SQuAD-explorer/blob/master/dataset/dev-v1.1.json?raw=true",
-                   "dev-v1.1.json"),
-          Download(f"{_Z}/3733910/files/vocab.txt", "vocab.txt"))),
+         (Download("https://raw.githubusercontent.com/rajpurkar/SQuAD-explorer/master/dataset/dev-v1.1.json",
+                   "dev-v1.1.json", "md5:3e85deb501d4e538b6bc56f786231552", _CM.format("get-dataset-squad")),
+          _VOCAB)),
     Item("coco", "dataset", "COCO 2017 validation images and annotations (zip files; unzip into one folder)",
-         (Download("http://images.cocodataset.org/zips/val2017.zip", "val2017.zip"),
+         (Download("http://images.cocodataset.org/zips/val2017.zip", "val2017.zip",
+                   "md5:442b8da7639aecaf257c1dceb8ba8c80", "mlcommons/cm4mlops script/get-dataset-coco/customize.py"),
           Download("http://images.cocodataset.org/annotations/annotations_trainval2017.zip",
-                   "annotations_trainval2017.zip"))),
+                   "annotations_trainval2017.zip", "md5:f4bbac642086de4f52a3fdda2de5fa2c",
+                   "mlcommons/cm4mlops script/get-dataset-coco/customize.py"))),
     Item("imagenet", "dataset", "ImageNet 2012 validation set", manual=(
         "ImageNet's licence does not allow redistribution: register at https://image-net.org, download "
         "ILSVRC2012_img_val.tar, extract the 50 000 JPEGs into one folder and put val_map.txt beside them "
@@ -114,7 +122,7 @@ BENCHMARK_DATA: tuple[DatasetInfo, ...] = (
                 "originals also work, resized at run time)", ("coco",)),
     DatasetInfo(("bert-99", "bert-99.9"), "SQuAD v1.1 dev",
                 ("DIR/dev-v1.1.json", "DIR/vocab.txt (uncased BERT vocabulary, 30 522 lines)"),
-                "https://github.com/rajpurkar/SQuAD-explorer (dev-v1.1.json); vocab.txt from zenodo 3733910",
+                "https://github.com/rajpurkar/SQuAD-explorer (dev-v1.1.json); vocab.txt from zenodo 3733868",
                 "edgeperf dataset prepare squad DIR (checks the vocabulary and the question count)", ("squad",)),
     DatasetInfo(("3d-unet-99", "3d-unet-99.9"), "BraTS 2019, fold 1 validation (67 cases)",
                 ("DIR/preprocessed_data/preprocessed_files.pkl", "DIR/preprocessed_data/<case>.pkl",
