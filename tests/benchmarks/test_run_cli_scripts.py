@@ -122,3 +122,18 @@ def test_compliance_run_takes_device_and_providers_too(cli, models, imagenet_dir
     bad = cli("compliance", "run", "TEST01", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"],
               "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", tmp_path / "t", "--providers", "cuda:x")
     assert bad.exit_code == 2 and "'x' is not key=value" in bad.output
+
+
+def test_compliance_run_next_command_is_never_wrapped(models, imagenet_dir, fast_conf, tmp_path):
+    """Off a terminal at 80 columns the command to type next stays on one line (issue 15 item 1)."""
+    from typer.testing import CliRunner
+
+    from edgeperf.cli.main import build_app
+
+    out = tmp_path / "a-rather-long-folder-name-for-the-compliance-test-output" / "TEST05"
+    r = CliRunner().invoke(build_app(), [str(a) for a in (
+        "compliance", "run", "TEST05", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"],
+        "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", out)], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    (line,) = [ln for ln in r.output.splitlines() if ln.startswith("Next: edgeperf compliance verify")]
+    assert line.endswith(f"--compliance {out}")

@@ -54,7 +54,9 @@ def run(
     from .errors import user_errors
     from .progress import LiveProgress
 
-    console = Console()
+    from .output import plain_console
+
+    console = plain_console()  # never wraps: the "Next:" command line must stay whole to be copied
     errors = Console(stderr=True, soft_wrap=True)
     from .accelerators import parse_providers
 
