@@ -86,7 +86,8 @@ def test_accuracy_errors(cli, tmp_path, imagenet_dir):
 def test_benchmarks_lists_the_three_with_their_targets(cli):
     result = cli("benchmarks")
     assert result.exit_code == 0, result.output
-    rows = {name: next(line for line in result.output.splitlines() if f" {name} " in line)
+    # off a terminal: one tab-separated line per benchmark (issue 15: nothing cut)
+    rows = {name: next(line for line in result.output.splitlines() if line.split("\t")[0] == name)
             for name in ("resnet50", "ssd-mobilenet", "ssd-resnet34")}
     assert "75.6954" in rows["resnet50"] and "top1" in rows["resnet50"]
     assert "21.78" in rows["ssd-mobilenet"] and "coco_map" in rows["ssd-mobilenet"]

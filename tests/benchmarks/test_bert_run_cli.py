@@ -191,7 +191,7 @@ def test_oracle_with_one_wrong_answer(cli, tmp_path, squad_dir, squad, bert_mode
 def test_listed_with_targets(cli):
     result = cli("benchmarks")
     assert result.exit_code == 0, result.output
-    rows = {name: next(line for line in result.output.splitlines() if f" {name} " in line) for name in ("bert-99", "bert-99.9")}
+    rows = {name: next(line for line in result.output.splitlines() if line.split("\t")[0] == name) for name in ("bert-99", "bert-99.9")}
     assert "squad_f1 >= 89.9653" in rows["bert-99"] and "90.7831" in rows["bert-99.9"]
     assert "130 ms" in rows["bert-99"] and "10833/10833" in rows["bert-99"]
     assert "SingleStream, Offline" in rows["bert-99"]

@@ -236,5 +236,5 @@ def test_model_errors(cli, speech, tmp_path):
 def test_listed_with_its_target(cli):
     result = cli("benchmarks")
     assert result.exit_code == 0, result.output
-    row = next(line for line in result.output.splitlines() if " rnnt " in line)
+    row = next(line for line in result.output.splitlines() if line.split("\t")[0] == "rnnt")
     assert "wer >= 91.6225%" in row and "1000 ms" in row and "2513/2513" in row

@@ -22,7 +22,6 @@ from edgeperf.datasets.brats import (  # noqa: E402
     MODALITIES,
     PATCH_SIZE,
     BratsDataset,
-    _main,
     pad_to_patch,
     preprocess_brats,
     preprocess_case,
@@ -162,15 +161,24 @@ def test_reference_layout(build):
                               remap_brats_labels(seg)[tuple(slice(a, b) for a, b in props["crop_bbox"])])
 
 
-def test_module_entry_point(raw, tmp_path, capsys):
+def test_dataset_prepare_brats_command(raw, tmp_path):
+    """``edgeperf dataset prepare brats`` (formerly ``python -m edgeperf.datasets.brats``)."""
+    from click.testing import CliRunner
+
+    from edgeperf.cli.main import build_command
+
+    def cli(*args):
+        return CliRunner().invoke(build_command(), ["dataset", "prepare", "brats", *map(str, args)])
+
     cases = tmp_path / "fold1_validation.txt"
     cases.write_text(f"{CASE_NAMES[2]}\n{CASE_NAMES[0]}\n")
-    assert _main([str(raw.parent), str(tmp_path / "out"), "--cases", str(cases)]) == 0
+    r = cli(raw.parent, tmp_path / "out", "--cases", cases)
+    assert r.exit_code == 0, r.output
     ds = BratsDataset(tmp_path / "out")  # default patch: the reference's
     assert ds.cases == [CASE_NAMES[2], CASE_NAMES[0]] and ds.patch_size == PATCH_SIZE
     assert ds.preprocessed(0).shape == (4, *PATCH_SIZE)
-    assert _main([str(tmp_path / "nowhere"), str(tmp_path / "out2")]) == 2
-    assert "raw BraTS folder" in capsys.readouterr().err
+    r = cli(tmp_path / "nowhere", tmp_path / "out2")
+    assert r.exit_code == 2 and "raw BraTS folder" in r.output and "Traceback" not in r.output
 
 
 # -- errors -------------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def test_benchmarks_list(cli):
     result = cli("benchmarks")
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if "3d-unet" in line]
-    assert any("3d-unet-99 " in r and "0.8445" in r and "67/16" in r and "10 ms" in r for r in rows), result.output
+    assert any(r.split("\t")[0] == "3d-unet-99" and "0.8445" in r and "67/16" in r and "10 ms" in r for r in rows), result.output
     assert any("3d-unet-99.9" in r and "0.8521" in r for r in rows), result.output
 
 

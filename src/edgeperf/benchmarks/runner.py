@@ -38,8 +38,15 @@ class RunOptions:
     workers: int | None = None
     max_samples: int | None = None
     cache_dir: Path | None = None
-    providers: list[str] | None = None
+    providers: list[Any] | None = None  # onnxruntime execution providers: names or (name, options) pairs
+    device: str | None = None  # torch device ("cpu", "cuda", "cuda:1", ...)
+    duration_s: float | None = None  # quick mode: run about this long, whatever the rules' minimum
     report: bool = True
+
+    @property
+    def quick(self) -> bool:
+        """A smoke-test run (``--duration`` or ``--count``/``--max-samples``): not compliant."""
+        return self.duration_s is not None or self.max_samples is not None
 
 
 @dataclass
@@ -51,6 +58,8 @@ class RunOutcome:
     report_path: Path | None = None
     log_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    dataset_notes: list[str] = field(default_factory=list)  # the data set's warnings (missing files, dropped utterances)
+    accuracy_summary: dict[str, Any] | None = None  # see accuracy_summary()
 
 
 def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarray], list[bytes]]:
@@ -66,14 +75,23 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
 
 
 def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
-    """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4)."""
-    return TestSettings.from_files(
+    """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4);
+    then quick mode's duration, as the reference harness's ``--time`` sets it (min and max duration)."""
+    settings = TestSettings.from_files(
         bench.config_model,
         opts.scenario,
         user_conf=opts.user_conf,
         audit_config=opts.audit_config,
         mode=opts.mode,
     )
+    if opts.duration_s is not None:
+        if opts.duration_s <= 0:
+            raise ValueError(f"--duration must be a number of seconds > 0, got {opts.duration_s:g}")
+        ms = max(1, int(round(opts.duration_s * 1000)))
+        settings.min_duration_ms = ms
+        settings.max_duration_ms = ms
+        settings.min_query_count = 1
+    return settings
 
 
 class _SeriesCapture:
@@ -102,10 +120,17 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         qsl = bench.open_qsl(bench, dataset, perf_count)
     else:
         qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL")
+    backend_name = opts.backend or bench.default_backend
     backend_options: dict[str, Any] = {"threads": opts.threads}
     if opts.providers:
+        if backend_name != "onnxruntime":
+            raise ValueError(f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)")
         backend_options["providers"] = opts.providers
-    backend = get_backend(opts.backend or bench.default_backend, **backend_options)
+    if opts.device is not None:
+        if backend_name != "torch":
+            raise ValueError(f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)")
+        backend_options["device"] = opts.device
+    backend = get_backend(backend_name, **backend_options)
     if bench.load_model is not None:
         bench.load_model(bench, backend, str(opts.model))
     else:
@@ -137,10 +162,39 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         accuracy = _evaluate(bench, output / "mlperf_log_accuracy.json", opts)
         write_accuracy_txt(accuracy, output / "accuracy.txt")
         outcome.accuracy = accuracy
-    outcome.notes.extend(getattr(dataset, "notices", ()))
+    if outcome.accuracy is not None:
+        outcome.accuracy_summary = accuracy_summary(bench, outcome.accuracy, output / "mlperf_log_accuracy.json", len(dataset))
+    if opts.quick:
+        outcome.notes.append(QUICK_NOTE)
+    outcome.dataset_notes.extend(getattr(dataset, "notices", ()))
     if opts.report:
-        outcome.report_path = _write_report(output, result, capture.data, bench, outcome.notes)
+        outcome.report_path = _write_report(output, result, capture.data, bench, outcome)
     return outcome
+
+
+QUICK_NOTE = ("NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened this run below the "
+              "v1.1 rules; use it for smoke tests only, never in a submission.")
+
+
+def accuracy_summary(bench: BenchmarkDefinition, accuracy, log_path: Path, expected_samples: int) -> dict[str, Any]:
+    """The accuracy figure against the benchmark's target, and how many samples the log lacks.
+
+    ``missing_samples``: QSL samples (``expected_samples``, every one is issued once in
+    AccuracyOnly mode, spec loadgen.md §7) that have no entry in the accuracy log.
+    """
+    from ..loadgen.logs.accuracy import iter_accuracy_log
+
+    try:  # record by record: BERT's log is tens of MB
+        logged = len({qsl_idx for _, qsl_idx, _ in iter_accuracy_log(log_path)})
+    except (OSError, ValueError):
+        logged = 0
+    q = bench.quality
+    return {
+        "metric": q.metric, "value": accuracy.value, "unit": q.unit, "target": round(q.threshold, 10),
+        "reference": q.reference, "fraction": q.fraction, "passed": accuracy.value >= q.threshold,
+        "official_line": accuracy.official_line, "expected_samples": expected_samples, "logged_samples": logged,
+        "missing_samples": max(0, expected_samples - logged),
+    }
 
 
 def _evaluate(bench: BenchmarkDefinition, log_path: Path, opts: RunOptions):
@@ -182,12 +236,16 @@ def _warm_up(runner, qsl) -> None:
 
 
 def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition,
-                  notes: Iterable[str] = (), *, report_path: Path | None = None, power=None) -> Path:
+                  outcome: RunOutcome | None = None, *, report_path: Path | None = None, power=None) -> Path:
+    import dataclasses
+
     from ..report.data import RunData, series_arrays, series_query_latencies
     from ..report.html import write_report
 
     run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
-    run = run.with_dataset_notes(notes)
+    if outcome is not None:
+        run = dataclasses.replace(run, accuracy=outcome.accuracy_summary, notes=tuple(outcome.notes))
+        run = run.with_dataset_notes(outcome.dataset_notes)
     if series is not None:
         recorder, queries = series["recorder"], series["result"].queries_issued
         latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])

@@ -33,6 +33,8 @@ def check(
     extra_model_map: Optional[str] = typer.Option(None, "--extra-model-map", help="Extra benchmark-to-class names, 'name:class;...'."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also show INFO notes (file-list mismatches, inferred results)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Show only problems, not every result."),
+    prune_invalid: Optional[Path] = typer.Option(None, "--prune-invalid", help="Write a copy of TREE here without the "
+                                                 "results the checker drops (listed with why); TREE is not changed."),
 ) -> None:
     """Check a submission tree as the official v1.1 checker does; the last line is the verdict.
 
@@ -70,4 +72,22 @@ def check(
     verdict_obj = report.verdict()
     color = {"pass": typer.colors.GREEN, "pass-with-errors": typer.colors.YELLOW}.get(verdict_obj.status, typer.colors.RED)
     typer.secho(verdict, fg=color, bold=True)
-    raise typer.Exit(verdict_obj.exit_code)
+    if prune_invalid is None:
+        raise typer.Exit(verdict_obj.exit_code)
+    from ..submission.prune import prune_invalid as prune
+
+    try:
+        pruned = prune(tree, prune_invalid, options, report)
+    except (ValueError, FileExistsError, NotADirectoryError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"cannot write the pruned tree: {where}{exc.strerror or exc}")
+    typer.echo(f"Pruned copy: {prune_invalid} ({len(pruned.pruned)} result(s) left out; {tree} unchanged)")
+    for item in pruned.pruned:
+        typer.echo(f"  left out {item.location}")
+        for reason in item.reasons:
+            typer.echo(f"      because {reason}")
+    after = pruned.check.verdict()
+    typer.echo(f"edgeperf check {prune_invalid}: {after.line}")
+    raise typer.Exit(after.exit_code)

@@ -18,6 +18,7 @@ app = typer.Typer(
     help="The v1.1 compliance tests TEST01, TEST04-A/B and TEST05: run them and verify them.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: never cut at 80 columns (see cli.main.plain_help_settings)
 )
 
 
@@ -32,13 +33,16 @@ def run(
     user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf overriding the shipped v1.1 mlperf.conf."),
     output: Optional[Path] = typer.Option(None, "--output", help="The test's folder (default: ./<TEST>)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Samples per model call."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "--max-batchsize", min=1, help="Samples per model call (--max-batchsize: the reference harness's name)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", min=1, help="Use only the first N samples of the dataset."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", "--count", min=1, help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
     audit_config: Optional[Path] = typer.Option(
         None, "--audit-config", help="Use this audit.config instead of the official one (not for submissions)."
     ),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Quick mode, not compliant: run for about S seconds."),
+    providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
+    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
 ) -> None:
     """Run a benchmark with a compliance test's official audit settings; write the test's folder."""
     from rich.console import Console
@@ -50,10 +54,15 @@ def run(
     from .errors import user_errors
     from .progress import LiveProgress
 
-    console = Console()
+    from .output import plain_console
+
+    console = plain_console()  # never wraps: the "Next:" command line must stay whole to be copied
     errors = Console(stderr=True, soft_wrap=True)
+    from .accelerators import parse_providers
+
     with user_errors(errors):
         kind = ComplianceTest.parse(test)
+        provider_list = parse_providers(providers) if providers is not None else None
     out = output if output is not None else Path(kind.value)
     opts = RunOptions(
         benchmark=benchmark,
@@ -69,10 +78,14 @@ def run(
         workers=workers,
         max_samples=max_samples,
         cache_dir=cache_dir,
+        providers=provider_list,
+        device=device,
+        duration_s=duration,
     )
-    progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}")
+    progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}", quick=opts.quick)
     with user_errors(errors):
         try:
+            progress.begin()
             outcome = run_compliance_test(kind, opts, listeners=[progress], audit_config=audit_config)
         finally:
             progress.close()
@@ -84,6 +97,10 @@ def run(
         console.print(f"Result is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if audit_config is not None:
         console.print(f"[yellow]Applied {audit_config} instead of the official {kind.value} settings.[/yellow]")
+    if opts.quick:
+        from ..benchmarks.runner import QUICK_NOTE
+
+        console.print(QUICK_NOTE, markup=False, highlight=False)
     console.print(f"{kind.value} folder: {outcome.output}", markup=False, highlight=False)
     console.print(
         f"Next: edgeperf compliance verify {kind.value} --results <results/system/{benchmark}/{scenario.value}> "
@@ -110,6 +127,8 @@ def verify(
     skip_accuracy: bool = typer.Option(False, "--skip-accuracy", help="TEST01: verify performance only (e.g. for published, truncated logs)."),
     other: Optional[Path] = typer.Option(None, "--other", help="TEST04: the other half's folder (default: the sibling TEST04-A/TEST04-B)."),
     show: int = typer.Option(20, "--show", min=0, help="TEST01: list at most this many differing responses."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the verdict as JSON "
+                                            "(edgeperf-compliance-verify format 1) here."),
 ) -> None:
     """Do the official verification of one test and write verify_performance.txt / verify_accuracy.txt."""
     from ..compliance.verify import verify_compliance
@@ -130,13 +149,53 @@ def verify(
             if "truncated" in exc.message:
                 raise ValueError(f"{exc} (--skip-accuracy verifies the performance part alone)") from None
             raise
+    from .output import json_to_stdout, write_json
+
+    if json_out is not None:
+        with user_errors():
+            write_json(verify_json(outcome), json_out)
+    to_stderr = json_to_stdout(json_out)
     for path in outcome.written:
         if path.name.startswith("verify_"):
-            typer.echo(f"== {path}")
-            typer.echo(path.read_text(), nl=False)
-    typer.echo("")
+            typer.echo(f"== {path}", err=to_stderr)
+            typer.echo(path.read_text(), nl=False, err=to_stderr)
+    typer.echo("", err=to_stderr)
     for line in outcome.report_lines(show):
-        typer.echo(line)
-    typer.echo(f"{outcome.test.value if outcome.test.value != 'TEST04-A' else 'TEST04'} verification: "
-               f"{'PASS' if outcome.passed else 'FAIL'}")
+        typer.echo(line, err=to_stderr)
+    typer.echo(f"{_test_name(outcome)} verification: {'PASS' if outcome.passed else 'FAIL'}", err=to_stderr)
     raise typer.Exit(0 if outcome.passed else 1)
+
+
+def _test_name(outcome) -> str:
+    return "TEST04" if outcome.test.value == "TEST04-A" else outcome.test.value
+
+
+def verify_json(outcome) -> dict:
+    """The ``edgeperf-compliance-verify`` format 1 document::
+
+        {format, format_version, edgeperf_version, test: "TEST01" | "TEST04" | "TEST05", passed,
+         output_dir, written: [paths],
+         performance: {passed, scenario, reference_score, test_score, threshold, stopped,
+                       reference, test, lines: [verify_performance.txt lines]},
+         accuracy: null | {passed, official_passed, dtype, counts: {num_acc_log_entries, ...},
+                           differences: int, lines: [verify_accuracy.txt lines]}}
+
+    Scores are the strings the official script prints (as in the verify file).
+    """
+    from .output import header
+
+    perf = outcome.performance
+    doc = header("edgeperf-compliance-verify", 1)
+    doc.update({
+        "test": _test_name(outcome), "passed": bool(outcome.passed), "output_dir": str(outcome.output_dir),
+        "written": [str(p) for p in outcome.written],
+        "performance": {"passed": bool(perf.passed), "scenario": perf.scenario, "reference_score": perf.reference_score,
+                        "test_score": perf.test_score, "threshold": perf.threshold, "stopped": perf.stopped,
+                        "reference": perf.reference_path, "test": perf.test_path, "lines": list(perf.lines)},
+        "accuracy": None,
+    })
+    acc = outcome.accuracy
+    if acc is not None:
+        doc["accuracy"] = {"passed": bool(acc.passed), "official_passed": bool(acc.official_passed), "dtype": acc.dtype,
+                           "counts": dict(acc.counts), "differences": len(acc.differences), "lines": list(acc.lines)}
+    return doc

@@ -14,15 +14,56 @@ def _missing_cli_extra(exc: ImportError) -> None:
     raise SystemExit(2)
 
 
-def _root() -> None:
-    """edgeperf: MLPerf(TM) Inference v1.1 Edge, in pure Python (independent; not official results)."""
+def _print_version(value: bool) -> None:
+    if value:
+        import typer
+
+        from .. import __version__
+
+        typer.echo(f"edgeperf {__version__} (MLPerf(TM) Inference v1.1 Edge rules; not official MLPerf results)")
+        raise typer.Exit(0)
+
+
+def plain_help_settings() -> dict:
+    """Typer settings shared by every command group: click's plain help, which wraps but never cuts.
+
+    typer's rich help panels shorten long option help with an ellipsis at 80 columns (a folder
+    layout such as ``<runs>/<benchmark>/<scenario>/...`` became unreadable), so they are off.
+    """
+    from .output import on_terminal
+
+    if on_terminal():
+        return {"rich_markup_mode": None, "context_settings": {"max_content_width": 120}}
+    # Off a terminal: one line per paragraph and per option, however long (plain full-width text).
+    return {"rich_markup_mode": None, "context_settings": {"max_content_width": 100_000, "terminal_width": 100_000}}
+
+
+def _full_short_help(command) -> None:
+    """Give every command an explicit one-sentence ``short_help`` so that click never shortens it
+    with "..." in a command list (it cuts the docstring's first sentence to fit the width)."""
+    import inspect
+
+    for sub in getattr(command, "commands", {}).values():
+        if not sub.short_help and sub.help:
+            first = inspect.cleandoc(sub.help).split("\n\n")[0].replace("\n", " ")
+            sub.short_help = first.split(". ")[0].rstrip(".") + "."
+        _full_short_help(sub)
+
+
+def build_command():
+    """The click command behind ``edgeperf``, with command lists that are never cut."""
+    import typer
+
+    command = typer.main.get_command(build_app())
+    _full_short_help(command)
+    return command
 
 
 def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, demo, power_cmd, report_cmd, run, submission_cmd
+    from . import accuracy, benchmarks, check, compliance, datasets_cmd, demo, power_cmd, report_cmd, run, submission_cmd
     from .notices import install as show_dataset_warnings
 
     show_dataset_warnings()
@@ -32,9 +73,17 @@ def build_app():
         help="edgeperf: an independent pure-Python implementation of the MLPerf(TM) Inference v1.1 "
         "Edge suite. MLPerf is a trademark of MLCommons; edgeperf runs are not official MLPerf results.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+        **plain_help_settings(),
     )
-    app.callback()(_root)
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                     help="Print the edgeperf version and exit."),
+    ) -> None:
+        """edgeperf: MLPerf(TM) Inference v1.1 Edge, in pure Python (independent; not official results)."""
+
     app.command("demo")(demo.demo)
     app.command("run")(run.run)
     app.command("accuracy")(accuracy.accuracy)
@@ -44,16 +93,19 @@ def build_app():
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(submission_cmd.app, name="submission")
     app.add_typer(power_cmd.app, name="power")
+    app.command("datasets")(datasets_cmd.datasets)
+    app.add_typer(datasets_cmd.dataset_app, name="dataset")
+    app.command("fetch")(datasets_cmd.fetch)
     return app
 
 
 def main() -> None:
     """Run the ``edgeperf`` command line."""
     try:
-        app = build_app()
+        command = build_command()
     except ImportError as exc:
         _missing_cli_extra(exc)
-    app()
+    command()
 
 
 if __name__ == "__main__":

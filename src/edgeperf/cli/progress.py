@@ -1,26 +1,66 @@
-"""Live progress of a LoadGen run on a terminal (rich), fed by LoadGen events.
+"""Progress of a LoadGen run, fed by LoadGen events: live on a terminal, a heartbeat line off one.
 
-It polls `SeriesProgress` a few times a second from its own thread, so the issue loop does no
-extra work. Off a terminal it shows nothing.
+A thread polls `SeriesProgress` a few times a second (on a terminal, drawn with rich) or every
+10 s (off a terminal: one plain line per beat, so that ``edgeperf run ... > log`` is never silent
+for minutes); the issue loop does no extra work either way. An accuracy run shows the samples done
+out of the total; a performance run its elapsed time against the minimum duration, QPS and the
+running percentiles.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 
 import numpy as np
 
 from ..loadgen import events as ev
 from ..loadgen.enums import TestScenario as Scenario
 
+HEARTBEAT_S = 10.0
+
+
+def status_line(label: str, s: ev.SeriesProgress | None, quick: bool = False) -> str:
+    """One plain line describing the series now (the heartbeat, and the first line on a terminal)."""
+    if s is None:
+        return f"{label}: preparing (data set, model, warm-up)"
+    elapsed = s.elapsed_s
+    flag = " [quick mode: not compliant]" if quick else ""
+    if s.mode_name == "AccuracyOnly":
+        total = s.total_samples
+        done = s.completed_samples
+        pct = 100.0 * done / total if total else 0.0
+        return f"{label} [accuracy]{flag}  {done:,}/{total:,} samples ({pct:.0f}%)  {elapsed:.0f}s elapsed"
+    lat = s.recent_latencies()
+    p90 = p99 = "-"
+    if len(lat):
+        ordered = np.sort(lat)
+        p90 = f"{ordered[int(len(ordered) * 0.9)] / 1e6:.2f} ms"
+        p99 = f"{ordered[int(len(ordered) * 0.99)] / 1e6:.2f} ms"
+    qps = s.completed_samples / elapsed if elapsed > 0 else 0.0
+    target = s.min_duration_ms / 1000
+    return (f"{label} [{s.mode_name}]{flag}  {elapsed:.1f}s of at least {target:g}s  "
+            f"issued {s.issued_samples:,}  completed {s.completed_samples:,}  "
+            f"{qps:,.0f} samples/s  p90 {p90}  p99 {p99}")
+
 
 class LiveProgress:
-    """An event listener that draws elapsed time, queries, QPS and running p90/p99."""
+    """An event listener showing a run's progress until the test ends.
 
-    def __init__(self, console, label: str, refresh_s: float = 0.25):
+    ``console``: the rich console of the command (its ``is_terminal`` decides live drawing);
+    ``heartbeat``: where plain heartbeat lines go off a terminal (default stdout; pass stderr when
+    stdout carries JSON); ``quick``: label every line "not compliant".
+    """
+
+    def __init__(self, console, label: str, refresh_s: float = 0.25, *, heartbeat=None,
+                 heartbeat_s: float = HEARTBEAT_S, quick: bool = False):
         self._console = console
         self._label = label
         self._refresh_s = refresh_s
+        self._heartbeat = heartbeat
+        self._heartbeat_s = heartbeat_s
+        self._quick = quick
         self._series: ev.SeriesProgress | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -29,44 +69,44 @@ class LiveProgress:
     def __call__(self, event: ev.Event) -> None:
         if event.name == ev.SERIES_START:
             self._series = event.data["progress"]
-            if self._thread is None and self._console.is_terminal:
-                self._start()
+            self.begin()
         elif event.name == ev.TEST_END:
             self.close()
 
-    def _start(self) -> None:
-        from rich.live import Live
+    def begin(self) -> None:
+        """Start showing progress now (before the first series: loading a data set can take minutes)."""
+        if self._thread is None:
+            self._start()
 
-        self._live = Live(self._render(), console=self._console, refresh_per_second=8, transient=True)
-        self._live.start()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="edgeperf-progress")
+    def _start(self) -> None:
+        self._stop.clear()
+        if self._console.is_terminal:
+            from rich.live import Live
+
+            self._live = Live(self._render(), console=self._console, refresh_per_second=8, transient=True)
+            self._live.start()
+            target = self._loop
+        else:
+            target = self._beat
+        self._thread = threading.Thread(target=target, daemon=True, name="edgeperf-progress")
         self._thread.start()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._refresh_s):
             self._live.update(self._render())
 
+    def _beat(self) -> None:
+        stream = self._heartbeat if self._heartbeat is not None else sys.stdout
+        stamp = time.strftime
+        while not self._stop.wait(self._heartbeat_s):
+            print(f"[{stamp('%H:%M:%S')}] {status_line(self._label, self._series, self._quick)}", file=stream, flush=True)
+
     def _render(self):
         from rich.text import Text
 
         s = self._series
-        if s is None:
-            return Text(f"{self._label}: starting")
-        elapsed = s.elapsed_s
-        target = s.min_duration_ms / 1000
-        lat = s.recent_latencies()
-        p90 = p99 = "-"
-        if len(lat):
-            ordered = np.sort(lat)
-            p90 = f"{ordered[int(len(ordered) * 0.9)] / 1e6:.2f} ms"
-            p99 = f"{ordered[int(len(ordered) * 0.99)] / 1e6:.2f} ms"
-        qps = s.completed_samples / elapsed if elapsed > 0 else 0.0
-        text = Text(
-            f"{self._label} [{s.mode_name}]  {elapsed:6.1f}s / {target:.0f}s min  "
-            f"issued {s.issued_samples:,}  completed {s.completed_samples:,}  "
-            f"{qps:,.0f} samples/s  p90 {p90}  p99 {p99}"
-        )
-        if s.scenario is Scenario.Server and s.mode_name != "AccuracyOnly" and s.target_latency_ns:
+        text = Text(status_line(self._label, s, self._quick))
+        if s is not None and s.scenario is Scenario.Server and s.mode_name != "AccuracyOnly" and s.target_latency_ns:
             allowed = (1.0 - s.target_percentile) * s.total_queries
             if s.over_bound_count() > allowed:
                 text.append(
@@ -77,7 +117,7 @@ class LiveProgress:
         return text
 
     def close(self) -> None:
-        """Stop drawing (idempotent)."""
+        """Stop drawing or beating (idempotent)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)

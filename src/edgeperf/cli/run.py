@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -35,6 +36,7 @@ def run(
     benchmark: str = typer.Argument(..., help="Benchmark name (see `edgeperf benchmarks`)."),
     scenario: ScenarioChoice = typer.Option(..., "--scenario", help="LoadGen scenario."),
     mode: ModeChoice = typer.Option(ModeChoice.performance, "--mode", help="LoadGen mode."),
+    accuracy_flag: bool = typer.Option(False, "--accuracy", help="Same as --mode accuracy (the reference harness's flag)."),
     model: Path = typer.Option(..., "--model", help="Model file (ONNX, or TorchScript/PyTorch with --backend torch)."),
     dataset: Path = typer.Option(..., "--dataset", help="Dataset folder in its official layout."),
     backend: Optional[str] = typer.Option(None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."),
@@ -42,9 +44,14 @@ def run(
     audit_config: Optional[Path] = typer.Option(None, "--audit-config", help="Compliance audit.config to apply on top."),
     output: Path = typer.Option(Path("output"), "--output", help="Folder for logs, accuracy.txt and report.html."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Samples per model call."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "--max-batchsize", min=1,
+                                             help="Samples per model call (--max-batchsize: the reference harness's name)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", min=1, help="Use only the first N samples of the dataset."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", "--count", min=1,
+                                              help="Quick mode, not compliant: use only the first N samples of the dataset "
+                                              "(--count: the reference harness's name)."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Quick mode, not compliant: run for about S seconds "
+                                             "(min and max duration S, at least one query)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
     power: Optional[str] = typer.Option(None, "--power", help="HOST:PORT of an `edgeperf power server` (or power-dev "
                                         "server): run ranging then testing with power measurement (performance mode)."),
@@ -54,18 +61,29 @@ def run(
     power_label: str = typer.Option("", "--power-label", help="Session label ([-_A-Za-z0-9]*)."),
     power_no_ranging: bool = typer.Option(False, "--power-no-ranging", help="Testing run only, at the director's "
                                           "--fixed-range (halves the time; not v1.1 compliant; recorded)."),
+    providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers in priority order, "
+                                            "';'-separated, each NAME or NAME:key=value,...; e.g. "
+                                            "'tensorrt:trt_fp16_enable=True;cuda:device_id=0;cpu'."),
+    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, e.g. cpu, cuda or cuda:1."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the outcome as JSON (edgeperf-run format 1) here."),
 ) -> None:
     """Run a benchmark and write the four LoadGen logs (plus accuracy.txt in accuracy mode)."""
     from rich.console import Console
 
     from ..benchmarks.runner import RunOptions, run_benchmark
     from ..loadgen.enums import TestMode, TestScenario
+    from .accelerators import parse_providers
     from .errors import user_errors
+    from .output import json_to_stdout, plain_console, write_json
     from .progress import LiveProgress
 
-    console = Console()
+    console = plain_console(stderr=json_to_stdout(json_out))
     # Errors go to stderr, one line each however narrow the terminal (rich would wrap them).
     errors = Console(stderr=True, soft_wrap=True)
+    if accuracy_flag:
+        mode = ModeChoice.accuracy
+    with user_errors(errors):
+        provider_list = parse_providers(providers) if providers is not None else None
     if audit_config is None and Path("audit.config").is_file():
         console.print(
             "[yellow]edgeperf: ./audit.config is present but not applied; the official LoadGen would apply it. "
@@ -86,16 +104,26 @@ def run(
         workers=workers,
         max_samples=max_samples,
         cache_dir=cache_dir,
+        providers=provider_list,
+        device=device,
+        duration_s=duration,
     )
     if power is not None:
         _run_with_power(opts, console, errors, power, power_ntp, power_skip_time_sync, power_label, power_no_ranging)
         return
-    progress = LiveProgress(console, f"{benchmark} {scenario.value}")
+    progress = LiveProgress(console, f"{benchmark} {scenario.value}", quick=opts.quick,
+                            heartbeat=sys.stderr if json_to_stdout(json_out) else None)
     with user_errors(errors):
         try:
+            progress.begin()
             outcome = run_benchmark(opts, listeners=[progress])
         finally:
             progress.close()
+    if json_out is not None:
+        with user_errors(errors):
+            write_json(run_json(opts, outcome), json_out)
+    for note in outcome.notes:
+        console.print(f"[bold yellow]{note}[/bold yellow]")
     perf = outcome.result.performance
     if perf is not None:
         summary = (output / "mlperf_log_summary.txt").read_text().splitlines()
@@ -104,6 +132,13 @@ def run(
     if outcome.accuracy is not None:
         for line in outcome.accuracy.lines[-1:]:
             console.print(line, markup=False, highlight=False)
+        acc = outcome.accuracy_summary
+        if acc is not None:
+            from .output import num
+
+            console.print(f"Accuracy {acc['metric']} {num(acc['value'])}{acc['unit']} vs target >= {num(acc['target'])}{acc['unit']}: "
+                          f"{'PASS' if acc['passed'] else 'FAIL'}; missing samples: {acc['missing_samples']}",
+                          markup=False, highlight=False)
     console.print(f"Logs in {output}" + (f"; report: {outcome.report_path}" if outcome.report_path else ""))
     console.print("[dim]edgeperf is an independent implementation; this is not an official MLPerf result.[/dim]")
 
@@ -155,3 +190,50 @@ def _run_with_power(opts, console, errors, address: str, ntp: Optional[str], ski
     console.print(f"Power logs in {outcome.output}/{{power,ranging,run_1}}"
                   + (f"; report: {outcome.report_path}" if outcome.report_path else ""))
     console.print("[dim]edgeperf is an independent implementation; this is not an official MLPerf result.[/dim]")
+JSON_FORMAT = "edgeperf-run"
+JSON_FORMAT_VERSION = 1
+
+
+def run_json(opts, outcome) -> dict:
+    """The ``edgeperf-run`` format 1 document::
+
+        {format, format_version, edgeperf_version, benchmark, scenario, mode, output, quick, compliant,
+         notes: [...],
+         performance: null | {valid, metric, value, units, summary: {label: text, ...}},
+         accuracy: null | {metric, value, unit, target, passed, missing_samples, expected_samples,
+                           logged_samples, official_line, lines: [...]},
+         report: "path" | null}
+
+    ``compliant`` is false in quick mode (``--duration``/``--count``). ``summary`` holds the
+    summary log's ``label : value`` pairs as printed (strings, as the log has them).
+    """
+    from ..report.data import RunData
+    from .output import header
+
+    doc = header(JSON_FORMAT, JSON_FORMAT_VERSION)
+    doc.update({
+        "benchmark": opts.benchmark, "scenario": opts.scenario.value, "mode": opts.mode.value,
+        "output": str(opts.output), "quick": opts.quick, "compliant": not opts.quick, "notes": list(outcome.notes),
+    })
+    perf = outcome.result.performance
+    if perf is not None:
+        run = RunData.from_log_dir(opts.output)
+        head = run.headline()
+        value = None
+        if head is not None:
+            try:
+                value = float(head[1])
+            except ValueError:
+                value = None
+        doc["performance"] = {"valid": bool(perf.valid), "metric": head[0] if head else None, "value": value,
+                              "summary": dict(run.summary)}
+    else:
+        doc["performance"] = None
+    if outcome.accuracy is not None:
+        acc = dict(outcome.accuracy_summary or {})
+        acc["lines"] = list(outcome.accuracy.lines)
+        doc["accuracy"] = acc
+    else:
+        doc["accuracy"] = None
+    doc["report"] = str(outcome.report_path) if outcome.report_path else None
+    return doc

@@ -18,6 +18,7 @@ app = typer.Typer(
     help="Lay edgeperf runs out as a v1.1 submission tree, truncate its accuracy logs, write a system JSON.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: never cut at 80 columns (see cli.main.plain_help_settings)
 )
 
 
@@ -28,7 +29,7 @@ class DivisionChoice(str, Enum):
 
 @app.command("build")
 def build(
-    runs: Path = typer.Option(..., "--runs", help="Runs folder: <runs>/<benchmark>/<scenario>/{performance,accuracy,TEST01,...}."),
+    runs: Path = typer.Option(..., "--runs", help="Runs folder, laid out as <runs>/<benchmark>/<scenario>/<step> where a step is performance, accuracy, TEST01, TEST04-A, TEST04-B or TEST05."),
     system: Path = typer.Option(..., "--system", help="System description JSON (its name, without .json, is the system name)."),
     submitter: str = typer.Option(..., "--submitter", help="Submitting organization (the submitter folder name)."),
     division: DivisionChoice = typer.Option(..., "--division", help="closed or open."),
@@ -145,26 +146,46 @@ def run(
     user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf for every run."),
     backend: Optional[str] = typer.Option(None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Samples per model call."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "--max-batchsize", min=1, help="Samples per model call (--max-batchsize: the reference harness's name)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", min=1, help="Use only the first N samples of the dataset."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", "--count", min=1, help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone; "
+                                "after a finished plan, rebuild the tree from its runs."),
     force: bool = typer.Option(False, "--force", help="Start over: replace the runs folder and the tree."),
     power: Optional[str] = typer.Option(None, "--power", help="HOST:PORT of a power server: performance runs become "
                                         "ranging + testing runs with power (performance/{power,ranging,run_1})."),
     power_ntp: Optional[str] = typer.Option(None, "--power-ntp", help="NTP server (HOST or HOST:PORT) for the clock check."),
     power_skip_time_sync: bool = typer.Option(False, "--power-skip-time-sync",
                                               help="Skip the NTP clock check (recorded in client.json)."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Quick mode, not compliant: every run lasts about "
+                                             "S seconds."),
+    providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
+    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Go on after an accuracy run misses its quality target "
+                                    "(by default the plan stops there)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the outcome as JSON "
+                                            "(edgeperf-submission-run format 1) here."),
 ) -> None:
-    """Run accuracy, performance and the required compliance tests per scenario, build the tree, check it."""
-    from rich.console import Console
+    """Run accuracy, performance and the required compliance tests per scenario, build the tree, check it.
+
+    Exit status 1 when an accuracy run misses its target (without --keep-going) or the checker
+    finds NoResults, 2 for a usage error, else 0.
+    """
+    import time
 
     from ..workflow import OneShotOptions, run_submission
+    from ..workflow.submission_run import AccuracyTargetMissed
+    from .accelerators import parse_providers
     from .errors import user_errors
+    from .output import json_to_stdout, plain_console, write_json
     from .progress import LiveProgress
 
-    console = Console()
+    to_stderr = json_to_stdout(json_out)
+    console = plain_console(stderr=to_stderr)
+    echo = (lambda text: typer.echo(text, err=True)) if to_stderr else typer.echo
+    record: list[dict] = []
+    started: dict[str, float] = {}
     names = [b.strip() for b in benchmarks.split(",") if b.strip()]
 
     def per_benchmark(value: Path, what: str) -> tuple[Path, dict[str, Path]]:
@@ -177,18 +198,30 @@ def run(
             raise ValueError(f"--{what}: no path for {', '.join(lacking)} (expected NAME=PATH,...)")
         return Path(pairs[names[0]]), {k: Path(v) for k, v in pairs.items()}
 
+    eta: list[str] = [""]
+
+    def on_eta(seconds: float, at_least: bool) -> None:
+        eta[0] = f" (plan: {'at least ' if at_least else 'about '}{_duration(seconds)} left)"
+
     def on_step(i: int, n: int, step, status: str) -> None:
         if status == "skip":
-            typer.echo(f"[{i}/{n}] {step.label}: already done")
+            echo(f"[{i}/{n}] {step.label}: already done")
+            record.append({"step": step.label, "status": "skipped", "seconds": None})
         elif status == "start":
-            typer.echo(f"[{i}/{n}] {step.label} ...")
+            echo(f"[{i}/{n}] {step.label} ...{eta[0]}")
+            started[step.label] = time.monotonic()
+        elif status == "done":
+            record.append({"step": step.label, "status": "ran",
+                           "seconds": round(time.monotonic() - started.get(step.label, time.monotonic()), 3)})
 
     live: list[LiveProgress] = []
 
     def listeners_for(step):
         for p in live:
             p.close()
-        live[:] = [LiveProgress(console, step.label)]
+        live[:] = [LiveProgress(console, step.label, quick=max_samples is not None or duration is not None,
+                                heartbeat=sys.stderr if to_stderr else None)]
+        live[0].begin()
         return live
 
     with user_errors():
@@ -217,13 +250,20 @@ def run(
             division=division.value, output=output, runs=runs, user_conf=user_conf, backend=backend,
             threads=threads, batch_size=batch_size, workers=workers, max_samples=max_samples,
             cache_dir=cache_dir, resume=resume, force=force, models=models, datasets=datasets, power=power_opts,
+            keep_going=keep_going, providers=parse_providers(providers) if providers is not None else None,
+            device=device, duration_s=duration,
         )
         from ..errors import EdgeperfError
 
         try:
-            result, _ = run_submission(opts, on_step=on_step, listeners_for=listeners_for)
+            result, _ = run_submission(opts, on_step=on_step, listeners_for=listeners_for, on_eta=on_eta)
         except FileExistsError as exc:
             raise ValueError(str(exc)) from None
+        except AccuracyTargetMissed as exc:
+            print(f"edgeperf: {exc}", file=sys.stderr)
+            if json_out is not None:
+                write_json(submission_run_json(opts, record, None, None, stopped=str(exc)), json_out)
+            raise typer.Exit(1) from None
         except EdgeperfError as exc:
             if power_opts is None:
                 raise
@@ -232,15 +272,59 @@ def run(
         finally:
             for p in live:
                 p.close()
+    if max_samples is not None or duration is not None:
+        echo("NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened every run below the v1.1 rules.")
     for w in result.warnings:
-        typer.echo(f"warning: {w}")
-    typer.echo(f"Tree: {result.root} (runs in {opts.runs_dir})")
+        echo(f"warning: {w}")
+    echo(f"Tree: {result.root} (runs in {opts.runs_dir})")
     from ..submission import check_tree
 
     report = check_tree(output)
+    from .._numbers import sig
+
     for r in report.results:
-        typer.echo(f"{r.benchmark}/{r.scenario}: {r.log_value()} {r.units}, accuracy {r.accuracy}, "
-                   f"compliance {r.compliance}")
+        power = f", power {sig(r.power.value)} {r.power.unit}" if r.has_power else ""
+        echo(f"{r.benchmark}/{r.scenario}: {sig(r.value)} {r.units}{power}, accuracy {r.accuracy}, "
+             f"compliance {r.compliance}")
     verdict = report.verdict()
-    typer.echo(f"edgeperf check {output}: {verdict.line}")
+    echo(f"edgeperf check {output}: {verdict.line}")
+    if json_out is not None:
+        with user_errors():
+            write_json(submission_run_json(opts, record, result, report), json_out)
     raise typer.Exit(verdict.exit_code)
+
+
+def _duration(seconds: float) -> str:
+    """``5400`` -> ``1 h 30 min``; ``90`` -> ``2 min``; ``20`` -> ``20 s``."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = (seconds + 30) // 60
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def submission_run_json(opts, steps: list[dict], result, report, stopped: str | None = None) -> dict:
+    """The ``edgeperf-submission-run`` format 1 document::
+
+        {format, format_version, edgeperf_version, tree, runs, division, submitter, benchmarks,
+         scenarios, compliant, stopped: null | "reason",
+         steps: [{step, status: "ran" | "skipped", seconds}],
+         warnings: [...], verdict: null | {...}, results: [...]}
+
+    ``verdict`` and ``results`` are those of ``edgeperf check --json`` (edgeperf-check format 1)
+    for the built tree; null when the plan stopped before the build.
+    """
+    from ..submission.json_report import report_to_json
+    from .output import header
+
+    doc = header("edgeperf-submission-run", 1)
+    doc.update({
+        "tree": str(opts.output), "runs": str(opts.runs_dir), "division": opts.division, "submitter": opts.submitter,
+        "benchmarks": list(opts.benchmarks), "scenarios": list(opts.scenarios),
+        "compliant": opts.max_samples is None and opts.duration_s is None, "stopped": stopped, "steps": steps,
+        "warnings": list(result.warnings) if result is not None else [],
+    })
+    checked = report_to_json(report) if report is not None else None
+    doc["verdict"] = checked["verdict"] if checked else None
+    doc["results"] = checked["results"] if checked else []
+    return doc

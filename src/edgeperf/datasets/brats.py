@@ -460,7 +460,7 @@ def locate(root: PathLike) -> tuple[Path, Optional[Path]]:
         raise DatasetError(
             f"BraTS data set folder {root}: no {CASE_LIST} in it or in {root / 'preprocessed_data'} "
             "(expected the reference's preprocessed layout: preprocessed_data/preprocessed_files.pkl and one "
-            "<case>.pkl per case; make it from the raw data with `python -m edgeperf.datasets.brats <raw> <out>`)",
+            "<case>.pkl per case; make it from the raw data with `edgeperf dataset prepare brats <raw> <out>`)",
             path=root / "preprocessed_data" / CASE_LIST,
         )
     labels = next((c for c in candidates if c.is_dir()), None)
@@ -571,27 +571,3 @@ class BratsDataset:
         cropped = np.asarray(self.labels(index))[_bbox_slices(properties["crop_bbox"])]
         padded, _ = pad_to_patch(cropped[None].astype(np.uint8), self.patch_size)
         return padded[0]
-
-
-def _main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m edgeperf.datasets.brats RAW OUT [--cases fold1_validation.txt]``."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m edgeperf.datasets.brats",
-                                     description="Preprocess raw BraTS 2019 NIfTI into the 3D-UNet reference layout.")
-    parser.add_argument("raw", help="BraTS download (HGG/, LGG/) or nnU-Net Task043 folder (imagesTr/, labelsTr/)")
-    parser.add_argument("out", help="output folder (gets preprocessed_data/ and raw_data/.../labelsTr/)")
-    parser.add_argument("--cases", help="file listing the cases, one per line (e.g. fold1_validation.txt)")
-    args = parser.parse_args(argv)
-    try:
-        preprocess_brats(args.raw, args.out, cases=args.cases,
-                         progress=lambda done, total: print(f"{done}/{total}", file=sys.stderr))
-    except DatasetError as e:
-        print(f"edgeperf: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(_main())

@@ -61,6 +61,11 @@ class SeriesProgress:
         return self._over_bound
 
     @property
+    def total_samples(self) -> int:
+        """Samples this series will issue in all (queries x samples per query)."""
+        return self.total_queries * self._recorder.spq
+
+    @property
     def issued_samples(self) -> int:
         return self._recorder.issued_samples
 

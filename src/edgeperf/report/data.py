@@ -307,6 +307,11 @@ class RunData:
     log_dir: str | None = None
     dataset_notes: tuple[str, ...] = ()
     power: PowerSeries | None = None
+    #: An accuracy run's score against its target (``edgeperf.benchmarks.runner.accuracy_summary``):
+    #: metric, value, unit, target, passed, missing_samples, expected_samples, official_line.
+    accuracy: Mapping | None = None
+    #: Notes shown prominently at the top (e.g. quick mode's "not compliant").
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("sample_latencies_ns", "completion_offsets_ns", "query_latencies_ns"):

@@ -6,6 +6,7 @@ the last line is the verdict. INFO findings are shown only with ``verbose``.
 
 from __future__ import annotations
 
+from .._numbers import sig
 from .findings import Finding, Severity
 from .results import CheckReport, ScenarioResult
 
@@ -37,7 +38,7 @@ def _result_text(r: ScenarioResult) -> str:
     parts = [f"{r.value} {r.units}" + (" (inferred)" if r.inferred else "")]
     parts.append(f"accuracy {r.accuracy}")
     if r.has_power:
-        parts.append(f"power {r.power.value} {r.power.unit}")
+        parts.append(f"power {sig(r.power.value)} {r.power.unit}")
     parts.append(f"compliance {r.compliance}")
     if r.errors:
         parts.append(f"errors {r.errors}")

@@ -41,6 +41,8 @@ def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, **k
     ctx = CheckContext(tree, options.rules(), options)
     report = CheckReport(tree.root, options, findings=ctx.findings, read_stats=tree.stats)
     top = Reporter(ctx.findings, Scope(), options.strict)
+    if options.submitter is not None:
+        _require_submitter(tree, ctx, options.submitter)
     for division in tree.list_dirs(""):
         if division not in ctx.rules.divisions:
             if division not in ctx.rules.ignored_top_level:
@@ -59,6 +61,14 @@ def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, **k
                 _check_system_dir(ctx, report, rep.child(system=system), division, submitter, system)
     report.elapsed_s = time.perf_counter() - start
     return report
+
+
+def _require_submitter(tree, ctx: CheckContext, submitter: str) -> None:
+    """``--submitter X`` for a submitter the tree does not have: name the ones it has."""
+    present = sorted({s for d in tree.list_dirs("") if d in ctx.rules.divisions for s in tree.list_dirs(d)})
+    if submitter not in present:
+        known = ", ".join(present) if present else "none (no closed/, open/ or network/ submitter folders)"
+        raise ValueError(f"--submitter {submitter}: no such submitter in {tree.root}; the submitters there are: {known}")
 
 
 def _check_system_dir(ctx: CheckContext, report: CheckReport, rep: Reporter, division: str, submitter: str,

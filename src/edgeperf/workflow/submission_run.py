@@ -10,24 +10,39 @@ folder under the runs folder in the layout :func:`build_submission` reads::
     <runs>/<benchmark>/<scenario>/.<step>.done   written once the step has finished
 
 ``resume=True`` skips the steps with a ``.done`` marker and re-runs the others from scratch (a
-step interrupted midway leaves no marker, and its partial folder is removed first).
+step interrupted midway leaves no marker, and its partial folder is removed first). After a
+finished plan it rebuilds the tree from the runs. A resume refuses a plan whose options changed
+(benchmarks, scenarios, model, dataset, backend, threads, batch size, workers, user.conf text, ...),
+naming each change, since mixing runs made under different settings would be misleading.
+
+An accuracy run that misses the benchmark's quality target stops the plan (the following runs
+would take hours for a result that cannot be submitted in the closed division), unless
+``keep_going=True``; its marker records the miss, so a resume stops there again.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from ..errors import EdgeperfError
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
 
-__all__ = ["PlanStep", "OneShotOptions", "plan_steps", "run_submission"]
+__all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "run_submission", "estimate_left_s"]
 
 PLAN_FILE = "plan.json"
-_PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples")
+_PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples",
+              "threads", "batch_size", "workers", "providers", "device", "duration_s")
+_MISSED = "accuracy target missed"
+
+
+class AccuracyTargetMissed(EdgeperfError, ValueError):
+    """An accuracy run of the plan scored below its benchmark's quality target."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,10 @@ class OneShotOptions:
     cache_dir: Path | None = None
     resume: bool = False
     force: bool = False
+    keep_going: bool = False  # go on after an accuracy run misses its quality target
+    providers: list[Any] | None = None  # onnxruntime execution providers (see RunOptions)
+    device: str | None = None  # torch device (see RunOptions)
+    duration_s: float | None = None  # quick mode (see RunOptions): not compliant
     models: dict[str, Path] = field(default_factory=dict)  # per-benchmark model (else ``model``)
     datasets: dict[str, Path] = field(default_factory=dict)  # per-benchmark dataset (else ``dataset``)
     power: Any = None  # a PowerClientOptions: performance steps run ranging + testing through a director
@@ -101,7 +120,19 @@ def _plan_record(opts: OneShotOptions) -> dict[str, Any]:
         "backend": opts.backend,
         "user_conf_text": Path(opts.user_conf).read_text() if opts.user_conf is not None else None,
         "max_samples": opts.max_samples,
+        "threads": opts.threads,
+        "batch_size": opts.batch_size,
+        "workers": opts.workers,
+        "providers": [list(p) if isinstance(p, tuple) else p for p in opts.providers] if opts.providers else None,
+        "device": opts.device,
+        "duration_s": opts.duration_s,
     }
+
+
+def _describe_change(key: str, old: Any, new: Any) -> str:
+    if key == "user_conf_text":
+        return "user.conf (its text differs from the one the runs were made with)"
+    return f"{key.replace('_', '-')} ({old!r} then, {new!r} now)"
 
 
 def _prepare_runs(opts: OneShotOptions) -> Path:
@@ -111,10 +142,10 @@ def _prepare_runs(opts: OneShotOptions) -> Path:
     if runs.exists() and any(runs.iterdir()):
         if opts.resume and plan_file.is_file():
             old = json.loads(plan_file.read_text())
-            diff = [k for k in _PLAN_KEYS if old.get(k) != record.get(k)]
+            diff = [_describe_change(k, old.get(k), record.get(k)) for k in _PLAN_KEYS if old.get(k) != record.get(k)]
             if diff:
-                raise BuildError([f"{runs}: cannot resume, the plan changed ({', '.join(diff)}); "
-                                  "use --force to start over"])
+                raise BuildError([f"{runs}: cannot resume, the plan changed: {'; '.join(diff)}; "
+                                  "run with the same options, or use --force to start over"])
             return runs
         if not opts.force:
             raise FileExistsError(f"{runs} exists; pass --resume to continue it or --force to start over")
@@ -131,11 +162,15 @@ def run_submission(
     *,
     on_step: Callable[[int, int, PlanStep, str], None] | None = None,
     listeners_for: Callable[[PlanStep], Iterable[Callable]] | None = None,
+    on_eta: Callable[[float, bool], None] | None = None,
 ) -> tuple[BuildResult, list[PlanStep]]:
     """Run the plan (skipping finished steps on resume), build the tree; (build result, steps run).
 
     ``on_step(i, n, step, status)`` is told ``"skip"``, ``"start"`` and ``"done"`` for each step;
-    ``listeners_for(step)`` gives LoadGen event listeners for a step (progress display).
+    ``listeners_for(step)`` gives LoadGen event listeners for a step (progress display);
+    ``on_eta(seconds, at_least)`` is told, before each step, the estimated time left for the
+    whole plan (see :func:`estimate_left_s`). Raises :class:`AccuracyTargetMissed` when an
+    accuracy run misses its target and ``keep_going`` is off.
     """
     from ..benchmarks.runner import RunOptions, run_benchmark
     from ..compliance.run import run_compliance_test
@@ -145,20 +180,27 @@ def run_submission(
         raise BuildError([f"division {opts.division!r} is not one of closed, open"])
     # Everything a user can get wrong is checked before the first (long) run.
     load_system_json(opts.system, division=opts.division, submitter=opts.submitter)
-    if Path(opts.output).exists() and not opts.force:
-        raise FileExistsError(f"{opts.output} exists; pass --force to replace it")
+    if Path(opts.output).exists() and not (opts.force or opts.resume):
+        raise FileExistsError(f"{opts.output} exists; pass --resume to rebuild it from the finished runs, "
+                              "or --force to start over")
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
         raise FileNotFoundError(f"{opts.user_conf}: user.conf not found")
     steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division)
     runs = _prepare_runs(opts)
     ran: list[PlanStep] = []
+    took: dict[str, list[float]] = {}
     n = len(steps)
     for i, step in enumerate(steps, 1):
         marker, folder = step.marker(runs), step.folder(runs)
         if marker.is_file():
             if on_step:
                 on_step(i, n, step, "skip")
+            if _MISSED in marker.read_text() and not opts.keep_going:
+                raise AccuracyTargetMissed(marker.read_text().strip().splitlines()[-1] + "; pass --keep-going to go on anyway")
             continue
+        if on_eta:
+            left = [s for s in steps[i - 1:] if not s.marker(runs).is_file()]
+            on_eta(*estimate_left_s(left, took, opts, runs))
         if folder.exists():
             shutil.rmtree(folder)
         if on_step:
@@ -171,21 +213,75 @@ def run_submission(
             backend=opts.backend, user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
             threads=opts.threads, batch_size=opts.batch_size, workers=opts.workers,
             max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=False,
+            providers=opts.providers, device=opts.device, duration_s=opts.duration_s,
         )
         listeners = list(listeners_for(step)) if listeners_for else []
+        started = time.monotonic()
+        missed = None
         if step.step == "performance" and opts.power is not None:
             from .power_run import run_with_power
 
             # performance/{power,ranging,run_1}, laid out as v1.1 power results (power.md §5.1).
             run_with_power(ropts, opts.power, listeners=listeners, report=False)
         elif step.step in ("accuracy", "performance"):
-            run_benchmark(ropts, listeners=listeners)
+            outcome = run_benchmark(ropts, listeners=listeners)
+            missed = _missed_target(step, outcome)
         else:
             run_compliance_test(step.step, ropts, listeners=listeners)
-        marker.write_text("done\n")
+        took.setdefault(_kind(step), []).append(time.monotonic() - started)
+        marker.write_text("done\n" + (f"{missed}\n" if missed else ""))
+        if missed and not opts.keep_going:
+            raise AccuracyTargetMissed(f"{missed}; the plan stops here (pass --keep-going to go on, "
+                                       "--resume to continue later)")
         ran.append(step)
         if on_step:
             on_step(i, n, step, "done")
+    # On resume the tree is derived data: rebuild it from the runs (they are never touched here).
     result = build_submission(runs, opts.system, opts.submitter, opts.division, opts.output,
-                              user_conf=opts.user_conf, force=opts.force)
+                              user_conf=opts.user_conf, force=opts.force or opts.resume)
     return result, ran
+
+
+def _kind(step: PlanStep) -> str:
+    return "accuracy" if step.step == "accuracy" else "timed"
+
+
+def _missed_target(step: PlanStep, outcome) -> str | None:
+    """The one-line reason when an accuracy run scored below the target, else None."""
+    acc = getattr(outcome, "accuracy_summary", None)
+    if step.step != "accuracy" or not acc or acc.get("passed", True):
+        return None
+    from .._numbers import num
+
+    return (f"{step.label}: {_MISSED}: {acc['metric']} {num(acc['value'])}{acc['unit']} < "
+            f"{num(acc['target'])}{acc['unit']}")
+
+
+def estimate_left_s(left: Sequence[PlanStep], took: dict[str, list[float]], opts: OneShotOptions,
+                    runs: Path) -> tuple[float, bool]:
+    """Seconds the remaining steps should take, and whether that is only a lower bound.
+
+    A step of a kind already timed in this session (accuracy, or a timed performance/compliance
+    run) is estimated at that kind's mean; an untimed performance or compliance run at its
+    minimum duration from mlperf.conf and user.conf (it cannot be shorter); an untimed accuracy
+    run is unknown, which makes the total a lower bound.
+    """
+    from ..benchmarks.registry import get_benchmark
+    from ..loadgen.settings import TestSettings
+
+    total, at_least = 0.0, False
+    user_conf = (runs / "user.conf") if opts.user_conf is not None else None
+    for step in left:
+        seen = took.get(_kind(step))
+        if seen:
+            total += sum(seen) / len(seen)
+        elif step.step == "accuracy":
+            at_least = True
+        elif opts.duration_s is not None:
+            total += opts.duration_s
+            at_least = True
+        else:
+            settings = TestSettings.from_files(get_benchmark(step.benchmark).config_model, step.scenario, user_conf=user_conf)
+            total += settings.min_duration_ms / 1000
+            at_least = True
+    return total, at_least

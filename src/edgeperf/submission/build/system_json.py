@@ -126,49 +126,10 @@ def load_system_json(path: str | os.PathLike, **kw) -> dict:
 # -- the machine-filled template --------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("model name", "hardware", "processor\t: ")) and ":" in line:
-                value = line.split(":", 1)[1].strip()
-                if value and not value.isdigit():
-                    return value
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or f"{TODO_PREFIX}: CPU model"
-
-
-def _sockets_and_cores() -> tuple[int | None, int | None]:
-    """(physical packages, physical cores per package) from /proc/cpuinfo, else (None, None)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None, None
-    packages, cores = set(), set()
-    phys = None
-    for line in text.splitlines():
-        if ":" not in line:
-            continue
-        key, value = (s.strip() for s in line.split(":", 1))
-        if key == "physical id":
-            phys = value
-            packages.add(value)
-        elif key == "core id":
-            cores.add((phys, value))
-    if not packages:
-        return None, None
-    return len(packages), max(1, len(cores) // len(packages))
-
-
-def _memory() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                kib = int(line.split()[1])
-                return f"{kib / 1024 / 1024:.0f} GB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{TODO_PREFIX}: host memory capacity"
+def _memory(nbytes: int | None) -> str:
+    if not nbytes:
+        return f"{TODO_PREFIX}: host memory capacity (pip install 'edgeperf[sysinfo]' to detect it)"
+    return f"{nbytes / 1e9:.0f} GB"
 
 
 def _operating_system() -> str:
@@ -196,8 +157,12 @@ def machine_system_json(division: str | None = None, submitter: str | None = Non
     :func:`validate_system_json` flags every ``TODO`` value, so the file cannot go into a tree
     unedited.
     """
+    from .machine import accelerator_fields, detect
+
     todo = TODO_PREFIX + ": "
-    sockets, cores = _sockets_and_cores()
+    facts = detect()
+    sockets = facts.sockets
+    cores = facts.physical_cores // sockets if facts.physical_cores and sockets else facts.physical_cores
     ort = _version("onnxruntime")
     torch = _version("torch")
     framework = ", ".join(f for f in (ort and f"ONNX Runtime {ort}", torch and f"PyTorch {torch}") if f)
@@ -213,22 +178,19 @@ def machine_system_json(division: str | None = None, submitter: str | None = Non
         "system_name": todo + "a name for this system",
         "system_type": "edge",
         "number_of_nodes": 1,
-        "host_processor_model_name": _cpu_model(),
+        "host_processor_model_name": facts.cpu_model or todo + "CPU model",
         "host_processors_per_node": sockets if sockets is not None else todo + "number of CPU sockets",
-        "host_processor_core_count": cores if cores is not None else (os.cpu_count() or todo + "cores per CPU"),
-        "host_processor_frequency": "",
-        "host_processor_caches": "",
+        "host_processor_core_count": cores if cores is not None else todo + "cores per CPU",
+        "host_processor_frequency": facts.cpu_frequency or "",
+        "host_processor_caches": facts.cpu_caches or "",
         "host_processor_interconnect": "",
-        "host_memory_capacity": _memory(),
+        "host_memory_capacity": _memory(facts.memory_bytes),
         "host_memory_configuration": "",
         "host_storage_capacity": todo + "storage capacity, e.g. 512 GB",
         "host_storage_type": todo + "storage type, e.g. NVMe SSD",
         "host_networking": "",
         "host_networking_topology": "",
-        "accelerators_per_node": 0,
-        "accelerator_model_name": "-",
-        "accelerator_memory_capacity": "-",
-        "accelerator_memory_configuration": "-",
+        **accelerator_fields(facts),
         "accelerator_frequency": "",
         "accelerator_host_interconnect": "",
         "accelerator_interconnect": "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..._numbers import num
 from ..context import CheckContext
 from ..findings import Reporter, Severity
 from ..readers import scan_accuracy_txt
@@ -74,7 +75,7 @@ def check_accuracy(ctx: CheckContext, rep: Reporter, scenario_dir: str, mlperf_m
                     else f"{rule.metric} {acc} is below the target")
             rep.add(Severity.DROP if is_closed else quiet, "accuracy.target",
                     what + ("" if is_closed else " (accepted in the open division)"), file=txt,
-                    expected=f">= {rule.target!r}", found=acc)
+                    expected=f">= {num(rule.target)}", found=acc)
             valid = False
         if not digest:
             rep.add(bad, "accuracy.hash_missing", "no hash=<sha256> line (added by truncate_accuracy_log.py)",
