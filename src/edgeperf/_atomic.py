@@ -97,18 +97,20 @@ def encode_text(text: str) -> bytes:
     return text.encode("utf-8", "edgeperf.surrogates")
 
 
-def _check_parent(target: Path) -> None:
-    """Create the target's folder; a file where a folder is needed is the user's mistake."""
+def _check_parent(target: Path, shown: Path | None = None) -> None:
+    """Create the target's folder; a file where a folder is needed is the user's mistake.
+    Errors name ``shown`` (default: ``target``)."""
+    shown = shown or target
     parent = target.parent
     for p in (parent, *parent.parents):
         if p.exists() or p.is_symlink():
             if not p.is_dir():
-                raise OutputError(target, f"{p} is a file, not a folder (expected a folder there)", errno.ENOTDIR)
+                raise OutputError(shown, f"{p} is a file, not a folder (expected a folder there)", errno.ENOTDIR)
             break
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(target, f"cannot create its folder {parent}: {_reason(exc)}", exc.errno) from None
+        raise OutputError(shown, f"cannot create the folder {parent}: {_reason(exc)}", exc.errno) from None
 
 
 @contextlib.contextmanager
@@ -220,7 +222,7 @@ def prepare_output_dir(path: str | os.PathLike, owned: Iterable[str] = ()) -> Pa
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise OutputError(folder, "it is a file; expected a folder (or a name that does not exist yet)", errno.ENOTDIR)
-    _check_parent(folder / "x")
+    _check_parent(folder / "x", folder)
     try:  # root may write anywhere permissions say no; a real probe is the only honest test
         fd, probe = tempfile.mkstemp(prefix=".edgeperf-probe-", dir=folder)
         os.close(fd)

@@ -11,11 +11,19 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .._atomic import prepare_output_dir
+from ..errors import EdgeperfError
 from ..loadgen.engine import TestResult, start_test
 from ..loadgen.enums import TestMode, TestScenario
 from ..loadgen.events import SERIES_END, Event
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
+from .preflight import check_config_values, check_parallelism
 from .registry import BenchmarkDefinition, get_benchmark
+
+#: The files a run writes into its output folder: cleared at its start, so that a run that fails
+#: midway never leaves its partial logs beside an earlier run's accuracy.txt and report.
+RUN_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json",
+             "accuracy.txt", "report.html")
 
 WARMUP_RUNS = 5  # the reference harness predicts sample 0 five times before the test
 
@@ -40,6 +48,12 @@ class RunOptions:
     cache_dir: Path | None = None
     providers: list[str] | None = None
     report: bool = True
+    #: Called with each config-file warning (unknown key, misspelt scenario, ...) before the run.
+    on_warning: Callable[[str], None] | None = None
+
+
+class ModelRunError(EdgeperfError):
+    """The model could not answer its very first inference (before LoadGen started)."""
 
 
 @dataclass
@@ -94,8 +108,14 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     from ..sut.pool import DirectSUT, WorkerPoolSUT
 
     bench = get_benchmark(opts.benchmark)
+    check_parallelism(opts.threads, opts.workers)
     settings = settings_for(bench, opts)  # config errors surface before any heavy work
     _check_find_peak(settings)
+    conf_files = [(f, m) for f, m in ((opts.user_conf, bench.config_model), (opts.audit_config, "*")) if f is not None]
+    check_config_values(conf_files, opts.scenario.value, settings.ruleset)
+    if opts.on_warning is not None:
+        for warning in settings.config_warnings:
+            opts.on_warning(str(warning))
     dataset = bench.open_dataset(opts.dataset, layout=bench.layout, cache_dir=opts.cache_dir, count=opts.max_samples)
     perf_count = min(bench.qsl_performance_count, len(dataset))
     if bench.open_qsl is not None:
@@ -113,13 +133,20 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     fixed_batch = bench.signature.inputs[0].shape[0]
     batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
-    _warm_up(runner, qsl)
+    try:
+        _warm_up(runner, qsl)
+    except (KeyboardInterrupt, EdgeperfError):
+        raise
+    except Exception as exc:  # the same failure later in the run is LoadGen's to report
+        raise ModelRunError(
+            f"the model {opts.model} failed on its first inference (sample 0 of {opts.dataset}): "
+            f"{type(exc).__name__}: {_one_line(exc)}; expected it to answer the benchmark's inputs"
+        ) from exc
     if opts.scenario is TestScenario.SingleStream:
         sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
     else:
         sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}")
-    output = Path(opts.output)
-    output.mkdir(parents=True, exist_ok=True)
+    output = prepare_output_dir(opts.output, RUN_FILES)
     capture = _SeriesCapture()
     log_settings = LogSettings(log_output=LogOutputSettings(outdir=str(output)), enable_trace=False)
     try:
@@ -169,6 +196,10 @@ def _check_find_peak(settings: TestSettings) -> None:
             f"it does not apply to the {settings.scenario.value} scenario (use --scenario Server or MultiStream, "
             f"or --mode performance)"
         )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _warm_up(runner, qsl) -> None:

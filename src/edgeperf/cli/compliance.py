@@ -42,6 +42,7 @@ def run(
 ) -> None:
     """Run a benchmark with a compliance test's official audit settings; write the test's folder."""
     from rich.console import Console
+    from rich.markup import escape
 
     from ..benchmarks.runner import RunOptions
     from ..compliance.audit import ComplianceTest
@@ -69,6 +70,7 @@ def run(
         workers=workers,
         max_samples=max_samples,
         cache_dir=cache_dir,
+        on_warning=lambda text: errors.print(f"edgeperf: warning: {text}", markup=False, highlight=False),
     )
     progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}")
     with user_errors(errors):
@@ -83,7 +85,7 @@ def run(
     if perf is not None:
         console.print(f"Result is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if audit_config is not None:
-        console.print(f"[yellow]Applied {audit_config} instead of the official {kind.value} settings.[/yellow]")
+        console.print(f"[yellow]Applied {escape(str(audit_config))} instead of the official {kind.value} settings.[/yellow]")
     console.print(f"{kind.value} folder: {outcome.output}", markup=False, highlight=False)
     console.print(
         f"Next: edgeperf compliance verify {kind.value} --results <results/system/{benchmark}/{scenario.value}> "

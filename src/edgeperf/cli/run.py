@@ -49,6 +49,7 @@ def run(
 ) -> None:
     """Run a benchmark and write the four LoadGen logs (plus accuracy.txt in accuracy mode)."""
     from rich.console import Console
+    from rich.markup import escape
 
     from ..benchmarks.runner import RunOptions, run_benchmark
     from ..loadgen.enums import TestMode, TestScenario
@@ -78,6 +79,7 @@ def run(
         workers=workers,
         max_samples=max_samples,
         cache_dir=cache_dir,
+        on_warning=lambda text: errors.print(f"edgeperf: warning: {text}", markup=False, highlight=False),
     )
     progress = LiveProgress(console, f"{benchmark} {scenario.value}")
     with user_errors(errors):
@@ -89,9 +91,10 @@ def run(
     if perf is not None:
         summary = (output / "mlperf_log_summary.txt").read_text().splitlines()
         headline = next((line for line in summary[6:8] if " : " in line or ": " in line), "")
-        console.print(f"{headline}\nResult is : {'VALID' if perf.valid else 'INVALID'}")
+        console.print(f"{headline}\nResult is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if outcome.accuracy is not None:
         for line in outcome.accuracy.lines[-1:]:
             console.print(line, markup=False, highlight=False)
-    console.print(f"Logs in {output}" + (f"; report: {outcome.report_path}" if outcome.report_path else ""))
+    # User strings never reach rich's markup parser: a path may hold "[/]" or "[bold red]".
+    console.print(f"Logs in {escape(str(output))}" + (f"; report: {escape(str(outcome.report_path))}" if outcome.report_path else ""))
     console.print("[dim]edgeperf is an independent implementation; this is not an official MLPerf result.[/dim]")
