@@ -29,7 +29,7 @@ from typing import IO, Iterable, Iterator
 
 from .errors import EdgeperfError
 
-__all__ = ["OutputError", "atomic_open", "atomic_write", "encode_text", "is_stdout", "prepare_output_dir"]
+__all__ = ["OutputError", "atomic_open", "atomic_write", "encode_text", "is_stdout", "prepare_output_dir", "refuse_overlap"]
 
 #: errnos a write (not an open) fails with: the data could not go where it was sent.
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EPIPE, errno.EROFS, getattr(errno, "EDQUOT", -1)}
@@ -240,3 +240,23 @@ def prepare_output_dir(path: str | os.PathLike, owned: Iterable[str] = ()) -> Pa
         except OSError as exc:
             raise OutputError(old, f"cannot remove the previous run's file: {_reason(exc)}", exc.errno) from None
     return folder
+
+
+def refuse_overlap(outputs: dict[str, str | os.PathLike | None], inputs: dict[str, str | os.PathLike | None]) -> None:
+    """Refuse an output folder that is, contains, or lies inside one of the inputs.
+
+    Replacing such an output (``--force``) would delete the user's inputs, e.g. the runs that
+    hold the only untruncated accuracy logs. Keys are the option names shown in the message.
+    """
+    for out_name, out in outputs.items():
+        if out is None:
+            continue
+        o = Path(os.path.realpath(out))
+        for in_name, inp in inputs.items():
+            if inp is None:
+                continue
+            i = Path(os.path.realpath(inp))
+            if o == i or o in i.parents or i in o.parents:
+                how = "is" if o == i else ("contains" if o in i.parents else "lies inside")
+                raise OutputError(out, f"{out_name} {how} the input {in_name} {inp}; expected an output folder "
+                                       "apart from every input (replacing it would delete the input)", errno.EINVAL)

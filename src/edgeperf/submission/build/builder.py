@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..._atomic import refuse_overlap
 from ..rules import V1_1, RoundRules
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
                           validate_system_json)
@@ -307,6 +308,8 @@ def build_submission(
     if not system_name or "/" in system_name or system_name.startswith("."):
         raise BuildError([f"system name {system_name!r} cannot be a folder name"])
     output = Path(output)
+    refuse_overlap({"--output": output}, {"--runs": runs, "--system": None if isinstance(system, Mapping) else system,
+                                          "--user-conf": user_conf})
     if output.exists() and not force:
         raise FileExistsError(f"{output} exists; pass --force to replace it")
     if output.exists() and not output.is_dir():

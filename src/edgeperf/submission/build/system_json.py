@@ -115,6 +115,8 @@ def load_system_json(path: str | os.PathLike, **kw) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SystemJsonError(str(path), ["file not found"]) from None
+    except IsADirectoryError:
+        raise SystemJsonError(str(path), ["is a folder; expected the system description JSON file"]) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SystemJsonError(str(path), [f"not valid JSON: {exc}"]) from None
     problems = validate_system_json(data, **kw)
