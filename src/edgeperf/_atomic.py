@@ -29,7 +29,7 @@ from typing import IO, Iterable, Iterator
 
 from .errors import EdgeperfError
 
-__all__ = ["OutputError", "atomic_open", "atomic_write", "encode_text", "is_stdout", "prepare_output_dir", "refuse_overlap"]
+__all__ = ["OutputError", "atomic_open", "atomic_write", "encode_text", "check_output_dir", "is_stdout", "prepare_output_dir", "refuse_overlap"]
 
 #: errnos a write (not an open) fails with: the data could not go where it was sent.
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EPIPE, errno.EROFS, getattr(errno, "EDQUOT", -1)}
@@ -210,6 +210,26 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     with atomic_open(path, "wb") as f:
         f.write(encode_text(data) if isinstance(data, str) else data)
     return Path(path)
+
+
+def check_output_dir(path: str | os.PathLike) -> None:
+    """Check, creating nothing, that ``path`` can become an output folder: not a file, not
+    under a file, and its nearest existing folder writable (a probe file, since root ignores
+    permission bits). Raises :class:`OutputError` naming ``path``."""
+    folder = Path(path)
+    for p in (folder, *folder.parents):
+        if not (p.exists() or p.is_symlink()):
+            continue
+        if not p.is_dir():
+            what = "it is a file" if p == folder else f"{p} is a file, not a folder"
+            raise OutputError(folder, f"{what}; expected a folder (or a name that does not exist yet)", errno.ENOTDIR)
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".edgeperf-probe-", dir=p)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise OutputError(folder, f"{p} is not writable: {_reason(exc)}", exc.errno) from None
+        return
 
 
 def prepare_output_dir(path: str | os.PathLike, owned: Iterable[str] = ()) -> Path:

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ..errors import EdgeperfError
 
-__all__ = ["MAX_THREADS", "MAX_WORKERS", "PreflightError", "check_parallelism", "check_config_values", "check_input_file"]
+__all__ = ["MAX_THREADS", "MAX_WORKERS", "PreflightError", "check_parallelism", "check_config_values", "check_input_file", "check_text_file"]
 
 #: Upper bounds of --threads and --workers. Each thread reserves its own stack and, in a
 #: backend, its own scratch buffers: far more threads than cores only adds memory and
@@ -71,3 +71,19 @@ def check_input_file(path: str | os.PathLike, what: str) -> Path:
     if p.is_dir():
         raise PreflightError(f"{what} {p}: is a folder; expected a file")
     return p
+
+
+def check_text_file(path: str | os.PathLike | None, what: str) -> None:
+    """A config file given by the user must be UTF-8 text: a binary file would otherwise be
+    reported line by line as its raw bytes. Missing files are left to the config reader."""
+    if path is None or not Path(path).is_file():
+        return
+    raw = Path(path).read_bytes()
+    bad = raw.find(b"\0")
+    if bad < 0:
+        try:
+            raw.decode("utf-8")
+            return
+        except UnicodeDecodeError as exc:
+            bad = exc.start
+    raise PreflightError(f"{what} {path}: not a text file (byte {bad}); expected lines 'model.scenario.key = value'")

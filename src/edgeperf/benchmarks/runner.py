@@ -11,13 +11,13 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._atomic import prepare_output_dir
+from .._atomic import _WRITE_ERRNOS, OutputError, _reason, prepare_output_dir
 from ..errors import EdgeperfError
 from ..loadgen.engine import TestResult, start_test
 from ..loadgen.enums import TestMode, TestScenario
 from ..loadgen.events import SERIES_END, Event
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
-from .preflight import check_config_values, check_parallelism
+from .preflight import check_config_values, check_parallelism, check_text_file
 from .registry import BenchmarkDefinition, get_benchmark
 
 #: The files a run writes into its output folder: cleared at its start, so that a run that fails
@@ -109,6 +109,8 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
 
     bench = get_benchmark(opts.benchmark)
     check_parallelism(opts.threads, opts.workers)
+    check_text_file(opts.user_conf, "--user-conf")
+    check_text_file(opts.audit_config, "--audit-config")
     settings = settings_for(bench, opts)  # config errors surface before any heavy work
     _check_find_peak(settings)
     conf_files = [(f, m) for f, m in ((opts.user_conf, bench.config_model), (opts.audit_config, "*")) if f is not None]
@@ -154,6 +156,14 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         # it log the official "Found Audit Config file" warning that reviewers look for.
         audit = str(opts.audit_config) if opts.audit_config is not None else None
         result = start_test(sut, qsl, settings, log_settings, audit_config=audit, listeners=[capture, *listeners])
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _WRITE_ERRNOS:
+            raise
+        # A full disk or file size limit cut the logs short: half-written logs would pass for a
+        # run's record, so they go (which also gives the space back).
+        prepare_output_dir(output, RUN_FILES)
+        raise OutputError(output, f"the LoadGen logs could not be written: {_reason(exc)}; the partial logs were "
+                                  "removed", exc.errno) from None
     finally:
         getattr(sut, "close", lambda: None)()
         backend.close()
