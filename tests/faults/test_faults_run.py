@@ -35,7 +35,7 @@ def test_run_bad_model_file(cli, assets, tmp_path, model, expected):
 @pytest.mark.parametrize("make, expected", [
     (lambda p: None, "user.conf"),
     (lambda p: p.write_bytes(b"\x00\xff\xfe garbage \x00"), "not a text file"),
-    (lambda p: p.write_text(FAST_USER_CONF + "*.Offline.min_dur"), "user.conf:9:"),
+    (lambda p: p.write_text(FAST_USER_CONF + "*.Offline.min_dur"), "user.conf:8:"),
     (lambda p: p.mkdir(), "user.conf"),
 ], ids=["missing", "binary", "truncated", "folder"])
 def test_run_bad_user_conf(cli, assets, tmp_path, make, expected):
@@ -43,8 +43,8 @@ def test_run_bad_user_conf(cli, assets, tmp_path, make, expected):
     make(conf)
     out = tmp_path / "out"
     result = cli(*run_args(assets, out, conf=conf))
-    if expected == "user.conf:9:":  # a line cut short is only a warning for LoadGen; it must be shown
-        assert "edgeperf: warning: " + str(conf) + ":9:" in result.stderr
+    if expected == "user.conf:8:":  # a line cut short is only a warning for LoadGen; it must be shown
+        assert "edgeperf: warning: " + str(conf) + ":8:" in result.stderr
         return
     error_line(result, str(conf), expected)
     assert not out.exists()
