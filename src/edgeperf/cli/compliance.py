@@ -124,6 +124,10 @@ def verify(
 
     with user_errors():  # missing files, malformed or truncated logs (LogFormatError is a ValueError)
         try:
+            if output is not None:
+                from .._atomic import check_output_dir
+
+                check_output_dir(output)
             outcome = verify_compliance(
                 test, results, compliance, output, dtype=dtype, benchmark=benchmark, dataset=dataset,
                 skip_accuracy=skip_accuracy, other_dir=other,
