@@ -96,7 +96,7 @@ def truncate(
     for rel in report.already_done:
         typer.echo(f"already truncated {rel}")
     for p in report.problems:
-        typer.echo(f"error: {p}", err=True)
+        typer.echo(f"edgeperf: {p}", err=True)
     typer.echo(f"{len(report.truncated)} truncated, {len(report.already_done)} already done, "
                f"{len(report.problems)} problem(s)")
     raise typer.Exit(1 if report.problems else 0)
