@@ -193,3 +193,35 @@ def test_run_a_plan_whose_first_step_failed_does_not_block_the_corrected_command
     assert result.exit_code in (0, 1), result.output  # 1: the tiny run's results are not all VALID
     assert "plan changed" not in result.output and "exists" not in result.stderr
     assert (tmp_path / "tree" / "open" / "Alibaba").is_dir()
+
+
+def test_run_ctrl_c_then_resume_redoes_only_the_unfinished_steps(assets, tmp_path):
+    """Ctrl-C at the start of the second step; --resume keeps the finished step and redoes the
+    interrupted one from scratch; the tree is then built."""
+    from edgeperf.workflow import OneShotOptions, run_submission
+
+    args = _oneshot(assets, tmp_path)
+    system = args[args.index("--system") + 1]
+    opts = OneShotOptions(benchmarks=["resnet50"], scenarios=["Offline"], model=assets["model"],
+                          dataset=assets["imagenet"], system=system, submitter="Alibaba", division="open",
+                          output=tmp_path / "tree", user_conf=assets["conf"], max_samples=4)
+
+    def interrupt_performance(step):
+        if step.step == "performance":
+            (step.folder(opts.runs_dir) / "half-written").mkdir(parents=True)  # what a killed step leaves
+            raise KeyboardInterrupt
+        return []
+
+    with pytest.raises(KeyboardInterrupt):
+        run_submission(opts, listeners_for=interrupt_performance)
+    runs = opts.runs_dir
+    assert (runs / "resnet50/Offline/.accuracy.done").is_file()
+    assert not (runs / "resnet50/Offline/.performance.done").exists()
+    accuracy_before = snapshot(runs / "resnet50/Offline/accuracy")
+    opts.resume = True
+    seen = []
+    result, ran = run_submission(opts, on_step=lambda i, n, step, status: seen.append((step.step, status)))
+    assert ("accuracy", "skip") in seen and [s.step for s in ran] == ["performance"]
+    assert snapshot(runs / "resnet50/Offline/accuracy") == accuracy_before
+    assert not (runs / "resnet50/Offline/performance/half-written").exists()
+    assert (result.root / "results").is_dir()
