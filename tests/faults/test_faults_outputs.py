@@ -64,7 +64,7 @@ def summary_csv(tree, tmp_path_factory):
     (b'[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "0100', "ends inside a record"),
     (bytes(range(256)) * 4, "not UTF-8 text"),
     ((HEX_LOG % "ZZ").encode(), "hexadecimal"),
-    ((HEX_LOG % "ABC").encode(), "odd number"),
+    ((HEX_LOG % "ABC").encode(), "even number of hex digits"),
     (b'{"not": "a list"}', "JSON array"),
 ], ids=["missing", "empty", "truncated", "binary", "non-hex", "odd-hex", "not-a-list"])
 def test_accuracy_bad_log(cli, assets, tmp_path, content, expected):

@@ -239,3 +239,11 @@ def test_ctrl_c_then_rerun(assets, tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted([*LOGS, "report.html"])
     assert "Result is :" in (out / "mlperf_log_summary.txt").read_text()
+
+
+def test_compliance_run_full_disk_names_the_users_folder(assets, tmp_path):
+    out = tmp_path / "TEST04-A"
+    result = edgeperf("compliance", "run", "TEST04-A", *run_args(assets, out)[1:], fsize=8192)
+    line = error_line(result, str(out), "ulimit")
+    assert "edgeperf-run-" not in line  # never the hidden staging folder
+    assert not out.exists() and leftovers(tmp_path) == []

@@ -141,11 +141,13 @@ def _record_from_dict(obj: Any, path: str, offset: int | str) -> tuple[int, int,
         raise LogFormatError(
             path, where, 'record needs integer "seq_id" and "qsl_idx" and a string "data"'
         )
-    if len(data) % 2 or _HEX.fullmatch(data) is None:
-        bad = next((i for i, ch in enumerate(data) if ch not in _HEX_DIGITS), len(data))
-        found = f"{data[bad]!r} at character {bad}" if bad < len(data) else f"an odd number ({len(data)}) of digits"
-        raise LogFormatError(path, where, f'"data" (seq_id {seq_id}): expected hexadecimal bytes (pairs of 0-9, A-F), '
-                                          f"found {found}")
+    if _HEX.fullmatch(data) is None:
+        bad = next(i for i, ch in enumerate(data) if ch not in _HEX_DIGITS)
+        raise LogFormatError(path, where, f'"data" (seq_id {seq_id}): expected hexadecimal bytes (0-9, A-F), '
+                                          f"found {data[bad]!r} at character {bad}")
+    if len(data) % 2:
+        raise LogFormatError(path, where, f'"data" (seq_id {seq_id}): expected an even number of hex digits '
+                                          f"(whole bytes), found {len(data)}")
     return seq_id, qsl_idx, data
 
 
