@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .._atomic import check_output_dir
+from .._atomic import OutputError, check_output_dir
 from .audit import ComplianceTest, audit_config_text, write_audit_config
 from .verify import ACCURACY_LOG, DETAIL, SUMMARY
 
@@ -109,7 +109,10 @@ def run_compliance_test(
             audit_path = write_audit_config(kind, bench.name, staging / "audit.config")
         logs = staging / "logs"
         run_opts = dataclasses.replace(opts, output=logs, audit_config=audit_path, mode=TestMode.PerformanceOnly, report=False)
-        result = run_benchmark(run_opts, listeners=listeners)
+        try:
+            result = run_benchmark(run_opts, listeners=listeners)
+        except OutputError as exc:  # name the user's folder, never the hidden staging one
+            raise OutputError(output, exc.reason, exc.errno) from None
         outcome = ComplianceRunOutcome(test=kind, output=output, run=result, audit_config=text)
         output.mkdir(parents=True, exist_ok=True)
         for rel in STALE_FILES:
