@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from fault_helpers import FAST_USER_CONF, REPO, edgeperf, error_line, leftovers, run_args, snapshot
+from fault_helpers import FAST_USER_CONF, REPO, assets, cli, edgeperf, error_line, leftovers, run_args, snapshot, unwritable  # noqa: F401 (fixtures)
 
 LOGS = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json")
 
@@ -247,3 +247,13 @@ def test_compliance_run_full_disk_names_the_users_folder(assets, tmp_path):
     line = error_line(result, str(out), "ulimit")
     assert "edgeperf-run-" not in line  # never the hidden staging folder
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_cache_dir_a_file_or_unwritable_is_not_blamed_on_the_model(cli, assets, tmp_path, unwritable):
+    afile = tmp_path / "afile"
+    afile.write_text("keep\n")
+    for cache in (afile, unwritable / "cache"):
+        line = error_line(cli(*run_args(assets, tmp_path / "out", "--cache-dir", cache)), str(cache), "cache")
+        assert "model" not in line
+    assert afile.read_text() == "keep\n"
+    assert not (tmp_path / "out").exists()

@@ -135,15 +135,7 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     fixed_batch = bench.signature.inputs[0].shape[0]
     batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
-    try:
-        _warm_up(runner, qsl)
-    except (KeyboardInterrupt, EdgeperfError):
-        raise
-    except Exception as exc:  # the same failure later in the run is LoadGen's to report
-        raise ModelRunError(
-            f"the model {opts.model} failed on its first inference (sample 0 of {opts.dataset}): "
-            f"{type(exc).__name__}: {_one_line(exc)}; expected it to answer the benchmark's inputs"
-        ) from exc
+    _warm_up(runner, qsl, opts)
     if opts.scenario is TestScenario.SingleStream:
         sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
     else:
@@ -212,11 +204,24 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _warm_up(runner, qsl) -> None:
+def _warm_up(runner, qsl, opts: RunOptions) -> None:
+    """Run sample 0 through the model a few times before LoadGen starts. A model that cannot
+    answer it at all is reported here, in one line; the same failure later in the run is
+    LoadGen's to report. Loading the sample (dataset and cache errors) is not the model's fault
+    and keeps its own error."""
+    from ..datasets.base import DatasetError
+
     qsl.load_samples_to_ram([0])
     try:
         for _ in range(WARMUP_RUNS):
             runner(np.array([0]))
+    except (KeyboardInterrupt, EdgeperfError, DatasetError):
+        raise
+    except Exception as exc:
+        raise ModelRunError(
+            f"the model {opts.model} failed on its first inference (sample 0 of {opts.dataset}): "
+            f"{type(exc).__name__}: {_one_line(exc)}; expected it to answer the benchmark's inputs"
+        ) from exc
     finally:
         qsl.unload_samples_from_ram([0])
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from .._atomic import refuse_overlap
+from .._atomic import check_output_dir, refuse_overlap
 from ..benchmarks.preflight import PreflightError, check_parallelism
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
@@ -120,6 +120,8 @@ def _check_inputs(opts: OneShotOptions) -> None:
         inputs[f"--model {b}"], inputs[f"--dataset {b}"] = model, dataset
     refuse_overlap({"--output": opts.output, "--runs": opts.runs_dir}, inputs)
     refuse_overlap({"--output": opts.output}, {"--runs": opts.runs_dir})
+    check_output_dir(opts.runs_dir)
+    check_output_dir(opts.output)
 
 
 def _started(runs: Path) -> bool:

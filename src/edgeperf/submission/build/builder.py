@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..._atomic import refuse_overlap
+from ..._atomic import check_output_dir, refuse_overlap
 from ..rules import V1_1, RoundRules
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
                           validate_system_json)
@@ -314,6 +314,7 @@ def build_submission(
         raise FileExistsError(f"{output} exists; pass --force to replace it")
     if output.exists() and not output.is_dir():
         raise BuildError([f"{output} exists and is not a directory"])
+    check_output_dir(output)  # an unwritable place is named as the user wrote it, not as our staging folder
 
     scenarios, problems, warnings = discover_runs(runs, division, rules=rules, user_conf=user_conf)
     if user_conf is not None and not Path(user_conf).is_file():
