@@ -71,6 +71,9 @@ class BuildError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
+        if len(self.problems) == 1:  # one problem, one line
+            super().__init__(f"cannot build the submission tree: {self.problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"cannot build the submission tree ({len(self.problems)} problem(s)):\n{lines}")
 

@@ -39,6 +39,9 @@ class SystemJsonError(ValueError):
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = list(problems)
+        if len(self.problems) == 1:  # one problem, one line
+            super().__init__(f"{source}: {self.problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{source}: {len(self.problems)} problem(s) in the system description:\n{lines}")
 
