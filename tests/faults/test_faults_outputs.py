@@ -341,3 +341,18 @@ def test_system_json_stdout_on_a_full_device():
     with open("/dev/full", "w") as full:
         result = edgeperf("submission", "system-json", stdout=full)
     error_line(result, "standard output")
+
+
+def test_report_full_disk_writes_nothing(summary_csv, tmp_path):
+    out = tmp_path / "rep"
+    error_line(edgeperf("report", summary_csv, "--output", out, "--format", "csv,md,html", fsize=1000), str(out))
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_verify_full_disk_keeps_the_test_folder_whole(runs, tmp_path):
+    test01 = tmp_path / "TEST01"
+    shutil.copytree(runs / "TEST01", test01)
+    before = snapshot(test01)
+    result = edgeperf("compliance", "verify", "TEST01", "--results", runs / "res", "--compliance", test01, fsize=100)
+    error_line(result, str(test01), "ulimit")
+    assert snapshot(test01) == before and leftovers(tmp_path) == []

@@ -223,3 +223,22 @@ def test_run_ctrl_c_then_resume_redoes_only_the_unfinished_steps(assets, tmp_pat
     assert snapshot(runs / "resnet50/Offline/accuracy") == accuracy_before
     assert not (runs / "resnet50/Offline/performance/half-written").exists()
     assert (result.root / "results").is_dir()
+
+
+def test_build_full_disk_leaves_no_tree_and_no_staging(cli, assets, tmp_path):
+    """Real runs of the stand-in, built under an 8 KiB file size limit: the copy of the detail log
+    fails, and neither the tree nor its staging folder is left."""
+    from fault_helpers import run_args
+
+    runs = tmp_path / "runs"
+    for mode in ("accuracy", "performance"):
+        result = cli(*run_args(assets, runs / "resnet50/Offline" / mode, "--mode", mode))
+        assert result.exit_code == 0, result.output
+    system = tmp_path / "T4x1_TRT.json"
+    system.write_text(json.dumps(dict(json.loads(SYSTEM.read_text()), division="open")))
+    before = snapshot(runs)
+    result = edgeperf("submission", "build", "--runs", runs, "--system", system, "--submitter", "Alibaba",
+                      "--division", "open", "--output", tmp_path / "tree", "--no-check", fsize=8192)
+    error_line(result, f"cannot write {tmp_path / 'tree'}", "ulimit", "nothing was written")
+    assert not (tmp_path / "tree").exists() and leftovers(tmp_path) == []
+    assert snapshot(runs) == before

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..._atomic import check_output_dir, refuse_overlap
+from ..._atomic import _WRITE_ERRNOS, OutputError, _reason, check_output_dir, refuse_overlap
 from ..rules import V1_1, RoundRules
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
                           validate_system_json)
@@ -380,7 +380,10 @@ def build_submission(
         os.rename(staging, output)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.errno in _WRITE_ERRNOS:
+            # shutil names the file it copied from; what failed is writing the tree
+            raise OutputError(output, f"{_reason(exc)}; nothing was written", exc.errno) from None
         raise
     return BuildResult(output, output / division / submitter, system_name, scenarios, verified, trunc, warnings)
