@@ -257,3 +257,23 @@ def test_cache_dir_a_file_or_unwritable_is_not_blamed_on_the_model(cli, assets, 
         assert "model" not in line
     assert afile.read_text() == "keep\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("line, limit", [
+    ("*.*.min_duration = 99999999999999999999999", "9223372036854"),
+    ("*.Offline.min_query_count = 18446744073709551616", "9223372036854775807"),
+])
+def test_run_huge_config_integers_that_would_wrap(cli, assets, tmp_path, line, limit):
+    conf = tmp_path / "huge.conf"
+    conf.write_text(assets["conf"].read_text() + line + "\n")
+    out = tmp_path / "out"
+    error_line(cli(*run_args(assets, out, conf=conf)), "huge.conf:8:", f"expected at most {limit}")
+    assert not out.exists()
+
+
+def test_run_accepts_a_uint64_seed(cli, assets, tmp_path):
+    """Seeds are unsigned 64-bit in LoadGen (mlperf.conf's own schedule seed is above 2**63)."""
+    conf = tmp_path / "seed.conf"
+    conf.write_text(assets["conf"].read_text() + "*.*.schedule_rng_seed = 10051496985653635065\n")
+    result = cli(*run_args(assets, tmp_path / "out", conf=conf))
+    assert result.exit_code == 0, result.output

@@ -22,6 +22,8 @@ __all__ = ["MAX_THREADS", "MAX_WORKERS", "PreflightError", "check_parallelism", 
 MAX_THREADS = 1024
 MAX_WORKERS = 1024
 
+_INT64_MAX = 2**63 - 1
+
 #: Settings fields that LoadGen divides by, or turns into a query rate.
 _RATE_FIELDS = {"offline_expected_qps", "server_target_qps", "multi_stream_target_qps"}
 
@@ -61,6 +63,13 @@ def check_config_values(paths: Iterable[tuple[str | os.PathLike, str]], scenario
                 raise PreflightError(f"{where}: expected a finite number")
             if a.field in _RATE_FIELDS and not value > 0:
                 raise PreflightError(f"{where}: expected a number of queries per second above 0")
+            if isinstance(value, int) and not isinstance(value, bool) and not a.field.endswith("_seed"):  # seeds are uint64
+                # LoadGen keeps counts in 64-bit integers and durations in nanoseconds: larger
+                # values wrap (a huge min_duration became -1, a run that ended at once, silently).
+                limit = _INT64_MAX // 1_000_000 if a.field.endswith("_ms") else _INT64_MAX
+                if value > limit:
+                    raise PreflightError(f"{where}: expected at most {limit} (a larger value wraps around "
+                                         "in LoadGen's 64-bit arithmetic)")
 
 
 def check_input_file(path: str | os.PathLike, what: str) -> Path:
