@@ -212,10 +212,17 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     return Path(path)
 
 
+def _refuse_dash_folder(path: str | os.PathLike) -> None:
+    if is_stdout(path):
+        raise OutputError(path, "'-' means standard output, which cannot hold a folder of files; expected a folder name",
+                          errno.EINVAL)
+
+
 def check_output_dir(path: str | os.PathLike) -> None:
     """Check, creating nothing, that ``path`` can become an output folder: not a file, not
     under a file, and its nearest existing folder writable (a probe file, since root ignores
     permission bits). Raises :class:`OutputError` naming ``path``."""
+    _refuse_dash_folder(path)
     folder = Path(path)
     for p in (folder, *folder.parents):
         if not (p.exists() or p.is_symlink()):
@@ -239,6 +246,7 @@ def prepare_output_dir(path: str | os.PathLike, owned: Iterable[str] = ()) -> Pa
 
     Raises :class:`OutputError` when ``path`` is a file, lies under a file, or cannot be written.
     """
+    _refuse_dash_folder(path)
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise OutputError(folder, "it is a file; expected a folder (or a name that does not exist yet)", errno.ENOTDIR)

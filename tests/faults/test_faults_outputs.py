@@ -356,3 +356,21 @@ def test_verify_full_disk_keeps_the_test_folder_whole(runs, tmp_path):
     result = edgeperf("compliance", "verify", "TEST01", "--results", runs / "res", "--compliance", test01, fsize=100)
     error_line(result, str(test01), "ulimit")
     assert snapshot(test01) == before and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", ["run", "compliance-run", "report", "verify", "build"])
+def test_dash_is_refused_where_a_folder_is_written(cli, assets, runs, summary_csv, tmp_path, monkeypatch, command):
+    """'-' means standard output; a command that writes a folder of files must not create a
+    folder named '-'."""
+    monkeypatch.chdir(tmp_path)
+    args = {
+        "run": run_args(assets, "-"),
+        "compliance-run": ["compliance", "run", "TEST01", *run_args(assets, "-")[1:]],
+        "report": ["report", summary_csv, "--output", "-"],
+        "verify": ["compliance", "verify", "TEST01", "--results", runs / "res", "--compliance", runs / "TEST01",
+                   "--output", "-"],
+        "build": ["submission", "build", "--runs", runs / "res", "--system", FIXTURES / "closed/Alibaba/systems/T4x1_TRT.json",
+                  "--submitter", "Alibaba", "--division", "closed", "--output", "-"],
+    }[command]
+    error_line(cli(*args), "standard output", "expected a folder name")
+    assert not (tmp_path / "-").exists()

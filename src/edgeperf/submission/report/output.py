@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..._atomic import OutputError, _reason
+from ..._atomic import OutputError, _reason, check_output_dir
 from .final import FinalReport, build_final_report
 from .render import csv_name, render_csv, render_html, render_markdown, report_note
 from .summary import read_summary
@@ -133,6 +133,7 @@ def write_report(
 
 def write_files(output_dir: str | os.PathLike, files: dict[str, bytes]) -> list[Path]:
     """Write every file or none: stage each beside its target, then rename them all."""
+    check_output_dir(output_dir)  # not '-', not a file or under one, somewhere writable
     folder = Path(output_dir)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder}: the output must be a folder, and this is a file")
