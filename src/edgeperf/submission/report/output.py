@@ -133,10 +133,10 @@ def write_report(
 
 def write_files(output_dir: str | os.PathLike, files: dict[str, bytes]) -> list[Path]:
     """Write every file or none: stage each beside its target, then rename them all."""
-    check_output_dir(output_dir)  # not '-', not a file or under one, somewhere writable
     folder = Path(output_dir)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder}: the output must be a folder, and this is a file")
+    check_output_dir(output_dir)  # not '-', not under a file, somewhere writable
     created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
