@@ -188,10 +188,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
             f = os.fdopen(fd, mode)
         else:
             f = os.fdopen(fd, mode, encoding=encoding or "utf-8", errors="edgeperf.surrogates", newline="\n")
+        # No fsync: the rename already protects against a full disk, a size limit, an error or
+        # Ctrl-C (the faults users hit); an fsync per output only slows every run down.
         with f:
             yield f
-            f.flush()
-            os.fsync(f.fileno())  # the rename must never expose a file whose data is not on disk
         if permissions is not None:
             os.chmod(tmp, permissions)
         os.replace(tmp, target)
