@@ -16,7 +16,9 @@ MLPerf is a trademark of MLCommons; this module is an independent implementation
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import math
 import threading
 from typing import Any, Callable, Sequence
 
@@ -27,7 +29,7 @@ from .loadgen import engine as _engine
 from .loadgen.enums import LoggingMode, TestMode, TestScenario
 from .loadgen.settings import LogOutputSettings, LogSettings
 from .loadgen.settings import TestSettings as _TestSettings
-from .loadgen.settings import default_mlperf_conf_path
+from .loadgen.settings import BY_RULESET, default_mlperf_conf_path
 
 __all__ = [
     "TestSettings",
@@ -77,10 +79,20 @@ class TestSettings(_TestSettings):
     __test__ = False
 
     def __init__(self) -> None:
+        object.__setattr__(self, "_from_file", True)  # the defaults need no checking
         super().__init__()
         self._builtin_conf_loaded = False
         for name, default in _WHEEL_ONLY_ATTRIBUTES.items():
             setattr(self, name, default)
+        object.__setattr__(self, "_from_file", False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Like the official binding, a wrong value fails where it is assigned, naming the
+        # setting, not deep inside StartTest. Values from config files are checked at StartTest,
+        # where the file and line are known (FromConfig itself returns codes, as officially).
+        if not self.__dict__.get("_from_file", False):
+            value = _checked_setting(name, value)
+        super().__setattr__(name, value)  # the base resolves the ruleset-dependent defaults
 
     def FromConfig(self, path: str, model: str, scenario: str, conf_type: int = 1) -> int:  # noqa: N802
         """Apply a config file (official return codes: 0, -2, -22).
@@ -89,12 +101,63 @@ class TestSettings(_TestSettings):
         harness that passes only its user.conf still gets the official values; a harness that
         passes mlperf.conf itself (the r1.1 way) just applies the same values again.
         """
-        if not self._builtin_conf_loaded:
-            self._builtin_conf_loaded = True
-            self.from_config(default_mlperf_conf_path(self.ruleset), model, scenario)
-        if conf_type == 0:  # current wheel: "only the built-in mlperf.conf"
-            return 0
-        return self.from_config(path, model, scenario)
+        object.__setattr__(self, "_from_file", True)
+        try:
+            if not self._builtin_conf_loaded:
+                self._builtin_conf_loaded = True
+                self.from_config(default_mlperf_conf_path(self.ruleset), model, scenario)
+            if conf_type == 0:  # current wheel: "only the built-in mlperf.conf"
+                return 0
+            return self.from_config(path, model, scenario)
+        finally:
+            object.__setattr__(self, "_from_file", False)
+
+
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(_TestSettings)}
+#: Rates LoadGen divides by or draws Poisson arrivals from: zero or below can never run.
+_RATE_SETTINGS = ("server_target_qps", "offline_expected_qps", "multi_stream_target_qps")
+
+
+def _checked_setting(name: str, value: Any) -> Any:
+    """``value`` if it suits setting ``name``; else TypeError/ValueError naming the setting."""
+    kind = _FIELD_TYPES.get(name)
+    if kind is None or value is BY_RULESET:  # "the ruleset's default" until the user sets one
+        return value
+    shown = f"TestSettings.{name} = {value!r}"
+    if kind == "bool":
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{shown}: expected True or False")
+        return bool(value)
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{shown}: expected an integer")
+        if value < 0:
+            raise ValueError(f"{shown}: expected an integer of 0 or more")
+        return int(value)
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{shown}: expected a number")
+        if not math.isfinite(value):
+            raise ValueError(f"{shown}: expected a finite number")
+        if name in _RATE_SETTINGS and not value > 0:
+            raise ValueError(f"{shown}: expected a number of queries per second above 0")
+        return float(value)
+    if kind == "TestScenario" and not isinstance(value, TestScenario):
+        raise TypeError(f"{shown}: expected a TestScenario (e.g. TestScenario.Offline)")
+    if kind == "TestMode" and not isinstance(value, TestMode):
+        raise TypeError(f"{shown}: expected a TestMode (e.g. TestMode.PerformanceOnly)")
+    return value
+
+
+def _check_settings(settings: _TestSettings) -> None:
+    """At StartTest: every setting, including those a config file set (the file's line is in
+    the message when the value came from one)."""
+    for name in _FIELD_TYPES:
+        value = getattr(settings, name)
+        try:
+            _checked_setting(name, value)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"StartTest: {exc}") from None
 
 
 _WHEEL_ONLY_ATTRIBUTES: dict[str, Any] = {
@@ -191,6 +254,14 @@ DestroyFastSUT = DestroySUT
 
 def ConstructQSL(total_sample_count: int, performance_sample_count: int, load_cb: Callable, unload_cb: Callable) -> int:  # noqa: N802
     """Create a QSL from its sizes and load/unload callbacks."""
+    for name, value in (("total_sample_count", total_sample_count), ("performance_sample_count", performance_sample_count)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"ConstructQSL: {name} = {value!r}: expected an integer")
+        if value < 1:
+            raise ValueError(f"ConstructQSL: {name} = {value!r}: expected at least 1 sample")
+    for name, cb in (("load_cb", load_cb), ("unload_cb", unload_cb)):
+        if not callable(cb):
+            raise TypeError(f"ConstructQSL: {name} = {cb!r}: expected a callable taking a list of sample indices")
     return _register(_CallbackQSL(total_sample_count, performance_sample_count, load_cb, unload_cb))
 
 
@@ -213,6 +284,7 @@ def StartTestWithLogSettings(  # noqa: N802
     audit_config_filename: str = "audit.config",
 ) -> None:
     """Run a test and write the logs where ``log_settings`` says."""
+    _check_settings(test_settings)
     _engine.start_test(
         _lookup(sut, _CallbackSUT, "SUT"),
         _lookup(qsl, _CallbackQSL, "QSL"),

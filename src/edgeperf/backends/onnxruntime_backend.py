@@ -124,7 +124,7 @@ class OnnxRuntimeBackend(Backend):
         so = self._ort.SessionOptions()
         so.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.execution_mode = self._ort.ExecutionMode.ORT_SEQUENTIAL
-        so.log_severity_level = 3  # errors only: warnings about unused initialisers etc. are noise here
+        so.log_severity_level = 4  # fatal only: a failing node is reported in the PredictError raised, once
         if self.threads is not None:
             so.intra_op_num_threads = self.threads
         if self.inter_op_threads is not None:

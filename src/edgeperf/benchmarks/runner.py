@@ -11,11 +11,19 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .._atomic import _WRITE_ERRNOS, OutputError, _reason, prepare_output_dir
+from ..errors import EdgeperfError
 from ..loadgen.engine import TestResult, start_test
 from ..loadgen.enums import TestMode, TestScenario
 from ..loadgen.events import SERIES_END, Event
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
+from .preflight import check_config_values, check_parallelism, check_text_file
 from .registry import BenchmarkDefinition, get_benchmark
+
+#: The files a run writes into its output folder: cleared at its start, so that a run that fails
+#: midway never leaves its partial logs beside an earlier run's accuracy.txt and report.
+RUN_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json",
+             "accuracy.txt", "report.html")
 
 WARMUP_RUNS = 5  # the reference harness predicts sample 0 five times before the test
 
@@ -42,11 +50,17 @@ class RunOptions:
     device: str | None = None  # torch device ("cpu", "cuda", "cuda:1", ...)
     duration_s: float | None = None  # quick mode: run about this long, whatever the rules' minimum
     report: bool = True
+    #: Called with each config-file warning (unknown key, misspelt scenario, ...) before the run.
+    on_warning: Callable[[str], None] | None = None
 
     @property
     def quick(self) -> bool:
         """A smoke-test run (``--duration`` or ``--count``/``--max-samples``): not compliant."""
         return self.duration_s is not None or self.max_samples is not None
+
+
+class ModelRunError(EdgeperfError):
+    """The model could not answer its very first inference (before LoadGen started)."""
 
 
 @dataclass
@@ -112,8 +126,16 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     from ..sut.pool import DirectSUT, WorkerPoolSUT
 
     bench = get_benchmark(opts.benchmark)
+    check_parallelism(opts.threads, opts.workers)
+    check_text_file(opts.user_conf, "--user-conf")
+    check_text_file(opts.audit_config, "--audit-config")
     settings = settings_for(bench, opts)  # config errors surface before any heavy work
     _check_find_peak(settings)
+    conf_files = [(f, m) for f, m in ((opts.user_conf, bench.config_model), (opts.audit_config, "*")) if f is not None]
+    check_config_values(conf_files, opts.scenario.value, settings.ruleset)
+    if opts.on_warning is not None:
+        for warning in settings.config_warnings:
+            opts.on_warning(str(warning))
     dataset = bench.open_dataset(opts.dataset, layout=bench.layout, cache_dir=opts.cache_dir, count=opts.max_samples)
     perf_count = min(bench.qsl_performance_count, len(dataset))
     if bench.open_qsl is not None:
@@ -138,13 +160,12 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     fixed_batch = bench.signature.inputs[0].shape[0]
     batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
-    _warm_up(runner, qsl)
+    _warm_up(runner, qsl, opts)
     if opts.scenario is TestScenario.SingleStream:
         sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
     else:
         sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}")
-    output = Path(opts.output)
-    output.mkdir(parents=True, exist_ok=True)
+    output = prepare_output_dir(opts.output, RUN_FILES)
     capture = _SeriesCapture()
     log_settings = LogSettings(log_output=LogOutputSettings(outdir=str(output)), enable_trace=False)
     try:
@@ -152,6 +173,14 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         # it log the official "Found Audit Config file" warning that reviewers look for.
         audit = str(opts.audit_config) if opts.audit_config is not None else None
         result = start_test(sut, qsl, settings, log_settings, audit_config=audit, listeners=[capture, *listeners])
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _WRITE_ERRNOS:
+            raise
+        # A full disk or file size limit cut the logs short: half-written logs would pass for a
+        # run's record, so they go (which also gives the space back).
+        prepare_output_dir(output, RUN_FILES)
+        raise OutputError(output, f"the LoadGen logs could not be written: {_reason(exc)}; the partial logs were "
+                                  "removed", exc.errno) from None
     finally:
         getattr(sut, "close", lambda: None)()
         backend.close()
@@ -226,11 +255,28 @@ def _check_find_peak(settings: TestSettings) -> None:
         )
 
 
-def _warm_up(runner, qsl) -> None:
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _warm_up(runner, qsl, opts: RunOptions) -> None:
+    """Run sample 0 through the model a few times before LoadGen starts. A model that cannot
+    answer it at all is reported here, in one line; the same failure later in the run is
+    LoadGen's to report. Loading the sample (dataset and cache errors) is not the model's fault
+    and keeps its own error."""
+    from ..datasets.base import DatasetError
+
     qsl.load_samples_to_ram([0])
     try:
         for _ in range(WARMUP_RUNS):
             runner(np.array([0]))
+    except (KeyboardInterrupt, EdgeperfError, DatasetError):
+        raise
+    except Exception as exc:
+        raise ModelRunError(
+            f"the model {opts.model} failed on its first inference (sample 0 of {opts.dataset}): "
+            f"{type(exc).__name__}: {_one_line(exc)}; expected it to answer the benchmark's inputs"
+        ) from exc
     finally:
         qsl.unload_samples_from_ram([0])
 

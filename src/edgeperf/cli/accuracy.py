@@ -61,7 +61,7 @@ def accuracy(
     benchmark: str = typer.Argument(..., help="Benchmark name (see `edgeperf benchmarks`)."),
     log: Path = typer.Option(..., "--log", help="mlperf_log_accuracy.json to score."),
     dataset: Path = typer.Option(..., "--dataset", help="Dataset folder in its official layout."),
-    output: Optional[Path] = typer.Option(None, "--output", help="Also write these lines to this accuracy.txt."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Also write these lines to this accuracy.txt ('-': only to stdout)."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help=_DTYPE_HELP, show_default=False),
     output_dtype: Optional[str] = typer.Option(
         None, "--output_dtype", help=_OUTPUT_DTYPE_HELP, show_default=False
@@ -76,6 +76,8 @@ def accuracy(
     verbose: bool = typer.Option(False, "--verbose", help=_VERBOSE_HELP),
 ) -> None:
     """Print what the official accuracy script prints for this log."""
+    from .._atomic import is_stdout
+    from ..benchmarks.preflight import check_input_file
     from ..benchmarks.registry import get_benchmark
     from .errors import user_errors
 
@@ -89,12 +91,15 @@ def accuracy(
     }
     with user_errors():
         bench = get_benchmark(benchmark)
+        check_input_file(log, "--log")
         options = _script_options(bench.name, bench.quality.metric, given)
         result = bench.evaluate(log, dataset, **options)
         if output is not None:
             from ..accuracy.base import write_accuracy_txt
 
             write_accuracy_txt(result, output)
+    if is_stdout(output):
+        return  # the lines went to standard output as the accuracy.txt
     for line in result.lines:
         typer.echo(line)
 

@@ -22,8 +22,8 @@ def _model_map(text: Optional[str]) -> dict[str, str]:
 def check(
     tree: Path = typer.Argument(..., help="Submission tree: the folder holding closed/ and open/."),
     version: str = typer.Option("v1.1", "--version", help="Round whose rules apply (v1.1; v1.0 also known)."),
-    csv: Optional[Path] = typer.Option(None, "--csv", help="Write summary.csv (the official 27 columns) here."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON (edgeperf-check format 1) here."),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Write summary.csv (the official 27 columns) here ('-': stdout)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON (edgeperf-check format 1) here ('-': stdout)."),
     submitter: Optional[str] = typer.Option(None, "--submitter", help="Check only this submitter directory."),
     skip_compliance: bool = typer.Option(False, "--skip-compliance", help="Do not check compliance/ (closed results get compilance=0)."),
     strict: bool = typer.Option(False, "--strict", help="Also invalidate what v1.1 only logs: wrong seeds, latency bound, "
@@ -40,6 +40,7 @@ def check(
 
     Exit status 1 when anything invalidates a result (NoResults), 2 for a usage error, else 0.
     """
+    from .._atomic import is_stdout
     from ..submission import CheckOptions, check_tree, render_text_report, write_json_report, write_summary_csv
 
     def fail(message: str) -> None:
@@ -53,25 +54,31 @@ def check(
         report = check_tree(tree, options)
     except (ValueError, NotADirectoryError) as exc:
         fail(str(exc))
+    if is_stdout(csv) and is_stdout(json_out):
+        fail("--csv - and --json - cannot both go to standard output")
+    # With '-', stdout carries the data alone; the report a person reads goes to stderr.
+    to_stderr = is_stdout(csv) or is_stdout(json_out)
     written = []
     try:
         if csv is not None:
             write_summary_csv(report.rows, csv)
-            written.append(f"wrote {csv} ({len(report.rows)} rows)")
+            if not is_stdout(csv):
+                written.append(f"wrote {csv} ({len(report.rows)} rows)")
         if json_out is not None:
             write_json_report(report, json_out)
-            written.append(f"wrote {json_out}")
+            if not is_stdout(json_out):
+                written.append(f"wrote {json_out}")
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"cannot write the output: {where}{exc.strerror or exc}")
     text = render_text_report(report, verbose=verbose, show_results=not quiet)
     body, _, verdict = text.rstrip("\n").rpartition("\n")
-    typer.echo(body)
+    typer.echo(body, err=to_stderr)
     for line in written:
-        typer.echo(line)
+        typer.echo(line, err=to_stderr)
     verdict_obj = report.verdict()
     color = {"pass": typer.colors.GREEN, "pass-with-errors": typer.colors.YELLOW}.get(verdict_obj.status, typer.colors.RED)
-    typer.secho(verdict, fg=color, bold=True)
+    typer.secho(verdict, fg=color, bold=True, err=to_stderr)
     if prune_invalid is None:
         raise typer.Exit(verdict_obj.exit_code)
     from ..submission.prune import prune_invalid as prune

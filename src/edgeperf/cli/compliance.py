@@ -46,6 +46,7 @@ def run(
 ) -> None:
     """Run a benchmark with a compliance test's official audit settings; write the test's folder."""
     from rich.console import Console
+    from rich.markup import escape
 
     from ..benchmarks.runner import RunOptions
     from ..compliance.audit import ComplianceTest
@@ -81,6 +82,7 @@ def run(
         providers=provider_list,
         device=device,
         duration_s=duration,
+        on_warning=lambda text: errors.print(f"edgeperf: warning: {text}", markup=False, highlight=False),
     )
     progress = LiveProgress(console, f"{kind.value} {benchmark} {scenario.value}", quick=opts.quick)
     with user_errors(errors):
@@ -96,7 +98,7 @@ def run(
     if perf is not None:
         console.print(f"Result is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if audit_config is not None:
-        console.print(f"[yellow]Applied {audit_config} instead of the official {kind.value} settings.[/yellow]")
+        console.print(f"[yellow]Applied {escape(str(audit_config))} instead of the official {kind.value} settings.[/yellow]")
     if opts.quick:
         from ..benchmarks.runner import QUICK_NOTE
 
@@ -141,6 +143,10 @@ def verify(
 
     with user_errors():  # missing files, malformed or truncated logs (LogFormatError is a ValueError)
         try:
+            if output is not None:
+                from .._atomic import check_output_dir
+
+                check_output_dir(output)
             outcome = verify_compliance(
                 test, results, compliance, output, dtype=dtype, benchmark=benchmark, dataset=dataset,
                 skip_accuracy=skip_accuracy, other_dir=other,

@@ -99,13 +99,50 @@ def build_app():
     return app
 
 
+def _prepare_streams() -> None:
+    """Never fail on a file name that is not UTF-8 (or a lone surrogate from a JSON file) when
+    printing it: its bytes go out as they are, other surrogates as \\uXXXX."""
+    from .. import _atomic  # registers the "edgeperf.surrogates" error handler
+
+    del _atomic
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="edgeperf.surrogates")
+
+
+def _stdout_failed(exc: OSError) -> None:
+    """Standard output cannot take what was printed (a full device, a closed pipe): one line, exit 1."""
+    import os
+
+    from .._atomic import OutputError, _reason
+
+    print(f"edgeperf: {OutputError('standard output', _reason(exc), exc.errno)}", file=sys.stderr)
+    # What is still buffered would fail again at exit, with Python's own "Exception ignored" noise.
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), sys.stdout.fileno())
+    raise SystemExit(1)
+
+
 def main() -> None:
     """Run the ``edgeperf`` command line."""
+    import errno
+
     try:
         command = build_command()
     except ImportError as exc:
         _missing_cli_extra(exc)
-    command()
+    _prepare_streams()
+    stdout_errnos = {errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EPIPE}
+    try:
+        try:
+            command()
+        finally:
+            sys.stdout.flush()
+    except OSError as exc:
+        if exc.filename is None and exc.errno in stdout_errnos:
+            _stdout_failed(exc)
+        raise
 
 
 if __name__ == "__main__":

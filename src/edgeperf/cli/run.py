@@ -69,6 +69,7 @@ def run(
 ) -> None:
     """Run a benchmark and write the four LoadGen logs (plus accuracy.txt in accuracy mode)."""
     from rich.console import Console
+    from rich.markup import escape
 
     from ..benchmarks.runner import RunOptions, run_benchmark
     from ..loadgen.enums import TestMode, TestScenario
@@ -107,6 +108,7 @@ def run(
         providers=provider_list,
         device=device,
         duration_s=duration,
+        on_warning=lambda text: errors.print(f"edgeperf: warning: {text}", markup=False, highlight=False),
     )
     if power is not None:
         _run_with_power(opts, console, errors, power, power_ntp, power_skip_time_sync, power_label, power_no_ranging)
@@ -128,7 +130,7 @@ def run(
     if perf is not None:
         summary = (output / "mlperf_log_summary.txt").read_text().splitlines()
         headline = next((line for line in summary[6:8] if " : " in line or ": " in line), "")
-        console.print(f"{headline}\nResult is : {'VALID' if perf.valid else 'INVALID'}")
+        console.print(f"{headline}\nResult is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if outcome.accuracy is not None:
         for line in outcome.accuracy.lines[-1:]:
             console.print(line, markup=False, highlight=False)
@@ -139,7 +141,8 @@ def run(
             console.print(f"Accuracy {acc['metric']} {num(acc['value'])}{acc['unit']} vs target >= {num(acc['target'])}{acc['unit']}: "
                           f"{'PASS' if acc['passed'] else 'FAIL'}; missing samples: {acc['missing_samples']}",
                           markup=False, highlight=False)
-    console.print(f"Logs in {output}" + (f"; report: {outcome.report_path}" if outcome.report_path else ""))
+    # User strings never reach rich's markup parser: a path may hold "[/]" or "[bold red]".
+    console.print(f"Logs in {escape(str(output))}" + (f"; report: {escape(str(outcome.report_path))}" if outcome.report_path else ""))
     console.print("[dim]edgeperf is an independent implementation; this is not an official MLPerf result.[/dim]")
 
 

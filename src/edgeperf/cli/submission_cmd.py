@@ -97,7 +97,7 @@ def truncate(
     for rel in report.already_done:
         typer.echo(f"already truncated {rel}")
     for p in report.problems:
-        typer.echo(f"error: {p}", err=True)
+        typer.echo(f"edgeperf: {p}", err=True)
     typer.echo(f"{len(report.truncated)} truncated, {len(report.already_done)} already done, "
                f"{len(report.problems)} problem(s)")
     raise typer.Exit(1 if report.problems else 0)
@@ -105,7 +105,7 @@ def truncate(
 
 @app.command("system-json")
 def system_json(
-    output: Optional[Path] = typer.Option(None, "--output", help="Write here (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Write here (default, or '-': stdout)."),
     division: Optional[DivisionChoice] = typer.Option(None, "--division", help="Fill in the division."),
     submitter: Optional[str] = typer.Option(None, "--submitter", help="Fill in the submitter."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --output file."),
@@ -114,18 +114,23 @@ def system_json(
 
     `edgeperf submission build` refuses the file until every TODO is replaced.
     """
+    from .._atomic import atomic_write, is_stdout
     from ..submission.build import machine_system_json, validate_system_json
+    from .errors import user_errors
 
     data = machine_system_json(division.value if division else None, submitter)
     text = json.dumps(data, indent=2) + "\n"
-    if output is None:
+    if output is None or is_stdout(output):
         typer.echo(text, nl=False)
         return
+    if output.is_dir():
+        print(f"edgeperf: {output} is a folder; expected a file name for the system JSON", file=sys.stderr)
+        raise typer.Exit(2)
     if output.exists() and not force:
         print(f"edgeperf: {output} exists; pass --force to replace it", file=sys.stderr)
         raise typer.Exit(2)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    with user_errors():  # written whole or not at all (a full disk leaves the old file)
+        atomic_write(output, text)
     todo = validate_system_json(data)
     typer.echo(f"Wrote {output}; {len(todo)} field(s) to fill in:")
     for p in todo:

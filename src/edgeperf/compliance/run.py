@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .._atomic import OutputError, check_output_dir
 from .audit import ComplianceTest, audit_config_text, write_audit_config
 from .verify import ACCURACY_LOG, DETAIL, SUMMARY
 
@@ -56,6 +57,20 @@ class ComplianceRunOutcome:
         return self.output / "performance" / "run_1" / SUMMARY
 
 
+def _check_audit_config(path: str | os.PathLike) -> None:
+    from ..benchmarks.preflight import PreflightError, check_input_file, check_text_file
+    from ..loadgen.config import read_config_file
+    from ..loadgen.errors import ConfigError
+
+    check_input_file(path, "--audit-config")
+    check_text_file(path, "--audit-config")
+    parsed = read_config_file(path)
+    if parsed.errors:
+        raise ConfigError(parsed.errors)
+    if not parsed.entries:
+        raise PreflightError(f"--audit-config {path}: no settings in it; expected lines 'model.scenario.key = value'")
+
+
 def run_compliance_test(
     test: ComplianceTest | str,
     opts,
@@ -77,20 +92,27 @@ def run_compliance_test(
     kind = ComplianceTest.parse(test) if isinstance(test, str) else test
     bench = get_benchmark(opts.benchmark)
     output = Path(opts.output)
+    if audit_config is not None:
+        _check_audit_config(audit_config)  # errors name the user's file, not the staged copy
+    check_output_dir(output)
     parent = output.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.edgeperf-run-", dir=parent))
     try:
         if audit_config is not None:
-            text = Path(audit_config).read_text(encoding="utf-8")
+            raw = Path(audit_config).read_bytes()
+            text = raw.decode("utf-8", errors="replace")
             audit_path = staging / "audit.config"
-            audit_path.write_text(text, encoding="utf-8")
+            audit_path.write_bytes(raw)
         else:
             text = audit_config_text(kind, bench.name)
             audit_path = write_audit_config(kind, bench.name, staging / "audit.config")
         logs = staging / "logs"
         run_opts = dataclasses.replace(opts, output=logs, audit_config=audit_path, mode=TestMode.PerformanceOnly, report=False)
-        result = run_benchmark(run_opts, listeners=listeners)
+        try:
+            result = run_benchmark(run_opts, listeners=listeners)
+        except OutputError as exc:  # name the user's folder, never the hidden staging one
+            raise OutputError(output, exc.reason, exc.errno) from None
         outcome = ComplianceRunOutcome(test=kind, output=output, run=result, audit_config=text)
         output.mkdir(parents=True, exist_ok=True)
         for rel in STALE_FILES:

@@ -27,6 +27,7 @@ import numpy as np
 from ..backends.base import ModelSignature, TensorSpec
 
 __all__ = [
+    "failing_standin",
     "OPSET",
     "IR_VERSION",
     "RESNET50_SIGNATURE",
@@ -374,3 +375,20 @@ def bert_standin(path, seq_len: int = 384) -> Path:
     head(0.001, 0.5, "output_start_logits")
     head(-0.001, 0.25, "output_end_logits")
     return g.save(path, bert_signature(seq_len))
+
+
+def failing_standin(path, signature: ModelSignature = RESNET50_SIGNATURE) -> Path:
+    """A model with ``signature``'s inputs and outputs whose every inference fails inside the
+    runtime (a Reshape that no input size satisfies): it loads and matches the benchmark, then
+    breaks on the first sample, to test how a harness reports a model that cannot run."""
+    g = _GraphBuilder()
+    prime = np.array([-1, 1_000_003], np.int64)  # no input tensor's size is a multiple of this prime
+    broken = g.op("Reshape", [g.op("Cast", [signature.inputs[0].name], to=1), g.const(prime, "shape")])
+    total = g.op("ReduceSum", [broken], keepdims=0)
+    batch = g.batch_of(signature.inputs[0].name)
+    for spec in signature.outputs:
+        rest = np.array([d if isinstance(d, int) else 1 for d in spec.shape[1:]], np.int64)
+        shape = g.op("Concat", [batch, g.const(rest, "shape")], axis=0)
+        value = g.op("Cast", [total], to=int(g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(spec.dtype))))
+        g.op("Expand", [value, shape], spec.name)
+    return g.save(path, signature)

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import EdgeperfError
+from .._atomic import check_output_dir, refuse_overlap
+from ..benchmarks.preflight import PreflightError, check_parallelism
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
 
@@ -135,10 +137,38 @@ def _describe_change(key: str, old: Any, new: Any) -> str:
     return f"{key.replace('_', '-')} ({old!r} then, {new!r} now)"
 
 
+def _check_inputs(opts: OneShotOptions) -> None:
+    """Every model and dataset exists, and neither output folder overlaps an input, before a
+    plan is written: a mistyped path must not leave a plan behind that blocks the next try."""
+    check_parallelism(opts.threads, opts.workers)
+    inputs: dict[str, Any] = {"--system": opts.system, "--user-conf": opts.user_conf}
+    for b in opts.benchmarks:
+        model, dataset = Path(opts.models.get(b, opts.model)), Path(opts.datasets.get(b, opts.dataset))
+        if not model.exists():
+            raise PreflightError(f"--model {model}: no such file (the model of {b})")
+        if not dataset.is_dir():
+            raise PreflightError(f"--dataset {dataset}: {'not a folder' if dataset.exists() else 'no such folder'} "
+                                 f"(expected the dataset folder of {b})")
+        inputs[f"--model {b}"], inputs[f"--dataset {b}"] = model, dataset
+    refuse_overlap({"--output": opts.output, "--runs": opts.runs_dir}, inputs)
+    refuse_overlap({"--output": opts.output}, {"--runs": opts.runs_dir})
+    check_output_dir(opts.runs_dir)
+    check_output_dir(opts.output)
+
+
+def _started(runs: Path) -> bool:
+    """Whether any step of the plan in ``runs`` has finished (has its ``.done`` marker)."""
+    return any(runs.glob("*/*/.*.done"))
+
+
 def _prepare_runs(opts: OneShotOptions) -> Path:
     runs = opts.runs_dir
     record = _plan_record(opts)
     plan_file = runs / PLAN_FILE
+    if plan_file.is_file() and not _started(runs):
+        # A plan none of whose steps finished holds nothing worth keeping: start it afresh
+        # (the corrected command after a mistyped option must not be refused).
+        shutil.rmtree(runs)
     if runs.exists() and any(runs.iterdir()):
         if opts.resume and plan_file.is_file():
             old = json.loads(plan_file.read_text())
@@ -185,6 +215,7 @@ def run_submission(
                               "or --force to start over")
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
         raise FileNotFoundError(f"{opts.user_conf}: user.conf not found")
+    _check_inputs(opts)
     steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division)
     runs = _prepare_runs(opts)
     ran: list[PlanStep] = []

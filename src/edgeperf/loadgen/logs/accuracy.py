@@ -115,13 +115,15 @@ class AccuracyLog:
 
 _CANONICAL = re.compile(r'\{ "seq_id" : (\d+), "qsl_idx" : (\d+), "data" : "([0-9A-Fa-f]*)" \}')
 _OUTSIDE = re.compile(r'["{}]')
+_HEX = re.compile(r"[0-9A-Fa-f]*")
+_HEX_DIGITS = frozenset("0123456789ABCDEFabcdef")
 _WS = " \t\r\n"
 _SMALL_FILE = 1 << 20  # files up to this size are read whole (and may fall back to json)
 
 
 def _record_from_object(text: str, path: str, offset: int) -> tuple[int, int, str]:
     m = _CANONICAL.fullmatch(text)
-    if m is not None:
+    if m is not None and not len(m.group(3)) % 2:
         return int(m.group(1)), int(m.group(2)), m.group(3)
     try:
         obj = json.loads(text)
@@ -139,6 +141,13 @@ def _record_from_dict(obj: Any, path: str, offset: int | str) -> tuple[int, int,
         raise LogFormatError(
             path, where, 'record needs integer "seq_id" and "qsl_idx" and a string "data"'
         )
+    if _HEX.fullmatch(data) is None:
+        bad = next(i for i, ch in enumerate(data) if ch not in _HEX_DIGITS)
+        raise LogFormatError(path, where, f'"data" (seq_id {seq_id}): expected hexadecimal bytes (0-9, A-F), '
+                                          f"found {data[bad]!r} at character {bad}")
+    if len(data) % 2:
+        raise LogFormatError(path, where, f'"data" (seq_id {seq_id}): expected an even number of hex digits '
+                                          f"(whole bytes), found {len(data)}")
     return seq_id, qsl_idx, data
 
 
@@ -286,11 +295,15 @@ def iter_accuracy_log(
     and character offset.
     """
     path = os.fspath(path)
-    if os.path.getsize(path) <= _SMALL_FILE:
-        yield from _read_small(path, allow_truncated)
-        return
-    with open(path, encoding="utf-8") as f:
-        yield from _Scanner(f, path, chunk_size).records()
+    try:
+        if os.path.getsize(path) <= _SMALL_FILE:
+            yield from _read_small(path, allow_truncated)
+            return
+        with open(path, encoding="utf-8") as f:
+            yield from _Scanner(f, path, chunk_size).records()
+    except UnicodeDecodeError as exc:  # a binary file, or another encoding
+        raise LogFormatError(path, "content", "not UTF-8 text; expected an accuracy log (a JSON array "
+                                                        'of {"seq_id", "qsl_idx", "data"} records)') from None
 
 
 def _read_small(path: str, allow_truncated: bool) -> list[tuple[int, int, str]]:

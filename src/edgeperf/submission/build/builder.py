@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..._atomic import _WRITE_ERRNOS, OutputError, _reason, check_output_dir, refuse_overlap
 from ..rules import V1_1, RoundRules
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
                           validate_system_json)
@@ -70,6 +71,9 @@ class BuildError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
+        if len(self.problems) == 1:  # one problem, one line
+            super().__init__(f"cannot build the submission tree: {self.problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"cannot build the submission tree ({len(self.problems)} problem(s)):\n{lines}")
 
@@ -323,10 +327,13 @@ def build_submission(
     if not system_name or "/" in system_name or system_name.startswith("."):
         raise BuildError([f"system name {system_name!r} cannot be a folder name"])
     output = Path(output)
+    refuse_overlap({"--output": output}, {"--runs": runs, "--system": None if isinstance(system, Mapping) else system,
+                                          "--user-conf": user_conf})
     if output.exists() and not force:
         raise FileExistsError(f"{output} exists; pass --force to replace it")
     if output.exists() and not output.is_dir():
         raise BuildError([f"{output} exists and is not a directory"])
+    check_output_dir(output)  # an unwritable place is named as the user wrote it, not as our staging folder
 
     scenarios, problems, warnings = discover_runs(runs, division, rules=rules, user_conf=user_conf)
     if user_conf is not None and not Path(user_conf).is_file():
@@ -391,7 +398,10 @@ def build_submission(
         os.rename(staging, output)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.errno in _WRITE_ERRNOS:
+            # shutil names the file it copied from; what failed is writing the tree
+            raise OutputError(output, f"{_reason(exc)}; nothing was written", exc.errno) from None
         raise
     return BuildResult(output, output / division / submitter, system_name, scenarios, verified, trunc, warnings)

@@ -39,6 +39,9 @@ class SystemJsonError(ValueError):
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = list(problems)
+        if len(self.problems) == 1:  # one problem, one line
+            super().__init__(f"{source}: {self.problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{source}: {len(self.problems)} problem(s) in the system description:\n{lines}")
 
@@ -115,6 +118,8 @@ def load_system_json(path: str | os.PathLike, **kw) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SystemJsonError(str(path), ["file not found"]) from None
+    except IsADirectoryError:
+        raise SystemJsonError(str(path), ["is a folder; expected the system description JSON file"]) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SystemJsonError(str(path), [f"not valid JSON: {exc}"]) from None
     problems = validate_system_json(data, **kw)

@@ -16,13 +16,19 @@ hash to the last line, and the checker would then not find it).
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import hashlib
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["VIEWABLE_SIZE", "MARKER", "TruncationReport", "accuracy_log_hash", "truncate_accuracy_dir",
+from ..._atomic import OutputError, _reason
+from ...errors import EdgeperfError
+
+__all__ = ["VIEWABLE_SIZE", "MARKER", "TruncationError", "TruncationReport", "accuracy_log_hash", "truncate_accuracy_dir",
            "truncate_tree"]
 
 VIEWABLE_SIZE = 4096
@@ -31,6 +37,10 @@ MAX_ACCURACY_LOG_SIZE = 10 * 1024
 _HASH_RE = re.compile(r"^hash=([\w\d]+)$")
 _LOG = "mlperf_log_accuracy.json"
 _TXT = "accuracy.txt"
+
+
+class TruncationError(EdgeperfError, ValueError):
+    """An accuracy folder that cannot be truncated safely; nothing in it was changed."""
 
 
 def accuracy_log_hash(path: str | os.PathLike) -> str:
@@ -42,28 +52,66 @@ def accuracy_log_hash(path: str | os.PathLike) -> str:
     return m.hexdigest()
 
 
-def _has_hash(txt: Path) -> bool:
+def _hashes(txt: Path) -> set[str]:
     if not txt.is_file():
-        return False
-    with open(txt, encoding="utf-8") as f:
-        return any(_HASH_RE.match(line.rstrip("\n")) for line in f)
+        return set()
+    with open(txt, encoding="utf-8", errors="replace") as f:
+        return {m.group(1) for m in (_HASH_RE.match(line.rstrip("\n")) for line in f) if m}
 
 
-def _truncate_file(log: Path) -> None:
-    size = log.stat().st_size
-    if size < VIEWABLE_SIZE:
-        return
-    with open(log, encoding="utf-8", newline="") as src:
-        start = src.read(VIEWABLE_SIZE)
+def _scan(log: Path) -> tuple[str, str]:
+    """One pass over the log: its SHA-256 and its first 4096 characters. A log that is not UTF-8
+    text (the official tool reads it as text) is refused before anything is written."""
+    m = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head: list[str] = []
+    have = 0
+    done = 0
+    with open(log, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            m.update(block)
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                raise TruncationError(f"{log}: not UTF-8 text (byte {done + exc.start}); expected an accuracy log "
+                                      "(a JSON array of records); nothing was changed") from None
+            done += len(block)
+            if have < VIEWABLE_SIZE:
+                head.append(text[:VIEWABLE_SIZE - have])
+                have += len(head[-1])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise TruncationError(f"{log}: ends inside a UTF-8 character; expected an accuracy log; nothing was changed") from None
+    return m.hexdigest(), "".join(head)
+
+
+def _tail(log: Path, size: int) -> str:
     with open(log, "rb") as src:  # the official tool seeks to size - 4096 bytes and reads to the end
         src.seek(size - VIEWABLE_SIZE)
-        end = src.read(VIEWABLE_SIZE).decode("utf-8", errors="replace")
-    tmp = log.with_name(log.name + ".edgeperf-tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as dst:
-        dst.write(start)
-        dst.write(MARKER)
-        dst.write(end)
-    os.replace(tmp, log)
+        return src.read(VIEWABLE_SIZE).decode("utf-8", errors="replace")
+
+
+def _refuse_links(*paths: Path) -> None:
+    for p in paths:
+        if p.is_symlink():
+            raise TruncationError(f"{p} is a symbolic link (to {os.readlink(p)}); truncation rewrites files in "
+                                  "place, so expected a regular file inside the tree (replace the link by a copy); "
+                                  "nothing was changed")
+
+
+def _stage(folder: Path, name: str, data: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".edgeperf-tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
 
 
 @dataclass
@@ -76,28 +124,42 @@ class TruncationReport:
 
 
 def truncate_accuracy_dir(acc_dir: str | os.PathLike, *, create_accuracy_txt: bool = False) -> str:
-    """Hash and truncate one ``accuracy`` folder.
+    """Hash and truncate one ``accuracy`` folder, all or nothing, and idempotently.
 
     Returns ``"truncated"`` or ``"already"``; raises FileNotFoundError when the log is missing, or
-    when ``accuracy.txt`` is missing and ``create_accuracy_txt`` is false (a results folder).
+    when ``accuracy.txt`` is missing and ``create_accuracy_txt`` is false (a results folder), and
+    :class:`TruncationError` for a symbolic link or a log that is not text. Both new files are
+    written in full beside the old ones before either is renamed into place, ``accuracy.txt``
+    first: a failure leaves the folder as it was (no temporary file), and a retry after a failure
+    between the two renames finds the hash already there and does not add a second one.
     """
     acc = Path(acc_dir)
     log, txt = acc / _LOG, acc / _TXT
+    _refuse_links(log, txt)
     if not log.is_file():
         raise FileNotFoundError(f"{log} missing")
     if not txt.is_file() and not create_accuracy_txt:
         raise FileNotFoundError(f"{txt} missing, generate it first (the accuracy script's output)")
-    if _has_hash(txt) and log.stat().st_size < MAX_ACCURACY_LOG_SIZE:
+    hashes = _hashes(txt)
+    size = log.stat().st_size
+    if hashes and size < MAX_ACCURACY_LOG_SIZE:
         return "already"
-    digest = accuracy_log_hash(log)
-    prefix = ""
-    if txt.is_file():
-        data = txt.read_bytes()
-        if data and not data.endswith(b"\n"):
-            prefix = "\n"
-    with open(txt, "a", encoding="utf-8", newline="") as f:
-        f.write(f"{prefix}hash={digest}\n")
-    _truncate_file(log)
+    digest, head = _scan(log)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        if digest not in hashes:
+            data = txt.read_bytes() if txt.is_file() else b""
+            prefix = b"\n" if data and not data.endswith(b"\n") else b""
+            staged.append((_stage(acc, _TXT, data + prefix + f"hash={digest}\n".encode("ascii")), txt))
+        if size >= VIEWABLE_SIZE:
+            body = (head + MARKER + _tail(log, size)).encode("utf-8", errors="surrogateescape")
+            staged.append((_stage(acc, _LOG, body), log))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
     return "truncated"
 
 
@@ -132,8 +194,11 @@ def truncate_tree(root: str | os.PathLike, submitter: str | None = None) -> Trun
         rel = acc.relative_to(root).as_posix()
         try:
             status = truncate_accuracy_dir(acc, create_accuracy_txt=create)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, TruncationError) as exc:
             report.problems.append(f"{rel}: {exc}")
+            continue
+        except OSError as exc:  # a full disk, a read-only folder: this folder is left as it was
+            report.problems.append(f"{rel}: {OutputError(exc.filename or acc, _reason(exc), exc.errno)}; nothing was changed")
             continue
         (report.truncated if status == "truncated" else report.already_done).append(rel)
     return report

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..._atomic import OutputError, _reason, check_output_dir
 from .final import FinalReport, build_final_report
 from .render import csv_name, render_csv, render_html, render_markdown, report_note
 from .summary import read_summary
@@ -135,13 +136,19 @@ def write_files(output_dir: str | os.PathLike, files: dict[str, bytes]) -> list[
     folder = Path(output_dir)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"{folder}: the output must be a folder, and this is a file")
+    check_output_dir(output_dir)  # not '-', not under a file, somewhere writable
     created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(folder, _reason(exc), exc.errno) from None
     staged: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-            staged.append((tmp, folder / name))
+            target = folder / name
+            # A symlinked file is written through (the link stays), as every edgeperf output is.
+            staged.append((tmp, Path(os.path.realpath(target)) if target.is_symlink() else target))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.chmod(tmp, 0o644)
@@ -150,11 +157,13 @@ def write_files(output_dir: str | os.PathLike, files: dict[str, bytes]) -> list[
             os.replace(tmp, target)
             done.append(target)
         return done
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in staged:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         if created:
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):  # name the folder, not a temporary file
+            raise OutputError(folder, _reason(exc), exc.errno) from None
         raise
