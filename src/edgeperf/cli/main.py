@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, submission_cmd
+    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, results_cmd, run, submission_cmd
 
     app = typer.Typer(
         name="edgeperf",
@@ -40,6 +40,7 @@ def build_app():
     app.command("check")(check.check)
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(submission_cmd.app, name="submission")
+    app.add_typer(results_cmd.app, name="results")
     return app
 
 
