@@ -200,7 +200,8 @@
   }
 
   function buildRow(table, row) {
-    var tr = el("tr", { "data-id": row.id });
+    var tr = el("tr", { "data-id": row.id, "data-platform": row.platform, "data-submitter": row.submitter,
+                        "data-model-used": table.open ? row.model_used : null });
     var box = el("input", { type: "checkbox", "class": "pick", "aria-label": "Compare " + row.system, "data-id": row.id });
     box.addEventListener("change", function () {
       if (box.checked) state.selected[row.id] = true; else delete state.selected[row.id];
@@ -271,7 +272,8 @@
     cols.forEach(function (i) {
       var c = table.columns[i];
       r3.appendChild(headerCell(c.measure, "value:" + i, {
-        "class": "m" + (c.power ? " power" : ""), "data-label": c.label, "data-unit": c.units, "data-col": String(i)
+        "class": "m" + (c.power ? " power" : ""), "data-label": c.label, "data-unit": c.units, "data-col": String(i),
+        "data-model": c.model, "data-scenario": c.scenario
       }));
     });
     thead.appendChild(r1); thead.appendChild(r2); thead.appendChild(r3);
