@@ -87,7 +87,7 @@ def render_details(tree: dict[str, Any], system: dict[str, Any], results: list[d
         body.append("<p class=\"links\">" + " · ".join(shown) + "</p>")
     body.append("<h2>Results</h2><div class=\"scroll\"><table class=\"plain\"><thead><tr>"
                 + "".join(f"<th>{h}</th>" for h in ("Benchmark", "Model", "Scenario", "Status", "Result", "Units",
-                                                      "Accuracy", "Power", "Power units", "Compliance", "Errors"))
+                                                      "Accuracy", "Power metric", "Power units", "Compliance", "Errors"))
                 + "</tr></thead><tbody>")
     for r in results:
         status = "valid" if r["status"] == "valid" else "NoResults"
