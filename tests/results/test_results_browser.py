@@ -145,6 +145,8 @@ def test_served_page(store_with_subset, page, request):
         page.goto(url)
         page.wait_for_selector("#results-table")
         assert _title(page) == "Closed — Available"
+        n = len({r["Platform"] for r in _official() if r["Division"] == "closed" and r["Availability"] == "available"})
+        assert page.locator("#page-info").text_content() == f"Rows 1–{n} of {n}"
         _shot(page, request, "01-closed-available")
         # The results fit beside the text columns at 1280 px.
         last = page.locator("#results-table th.m").last.bounding_box()

@@ -20,6 +20,7 @@
     division: "closed", category: "available", kind: "performance",
     filters: { submitter: "", accelerator: "", benchmark: "", suite: "" },
     sort: null,            // {key: "submitter" | "value:<i>" | ..., dir: 1 | -1}
+    page: 0, pageSize: 100, // rows are shown a page at a time: a whole round lays out fast
     selected: {},          // row id -> true, for the compare view
     comparing: false
   };
@@ -166,17 +167,18 @@
     var box = el("div", { "class": "filters" });
     box.appendChild(select("submitter", "Submitter",
       [["", "All submitters"]].concat(distinct(rows.map(function (r) { return r.submitter; })).map(function (v) { return [v, v]; })),
-      state.filters.submitter, function (v) { state.filters.submitter = v; redraw(); }));
+      state.filters.submitter, function (v) { state.filters.submitter = v; state.page = 0; redraw(); }));
     box.appendChild(select("accelerator", "Accelerator",
       [["", "All accelerators"]].concat(distinct(rows.map(function (r) { return r.accelerator || "(none)"; })).map(function (v) { return [v, v]; })),
-      state.filters.accelerator, function (v) { state.filters.accelerator = v; redraw(); }));
+      state.filters.accelerator, function (v) { state.filters.accelerator = v; state.page = 0; redraw(); }));
     box.appendChild(select("benchmark", "Benchmark",
       [["", "All benchmarks"]].concat(distinct((table ? table.columns : []).map(function (c) { return c.benchmark; })).map(function (v) { return [v, v]; })),
-      state.filters.benchmark, function (v) { state.filters.benchmark = v; redraw(); }));
-    box.appendChild(select("suite", "System type", SUITES, state.filters.suite, function (v) { state.filters.suite = v; redraw(); }));
+      state.filters.benchmark, function (v) { state.filters.benchmark = v; state.page = 0; redraw(); }));
+    box.appendChild(select("suite", "System type", SUITES, state.filters.suite, function (v) { state.filters.suite = v; state.page = 0; redraw(); }));
     var clear = el("button", { type: "button", id: "clear-filters", text: "Clear filters" });
     clear.addEventListener("click", function () {
       state.filters = { submitter: "", accelerator: "", benchmark: "", suite: "" };
+      state.page = 0;
       redraw();
     });
     box.appendChild(clear);
@@ -193,6 +195,7 @@
     b.addEventListener("click", function () {
       if (state.sort && state.sort.key === sortKey) state.sort = { key: sortKey, dir: -state.sort.dir };
       else state.sort = { key: sortKey, dir: 1 };
+      state.page = 0;
       redraw();
     });
     th.appendChild(b);
@@ -252,6 +255,10 @@
 
   function drawTable(table) {
     var view = viewRows(table);
+    var pages = Math.max(1, Math.ceil(view.rows.length / state.pageSize));
+    if (state.page >= pages) state.page = pages - 1;
+    var first = state.page * state.pageSize;
+    var pageRows = view.rows.slice(first, first + state.pageSize);
     var cols = view.cols;
     var shown = {};
     cols.forEach(function (i) { shown[i] = true; });
@@ -281,7 +288,7 @@
     var cache = rowsOf(table);
     var tbody = el("tbody");
     var frag = document.createDocumentFragment();
-    view.rows.forEach(function (r) {
+    pageRows.forEach(function (r) {
       var tr = cache[r.id];
       var box = tr.firstChild.firstChild;
       box.checked = !!state.selected[r.id];
@@ -294,12 +301,32 @@
       "data-power": table.power ? "true" : "false"
     }, [thead, tbody]);
     // Hide result cells of filtered-out benchmarks (rows are shared between views).
-    var first = lead.length + 1;
-    view.rows.forEach(function (r) {
+    var firstResult = lead.length + 1;
+    pageRows.forEach(function (r) {
       var cells = cache[r.id].children;
-      for (var i = 0; i < table.columns.length; i++) cells[first + i].hidden = !shown[i];
+      for (var i = 0; i < table.columns.length; i++) cells[firstResult + i].hidden = !shown[i];
     });
-    return { element: el("div", { "class": "scroll" }, [tableEl]), count: view.rows.length, view: view };
+    return { element: el("div", {}, [el("div", { "class": "scroll" }, [tableEl]), pager(view.rows.length, pages)]),
+             count: view.rows.length, view: view };
+  }
+
+  function pager(total, pages) {
+    var box = el("div", { "class": "pager" });
+    var first = total ? state.page * state.pageSize + 1 : 0;
+    var last = Math.min(total, (state.page + 1) * state.pageSize);
+    var prev = el("button", { type: "button", id: "page-prev", text: "← Previous" });
+    var next = el("button", { type: "button", id: "page-next", text: "Next →" });
+    prev.disabled = state.page === 0;
+    next.disabled = state.page >= pages - 1;
+    prev.addEventListener("click", function () { state.page--; redraw(); });
+    next.addEventListener("click", function () { state.page++; redraw(); });
+    box.appendChild(prev);
+    box.appendChild(el("span", { id: "page-info", text: "Rows " + first + "–" + last + " of " + total }));
+    box.appendChild(next);
+    box.appendChild(select("page-size", "Rows per page",
+      [["50", "50"], ["100", "100"], ["250", "250"], ["100000", "All"]], String(state.pageSize),
+      function (v) { state.pageSize = Number(v); state.page = 0; redraw(); }));
+    return box;
   }
 
   // ------------------------------------------------------------------ CSV of the current view
@@ -453,7 +480,7 @@
     var top = el("div", { "class": "toolbar" });
     var treeSelect = select("tree", "Tree", DATA.trees.map(function (x, i) { return [String(i), x.name + " · " + x.round]; }),
       String(state.tree), function (v) {
-        state.tree = Number(v); state.selected = {}; state.sort = null; state.comparing = false;
+        state.tree = Number(v); state.selected = {}; state.sort = null; state.comparing = false; state.page = 0;
         state.filters = { submitter: "", accelerator: "", benchmark: "", suite: "" };
         redraw();
       });
@@ -468,7 +495,7 @@
       function (v) { state.category = v; pickExisting(); redraw(); }));
     app.appendChild(tabBar("kind", KINDS, state.kind,
       function (k) { return hasTable(state.division, state.category, k); },
-      function (v) { state.kind = v; state.selected = {}; state.sort = null; redraw(); }));
+      function (v) { state.kind = v; state.selected = {}; state.sort = null; state.page = 0; redraw(); }));
     var table = currentTable();
     app.appendChild(filters(table));
     if (!table) {
@@ -499,7 +526,7 @@
 
   function pickExisting() {
     // After a tab change, land on a table that exists (performance before power).
-    state.selected = {}; state.sort = null; state.comparing = false;
+    state.selected = {}; state.sort = null; state.comparing = false; state.page = 0;
     if (!hasTable(state.division, state.category, "performance") && !hasTable(state.division, state.category, "power")) {
       for (var i = 0; i < CATEGORIES.length; i++) {
         if (hasTable(state.division, CATEGORIES[i][0], "performance")) { state.category = CATEGORIES[i][0]; break; }
