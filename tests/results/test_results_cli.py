@@ -68,3 +68,31 @@ def test_export_needs_a_known_tree_and_a_free_folder(tmp_path, subset_tree):
     (tmp_path / "taken" / "mine.txt").write_text("x")
     result = _run("export-html", str(tmp_path / "taken"), "--db", db)
     assert result.exit_code == 2 and "not empty and was not made by export-html" in result.output
+
+
+def test_serve_command_binds_loopback_and_stops_on_interrupt(tmp_path, subset_tree):
+    import http.client
+    import signal
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    assert _run("ingest", str(subset_tree), "--db", db).exit_code == 0
+    proc = subprocess.Popen([sys.executable, "-m", "edgeperf.cli.main", "results", "serve", "--db", db, "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"serving {db} read-only at http://127.0.0.1:"), line + proc.stderr.read()
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 200
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/", body=b"")
+        assert conn.getresponse().status == 405
+        conn.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and out.strip().endswith("stopped") and "Traceback" not in err
