@@ -13,7 +13,6 @@ import glob
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,11 +21,7 @@ import pytest
 
 pytest.importorskip("sqlalchemy", reason="the results extra (sqlalchemy) is not installed")
 
-import fixture_paths  # noqa: E402
-
-FIXTURES: Path = fixture_paths.FIXTURES
-# The official checker's summary of the subset sits beside it (shared/fixtures or tests/data).
-OFFICIAL_SUMMARY: Path = FIXTURES.parent / "submissions-v1.1-subset.official-summary.csv"
+from results_fixtures import FIXTURES, OFFICIAL_SUMMARY, free_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +51,6 @@ def _pg_bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL on 127.0.0.1: yields ``(host, port)``; stopped at the end."""
@@ -82,7 +71,7 @@ def postgres_server():
         os.chown(base, pg.pw_uid, pg.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     data = os.path.join(base, "data")
-    port = _free_port()
+    port = free_port()
     log = os.path.join(base, "server.log")
 
     def run(*cmd: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import OFFICIAL_SUMMARY
+from results_fixtures import OFFICIAL_SUMMARY
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the browser extra) is not installed")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import OFFICIAL_SUMMARY
+from results_fixtures import OFFICIAL_SUMMARY
 
 from edgeperf.results.ingest import ingest_tree
 from edgeperf.results.links import LinkMode

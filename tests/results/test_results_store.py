@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from conftest import OFFICIAL_SUMMARY
+from results_fixtures import OFFICIAL_SUMMARY
 
 from edgeperf.results.errors import SchemaError, StoreError
 from edgeperf.results.ingest import ingest_tree
@@ -212,9 +212,9 @@ def test_reading_a_missing_database_says_what_to_do(tmp_path):
 
 
 def test_unreachable_postgresql_is_one_line():
-    from conftest import _free_port
+    from results_fixtures import free_port
 
-    port = _free_port()
+    port = free_port()
     with pytest.raises(StoreError) as info:
         open_store(f"postgresql://edgeperf:secret@127.0.0.1:{port}/nodb", create=True)
     message = str(info.value)
