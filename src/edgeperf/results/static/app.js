@@ -25,6 +25,8 @@
     comparing: false
   };
   var rowCache = {};       // table key -> {id: <tr>}
+  var optionCache = {};    // table key + filter -> the filter's choices
+  var collator = new Intl.Collator("en");  // far faster than localeCompare per call
   var charts = [];
 
   // ------------------------------------------------------------------ small DOM helpers
@@ -121,7 +123,7 @@
         var x = sortValue(a[0], key), y = sortValue(b[0], key);
         var xm = x === null || x === undefined || x === "", ym = y === null || y === undefined || y === "";
         if (xm || ym) return xm && ym ? a[1] - b[1] : (xm ? 1 : -1);   // blanks last either way
-        var c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), "en");
+        var c = typeof x === "number" && typeof y === "number" ? x - y : collator.compare(String(x), String(y));
         return c !== 0 ? c * dir : a[1] - b[1];
       });
       rows = rows.map(function (p) { return p[0]; });
@@ -159,20 +161,26 @@
   function distinct(values) {
     var seen = {}, out = [];
     values.forEach(function (v) { if (!seen[v]) { seen[v] = true; out.push(v); } });
-    return out.sort(function (a, b) { return a.localeCompare(b, "en"); });
+    return out.sort(collator.compare);
+  }
+
+  function choices(table, name, values) {
+    var key = state.tree + ":" + (table ? table.key : "") + ":" + name;
+    if (!optionCache[key]) optionCache[key] = distinct(values()).map(function (v) { return [v, v]; });
+    return optionCache[key];
   }
 
   function filters(table) {
     var rows = table ? table.rows : [];
     var box = el("div", { "class": "filters" });
     box.appendChild(select("submitter", "Submitter",
-      [["", "All submitters"]].concat(distinct(rows.map(function (r) { return r.submitter; })).map(function (v) { return [v, v]; })),
+      [["", "All submitters"]].concat(choices(table, "submitter", function () { return rows.map(function (r) { return r.submitter; }); })),
       state.filters.submitter, function (v) { state.filters.submitter = v; state.page = 0; redraw(); }));
     box.appendChild(select("accelerator", "Accelerator",
-      [["", "All accelerators"]].concat(distinct(rows.map(function (r) { return r.accelerator || "(none)"; })).map(function (v) { return [v, v]; })),
+      [["", "All accelerators"]].concat(choices(table, "accelerator", function () { return rows.map(function (r) { return r.accelerator || "(none)"; }); })),
       state.filters.accelerator, function (v) { state.filters.accelerator = v; state.page = 0; redraw(); }));
     box.appendChild(select("benchmark", "Benchmark",
-      [["", "All benchmarks"]].concat(distinct((table ? table.columns : []).map(function (c) { return c.benchmark; })).map(function (v) { return [v, v]; })),
+      [["", "All benchmarks"]].concat(choices(table, "benchmark", function () { return (table ? table.columns : []).map(function (c) { return c.benchmark; }); })),
       state.filters.benchmark, function (v) { state.filters.benchmark = v; state.page = 0; redraw(); }));
     box.appendChild(select("suite", "System type", SUITES, state.filters.suite, function (v) { state.filters.suite = v; state.page = 0; redraw(); }));
     var clear = el("button", { type: "button", id: "clear-filters", text: "Clear filters" });
@@ -270,9 +278,8 @@
     spans(cols.map(function (i) { return table.columns[i].benchmark; })).forEach(function (s) {
       r1.appendChild(el("th", { "class": "bench", colspan: String(s[1]), text: s[0] }));
     });
-    ["Details", "Code"].concat(table.open ? ["Notes"] : []).forEach(function (h) {
-      r1.appendChild(el("th", { rowspan: "3", text: h }));
-    });
+    ["Details", "Code"].forEach(function (h) { r1.appendChild(el("th", { rowspan: "3", text: h })); });
+    if (table.open) r1.appendChild(headerCell("Notes", "notes", { rowspan: "3", "class": "c-notes" }));
     spans(cols.map(function (i) { return table.columns[i].benchmark + "\u0000" + table.columns[i].scenario; })).forEach(function (s) {
       r2.appendChild(el("th", { "class": "scen", colspan: String(s[1]), text: s[0].split("\u0000")[1] }));
     });
