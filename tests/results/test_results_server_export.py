@@ -128,6 +128,19 @@ def test_paths_leaving_the_tree_are_refused(served):
         assert status in (404, 301) and b"root:" not in body, path
 
 
+def test_a_tampered_tree_root_serves_nothing(served):
+    from sqlalchemy import update
+
+    from edgeperf.results.schema import trees
+
+    host, port, store, _ = served
+    with store.engine.begin() as conn:
+        conn.execute(update(trees).values(root="/"))
+    for path in ("/tree/1/etc/passwd", "/tree/1/"):
+        status, _, body = _request(host, port, "GET", path)
+        assert status == 404 and b"root:" not in body, path
+
+
 def test_tampered_database_paths_never_reach_the_filesystem(tmp_path, tree_copy):
     from sqlalchemy import update
 
@@ -150,6 +163,7 @@ def test_tampered_database_paths_never_reach_the_filesystem(tmp_path, tree_copy)
 def test_safe_tree_path(tmp_path):
     root = tmp_path / "tree"
     (root / "a").mkdir(parents=True)
+    (root / "closed").mkdir()
     (root / "a" / "f.txt").write_text("x")
     os.symlink(tmp_path, root / "a" / "up")
     assert safe_tree_path(str(root), "a/f.txt") == str((root / "a" / "f.txt").resolve())
@@ -158,6 +172,8 @@ def test_safe_tree_path(tmp_path):
             safe_tree_path(str(root), bad)
     with pytest.raises(UnsafePathError):
         safe_tree_path("relative/root", "a")
+    with pytest.raises(UnsafePathError, match="not a submission tree"):
+        safe_tree_path("/", "etc/passwd")
 
 
 # --------------------------------------------------------------------------- export

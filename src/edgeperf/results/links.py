@@ -28,12 +28,16 @@ def quote_parts(*parts: str) -> str:
 def safe_tree_path(root: str, rel: str) -> str:
     """The absolute path of ``rel`` (forward slashes) inside the tree at ``root``.
 
-    Raises :class:`UnsafePathError` when ``rel`` is absolute, has ``.``/``..``/empty parts or a
-    backslash or NUL, or resolves (through links) outside ``root``'s real path. The target need
-    not exist.
+    Raises :class:`UnsafePathError` when ``root`` is not an absolute path to a folder holding
+    ``closed/`` or ``open/``, or ``rel`` is absolute, has ``.``/``..``/empty parts or a backslash
+    or NUL, or resolves (through links) outside ``root``'s real path. The target need not exist.
     """
     if not os.path.isabs(root):
         raise UnsafePathError(f"tree root {root!r} is not an absolute path")
+    # The root itself comes from the database too: it must still be a submission tree, so a
+    # tampered root such as "/" serves nothing.
+    if not (os.path.isdir(os.path.join(root, "closed")) or os.path.isdir(os.path.join(root, "open"))):
+        raise UnsafePathError(f"tree root {root!r} is not a submission tree (no closed/ or open/ folder)")
     parts = rel.split("/") if rel else []
     if rel.startswith("/") or any(p in ("", ".", "..") or _BAD_CHARS & set(p) for p in parts):
         raise UnsafePathError(f"{rel!r}: not a plain path inside the tree")
