@@ -175,14 +175,14 @@
     var box = el("div", { "class": "filters" });
     box.appendChild(select("submitter", "Submitter",
       [["", "All submitters"]].concat(choices(table, "submitter", function () { return rows.map(function (r) { return r.submitter; }); })),
-      state.filters.submitter, function (v) { state.filters.submitter = v; state.page = 0; redraw(); }));
+      state.filters.submitter, function (v) { state.filters.submitter = v; state.page = 0; redrawTable(); }));
     box.appendChild(select("accelerator", "Accelerator",
       [["", "All accelerators"]].concat(choices(table, "accelerator", function () { return rows.map(function (r) { return r.accelerator || "(none)"; }); })),
-      state.filters.accelerator, function (v) { state.filters.accelerator = v; state.page = 0; redraw(); }));
+      state.filters.accelerator, function (v) { state.filters.accelerator = v; state.page = 0; redrawTable(); }));
     box.appendChild(select("benchmark", "Benchmark",
       [["", "All benchmarks"]].concat(choices(table, "benchmark", function () { return (table ? table.columns : []).map(function (c) { return c.benchmark; }); })),
-      state.filters.benchmark, function (v) { state.filters.benchmark = v; state.page = 0; redraw(); }));
-    box.appendChild(select("suite", "System type", SUITES, state.filters.suite, function (v) { state.filters.suite = v; state.page = 0; redraw(); }));
+      state.filters.benchmark, function (v) { state.filters.benchmark = v; state.page = 0; redrawTable(); }));
+    box.appendChild(select("suite", "System type", SUITES, state.filters.suite, function (v) { state.filters.suite = v; state.page = 0; redrawTable(); }));
     var clear = el("button", { type: "button", id: "clear-filters", text: "Clear filters" });
     clear.addEventListener("click", function () {
       state.filters = { submitter: "", accelerator: "", benchmark: "", suite: "" };
@@ -204,7 +204,7 @@
       if (state.sort && state.sort.key === sortKey) state.sort = { key: sortKey, dir: -state.sort.dir };
       else state.sort = { key: sortKey, dir: 1 };
       state.page = 0;
-      redraw();
+      redrawTable();
     });
     th.appendChild(b);
     return th;
@@ -325,14 +325,14 @@
     var next = el("button", { type: "button", id: "page-next", text: "Next →" });
     prev.disabled = state.page === 0;
     next.disabled = state.page >= pages - 1;
-    prev.addEventListener("click", function () { state.page--; redraw(); });
-    next.addEventListener("click", function () { state.page++; redraw(); });
+    prev.addEventListener("click", function () { state.page--; redrawTable(); });
+    next.addEventListener("click", function () { state.page++; redrawTable(); });
     box.appendChild(prev);
     box.appendChild(el("span", { id: "page-info", text: "Rows " + first + "–" + last + " of " + total }));
     box.appendChild(next);
     box.appendChild(select("page-size", "Rows per page",
       [["50", "50"], ["100", "100"], ["250", "250"], ["100000", "All"]], String(state.pageSize),
-      function (v) { state.pageSize = Number(v); state.page = 0; redraw(); }));
+      function (v) { state.pageSize = Number(v); state.page = 0; redrawTable(); }));
     return box;
   }
 
@@ -526,8 +526,20 @@
       c.draw();
     } else {
       state.comparing = false;
-      app.appendChild(drawn.element);
+      app.appendChild(el("div", { id: "table-area" }, [drawn.element]));
     }
+    updateCompareButton();
+  }
+
+  function redrawTable() {
+    // A filter, sort or page change redraws only the table, its pager and the row count: the
+    // tabs and the filters stay as they are, so the browser lays out only what changed.
+    var area = document.getElementById("table-area");
+    var table = currentTable();
+    if (!area || !table || state.comparing) { redraw(); return; }
+    var drawn = drawTable(table);
+    area.replaceChildren(drawn.element);
+    document.getElementById("row-count").textContent = drawn.count + " of " + table.rows.length + " rows";
     updateCompareButton();
   }
 
