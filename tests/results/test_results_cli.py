@@ -3,6 +3,8 @@ line a user gets for each mistake (exit status 2, no traceback, nothing written)
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 typer = pytest.importorskip("typer")
@@ -32,6 +34,15 @@ def test_ingest_list_export(tmp_path, subset_tree):
     assert exported.exit_code == 0, exported.output
     assert f"wrote {out}/index.html: 1 trees, 5 tables, 13 Details pages" in exported.output
     assert (out / "index.html").is_file() and (out / "static" / "vendor" / "chart.umd.min.js").is_file()
+    as_json = _run("list", "--db", db, "--json", "-")
+    assert as_json.exit_code == 0
+    doc = json.loads(as_json.output)
+    assert (doc["format"], doc["format_version"]) == ("edgeperf-results-trees", 1)
+    assert [(t["id"], t["name"], t["result_count"], t["verdict"]) for t in doc["trees"]] == [(1, "published", 28, "pass")]
+    ingest_json = tmp_path / "ingest.json"
+    again = _run("ingest", str(subset_tree), "--db", db, "--name", "published", "--json", str(ingest_json))
+    doc = json.loads(ingest_json.read_text(encoding="utf-8"))
+    assert (doc["format"], doc["status"], doc["results"], doc["summary_rows"]) == ("edgeperf-results-ingest", "unchanged", 28, 30)
     migrated = _run("migrate", "--db", db)
     assert migrated.exit_code == 0 and migrated.output.strip().endswith("schema version 2")
 

@@ -2,7 +2,9 @@
 export-html). Register with ``app.add_typer(results_cmd.app, name="results")``.
 
 Every user-caused problem (bad URL, unreachable database, missing tree, a folder that is not an
-earlier export) is one ``edgeperf: …`` line on stderr and exit status 2.
+earlier export) is one ``edgeperf: …`` line on stderr and exit status 2. ``ingest`` and ``list``
+also write versioned JSON (``--json FILE`` or ``-``): ``edgeperf-results-ingest`` and
+``edgeperf-results-trees``, format_version 1 (history: version 1, edgeperf 0.1.0, the first).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+_JSON_HELP = "Also write the outcome as JSON to this file ('-' for stdout instead of the text)."
 _DB_HELP = ("Results database: sqlite:///PATH, a file path, or postgresql://user@host:port/db "
             "(default: results.sqlite3 in the user data folder).")
 
@@ -40,6 +43,25 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
+def _write_json(target: Optional[str], document: dict) -> bool:
+    """Write a versioned JSON document to a file or stdout; True when it went to stdout."""
+    import json
+
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+        return True
+    if target:
+        from .._atomic import atomic_write
+
+        try:
+            atomic_write(target, text)
+        except OSError as exc:
+            print(f"edgeperf: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+    return False
+
+
 @app.command("ingest")
 def ingest(
     tree: Path = typer.Argument(..., help="Submission tree: the folder holding closed/ and open/."),
@@ -48,6 +70,7 @@ def ingest(
     name: Optional[str] = typer.Option(None, "--name", help="Label shown in the page (default: the tree's folder name)."),
     links_base: str = typer.Option("", "--links-base", help="URL of the published tree (e.g. a GitHub tree URL): "
                                    "exported pages link there instead of to the local folder."),
+    json_out: Optional[str] = typer.Option(None, "--json", help=_JSON_HELP),
 ) -> None:
     """Check a tree with the submission checker and store every result, system, power value,
     status and finding. Re-ingesting an unchanged tree changes nothing; a changed one replaces
@@ -59,6 +82,15 @@ def ingest(
         with open_store(db, create=True) as store:
             outcome, payload = ingest_tree(store, tree, round=round_, name=name, links_base=links_base)
             shown = store.shown_url
+    document = {
+        "format": "edgeperf-results-ingest", "format_version": 1, "status": outcome.status, "tree_id": outcome.tree_id,
+        "db": shown, "name": payload.name, "round": payload.round, "root": payload.root,
+        "results": payload.result_count, "no_results": payload.no_result_count,
+        "summary_rows": len(payload.summary_cells), "findings": len(payload.findings),
+        "verdict": payload.verdict, "verdict_line": payload.verdict_line,
+    }
+    if _write_json(json_out, document):
+        return
     words = {"added": "stored", "replaced": "replaced the older ingest of", "unchanged": "unchanged, already stored:"}
     typer.echo(f"{words[outcome.status]} {payload.name} ({payload.round}) as tree {outcome.tree_id} in {shown}")
     typer.echo(f"{payload.result_count} results, {payload.no_result_count} NoResults, {len(payload.summary_cells)} "
@@ -66,13 +98,22 @@ def ingest(
 
 
 @app.command("list")
-def list_trees(db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP)) -> None:
-    """List the stored trees: id, round, name, results, verdict, root."""
+def list_trees(
+    db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
+    json_out: Optional[str] = typer.Option(None, "--json", help=_JSON_HELP),
+) -> None:
+    """List the stored trees: id, round, name, results, verdict, when ingested, root."""
+    import dataclasses
+
     from ..results.store import open_store
 
     with _errors():
         with open_store(db) as store:
             trees = store.trees()
+    document = {"format": "edgeperf-results-trees", "format_version": 1,
+                "trees": [dataclasses.asdict(t) for t in trees]}
+    if _write_json(json_out, document):
+        return
     if not trees:
         typer.echo("no trees stored")
     for t in trees:

@@ -2,9 +2,10 @@
  *
  * Every string from a submission reaches the page through textContent or an attribute set with
  * setAttribute, never through innerHTML, so markup in a system name shows as text.
- * State (tree, tabs, filters, sort, selection) lives in one object; every change redraws the
- * view from it. Rows of a table are built once per table and reused, so a filter or a sort only
- * reorders existing rows.
+ * State (tree, tabs, filters, sort, page, selection) lives in one object and the view is drawn
+ * from it: a tab change redraws the whole view, a filter, sort or page change only the table.
+ * Rows of a table are built once and reused, so a filter or a sort only reorders existing rows,
+ * and only one page of rows (100 by default) is laid out at a time.
  */
 (function () {
   "use strict";
