@@ -107,3 +107,26 @@ def test_serve_command_binds_loopback_and_stops_on_interrupt(tmp_path, subset_tr
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0 and out.strip().endswith("stopped") and "Traceback" not in err
+
+
+def test_missing_results_extra_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    # A fresh interpreter where importing sqlalchemy fails, as without the 'results' extra.
+    code = (
+        "import builtins, sys\n"
+        "real = builtins.__import__\n"
+        "def fake(name, *a, **k):\n"
+        "    if name.split('.')[0] == 'sqlalchemy':\n"
+        "        raise ModuleNotFoundError(\"No module named 'sqlalchemy'\", name='sqlalchemy')\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = fake\n"
+        f"sys.argv = ['edgeperf', 'results', 'list', '--db', {str(tmp_path / 'x.sqlite3')!r}]\n"
+        "from edgeperf.cli.main import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == ("edgeperf: the results explorer needs the 'results' extra (sqlalchemy is not installed): "
+                           "pip install 'edgeperf[results]'\n")

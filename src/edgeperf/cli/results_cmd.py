@@ -75,10 +75,10 @@ def ingest(
     """Check a tree with the submission checker and store every result, system, power value,
     status and finding. Re-ingesting an unchanged tree changes nothing; a changed one replaces
     its older ingest."""
-    from ..results.ingest import ingest_tree
-    from ..results.store import open_store
-
     with _errors():
+        from ..results.ingest import ingest_tree
+        from ..results.store import open_store
+
         with open_store(db, create=True) as store:
             outcome, payload = ingest_tree(store, tree, round=round_, name=name, links_base=links_base)
             shown = store.shown_url
@@ -105,9 +105,9 @@ def list_trees(
     """List the stored trees: id, round, name, results, verdict, when ingested, root."""
     import dataclasses
 
-    from ..results.store import open_store
-
     with _errors():
+        from ..results.store import open_store
+
         with open_store(db) as store:
             trees = store.trees()
     document = {"format": "edgeperf-results-trees", "format_version": 1,
@@ -124,10 +124,10 @@ def list_trees(
 @app.command("migrate")
 def migrate(db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP)) -> None:
     """Bring the database's schema up to this edgeperf's version (ingest does it too)."""
-    from ..results.migrations import SCHEMA_VERSION
-    from ..results.store import open_store
-
     with _errors():
+        from ..results.migrations import SCHEMA_VERSION
+        from ..results.store import open_store
+
         with open_store(db, create=True) as store:
             shown = store.shown_url
     typer.echo(f"{shown}: schema version {SCHEMA_VERSION}")
@@ -140,10 +140,10 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Port (0 picks a free one)."),
 ) -> None:
     """Serve the results page, read-only (GET and HEAD only), until interrupted."""
-    from ..results.server import LOOPBACK, make_server
-    from ..results.store import open_store
-
     with _errors():
+        from ..results.server import LOOPBACK, make_server
+        from ..results.store import open_store
+
         store = open_store(db)
     try:
         try:
@@ -174,10 +174,10 @@ def export_html_cmd(
     tree: Optional[List[int]] = typer.Option(None, "--tree", help="Only this tree id (repeatable; see `results list`)."),
 ) -> None:
     """Write the results page as static files that work from file:// and on any static host."""
-    from ..results.export import export_html
-    from ..results.store import open_store
-
     with _errors():
+        from ..results.export import export_html
+        from ..results.store import open_store
+
         with open_store(db) as store:
             if tree:
                 known = {t.id for t in store.trees()}
