@@ -351,3 +351,21 @@ def test_script_in_a_system_name_renders_as_text(db_url, tree_copy, page, reques
     assert page.locator('#results-table tr[data-platform="A10x1_TRT"] td.c-system').text_content() == HOSTILE
     assert page.evaluate("window.__pwned") is None
     assert page.errors == []
+
+
+def test_trees_and_rounds_side_by_side_in_the_page(db_url, subset_tree, tree_copy, page, request, tmp_path):
+    with open_store(db_url, create=True) as store:
+        ingest_tree(store, subset_tree, name="published")
+        ingest_tree(store, tree_copy, name="mine")
+        ingest_tree(store, subset_tree, round="v1.0", name="published")
+        out = export_html(store, tmp_path / "site").out
+    page.goto((out / "index.html").as_uri())
+    page.wait_for_selector("#results-table")
+    options = page.eval_on_selector_all("#filter-tree option", "o => o.map(x => x.textContent)")
+    assert options == ["published · v1.0", "mine · v1.1", "published · v1.1"]
+    assert page.locator(".verdict").text_content().startswith("PASS WITH ERRORS LOGGED: 28 results")
+    page.select_option("#filter-tree", label="mine · v1.1")
+    assert page.locator(".verdict").text_content() == "PASS: 28 results, 0 NoResults, no errors, 0 warnings"
+    assert _cells(page) == _expected("closed", "available", False)
+    _shot(page, request, "09-tree-select")
+    assert page.errors == []

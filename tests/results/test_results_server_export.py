@@ -260,3 +260,10 @@ def test_link_modes(tmp_path):
     assert serve.tree_href(3, str(root), "", "closed/missing", directory=True) is None
     assert export.tree_href(3, str(root), "https://x.org/t", "closed/A b/code", directory=True) == "https://x.org/t/closed/A%20b/code"
     assert export.tree_href(3, str(root), "", "../../etc", directory=True) is None
+
+
+def test_page_script_never_parses_markup():
+    # Submission strings reach the page only through textContent and setAttribute.
+    script = (VENDOR.parent.parent / "app.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in script, sink
