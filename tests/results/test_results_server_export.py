@@ -265,5 +265,7 @@ def test_link_modes(tmp_path):
 def test_page_script_never_parses_markup():
     # Submission strings reach the page only through textContent and setAttribute.
     script = (VENDOR.parent.parent / "app.js").read_text(encoding="utf-8")
+    script = re.sub(r"/\*.*?\*/", "", script, flags=re.S)  # comments may name the sinks
+    script = re.sub(r"^\s*//.*$", "", script, flags=re.M)
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in script, sink
