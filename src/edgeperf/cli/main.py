@@ -63,7 +63,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, datasets_cmd, demo, power_cmd, report_cmd, run, submission_cmd
+    from . import accuracy, benchmarks, check, compliance, datasets_cmd, demo, power_cmd, report_cmd, results_cmd, run, submission_cmd
     from .notices import install as show_dataset_warnings
 
     show_dataset_warnings()
@@ -96,6 +96,7 @@ def build_app():
     app.command("datasets")(datasets_cmd.datasets)
     app.add_typer(datasets_cmd.dataset_app, name="dataset")
     app.command("fetch")(datasets_cmd.fetch)
+    app.add_typer(results_cmd.app, name="results")
     return app
 
 

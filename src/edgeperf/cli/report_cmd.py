@@ -22,6 +22,11 @@ def report(
     unofficial: bool = typer.Option(
         False, "--unofficial", help="Say in the note that these are not official MLPerf results."
     ),
+    tree: Optional[Path] = typer.Option(
+        None, "--tree",
+        help="The submission tree the summary came from: Details and Code links lead from the output folder "
+        "into it (default: the summary's folder when it holds closed/ or open/).",
+    ),
 ) -> None:
     """Write the official final report (xlsx) and the results-page tables (csv, md, html)."""
     from ..submission.report import SummaryError, parse_formats, write_report
@@ -30,9 +35,19 @@ def report(
         print(f"edgeperf: {message}", file=sys.stderr)
         raise typer.Exit(2)
 
+    if tree is not None and not tree.is_dir():
+        fail(f"--tree {tree}: not a folder (expected the submission tree holding closed/ or open/)")
+    if tree is None and not links_base:
+        here = summary.resolve().parent
+        if (here / "closed").is_dir() or (here / "open").is_dir():
+            tree = here
+        else:
+            print("edgeperf: warning: Details and Code links are relative to the submission tree's root; "
+                  "pass --tree TREE (or --links-base URL) so that they resolve from the output folder", file=sys.stderr)
     try:
         chosen = parse_formats(formats)
-        out = write_report(summary, output, chosen, links_base=links_base, unofficial=unofficial)
+        out = write_report(summary, output, chosen, links_base=links_base, unofficial=unofficial,
+                           tree=None if links_base else tree)
     except SummaryError as exc:
         fail(str(exc))
     except ImportError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,8 @@ __all__ = [
     "render_report",
     "write_report",
     "write_files",
+    "relative_links_base",
+    "missing_link_targets",
 ]
 
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "md", "html")
@@ -71,15 +74,45 @@ def _title(report: FinalReport) -> str:
     return f"Inference {versions[0]} results" if len(versions) == 1 else "Inference results"
 
 
+def relative_links_base(tree: str | os.PathLike, output_dir: str | os.PathLike) -> str:
+    """The submission tree's path relative to the report folder, percent-encoded, for links.
+
+    The report's files sit in ``output_dir``, so a link written there must start from it: from
+    ``out/`` to the tree ``../tree`` this gives ``../tree`` (``.`` when they are the same folder).
+    """
+    rel = os.path.relpath(os.path.abspath(tree), os.path.abspath(output_dir))
+    return "/".join(p if p in (".", "..") else urllib.parse.quote(p, safe="") for p in rel.split(os.sep))
+
+
+def missing_link_targets(tables: list[ResultsTable], tree: str | os.PathLike) -> list[str]:
+    """Details and Code targets (tree-relative) that do not exist in ``tree``."""
+    missing = []
+    for table in tables:
+        for row in table.rows:
+            for rel in (row.details_url, row.code_url):
+                if not os.path.exists(os.path.join(tree, *urllib.parse.unquote(rel).split("/"))) and rel not in missing:
+                    missing.append(rel)
+    return missing
+
+
 def render_report(
     summary_path: str | os.PathLike,
     formats: tuple[str, ...] = FORMATS,
     *,
     links_base: str = "",
     unofficial: bool = False,
+    tree: str | os.PathLike | None = None,
+    output_dir: str | os.PathLike | None = None,
 ) -> tuple[dict[str, bytes], FinalReport, list[ResultsTable]]:
-    """Read the summary and render each format in memory: {file name: bytes}, in writing order."""
+    """Read the summary and render each format in memory: {file name: bytes}, in writing order.
+
+    Details and Code links: under ``links_base`` when given; else, with ``tree`` and
+    ``output_dir``, relative from the report folder to the tree, so they resolve where the files
+    are written; else relative to the tree's root.
+    """
     summary = read_summary(summary_path)
+    if not links_base and tree is not None and output_dir is not None:
+        links_base = relative_links_base(tree, output_dir)
     if "xlsx" in formats:
         from .xlsx import require_openpyxl
 
@@ -120,15 +153,26 @@ def write_report(
     *,
     links_base: str = "",
     unofficial: bool = False,
+    tree: str | os.PathLike | None = None,
 ) -> ReportOutput:
     """Read ``summary_path`` and write the requested formats into ``output_dir``.
+
+    ``tree``: the submission tree the summary was made from; the Details and Code links then
+    lead from ``output_dir`` into it (see :func:`render_report`), and missing targets warn.
 
     Raises :class:`~.summary.SummaryError` for a bad summary, ImportError when xlsx is asked for
     without openpyxl, OSError when the folder cannot be written; in every case nothing is written.
     """
-    files, final, tables = render_report(summary_path, formats, links_base=links_base, unofficial=unofficial)
+    files, final, tables = render_report(summary_path, formats, links_base=links_base, unofficial=unofficial,
+                                         tree=tree, output_dir=output_dir)
+    warnings = final.warnings
+    if tree is not None:
+        missing = missing_link_targets(build_results_tables(final), tree)
+        if missing:
+            warnings += (f"{len(missing)} Details/Code link target(s) missing from {os.fspath(tree)}, "
+                         f"first: {urllib.parse.unquote(missing[0])}",)
     written = write_files(output_dir, files)
-    return ReportOutput(files=tuple(written), warnings=final.warnings, final=final, tables=tuple(tables))
+    return ReportOutput(files=tuple(written), warnings=warnings, final=final, tables=tuple(tables))
 
 
 def write_files(output_dir: str | os.PathLike, files: dict[str, bytes]) -> list[Path]:
