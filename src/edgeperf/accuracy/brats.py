@@ -506,8 +506,7 @@ def iter_decoded_records(
         decoder = _LogDecoder(f, path, chunk_size, before_data, None)
         if isinstance(expected_nbytes, int):
             decoder.expected_nbytes = expected_nbytes
-        for record in _with_expected(decoder, expected_nbytes):
-            yield record
+        yield from _with_expected(decoder, expected_nbytes)
 
 
 def _with_expected(decoder: _LogDecoder, expected) -> Iterator[tuple[int, int, bytearray]]:

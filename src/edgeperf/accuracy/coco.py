@@ -291,7 +291,7 @@ def _empty_results(COCO, coco_gt, emit):
     res.dataset["images"] = list(coco_gt.dataset["images"])
     res.dataset["categories"] = copy.deepcopy(coco_gt.dataset.get("categories", []))
     res.dataset["annotations"] = []
-    print("DONE (t={:0.2f}s)".format(time.time() - tic))
+    print(f"DONE (t={time.time() - tic:0.2f}s)")
     res.createIndex()
     return res
 

@@ -86,7 +86,7 @@ _NIFTI_HINT = "pip install 'edgeperf[medical]' (nibabel)"
 # ----------------------------------------------------------------------------------- pickles
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _numpy_globals() -> dict[tuple[str, str], Any]:
     """numpy's pickle helpers under every module name numpy 1 and 2 write them with."""
     reconstruct = np.zeros(1).__reduce__()[0]

@@ -144,7 +144,7 @@ def _torch():
     return torch
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _classes():
     """The module classes, defined on first use so that importing this module needs no torch."""
     torch = _torch()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
+from fixture_paths import require_fixtures
 
 from edgeperf.loadgen.logs import (
     TRUNCATION_MARKER,
@@ -21,16 +20,7 @@ from edgeperf.loadgen.logs import (
 from edgeperf.loadgen.logs import accuracy as accuracy_module
 
 
-def _fixtures() -> Path:
-    root = Path(__file__).resolve().parents[3]
-    for base in (os.environ.get("EDGEPERF_FIXTURES"), root / "shared" / "fixtures",
-                 root.parent / "shared" / "fixtures"):
-        if base and (Path(base) / "submissions-v1.1-subset").is_dir():
-            return Path(base) / "submissions-v1.1-subset"
-    pytest.skip("v1.1 submission fixtures not found", allow_module_level=True)
-
-
-FIX = _fixtures()
+FIX = require_fixtures()
 ALIBABA_SS_ACC = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream/accuracy/mlperf_log_accuracy.json"
 ALIBABA_SS_PERF = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream/performance/run_1/mlperf_log_accuracy.json"
 # The only complete (not truncated) non-empty logs of the subset:
