@@ -347,14 +347,6 @@ class ParsedConfig:
         """The key → value-string map the official parser builds (last line wins)."""
         return {e.key: e.value for e in self.entries}
 
-    def entry_for(self, key: str) -> Optional[ConfigEntry]:
-        """The entry whose value is in effect for exactly ``key``, if any."""
-        found = None
-        for e in self.entries:
-            if e.key == key:
-                found = e
-        return found
-
     def lookup(self, model: str, scenario: str, name: str) -> Optional[ConfigEntry]:
         """Find the entry used for (model, scenario, name) with the §3.2 precedence."""
         table = {e.key: e for e in self.entries}

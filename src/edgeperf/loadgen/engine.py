@@ -43,9 +43,6 @@ MSG_RAN_OUT = (
     "TestSettings so they are more accurate."
 )
 MSG_AUDIT = "Found Audit Config file (audit.config). Overriding TestSettings from audit.config file."
-MSG_FIND_PEAK_SCENARIO = (
-    "Finding peak performance is only supported in MultiStream, MultiStreamFree, and Server scenarios."
-)
 
 
 class LoadGenRunError(RuntimeError):

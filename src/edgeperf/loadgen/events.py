@@ -86,10 +86,6 @@ class EventBus:
         self._listeners = list(listeners)
         self._reported: set[int] = set()
 
-    def subscribe(self, listener: Listener) -> None:
-        """Add a listener for every later event."""
-        self._listeners.append(listener)
-
     def emit(self, name: str, **data: Any) -> None:
         """Send an event: test_start (scenario, mode, settings), series_start (progress, mode),
         power_begin / power_end (wall_time_ns), series_end (result, recorder, start_ns, settings;

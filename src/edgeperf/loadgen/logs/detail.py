@@ -212,9 +212,6 @@ class DetailLog:
         """
         self._listeners.append(listener)
 
-    def remove_listener(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-
     def _notify(self, key: str, value: Any, is_error: bool, is_warning: bool) -> None:
         for listener in tuple(self._listeners):
             try:

@@ -118,10 +118,6 @@ class SummaryRow:
         value = self.fields["Availability"].lower()
         return "available" if value == "on-premise" else value
 
-    @property
-    def is_power_row(self) -> bool:
-        return self.fields["Units"] in POWER_UNITS
-
 
 @dataclass(frozen=True)
 class Summary:
