@@ -52,6 +52,7 @@ import numpy as np
 from edgeperf.loadgen.logs.readers import LogFormatError
 
 from .base import AccuracyError, AccuracyResult, register
+from ..errors import UsageError
 
 __all__ = [
     "evaluate_brats",
@@ -615,14 +616,14 @@ def evaluate_brats(
     ``details`` with the three region means, ``per_case`` DICE, ``cases``, ``records``, ``dupes``.
     """
     if output_dtype not in OUTPUT_DTYPES:
-        raise ValueError(f"output_dtype must be one of {', '.join(OUTPUT_DTYPES)}, not {output_dtype!r}")
+        raise UsageError(f"output_dtype must be one of {', '.join(OUTPUT_DTYPES)}, not {output_dtype!r}")
     dtype = np.dtype(output_dtype).newbyteorder("<")
     log_name = os.fspath(log_path)
     pre, labels_dir = _locate(Path(dataset_root), label_dir)
     names = _case_list(pre)
     if count is not None:
         if int(count) < 1:
-            raise ValueError(f"count must be at least 1, got {count!r}")
+            raise UsageError(f"count must be at least 1, got {count!r}")
         names = names[: int(count)]
     infos: dict[int, CaseInfo] = {}
     per_idx: dict[int, tuple[float, ...]] = {}

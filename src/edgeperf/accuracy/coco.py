@@ -64,6 +64,7 @@ from edgeperf.loadgen.logs.accuracy import iter_accuracy_log
 
 from .._atomic import atomic_open
 from .base import AccuracyError, AccuracyResult, _printed_value, register
+from ..errors import MissingExtraError
 
 __all__ = ["evaluate_coco", "ANNOTATIONS", "NO_DETECTIONS_NOTE"]
 
@@ -84,7 +85,7 @@ def _import_pycocotools():
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
+        raise MissingExtraError(
             "COCO mAP needs pycocotools: pip install 'edgeperf[vision]'"
         ) from exc
     return COCO, COCOeval

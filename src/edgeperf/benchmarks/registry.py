@@ -14,6 +14,7 @@ import numpy as np
 
 from ..backends.base import ModelSignature
 from ..loadgen.enums import TestScenario
+from ..errors import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def get_benchmark(name: str) -> BenchmarkDefinition:
         return BENCHMARKS[name]
     except KeyError:
         known = ", ".join(sorted(BENCHMARKS))
-        raise KeyError(f"unknown benchmark {name!r}; known benchmarks: {known}") from None
+        raise UnknownNameError(f"unknown benchmark {name!r}; known benchmarks: {known}") from None
 
 
 def all_benchmarks() -> Sequence[BenchmarkDefinition]:

@@ -16,6 +16,7 @@ from ..loadgen.enums import TestMode, TestScenario
 from ..loadgen.events import SERIES_END, Event
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
 from .registry import BenchmarkDefinition, get_benchmark
+from ..errors import UsageError
 
 WARMUP_RUNS = 5  # the reference harness predicts sample 0 five times before the test
 
@@ -164,7 +165,7 @@ def _check_find_peak(settings: TestSettings) -> None:
 
     supported = supports(settings.scenario, settings.ruleset == "v2.0")
     if not supported:
-        raise ValueError(
+        raise UsageError(
             f"find-peak (FindPeakPerformance) mode searches the Server QPS or the MultiStream samples per query; "
             f"it does not apply to the {settings.scenario.value} scenario (use --scenario Server or MultiStream, "
             f"or --mode performance)"

@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from .run import ScenarioChoice
+from ..errors import UsageError
 
 app = typer.Typer(
     name="compliance",
@@ -118,18 +119,16 @@ def verify(
     if dataset is not None and benchmark is None:
         print("edgeperf: --dataset needs --benchmark (which accuracy script to run)", file=sys.stderr)
         raise typer.Exit(2)
-    from ..loadgen.logs.readers import LogFormatError
+    from ..loadgen.logs.readers import TruncatedLogError
 
-    with user_errors():  # missing files, malformed or truncated logs (LogFormatError is a ValueError)
+    with user_errors():  # missing files, malformed or truncated logs
         try:
             outcome = verify_compliance(
                 test, results, compliance, output, dtype=dtype, benchmark=benchmark, dataset=dataset,
                 skip_accuracy=skip_accuracy, other_dir=other,
             )
-        except LogFormatError as exc:
-            if "truncated" in exc.message:
-                raise ValueError(f"{exc} (--skip-accuracy verifies the performance part alone)") from None
-            raise
+        except TruncatedLogError as exc:
+            raise UsageError(f"{exc} (--skip-accuracy verifies the performance part alone)") from None
     for path in outcome.written:
         if path.name.startswith("verify_"):
             typer.echo(f"== {path}")

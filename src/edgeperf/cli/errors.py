@@ -1,18 +1,46 @@
-"""Turning the errors a user can cause into one clear message and a non-zero exit."""
+"""The command line's error policy (DESIGN.md, "errors.py").
+
+- An :class:`~edgeperf.errors.EdgeperfError` is caused by the user's input or environment: print
+  its message as one line on stderr and exit 2 (1 when a LoadGen run ended early).
+- An ``OSError`` that names a file (a missing, unreadable or unwritable path) is the same kind of
+  error: one line with the path and the system's reason.
+- Anything else is a bug in edgeperf: print its traceback and ask for a report, exit 70
+  (``EX_SOFTWARE``). Catching ``ValueError`` or ``KeyError`` wholesale would hide such bugs.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
+
+#: Exit status for a bug in edgeperf (sysexits.h EX_SOFTWARE).
+BUG_EXIT = 70
+
+BUG_MESSAGE = (
+    "edgeperf: this is a bug in edgeperf, not a problem with your input. Please report it with the "
+    "traceback above, the command you ran and `edgeperf --version` (or `pip show edgeperf`)."
+)
+
+
+def user_error_line(exc: BaseException) -> str | None:
+    """The one line to print for a user-caused error, or None when ``exc`` is a bug."""
+    from ..errors import EdgeperfError
+
+    if isinstance(exc, EdgeperfError):
+        return f"edgeperf: {exc}"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        reason = exc.strerror or str(exc)
+        where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+        return f"edgeperf: {where}: {reason}"
+    return None
 
 
 @contextlib.contextmanager
 def user_errors(console=None):
-    """Print known user-caused errors as one line (no traceback) and exit with status 2 (1 for runs)."""
+    """Apply the policy above to the body of a command."""
     from ..loadgen.engine import LoadGenRunError
-    from ..loadgen.errors import ConfigError
 
-    known: tuple[type[BaseException], ...] = (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError, KeyError, ValueError)
     try:
         yield
     except LoadGenRunError as exc:
@@ -21,9 +49,13 @@ def user_errors(console=None):
     except KeyboardInterrupt:
         _print(console, "edgeperf: interrupted; the log files written so far are closed.")
         raise SystemExit(130) from None
-    except known as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        _print(console, f"edgeperf: {message}")
+    except Exception as exc:
+        line = user_error_line(exc)
+        if line is None:
+            traceback.print_exc(file=sys.stderr)
+            _print(console, BUG_MESSAGE)
+            raise SystemExit(BUG_EXIT) from None
+        _print(console, line)
         raise SystemExit(2) from None
 
 

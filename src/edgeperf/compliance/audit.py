@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 
 from .._atomic import atomic_write
+from ..errors import UnknownNameError, UsageError
 
 __all__ = [
     "ComplianceTest",
@@ -53,7 +54,7 @@ class ComplianceTest(str, Enum):
         for test in cls:
             if test.value == key:
                 return test
-        raise ValueError(f"unknown compliance test {name!r}; the v1.1 tests are {', '.join(t.value for t in cls)}")
+        raise UsageError(f"unknown compliance test {name!r}; the v1.1 tests are {', '.join(t.value for t in cls)}")
 
 
 #: ``mode = 2``: PerformanceOnly. Every audit test is a performance-mode run.
@@ -119,7 +120,7 @@ def benchmark_family(benchmark: str) -> str:
         return _ALIASES[name]
     except KeyError:
         known = ", ".join(sorted(TEST01_SAMPLING_TARGETS))
-        raise KeyError(f"{benchmark!r} is not a v1.1 benchmark; the compliance settings are defined for {known}") from None
+        raise UnknownNameError(f"{benchmark!r} is not a v1.1 benchmark; the compliance settings are defined for {known}") from None
 
 
 def sampling_target(benchmark: str) -> int:

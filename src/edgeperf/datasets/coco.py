@@ -30,6 +30,7 @@ import numpy as np
 from ._image import cv2_module, read_bgr
 from .base import DatasetError, check_layout
 from .cache import PreprocessCache
+from ..errors import UsageError
 
 __all__ = [
     "CocoDataset",
@@ -158,12 +159,12 @@ class CocoDataset:
         if preprocess not in COCO_PREPROCESSING:
             raise DatasetError(f"unknown COCO preprocessing {preprocess!r}: expected one of {', '.join(COCO_PREPROCESSING)}")
         if count is not None and int(count) < 1:
-            raise ValueError(f"count must be at least 1 (or None for all images), got {count!r}")
+            raise UsageError(f"count must be at least 1 (or None for all images), got {count!r}")
         spec = COCO_PREPROCESSING[preprocess]
         self.preprocess = preprocess
         self.dims = tuple(int(v) for v in (image_size if image_size is not None else spec.image_size))
         if len(self.dims) != 2 or min(self.dims) < 1:
-            raise ValueError(f"image_size must be (height, width) with positive values, got {image_size!r}")
+            raise UsageError(f"image_size must be (height, width) with positive values, got {image_size!r}")
         self.layout = check_layout(layout if layout is not None else spec.layout)
         self._dtype = np.dtype(spec.dtype)
         height, width = self.dims

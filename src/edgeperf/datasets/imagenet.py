@@ -21,6 +21,7 @@ import numpy as np
 from ._image import cv2_module, read_bgr
 from .base import DatasetError, check_layout
 from .cache import PreprocessCache
+from ..errors import UsageError
 
 __all__ = [
     "ImagenetDataset",
@@ -202,7 +203,7 @@ class ImagenetDataset:
         self.root = Path(root)
         self.layout = check_layout(layout)
         if count is not None and int(count) < 1:
-            raise ValueError(f"count must be at least 1 (or None for all images), got {count!r}")
+            raise UsageError(f"count must be at least 1 (or None for all images), got {count!r}")
         if not self.root.is_dir():
             raise DatasetError(f"ImageNet folder {self.root} does not exist or is not a folder", path=self.root)
         self.list_file = Path(val_map) if val_map is not None else self.root / "val_map.txt"

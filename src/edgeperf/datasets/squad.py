@@ -50,6 +50,7 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 
 from .base import DatasetError, QSLBase
+from ..errors import UsageError
 
 __all__ = [
     "SQUAD_JSON",
@@ -276,7 +277,7 @@ class WordPieceTokenizer:
     def __init__(self, vocab: dict[str, int], *, max_chars_per_word: int = MAX_CHARS_PER_WORD):
         missing = [t for t in REQUIRED_TOKENS if t not in vocab]
         if missing:
-            raise ValueError(f"the vocabulary has no {', '.join(missing)}")
+            raise UsageError(f"the vocabulary has no {', '.join(missing)}")
         tk = _tokenizers()
         from tokenizers import normalizers, pre_tokenizers
         from tokenizers.models import WordPiece
@@ -619,10 +620,10 @@ def convert_examples_to_features(
     ``--max-samples``). Each paragraph's context is tokenised once for all its questions.
     """
     if max_seq_length - max_query_length - 3 < 1:
-        raise ValueError(f"max_seq_length {max_seq_length} leaves no room for the context after a "
+        raise UsageError(f"max_seq_length {max_seq_length} leaves no room for the context after a "
                          f"{max_query_length}-piece question, [CLS] and two [SEP]")
     if doc_stride < 1:
-        raise ValueError(f"doc_stride must be at least 1, got {doc_stride}")
+        raise UsageError(f"doc_stride must be at least 1, got {doc_stride}")
     limit = None if max_features is None else max(0, int(max_features))
 
     # Spans first (cheap), so the arrays are allocated once.
@@ -745,7 +746,7 @@ class SquadDataset:
         max_chars_per_word: int = MAX_CHARS_PER_WORD,
     ):
         if count is not None and int(count) < 1:
-            raise ValueError(f"count must be at least 1, got {count!r}")
+            raise UsageError(f"count must be at least 1, got {count!r}")
         self.root = Path(root)
         self.json_path, self.vocab_path = locate_squad_files(root, vocab_file)
         self.tokenizer = WordPieceTokenizer.from_file(self.vocab_path, max_chars_per_word=max_chars_per_word)
@@ -800,7 +801,7 @@ class SquadQSL(QSLBase):
     def __init__(self, dataset: SquadDataset, performance_sample_count: int, *, name: Optional[str] = None):
         count = int(performance_sample_count)
         if count < 1:
-            raise ValueError(f"performance_sample_count must be at least 1, got {performance_sample_count!r}")
+            raise UsageError(f"performance_sample_count must be at least 1, got {performance_sample_count!r}")
         self.dataset = dataset
         self._name = name or f"{dataset.name}-QSL"
         self._total = len(dataset)

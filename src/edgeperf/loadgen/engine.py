@@ -36,6 +36,7 @@ from .metrics import PerformanceResult, SeriesMeasurements, compute_result
 from .queries import AccuracyLogSampler, LoadableSet, accuracy_log_probability, generate_loadable_sets, generate_queries
 from .settings import LogSettings, TestSettings
 from .summary_text import result_records, summary_lines
+from ..errors import EdgeperfError
 
 MSG_RAN_OUT = (
     "Ending early: Ran out of generated queries to issue before the minimum query count and test "
@@ -45,7 +46,7 @@ MSG_RAN_OUT = (
 MSG_AUDIT = "Found Audit Config file (audit.config). Overriding TestSettings from audit.config file."
 
 
-class LoadGenRunError(RuntimeError):
+class LoadGenRunError(EdgeperfError, RuntimeError):
     """A test that could not finish normally. The logs are closed; ``result`` has what was measured."""
 
     def __init__(self, message: str, result: "TestResult | None" = None):

@@ -20,6 +20,7 @@ from .config import (
 )
 from .enums import LoggingMode, Ruleset, TestMode, TestScenario
 from .errors import ConfigDiagnostic, ConfigError, ConfigWarning
+from ..errors import UsageError
 
 __all__ = [
     "TestSettings",
@@ -113,7 +114,7 @@ class TestSettings:
         if isinstance(self.ruleset, Ruleset):
             self.ruleset = self.ruleset.value
         if self.ruleset not in RULESETS:
-            raise ValueError(f"ruleset must be one of {RULESETS}, got {self.ruleset!r}")
+            raise UsageError(f"ruleset must be one of {RULESETS}, got {self.ruleset!r}")
 
     # ---------------------------------------------------------------- config files
 

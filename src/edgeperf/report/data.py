@@ -23,6 +23,7 @@ from edgeperf.loadgen.logs.readers import (
     parse_summary_lines,
     read_detail_log,
 )
+from ..errors import EdgeperfError
 
 __all__ = [
     "ReportError",
@@ -79,7 +80,7 @@ _FOOTER = re.compile(r"^(No warnings|No errors|\d+ warnings?|\d+ ERRORS?)\b.*enc
 _MULTI = ("MultiStream", "MultiStreamFree")
 
 
-class ReportError(ValueError):
+class ReportError(EdgeperfError, ValueError):
     """A run report could not be made from what it was given (names the file and the problem)."""
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
+from ..errors import UsageError
+
 __all__ = ["AccuracyRule", "RoundRules", "RULES", "V1_0", "V1_1", "get_rules"]
 
 
@@ -293,4 +295,4 @@ def get_rules(version: str) -> RoundRules:
     try:
         return RULES[version]
     except KeyError:
-        raise ValueError(f"unknown round {version!r}: edgeperf has checker rules for {', '.join(RULES)}") from None
+        raise UsageError(f"unknown round {version!r}: edgeperf has checker rules for {', '.join(RULES)}") from None

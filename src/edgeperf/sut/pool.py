@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..loadgen.engine import abort_test, complete_arrays
+from ..errors import UsageError
 
 Runner = Callable[[np.ndarray], Sequence[bytes]]
 
@@ -50,7 +51,7 @@ class WorkerPoolSUT:
 
     def __init__(self, runner: Runner, *, workers: int = 1, batch_size: int = 32, name: str = "edgeperf-pool"):
         if workers < 1 or batch_size < 1:
-            raise ValueError("workers and batch_size must be at least 1")
+            raise UsageError("workers and batch_size must be at least 1")
         self.name = name
         self._runner = runner
         self._batch_size = batch_size

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
+from ..errors import MissingPathError
 
 __all__ = ["PlanStep", "OneShotOptions", "plan_steps", "run_submission"]
 
@@ -147,7 +148,7 @@ def run_submission(
     if Path(opts.output).exists() and not opts.force:
         raise FileExistsError(f"{opts.output} exists; pass --force to replace it")
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
-        raise FileNotFoundError(f"{opts.user_conf}: user.conf not found")
+        raise MissingPathError(f"{opts.user_conf}: user.conf not found")
     steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division)
     runs = _prepare_runs(opts)
     ran: list[PlanStep] = []

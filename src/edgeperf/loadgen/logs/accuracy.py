@@ -27,7 +27,7 @@ import re
 import threading
 from typing import Any, BinaryIO, Iterator
 
-from .readers import LogFormatError
+from .readers import LogFormatError, TruncatedLogError
 
 __all__ = [
     "AccuracyLog",
@@ -247,8 +247,9 @@ class _Scanner:
                     break
                 if c != ",":
                     if c == "." and self.buf.startswith("...", self.pos):
-                        raise self._error("the log was truncated (\"...\"); "
-                                          "pass allow_truncated=True to read what is left")
+                        raise TruncatedLogError(self.path, f"offset {self.base + self.pos}",
+                                                "the log was truncated (\"...\"); "
+                                                "pass allow_truncated=True to read what is left")
                     raise self._error('expected "," or "]" after a record')
                 self.pos += 1
                 c = self._skip_ws()
@@ -298,9 +299,9 @@ def _read_small(path: str, allow_truncated: bool) -> list[tuple[int, int, str]]:
         text = f.read()
     if TRUNCATION_MARKER in text:
         if not allow_truncated:
-            raise LogFormatError(path, f"offset {text.index(TRUNCATION_MARKER)}",
-                                 'the log was truncated ("..."); pass allow_truncated=True '
-                                 "to read the complete records that are left")
+            raise TruncatedLogError(path, f"offset {text.index(TRUNCATION_MARKER)}",
+                                    'the log was truncated ("..."); pass allow_truncated=True '
+                                    "to read the complete records that are left")
         head, _, tail = text.partition(TRUNCATION_MARKER)
         out = []
         for piece in (head, tail):

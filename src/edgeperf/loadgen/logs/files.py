@@ -7,6 +7,7 @@ import time
 from typing import Any, NamedTuple
 
 from .formatting import test_datetime
+from ...errors import EdgeperfError
 
 __all__ = ["LogFilePaths", "LogFileOpenError", "log_file_paths", "open_log_files"]
 
@@ -22,7 +23,7 @@ class LogFilePaths(NamedTuple):
     trace: str
 
 
-class LogFileOpenError(OSError):
+class LogFileOpenError(EdgeperfError, OSError):
     """A log file (or the output directory) could not be created.
 
     ``which`` is ``summary``/``detail``/``accuracy``/``trace``; ``filename`` the path;

@@ -48,6 +48,7 @@ from ..rules import V1_1, RoundRules
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
                           validate_system_json)
 from .truncation import TruncationReport, truncate_tree
+from ...errors import EdgeperfError
 
 __all__ = ["BuildError", "BuildResult", "ScenarioRuns", "build_submission", "discover_runs", "model_folder",
            "DEFAULT_IMPLEMENTATION", "DEFAULT_MEASUREMENT"]
@@ -65,7 +66,7 @@ _SCENARIOS = {"singlestream": "SingleStream", "multistream": "MultiStream", "ser
 _SKIPPED_FILES = ("mlperf_log_trace.json",)
 
 
-class BuildError(ValueError):
+class BuildError(EdgeperfError, ValueError):
     """The runs cannot make a tree; ``problems`` lists every problem found."""
 
     def __init__(self, problems: list[str]):
