@@ -86,3 +86,25 @@ def test_worker_pool_merges_small_queries_into_batches():
     assert sorted(done) == list(range(1, 18))
     # while the first batch is held, the rest queue up and are then served in full batches
     assert max(runner.batches) == 8 and sum(runner.batches) == 17 and len(runner.batches) <= 4
+
+
+def test_the_array_suts_are_full_systems_under_test():
+    """start_test is typed with the SystemUnderTest protocol; both array SUTs also take objects."""
+    from edgeperf.loadgen import QuerySample, SystemUnderTest
+    from edgeperf.sut.pool import DirectSUT, WorkerPoolSUT
+
+    seen: list[list[int]] = []
+
+    def runner(indices):
+        seen.append([int(i) for i in indices])
+        return [b"\x00"] * len(indices)
+
+    direct = DirectSUT(runner, max_batch=2)
+    assert isinstance(direct, SystemUnderTest)
+    direct.issue_query([QuerySample(1, 5), QuerySample(2, 7), QuerySample(3, 9)])
+    assert seen == [[5, 7], [9]]
+    pool = WorkerPoolSUT(runner, workers=1, batch_size=8)
+    try:
+        assert isinstance(pool, SystemUnderTest)
+    finally:
+        pool.close()

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import events as ev
 from . import rng
-from .api import QuerySampleResponse, report_latencies
+from .api import QuerySampleLibrary, QuerySampleResponse, SystemUnderTest, report_latencies
 from .completion import SeriesRecorder, SutAborted, SutStalled
 from .effective import compute_effective, effective_records, requested_records, test_parameters_lines
 from .enums import TestMode, TestScenario
@@ -408,8 +408,8 @@ def _attr(obj: Any, name: str) -> Any:
 
 
 def start_test(
-    sut,
-    qsl,
+    sut: SystemUnderTest,
+    qsl: QuerySampleLibrary,
     settings: TestSettings,
     log_settings: LogSettings | None = None,
     *,
