@@ -36,13 +36,9 @@ are recorded in ``notes``.
 from __future__ import annotations
 
 import binascii
-import collections
-import io
 import json
 import os
-import pickle
 import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -51,6 +47,7 @@ import numpy as np
 
 from edgeperf.loadgen.logs.readers import LogFormatError
 
+from ..datasets.pickles import load_pickle
 from .base import AccuracyError, AccuracyResult, register
 from ..errors import UsageError
 
@@ -80,130 +77,14 @@ _LABELS_SUBDIR = Path("raw_data", "nnUNet_raw_data", "Task043_BraTS2019", "label
 # ------------------------------------------------------------------- case metadata (pickles)
 
 
-class _Skipped:
-    """A large pickle payload that was not read (only its size is known)."""
-
-    __slots__ = ("nbytes",)
-
-    def __init__(self, nbytes: int) -> None:
-        self.nbytes = nbytes
-
-
-class _ArrayStub:
-    """An ndarray from a pickle: real when its data was read, shape and dtype only when skipped."""
-
-    def __init__(self, *args: Any) -> None:
-        self.shape: tuple[int, ...] = ()
-        self.dtype = np.dtype("float32")
-        self.array: Optional[np.ndarray] = None
-
-    def __setstate__(self, state: tuple) -> None:
-        _version, shape, dtype, fortran, raw = state
-        self.shape, self.dtype = tuple(int(s) for s in shape), np.dtype(dtype)
-        if not isinstance(raw, _Skipped):
-            if isinstance(raw, str):  # protocol 2 from Python 2: latin-1 text
-                raw = raw.encode("latin-1")
-            if self.dtype.hasobject:
-                raise pickle.UnpicklingError("object arrays are not allowed")
-            flat = np.frombuffer(raw, dtype=self.dtype).copy()
-            self.array = flat.reshape(self.shape, order="F" if fortran else "C")
-
-
-def _frombuffer(buffer: Any, dtype: Any, shape: Sequence[int], order: str) -> Any:
-    stub = _ArrayStub()
-    stub.__setstate__((1, shape, dtype, order == "F", buffer))
-    return stub
-
-
-def _allowed(module: str, name: str) -> Any:
-    if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "_reconstruct":
-        return _ArrayStub
-    if module in ("numpy.core.numeric", "numpy._core.numeric") and name == "_frombuffer":
-        return _frombuffer
-    if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "scalar":
-        return np.float64(0).__reduce__()[0]
-    if (module, name) in (("numpy", "ndarray"), ("numpy", "dtype")):
-        return getattr(np, name)
-    if module == "numpy.dtypes" and name.endswith("DType"):
-        import numpy.dtypes as dtypes
-
-        return getattr(dtypes, name)
-    if (module, name) == ("collections", "OrderedDict"):
-        return collections.OrderedDict
-    if (module, name) == ("_codecs", "encode"):
-        import codecs
-
-        return codecs.encode
-    if module == "builtins" and name in ("set", "frozenset", "slice", "complex", "bytearray", "range"):
-        return getattr(__import__("builtins"), name)
-    raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays and plain containers are allowed")
-
-
-class _MetadataUnpickler(pickle._Unpickler):  # the pure-Python unpickler, whose opcodes can be overridden
-    """Restricted unpickler that seeks over large byte payloads (the case volume) instead of reading them."""
-
-    dispatch = dict(pickle._Unpickler.dispatch)
-
-    def __init__(self, file: io.BufferedReader) -> None:
-        super().__init__(file)
-        self._raw_file = file
-
-    def find_class(self, module: str, name: str) -> Any:
-        return _allowed(module, name)
-
-    def _payload(self, n: int, kind: type) -> Any:
-        frame = self._unframer.current_frame
-        if frame is not None:
-            here = frame.tell()
-            left = frame.seek(0, io.SEEK_END) - here
-            frame.seek(here)
-            if left:
-                return kind(self.read(n))  # inside a frame: already in memory
-            self._unframer.current_frame = None
-        if n <= _SKIP_OVER:
-            return kind(self.read(n))
-        self._raw_file.seek(n, io.SEEK_CUR)
-        return _Skipped(n)
-
-    def _load_counted(self, size_format: str, kind: type) -> None:
-        (n,) = struct.unpack(size_format, self.read(struct.calcsize(size_format)))
-        self.append(self._payload(n, kind))
-
-    def load_binbytes(self) -> None:
-        self._load_counted("<I", bytes)
-
-    def load_binbytes8(self) -> None:
-        self._load_counted("<Q", bytes)
-
-    def load_bytearray8(self) -> None:
-        self._load_counted("<Q", bytearray)
-
-    dispatch[pickle.BINBYTES[0]] = load_binbytes
-    dispatch[pickle.BINBYTES8[0]] = load_binbytes8
-    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
-
-
-def _materialise(obj: Any) -> Any:
-    if isinstance(obj, _ArrayStub):
-        return obj.array if obj.array is not None else obj
-    if isinstance(obj, dict):
-        return type(obj)((k, _materialise(v)) for k, v in obj.items())
-    if isinstance(obj, list):
-        return [_materialise(v) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_materialise(v) for v in obj)
-    return obj
-
-
 def _load_metadata(path: Path, what: str) -> Any:
     try:
-        with open(path, "rb") as f:
-            return _materialise(_MetadataUnpickler(f).load())
+        return load_pickle(path, skip_over=_SKIP_OVER)
     except FileNotFoundError:
         raise AccuracyError(path, "", f"{what} does not exist") from None
     except OSError as e:
         raise AccuracyError(path, "", f"cannot read {what}: {e.strerror or e}") from None
-    except Exception as e:
+    except Exception as e:  # UnpicklingError, EOFError, ValueError, ... from a bad file
         raise AccuracyError(path, "", f"{what} is not a readable pickle ({type(e).__name__}: {e})") from None
 
 
