@@ -17,7 +17,8 @@ pytest.importorskip("scipy")
 from brats_fixtures import CASE_NAMES, SMALL_PATCH, expected_line, make_preprocessed_brats, one_hot  # noqa: E402
 from edgeperf.accuracy import EVALUATORS  # noqa: E402
 from edgeperf.accuracy.base import AccuracyError  # noqa: E402
-from edgeperf.accuracy.brats import evaluate_brats, iter_decoded_records  # noqa: E402
+from edgeperf.accuracy.brats import evaluate_brats  # noqa: E402
+from edgeperf.loadgen.logs.accuracy import iter_decoded_records  # noqa: E402
 from edgeperf.datasets.brats import BratsDataset  # noqa: E402
 from edgeperf.loadgen.logs.accuracy import AccuracyLog  # noqa: E402
 from edgeperf.loadgen.logs.readers import LogFormatError  # noqa: E402

@@ -6,11 +6,12 @@ the globals in one allow-list (:func:`allowed_global`): numpy arrays, scalars an
 module names numpy 1 and 2 write them with, and plain containers. Anything else is refused with
 ``pickle.UnpicklingError``.
 
-``skip_over=N`` reads a pickle's small values but not its large byte payloads (a case file is one
-128 MB volume plus a few numbers): a payload of more than ``N`` bytes is seeked over, and an
-array whose data was skipped comes back as a :class:`SkippedArray` with its shape and dtype. This
-uses only the public ``pickle.Unpickler``: the unpickler reads a large payload outside any frame
-with the file's ``readinto``, and the file wrapper here moves past it instead of filling the buffer.
+``skip_over=N`` reads a pickle's small values but not its large payloads (a case file is one
+128 MB volume plus a few numbers): ``pickletools.genops`` walks the opcodes, a payload of more
+than ``N`` bytes is seeked over (never read or allocated) and left out of a rewritten, small
+pickle, which the restricted unpickler then loads. An array whose data was left out comes back as
+a :class:`SkippedArray` with its shape and dtype. Only public ``pickle`` and ``pickletools`` APIs
+are used.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import functools
 import io
 import os
 import pickle
-from typing import Any, Callable, Optional, Sequence
+import pickletools
+from typing import IO, Any, Callable, Optional, Sequence, cast
 
 import numpy as np
 
@@ -85,49 +87,80 @@ def allowed_global(module: str, name: str) -> Any:
 class _PartialArray:
     """Stands for an ndarray while a skipping load runs (numpy's ``_reconstruct`` + ``__setstate__``)."""
 
-    def __init__(self, skip_over: int) -> None:
-        self.skip_over = skip_over
+    def __init__(self) -> None:
         self.value: Any = None
 
     def __setstate__(self, state: tuple) -> None:
         _version, shape, dtype, fortran, raw = state
-        self.value = _array_or_skipped(raw, dtype, shape, "F" if fortran else "C", self.skip_over)
+        self.value = _array_or_skipped(raw, dtype, shape, "F" if fortran else "C")
 
 
-def _array_or_skipped(raw: Any, dtype: Any, shape: Sequence[int], order: str, skip_over: int) -> Any:
+def _array_or_skipped(raw: Any, dtype: Any, shape: Sequence[int], order: str) -> Any:
     dtype = np.dtype(dtype)
     if dtype.hasobject:
         raise pickle.UnpicklingError("object arrays are not allowed")
     if isinstance(raw, str):  # protocol 2 from Python 2: latin-1 text
         raw = raw.encode("latin-1")
-    if len(raw) > skip_over:  # the reader moved past these bytes: their content is not the data
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) < nbytes:  # the payload was left out of the rewritten pickle
         return SkippedArray(shape, dtype)
     return np.frombuffer(raw, dtype=dtype).copy().reshape(tuple(shape), order=order)
 
 
-class _SkippingFile(io.RawIOBase):
-    """A read-only view of a binary file whose ``readinto`` of more than ``skip_over`` bytes seeks."""
+class _LeftOut(bytes):
+    """An empty stand-in for a payload that was seeked over; ``len()`` gives its real size."""
+
+    size: int
+
+    def __new__(cls, size: int) -> "_LeftOut":
+        out = super().__new__(cls)
+        out.size = size
+        return out
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class _Rewriter:
+    """The file as ``pickletools.genops`` reads it, copied to ``out`` but for the large payloads.
+
+    A read of more than ``skip_over`` bytes right after the 4- or 8-byte length that announced it
+    is a payload (bytes, bytearray or text): the file position moves past it, and ``out`` gets the
+    opcode with length 0 instead, so ``out`` is a small valid pickle of everything else.
+    """
 
     def __init__(self, file: io.BufferedReader, skip_over: int) -> None:
-        super().__init__()
-        self._file = file
-        self._skip_over = skip_over
+        self._file, self._skip_over = file, skip_over
+        self.out = bytearray()
+        self._last = b""
 
-    def readable(self) -> bool:
-        return True
+    def tell(self) -> int:
+        return self._file.tell()
 
     def read(self, size: int = -1) -> bytes:
-        return self._file.read(size)
+        last = self._last
+        if size > self._skip_over and len(last) in (4, 8) and int.from_bytes(last, "little") == size:
+            self._file.seek(size, io.SEEK_CUR)
+            self.out[-len(last):] = bytes(len(last))
+            self._last = b""
+            return _LeftOut(size)
+        data = self._file.read(size)
+        self.out += data
+        self._last = data
+        return data
 
-    def readline(self, size: Optional[int] = -1) -> bytes:
-        return self._file.readline(-1 if size is None else size)
+    def readline(self) -> bytes:
+        data = self._file.readline()
+        self.out += data
+        self._last = data
+        return data
 
-    def readinto(self, buffer: Any) -> int:
-        n = memoryview(buffer).nbytes
-        if n > self._skip_over:
-            self._file.seek(n, io.SEEK_CUR)
-            return n
-        return self._file.readinto(buffer)
+
+def _without_large_payloads(file: io.BufferedReader, skip_over: int) -> bytes:
+    rewriter = _Rewriter(file, skip_over)
+    for _ in pickletools.genops(cast(IO[bytes], rewriter)):  # reads up to and including STOP
+        pass
+    return bytes(rewriter.out)
 
 
 class _Unpickler(pickle.Unpickler):
@@ -139,16 +172,13 @@ class _Unpickler(pickle.Unpickler):
         return self._find(module, name)
 
 
-def _skipping_find(skip_over: int) -> Callable[[str, str], Any]:
-    def find(module: str, name: str) -> Any:
-        found = allowed_global(module, name)
-        if name == "_reconstruct":  # ndarray.__reduce__: the data comes with __setstate__
-            return lambda *args: _PartialArray(skip_over)
-        if name == "_frombuffer":  # protocol 5: the data comes as the first argument
-            return lambda buffer, dtype, shape, order: _array_or_skipped(buffer, dtype, shape, order, skip_over)
-        return found
-
-    return find
+def _skipping_find(module: str, name: str) -> Any:
+    found = allowed_global(module, name)
+    if name == "_reconstruct":  # ndarray.__reduce__: the data comes with __setstate__
+        return lambda *args: _PartialArray()
+    if name == "_frombuffer":  # protocol 5: the data comes as the first argument
+        return _array_or_skipped
+    return found
 
 
 def _resolve(obj: Any) -> Any:
@@ -175,4 +205,5 @@ def load_pickle(path: str | os.PathLike, *, skip_over: Optional[int] = None) -> 
     with open(path, "rb") as f:
         if skip_over is None:
             return _Unpickler(f, allowed_global).load()
-        return _resolve(_Unpickler(_SkippingFile(f, skip_over), _skipping_find(skip_over)).load())
+        small = _without_large_payloads(f, skip_over)
+    return _resolve(_Unpickler(io.BytesIO(small), _skipping_find).load())
