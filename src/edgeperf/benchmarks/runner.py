@@ -13,7 +13,7 @@ import numpy as np
 
 from ..loadgen.engine import TestResult, start_test
 from ..loadgen.enums import TestMode, TestScenario
-from ..loadgen.events import SERIES_END, Event
+from ..loadgen.events import Event, SeriesEnd, SeriesSnapshot
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
 from .registry import BenchmarkDefinition, get_benchmark
 from ..errors import UsageError
@@ -81,11 +81,11 @@ class _SeriesCapture:
     """Keeps the last finished performance series for the run report."""
 
     def __init__(self) -> None:
-        self.data: dict | None = None
+        self.series: SeriesSnapshot | None = None
 
     def __call__(self, event: Event) -> None:
-        if event.name == SERIES_END:
-            self.data = dict(event.data)
+        if isinstance(event, SeriesEnd):
+            self.series = event.series
 
 
 def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]] = ()) -> RunOutcome:
@@ -139,7 +139,7 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         write_accuracy_txt(accuracy, output / "accuracy.txt")
         outcome.accuracy = accuracy
     if opts.report:
-        outcome.report_path = _write_report(output, result, capture.data, bench)
+        outcome.report_path = _write_report(output, result, capture.series, bench)
     return outcome
 
 
@@ -181,13 +181,12 @@ def _warm_up(runner, qsl) -> None:
         qsl.unload_samples_from_ram([0])
 
 
-def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition) -> Path:
-    from ..report.data import RunData, series_arrays, series_query_latencies
+def _write_report(output: Path, result: TestResult, series: SeriesSnapshot | None,
+                  bench: BenchmarkDefinition) -> Path:
+    from ..report.data import RunData
     from ..report.html import write_report
 
     run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
     if series is not None:
-        recorder, queries = series["recorder"], series["result"].queries_issued
-        latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])
-        run = run.with_series(latencies, offsets, series_query_latencies(recorder, queries))
+        run = run.with_series(series.sample_latencies_ns, series.completion_offsets_ns, series.query_latencies_ns)
     return write_report(output / "report.html", run)

@@ -78,9 +78,7 @@ def run(
         finally:
             progress.close()
     perf = outcome.run.result.performance
-    summary = outcome.summary_path.read_text().splitlines()
-    headline = next((line for line in summary[6:8] if ": " in line), "")
-    console.print(f"{kind.value}: {headline}", markup=False, highlight=False)
+    console.print(f"{kind.value}: {outcome.run.result.headline}", markup=False, highlight=False)
     if perf is not None:
         console.print(f"Result is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if audit_config is not None:

@@ -27,11 +27,11 @@ class LiveProgress:
         self._live = None
 
     def __call__(self, event: ev.Event) -> None:
-        if event.name == ev.SERIES_START:
-            self._series = event.data["progress"]
+        if isinstance(event, ev.SeriesStart):
+            self._series = event.progress
             if self._thread is None and self._console.is_terminal:
                 self._start()
-        elif event.name == ev.TEST_END:
+        elif isinstance(event, ev.TestEnd):
             self.close()
 
     def _start(self) -> None:
