@@ -24,7 +24,8 @@ from edgeperf.accuracy.squad import (  # noqa: E402
     get_final_text,
     normalize_answer,
 )
-from edgeperf.datasets.squad import SquadDataset, basic_tokenize  # noqa: E402
+from edgeperf.datasets.squad import SquadDataset  # noqa: E402
+from edgeperf.datasets.wordpiece import basic_tokenize  # noqa: E402
 from squad_fixtures import (  # noqa: E402
     QUESTION_IDS,
     SUPER_BOWL,

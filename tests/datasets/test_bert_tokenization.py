@@ -17,12 +17,8 @@ import pytest
 pytest.importorskip("tokenizers")
 
 from edgeperf.datasets.base import DatasetError  # noqa: E402
-from edgeperf.datasets.squad import (  # noqa: E402
-    WordPieceTokenizer,
-    basic_tokenize,
-    read_vocab,
-    whitespace_doc_tokens,
-)
+from edgeperf.datasets.squad import whitespace_doc_tokens  # noqa: E402
+from edgeperf.datasets.wordpiece import WordPieceTokenizer, basic_tokenize, read_vocab  # noqa: E402
 from squad_fixtures import SQUAD_VOCAB, write_vocab  # noqa: E402
 
 
