@@ -13,6 +13,8 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data"
 # The folder that holds the subset tree and the official checker's outputs for it.
 FIXTURE_DIR = Path(os.environ.get("EDGEPERF_FIXTURES") or DATA / "fixtures")
+# Tests written when the data sat in ../shared read ``SHARED / "fixtures" / ...``.
+SHARED = FIXTURE_DIR.parent
 FIXTURES = FIXTURE_DIR / "submissions-v1.1-subset"
 OFFICIAL_SUMMARY = FIXTURE_DIR / "submissions-v1.1-subset.official-summary.csv"
 OFFICIAL_CHECKER_LOG = FIXTURE_DIR / "submissions-v1.1-subset.official-checker.log"
