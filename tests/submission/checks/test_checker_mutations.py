@@ -344,6 +344,7 @@ def test_unmutated_copies_pass(tmp_path):
     assert report.verdict().status == "pass" and len(report.results) == 12 and report.no_results == []
 
 
+@pytest.mark.slow
 def test_random_damage_never_crashes_and_every_no_result_has_a_cause(tmp_path):
     """Seeded random damage (deleted, truncated, emptied, garbled files and directories)."""
     import random
