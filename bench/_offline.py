@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
 import time
+from typing import Any, Callable
 
 from edgeperf.loadgen.engine import start_test
 from edgeperf.loadgen.settings import LogOutputSettings, LogSettings
@@ -31,3 +33,33 @@ def edgeperf_offline(sut, qsl, settings, backend, logs):
         logs.cleanup()
 
     return run_once, close
+
+
+def compare_rounds(raw: Callable[[], dict], edgeperf: Callable[[], dict], close: Callable[[], None], rounds: int,
+                   target: float, *, number: str = "8.2f", before_close: Callable[[], Any] | None = None):
+    """Time ``raw()`` then ``edgeperf()`` ``rounds`` times, printing each round, then ``close()``.
+
+    Returns ``(rounds, raw median samples/s, edgeperf median samples/s, ratio, "MET"/"MISSED" against
+    ``target``, what ``before_close()`` returned)``; ``number`` formats the per-round figures.
+    """
+    done: list[dict] = []
+    extra = None
+    try:
+        for r in range(rounds):
+            a = raw()
+            b = edgeperf()
+            done.append({"raw": a, "edgeperf": b})
+            print(
+                f"round {r + 1}: raw {a['samples_per_second']:{number}} samples/s   "
+                f"edgeperf {b['samples_per_second']:{number}} samples/s   "
+                f"ratio {b['samples_per_second'] / a['samples_per_second']:.3f}",
+                flush=True,
+            )
+        if before_close is not None:
+            extra = before_close()
+    finally:
+        close()
+    raw_sps = statistics.median(r["raw"]["samples_per_second"] for r in done)
+    ep_sps = statistics.median(r["edgeperf"]["samples_per_second"] for r in done)
+    ratio = ep_sps / raw_sps
+    return done, raw_sps, ep_sps, ratio, ("MET" if ratio >= target else "MISSED"), extra

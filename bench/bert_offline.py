@@ -40,7 +40,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -269,21 +268,10 @@ def main(argv=None) -> int:
     )
     raw = make_raw(model, data, args.threads, args.batch_size)
     edgeperf, close = make_edgeperf(model, data, args.threads, args.batch_size, args.workers)
-    rounds = []
-    try:
-        for r in range(args.rounds):
-            a = raw()
-            b = edgeperf()
-            rounds.append({"raw": a, "edgeperf": b})
-            print(f"round {r + 1}: raw {a['samples_per_second']:10.2f} samples/s   "
-                  f"edgeperf {b['samples_per_second']:10.2f} samples/s   "
-                  f"ratio {b['samples_per_second'] / a['samples_per_second']:.3f}", flush=True)
-    finally:
-        close()
-    raw_sps = statistics.median(r["raw"]["samples_per_second"] for r in rounds)
-    ep_sps = statistics.median(r["edgeperf"]["samples_per_second"] for r in rounds)
-    ratio = ep_sps / raw_sps
-    verdict = "MET" if ratio >= TARGET_RATIO else "MISSED"
+    from bench._offline import compare_rounds
+
+    rounds, raw_sps, ep_sps, ratio, verdict, _ = compare_rounds(raw, edgeperf, close, args.rounds, TARGET_RATIO,
+                                                                number="10.2f")
     print()
     print(f"raw onnxruntime   {raw_sps:10.2f} samples/s  (median of {len(rounds)})")
     print(f"edgeperf Offline  {ep_sps:10.2f} samples/s  (median of {len(rounds)}; LoadGen's 'Samples per second')")

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TREE = REPO_ROOT.parent / "shared" / "fixtures" / "submissions-v1.1-subset"
+DEFAULT_TREE = REPO_ROOT / "tests" / "data" / "fixtures" / "submissions-v1.1-subset"  # see tests/data/README.md
 
 
 def tree_bytes(root: Path) -> tuple[int, int]:

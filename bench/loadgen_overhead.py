@@ -473,7 +473,7 @@ class Bench:
             "  v2.0: arrival of query i+1 minus the moment the SUT completed query i (just before its",
             "  QuerySamplesComplete/complete_arrays call), i.e. all LoadGen work between two queries.",
         ]
-        self.emit(table(f"MultiStream -- edgeperf only, null SUT", header, rows, notes))
+        self.emit(table("MultiStream -- edgeperf only, null SUT", header, rows, notes))
 
     # -- RSS -----------------------------------------------------------------------------
     def rss(self) -> None:
@@ -565,7 +565,7 @@ def _machine() -> dict[str, Any]:
             info["mem_total_gib"] = round(int(fh.readline().split()[1]) / 1024 ** 2, 1)
     except OSError:
         pass
-    for mod, dist in (("numpy", "numpy"), ("mlperf_loadgen", "mlcommons-loadgen"), ("edgeperf", "edgeperf")):
+    for _module, dist in (("numpy", "numpy"), ("mlperf_loadgen", "mlcommons-loadgen"), ("edgeperf", "edgeperf")):
         try:
             from importlib.metadata import version
 

@@ -39,7 +39,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -233,26 +232,10 @@ def main(argv=None) -> int:
 
     raw, model_only = make_raw(checkpoint, waves, args.threads)
     edgeperf, close = make_edgeperf(checkpoint, waves, args.threads, args.workers)
-    rounds = []
-    try:
-        for r in range(args.rounds):
-            a = raw()
-            b = edgeperf()
-            rounds.append({"raw": a, "edgeperf": b})
-            print(
-                f"round {r + 1}: raw {a['samples_per_second']:8.3f} samples/s   "
-                f"edgeperf {b['samples_per_second']:8.3f} samples/s   "
-                f"ratio {b['samples_per_second'] / a['samples_per_second']:.3f}",
-                flush=True,
-            )
-        bare = model_only()
-    finally:
-        close()
+    from bench._offline import compare_rounds
 
-    raw_sps = statistics.median(r["raw"]["samples_per_second"] for r in rounds)
-    ep_sps = statistics.median(r["edgeperf"]["samples_per_second"] for r in rounds)
-    ratio = ep_sps / raw_sps
-    verdict = "MET" if ratio >= TARGET_RATIO else "MISSED"
+    rounds, raw_sps, ep_sps, ratio, verdict, bare = compare_rounds(
+        raw, edgeperf, close, args.rounds, TARGET_RATIO, number="8.3f", before_close=model_only)
     print()
     print(f"raw loop (features + model)  {raw_sps:9.3f} samples/s  (median of {len(rounds)})")
     print(f"edgeperf Offline             {ep_sps:9.3f} samples/s  (median of {len(rounds)}; LoadGen's 'Samples per second')")

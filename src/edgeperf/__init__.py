@@ -4,4 +4,6 @@ MLPerf is a trademark of MLCommons. edgeperf is not affiliated with MLCommons, a
 produces are not official MLPerf results.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
+
+__all__ = ["__version__"]

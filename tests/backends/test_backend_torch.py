@@ -190,6 +190,7 @@ def test_dynamic_dims_defer_the_check_to_the_first_predict():
         no_dry.predict({"input_tensor:0": _x(1)})
 
 
+@pytest.mark.slow
 def test_torchscript_and_pickled_module_files(tmp_path):
     scripted = tmp_path / "classifier.torchscript"
     torch.jit.script(Classifier()).save(str(scripted))

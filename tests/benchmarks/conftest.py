@@ -15,9 +15,6 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("cv2")
 pytest.importorskip("typer")
 
-from typer.testing import CliRunner  # noqa: E402
-
-from edgeperf.cli.main import build_app  # noqa: E402
 from vision_fixtures import make_coco, make_imagenet  # noqa: E402
 
 #: A user.conf that keeps every resnet50 run of the stand-in model well under a second: short
@@ -76,15 +73,3 @@ def fast_conf(data_root) -> Path:
     path = data_root / "fast-user.conf"
     path.write_text(FAST_USER_CONF)
     return path
-
-
-@pytest.fixture
-def cli():
-    """``cli(*args)`` runs ``edgeperf *args`` in-process and returns the click Result."""
-    app = build_app()
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
-
-    return invoke

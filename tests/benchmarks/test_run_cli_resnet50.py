@@ -73,7 +73,7 @@ def _accuracy_entries(out: Path) -> list[dict]:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_performance_mode(cli, models, imagenet_dir, fast_conf, tmp_path, scenario):
     out = tmp_path / "out"
-    result, seconds = _run(cli, models, imagenet_dir, fast_conf, out, scenario, "performance")
+    result, _ = _run(cli, models, imagenet_dir, fast_conf, out, scenario, "performance")
     assert result.exit_code == 0, result.output
     _check_logs(out)
     summary = _summary(out)
@@ -93,13 +93,12 @@ def test_performance_mode(cli, models, imagenet_dir, fast_conf, tmp_path, scenar
     assert _detail_value(out, "effective_scenario") == scenario
     assert not (out / "accuracy.txt").exists()  # performance mode scores nothing
     assert _accuracy_entries(out) == []  # and logs no accuracy data (log probability 0)
-    assert seconds < 5
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_accuracy_mode(cli, models, imagenet_dir, fast_conf, tmp_path, scenario):
     out = tmp_path / "out"
-    result, seconds = _run(cli, models, imagenet_dir, fast_conf, out, scenario, "accuracy")
+    result, _ = _run(cli, models, imagenet_dir, fast_conf, out, scenario, "accuracy")
     assert result.exit_code == 0, result.output
     _check_logs(out, plots=False)
     assert _detail_value(out, "effective_test_mode") == "AccuracyOnly"
@@ -113,7 +112,6 @@ def test_accuracy_mode(cli, models, imagenet_dir, fast_conf, tmp_path, scenario)
     assert (out / "accuracy.txt").read_text().splitlines()[-1] == ZERO_OF_FIVE
     assert result.output.splitlines().count(ZERO_OF_FIVE) == 1
     assert "Result is" not in result.output  # no performance run in accuracy mode
-    assert seconds < 5
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

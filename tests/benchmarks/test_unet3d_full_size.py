@@ -13,10 +13,14 @@ pytest.importorskip("nibabel")
 pytest.importorskip("scipy")
 
 from brats_fixtures import expected_line, make_preprocessed_brats  # noqa: E402
-from edgeperf.accuracy.brats import evaluate_brats, iter_decoded_records  # noqa: E402
+from edgeperf.accuracy.brats import evaluate_brats  # noqa: E402
+from edgeperf.loadgen.logs.accuracy import iter_decoded_records  # noqa: E402
 from edgeperf.datasets.brats import PATCH_SIZE, BratsDataset  # noqa: E402
 from edgeperf.loadgen.logs.accuracy import AccuracyLog  # noqa: E402
 from edgeperf.testing.onnx_standins import unet3d_standin  # noqa: E402
+
+# Full-size (64 MB) responses: every test here takes seconds.
+pytestmark = pytest.mark.slow
 
 RESPONSE = 4 * 224 * 224 * 160 * 2  # 64 225 280 bytes
 PERMUTATION = (2, 3, 1, 0)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from edgeperf.cli.progress import LiveProgress, status_line
 from edgeperf.loadgen import events as ev
-from edgeperf.loadgen.enums import TestScenario
+from edgeperf.loadgen.enums import TestMode, TestScenario
 
 
 class FakeSeries:
@@ -46,11 +46,12 @@ def test_heartbeat_off_a_terminal():
     stream = io.StringIO()
     console = SimpleNamespace(is_terminal=False)
     progress = LiveProgress(console, "bert-99 Offline", heartbeat=stream, heartbeat_s=0.05)
-    progress(ev.Event(ev.SERIES_START, 0, {"progress": FakeSeries(done=3, total=8)}))
+    progress(ev.SeriesStart(0, progress=FakeSeries(done=3, total=8), mode=TestMode.AccuracyOnly,
+                            scenario=TestScenario.Offline))
     deadline = time.monotonic() + 5
     while stream.getvalue().count("\n") < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-    progress(ev.Event(ev.TEST_END, 0, {}))
+    progress(ev.TestEnd(0, result=None))
     lines = stream.getvalue().splitlines()
     assert len(lines) >= 2
     assert all("bert-99 Offline [accuracy]  3/8 samples (38%)" in line for line in lines)

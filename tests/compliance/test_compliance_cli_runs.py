@@ -137,7 +137,7 @@ def test_different_but_equally_accurate_answers_pass_the_baseline_comparison(cli
 def test_test04_and_test05_runs_and_verify_files(cli, env, tmp_path):
     results = _results(cli, env, "SingleStream", 65, tmp_path)
     folders = {t: _compliance(cli, env, t, "SingleStream", 65, tmp_path)[0] for t in ("TEST04-A", "TEST04-B", "TEST05")}
-    for test, folder in folders.items():
+    for folder in folders.values():
         assert _files(folder) == ["performance/run_1/mlperf_log_detail.txt", "performance/run_1/mlperf_log_summary.txt"]
     a = read_detail_log(folders["TEST04-A"] / "performance/run_1/mlperf_log_detail.txt")
     b = read_detail_log(folders["TEST04-B"] / "performance/run_1/mlperf_log_detail.txt")

@@ -107,6 +107,7 @@ def test_odds_matches_exact_binomial_cdf(h, t, p):
     assert abs(Fraction(got) - ref) <= Fraction(1, 10**12) * min(ref, 1 - ref) + Fraction(1, 10**16)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     h=st.integers(1, 400),

@@ -6,8 +6,8 @@ and check that our records and summary lines reproduce those logs exactly."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 import re
 from pathlib import Path
 
@@ -23,8 +23,8 @@ from edgeperf.loadgen.effective import (
 from edgeperf.loadgen.enums import TestMode, TestScenario
 from edgeperf.loadgen.errors import SettingsError
 from edgeperf.loadgen.settings import TestSettings
+from fixture_paths import FIXTURES
 
-FIXTURES = Path(os.environ.get("EDGEPERF_FIXTURES", "/work/shared/fixtures")) / "submissions-v1.1-subset"
 ALIBABA = FIXTURES / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet"
 needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="v1.1 fixtures not available")
 
@@ -312,7 +312,7 @@ def test_with_changes_and_frozen():
     assert faster.target_qps == 200.0 and eff.target_qps == 100.0
     assert faster.target_latency_ns == eff.target_latency_ns
     assert isinstance(faster, EffectiveSettings)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         eff.target_qps = 5.0  # type: ignore[misc]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 from harness import ImmediateSUT, RecordingQSL, log_settings
 

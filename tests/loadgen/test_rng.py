@@ -1,7 +1,7 @@
 """Tests for edgeperf.loadgen.rng (spec §5, §6, §7, §9.3).
 
 Expected values come only from the spec (§5.7), from the real v1.1 Alibaba logs in
-/work/shared/fixtures, from well-known MT19937 constants, or from the small
+tests/data/fixtures (see tests/data/README.md), from well-known MT19937 constants, or from the small
 independent reference implementations written below (pure-Python MT19937 and the
 §5.2/§5.3 recipes, written directly from the spec text).
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgeperf.loadgen import rng
+from fixture_paths import ALIBABA_SS
 from edgeperf.loadgen.rng import (
     MT19937Words,
     accuracy_log_offset,
@@ -319,10 +319,7 @@ def test_qsl_shuffle_vectors(n, first6):
 # Real v1.1 logs: Alibaba T4x1_TRT ssd-mobilenet SingleStream accuracy run
 # ----------------------------------------------------------------------------------
 
-ALIBABA_ACC = Path(
-    "/work/shared/fixtures/submissions-v1.1-subset/closed/Alibaba/results/"
-    "T4x1_TRT/ssd-mobilenet/SingleStream/accuracy"
-)
+ALIBABA_ACC = ALIBABA_SS / "accuracy"
 QSL_SEED = 1624344308455410291
 SAMPLE_SEED = 517984244576520566
 TOTAL = 5000

@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,7 +130,7 @@ def test_resume_after_kill_midway(env, tmp_path):
             if step.step != "TEST04-A" or step.scenario != "SingleStream":
                 return []
             def kill(event):
-                if event.name == ev.SERIES_START:
+                if isinstance(event, ev.SeriesStart):
                     os.kill(os.getpid(), signal.SIGKILL)   # midway through the 4th run
             return [kill]
         run_submission(opts, listeners_for=listeners_for)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .._atomic import atomic_write
+from ..errors import EdgeperfError
 
 __all__ = [
     "AccuracyError",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-class AccuracyError(ValueError):
+class AccuracyError(EdgeperfError, ValueError):
     """Input an accuracy evaluator cannot score: names the file and where in it (record, line).
 
     ``str()`` reads ``<path>:<where>: <message>``, e.g.

@@ -35,27 +35,22 @@ are recorded in ``notes``.
 
 from __future__ import annotations
 
-import binascii
-import collections
-import io
-import json
 import os
-import pickle
-import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 
-from edgeperf.loadgen.logs.readers import LogFormatError
+from edgeperf.loadgen.logs.accuracy import iter_decoded_records
+from edgeperf.loadgen.logs.readers import TruncatedLogError
 
+from ..datasets.pickles import load_pickle
 from .base import AccuracyError, AccuracyResult, register
+from ..errors import UsageError
 
 __all__ = [
     "evaluate_brats",
-    "iter_decoded_records",
     "CaseInfo",
     "read_case_info",
     "segment",
@@ -69,7 +64,6 @@ __all__ = [
 REGIONS = {"whole tumor": (1, 2, 3), "tumor core": (2, 3), "enhancing tumor": (3,)}
 #: ``--output_dtype`` choices of the reference script.
 OUTPUT_DTYPES = ("int8", "int16", "int32", "int64", "float16", "float32", "float64")
-_CHUNK = 1 << 21  # bytes of the log read at a time
 _SKIP_OVER = 1 << 20  # pickle payloads larger than this are skipped when reading properties
 _CASE_LIST = "preprocessed_files.pkl"
 _TRUNCATED = "the log was truncated (\"...\" inside it); 3D-UNet needs the complete accuracy log"
@@ -79,130 +73,14 @@ _LABELS_SUBDIR = Path("raw_data", "nnUNet_raw_data", "Task043_BraTS2019", "label
 # ------------------------------------------------------------------- case metadata (pickles)
 
 
-class _Skipped:
-    """A large pickle payload that was not read (only its size is known)."""
-
-    __slots__ = ("nbytes",)
-
-    def __init__(self, nbytes: int) -> None:
-        self.nbytes = nbytes
-
-
-class _ArrayStub:
-    """An ndarray from a pickle: real when its data was read, shape and dtype only when skipped."""
-
-    def __init__(self, *args: Any) -> None:
-        self.shape: tuple[int, ...] = ()
-        self.dtype = np.dtype("float32")
-        self.array: Optional[np.ndarray] = None
-
-    def __setstate__(self, state: tuple) -> None:
-        _version, shape, dtype, fortran, raw = state
-        self.shape, self.dtype = tuple(int(s) for s in shape), np.dtype(dtype)
-        if not isinstance(raw, _Skipped):
-            if isinstance(raw, str):  # protocol 2 from Python 2: latin-1 text
-                raw = raw.encode("latin-1")
-            if self.dtype.hasobject:
-                raise pickle.UnpicklingError("object arrays are not allowed")
-            flat = np.frombuffer(raw, dtype=self.dtype).copy()
-            self.array = flat.reshape(self.shape, order="F" if fortran else "C")
-
-
-def _frombuffer(buffer: Any, dtype: Any, shape: Sequence[int], order: str) -> Any:
-    stub = _ArrayStub()
-    stub.__setstate__((1, shape, dtype, order == "F", buffer))
-    return stub
-
-
-def _allowed(module: str, name: str) -> Any:
-    if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "_reconstruct":
-        return _ArrayStub
-    if module in ("numpy.core.numeric", "numpy._core.numeric") and name == "_frombuffer":
-        return _frombuffer
-    if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "scalar":
-        return np.float64(0).__reduce__()[0]
-    if (module, name) in (("numpy", "ndarray"), ("numpy", "dtype")):
-        return getattr(np, name)
-    if module == "numpy.dtypes" and name.endswith("DType"):
-        import numpy.dtypes as dtypes
-
-        return getattr(dtypes, name)
-    if (module, name) == ("collections", "OrderedDict"):
-        return collections.OrderedDict
-    if (module, name) == ("_codecs", "encode"):
-        import codecs
-
-        return codecs.encode
-    if module == "builtins" and name in ("set", "frozenset", "slice", "complex", "bytearray", "range"):
-        return getattr(__import__("builtins"), name)
-    raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays and plain containers are allowed")
-
-
-class _MetadataUnpickler(pickle._Unpickler):  # the pure-Python unpickler, whose opcodes can be overridden
-    """Restricted unpickler that seeks over large byte payloads (the case volume) instead of reading them."""
-
-    dispatch = dict(pickle._Unpickler.dispatch)
-
-    def __init__(self, file: io.BufferedReader) -> None:
-        super().__init__(file)
-        self._raw_file = file
-
-    def find_class(self, module: str, name: str) -> Any:
-        return _allowed(module, name)
-
-    def _payload(self, n: int, kind: type) -> Any:
-        frame = self._unframer.current_frame
-        if frame is not None:
-            here = frame.tell()
-            left = frame.seek(0, io.SEEK_END) - here
-            frame.seek(here)
-            if left:
-                return kind(self.read(n))  # inside a frame: already in memory
-            self._unframer.current_frame = None
-        if n <= _SKIP_OVER:
-            return kind(self.read(n))
-        self._raw_file.seek(n, io.SEEK_CUR)
-        return _Skipped(n)
-
-    def _load_counted(self, size_format: str, kind: type) -> None:
-        (n,) = struct.unpack(size_format, self.read(struct.calcsize(size_format)))
-        self.append(self._payload(n, kind))
-
-    def load_binbytes(self) -> None:
-        self._load_counted("<I", bytes)
-
-    def load_binbytes8(self) -> None:
-        self._load_counted("<Q", bytes)
-
-    def load_bytearray8(self) -> None:
-        self._load_counted("<Q", bytearray)
-
-    dispatch[pickle.BINBYTES[0]] = load_binbytes
-    dispatch[pickle.BINBYTES8[0]] = load_binbytes8
-    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
-
-
-def _materialise(obj: Any) -> Any:
-    if isinstance(obj, _ArrayStub):
-        return obj.array if obj.array is not None else obj
-    if isinstance(obj, dict):
-        return type(obj)((k, _materialise(v)) for k, v in obj.items())
-    if isinstance(obj, list):
-        return [_materialise(v) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_materialise(v) for v in obj)
-    return obj
-
-
 def _load_metadata(path: Path, what: str) -> Any:
     try:
-        with open(path, "rb") as f:
-            return _materialise(_MetadataUnpickler(f).load())
+        return load_pickle(path, skip_over=_SKIP_OVER)
     except FileNotFoundError:
         raise AccuracyError(path, "", f"{what} does not exist") from None
     except OSError as e:
         raise AccuracyError(path, "", f"cannot read {what}: {e.strerror or e}") from None
-    except Exception as e:
+    except Exception as e:  # UnpicklingError, EOFError, ValueError, ... from a bad file
         raise AccuracyError(path, "", f"{what} is not a readable pickle ({type(e).__name__}: {e})") from None
 
 
@@ -283,246 +161,6 @@ def _read_labels(path: Path) -> np.ndarray:
     return volume.transpose(2, 1, 0)  # nibabel (x, y, z) → SimpleITK (z, y, x)
 
 
-# ------------------------------------------------------------------------- the accuracy log
-
-
-class _LogDecoder:
-    """Reads ``mlperf_log_accuracy.json`` record by record from a binary file, decoding each
-    record's hex into a buffer as it goes (any JSON spacing and key order)."""
-
-    _NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
-
-    def __init__(self, f, path: str, chunk: int, before_data, expected_nbytes) -> None:
-        self.f, self.path, self.chunk = f, path, chunk
-        self.before_data, self.expected_nbytes = before_data, expected_nbytes
-        self.buf, self.pos, self.base, self.eof = b"", 0, 0, False
-
-    def _error(self, message: str) -> LogFormatError:
-        return LogFormatError(self.path, f"offset {self.base + self.pos}", message)
-
-    def _more(self) -> bool:
-        if self.eof:
-            return False
-        data = self.f.read(self.chunk)
-        if not data:
-            self.eof = True
-            return False
-        self.base += self.pos
-        self.buf = self.buf[self.pos:] + data if self.pos < len(self.buf) else data
-        self.pos = 0
-        return True
-
-    def _peek(self) -> bytes:
-        """The next non-whitespace byte (b'' at the end of the file), not consumed."""
-        while True:
-            buf, i, n = self.buf, self.pos, len(self.buf)
-            while i < n and buf[i] in b" \t\r\n":
-                i += 1
-            self.pos = i
-            if i < n:
-                return buf[i:i + 1]
-            if not self._more():
-                return b""
-
-    def _expect(self, char: bytes, what: str) -> None:
-        if self._peek() != char:
-            found = self._peek()
-            if found == b"." and self.buf.startswith(b"...", self.pos):
-                raise self._error(_TRUNCATED)
-            raise self._error(f"expected {char.decode()!r} {what}, found {found.decode('latin-1') or 'the end of the file'!r}")
-        self.pos += 1
-
-    def _string(self, limit: int = 1 << 16) -> str:
-        """A short JSON string at ``pos`` (the opening quote)."""
-        start = self.pos
-        i = start + 1
-        while True:
-            j = self.buf.find(b'"', i)
-            if j >= 0:
-                k = j - 1
-                while self.buf[k] == 0x5C:  # backslash
-                    k -= 1
-                if (j - 1 - k) % 2 == 0:
-                    text = self.buf[start:j + 1]
-                    self.pos = j + 1
-                    try:
-                        return json.loads(text)
-                    except ValueError:
-                        raise self._error("invalid JSON string") from None
-                i = j + 1
-                continue
-            if len(self.buf) - start > limit:
-                raise self._error("string too long (only \"data\" may be long)")
-            offset_i, offset_start = i - self.pos, start - self.pos
-            if not self._more():
-                raise self._error("the file ends inside a string")
-            i, start = self.pos + offset_i, self.pos + offset_start
-
-    def _number(self) -> Any:
-        while True:
-            m = self._NUMBER.match(self.buf, self.pos)
-            if m is None:
-                raise self._error("expected a number or a string")
-            if m.end() < len(self.buf) or self.eof:
-                self.pos = m.end()
-                return json.loads(m.group())
-            if not self._more():
-                self.pos = m.end()
-                return json.loads(m.group())
-
-    def _hex(self) -> bytearray:
-        """The ``data`` string at ``pos``, hex-decoded slice by slice."""
-        self.pos += 1  # the opening quote
-        out = bytearray(self.expected_nbytes or 0)
-        filled = 0
-        carry = b""
-        while True:
-            j = self.buf.find(b'"', self.pos)
-            end = j if j >= 0 else len(self.buf)
-            piece = memoryview(self.buf)[self.pos:end]
-            if carry and len(piece):  # a byte split across two chunks
-                piece, carry = piece[1:], carry + bytes(piece[:1])
-                filled = self._decode(carry, out, filled)
-                carry = b""
-            if len(piece) % 2:
-                carry = bytes(piece[-1:])
-                piece = piece[:-1]
-            filled = self._decode(piece, out, filled)
-            del piece
-            self.pos = end
-            if j >= 0:
-                self.pos = j + 1
-                break
-            if not self._more():
-                raise self._error("the file ends inside a record's \"data\"")
-        if carry:
-            raise self._error("\"data\" has an odd number of hex digits")
-        if filled < len(out):
-            del out[filled:]
-        return out
-
-    def _decode(self, hex_digits, out: bytearray, filled: int) -> int:
-        if not len(hex_digits):
-            return filled
-        try:
-            decoded = binascii.a2b_hex(hex_digits)
-        except binascii.Error:
-            if b"\n...\n" in bytes(hex_digits):
-                raise self._error(_TRUNCATED) from None
-            raise self._error("\"data\" is not a hex string") from None
-        out[filled:filled + len(decoded)] = decoded
-        return filled + len(decoded)
-
-    def _skip_string(self) -> None:
-        """Pass over the ``data`` string at ``pos`` without decoding it."""
-        self.pos += 1
-        while True:
-            j = self.buf.find(b'"', self.pos)
-            if j >= 0:
-                self.pos = j + 1
-                return None
-            self.pos = len(self.buf)
-            if not self._more():
-                raise self._error("the file ends inside a record's \"data\"")
-
-    def _record(self) -> tuple[int, int, Optional[bytearray]]:
-        at = self.base + self.pos
-        self._expect(b"{", "starting a record")
-        fields: dict[str, Any] = {}
-        data: Optional[bytearray] = None
-        seen_keys: set[str] = set()
-        if self._peek() != b"}":
-            while True:
-                if self._peek() != b'"':
-                    raise self._error("expected a quoted key")
-                key = self._string()
-                seen_keys.add(key)
-                self._expect(b":", "after a key")
-                c = self._peek()
-                if key == "data":
-                    if c != b'"':
-                        raise self._error('"data" must be a string')
-                    wanted = True
-                    if self.before_data is not None and type(fields.get("qsl_idx")) is int:
-                        wanted = self.before_data(fields["qsl_idx"]) is not False
-                    data = self._hex() if wanted else self._skip_string()
-                elif c == b'"':
-                    fields[key] = self._string()
-                elif c in (b"{", b"["):
-                    raise self._error("nested values are not allowed in an accuracy log")
-                else:
-                    fields[key] = self._number()
-                if self._peek() == b",":
-                    self.pos += 1
-                    continue
-                break
-        self._expect(b"}", "closing a record")
-        seq_id, qsl_idx = fields.get("seq_id"), fields.get("qsl_idx")
-        if type(seq_id) is not int or type(qsl_idx) is not int or "data" not in seen_keys:
-            raise LogFormatError(self.path, f"offset {at}", 'record needs integer "seq_id" and "qsl_idx" and a string "data"')
-        return seq_id, qsl_idx, data
-
-    def records(self) -> Iterator[tuple[int, int, bytearray]]:
-        self._expect(b"[", "starting an accuracy log")
-        if self._peek() == b"]":
-            self.pos += 1
-        else:
-            while True:
-                yield self._record()
-                c = self._peek()
-                if c == b",":
-                    self.pos += 1
-                    continue
-                self._expect(b"]", "or \",\" after a record")
-                break
-        if self._peek() != b"":
-            raise self._error('unexpected text after the closing "]"')
-
-
-def iter_decoded_records(
-    path: str | os.PathLike,
-    *,
-    before_data: Optional[Callable[[int], Any]] = None,
-    expected_nbytes: Optional[Callable[[], Optional[int]]] | int | None = None,
-    chunk_size: int = _CHUNK,
-) -> Iterator[tuple[int, int, Optional[bytearray]]]:
-    """Yield ``(seq_id, qsl_idx, data)`` for each record of an accuracy log, ``data`` decoded.
-
-    The file is read ``chunk_size`` bytes at a time and each record's hex is decoded slice by
-    slice into one buffer (preallocated with ``expected_nbytes`` when given), so memory holds one
-    decoded record, never its hex text. ``before_data(qsl_idx)`` is called when a record's
-    ``"data"`` starts and its ``qsl_idx`` is already known (the LoadGen layout), e.g. to load
-    what scoring it needs before the big buffer exists; when it returns ``False`` the data is
-    passed over undecoded and yielded as ``None``. Upper- and lower-case hex, any spacing
-    and key order are accepted; malformed or truncated logs raise ``LogFormatError`` naming the
-    file and offset.
-    """
-    path = os.fspath(path)
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise LogFormatError(path, "", "accuracy log does not exist") from None
-    with f:
-        decoder = _LogDecoder(f, path, chunk_size, before_data, None)
-        if isinstance(expected_nbytes, int):
-            decoder.expected_nbytes = expected_nbytes
-        for record in _with_expected(decoder, expected_nbytes):
-            yield record
-
-
-def _with_expected(decoder: _LogDecoder, expected) -> Iterator[tuple[int, int, bytearray]]:
-    if callable(expected):
-        hook = decoder.before_data
-
-        def before(qsl_idx: int) -> Any:
-            wanted = hook(qsl_idx) if hook is not None else None
-            decoder.expected_nbytes = expected()
-            return wanted
-
-        decoder.before_data = before
-    yield from decoder.records()
-
-
 # ---------------------------------------------------------------------------------- scoring
 
 
@@ -590,6 +228,14 @@ def _summary_rows(per_case: dict[str, tuple[float, ...]]) -> list[str]:
     return rows
 
 
+def _complete_log_records(log_path, before_data, expected) -> Iterator[tuple[int, int, Optional[bytearray]]]:
+    """The decoded records of the log; a truncated log is refused: DICE needs every case's output."""
+    try:
+        yield from iter_decoded_records(log_path, before_data=before_data, expected_nbytes=expected)
+    except TruncatedLogError as exc:
+        raise TruncatedLogError(exc.path, exc.where, _TRUNCATED) from None
+
+
 @register("dice")
 def evaluate_brats(
     log_path: str | os.PathLike,
@@ -616,14 +262,14 @@ def evaluate_brats(
     ``details`` with the three region means, ``per_case`` DICE, ``cases``, ``records``, ``dupes``.
     """
     if output_dtype not in OUTPUT_DTYPES:
-        raise ValueError(f"output_dtype must be one of {', '.join(OUTPUT_DTYPES)}, not {output_dtype!r}")
+        raise UsageError(f"output_dtype must be one of {', '.join(OUTPUT_DTYPES)}, not {output_dtype!r}")
     dtype = np.dtype(output_dtype).newbyteorder("<")
     log_name = os.fspath(log_path)
     pre, labels_dir = _locate(Path(dataset_root), label_dir)
     names = _case_list(pre)
     if count is not None:
         if int(count) < 1:
-            raise ValueError(f"count must be at least 1, got {count!r}")
+            raise UsageError(f"count must be at least 1, got {count!r}")
         names = names[: int(count)]
     infos: dict[int, CaseInfo] = {}
     per_idx: dict[int, tuple[float, ...]] = {}
@@ -656,7 +302,7 @@ def evaluate_brats(
         return int(np.prod(infos[q].padded_shape)) * dtype.itemsize
 
     records = 0
-    for seq_id, qsl_idx, data in iter_decoded_records(log_path, before_data=before_data, expected_nbytes=expected):
+    for seq_id, qsl_idx, data in _complete_log_records(log_path, before_data, expected):
         records += 1
         current["qsl_idx"] = None
         if qsl_idx in per_idx:

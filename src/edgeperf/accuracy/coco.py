@@ -64,6 +64,7 @@ from edgeperf.loadgen.logs.accuracy import iter_accuracy_log
 
 from .._atomic import atomic_open
 from .base import AccuracyError, AccuracyResult, _printed_value, register
+from ..errors import MissingExtraError
 
 __all__ = ["evaluate_coco", "ANNOTATIONS", "NO_DETECTIONS_NOTE"]
 
@@ -84,7 +85,7 @@ def _import_pycocotools():
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
+        raise MissingExtraError(
             "COCO mAP needs pycocotools: pip install 'edgeperf[vision]'"
         ) from exc
     return COCO, COCOeval
@@ -291,7 +292,7 @@ def _empty_results(COCO, coco_gt, emit):
     res.dataset["images"] = list(coco_gt.dataset["images"])
     res.dataset["categories"] = copy.deepcopy(coco_gt.dataset.get("categories", []))
     res.dataset["annotations"] = []
-    print("DONE (t={:0.2f}s)".format(time.time() - tic))
+    print(f"DONE (t={time.time() - tic:0.2f}s)")
     res.createIndex()
     return res
 

@@ -34,6 +34,7 @@ import struct
 from edgeperf.loadgen.logs.accuracy import iter_accuracy_log
 
 from .base import AccuracyError, AccuracyResult, _printed_value, register
+from ..errors import UsageError
 
 __all__ = ["evaluate_imagenet", "read_val_map", "DTYPES"]
 
@@ -102,7 +103,7 @@ def evaluate_imagenet(
     try:
         fmt = DTYPES[dtype]
     except KeyError:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}") from None
+        raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}") from None
     size = struct.calcsize(fmt)
     unpack = struct.Struct(fmt).unpack_from
     is_float = dtype == "float32"

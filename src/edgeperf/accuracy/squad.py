@@ -54,6 +54,7 @@ from edgeperf.loadgen.logs.accuracy import iter_accuracy_log
 
 from .._atomic import atomic_write
 from .base import AccuracyError, AccuracyResult, register
+from ..errors import UsageError
 
 __all__ = [
     "N_BEST_SIZE",
@@ -204,7 +205,7 @@ def read_logits(
     try:
         np_dtype = np.dtype(DTYPES[dtype])
     except KeyError:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}") from None
+        raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}") from None
     log_name = os.fspath(log_path)
     results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     records = 0

@@ -31,6 +31,7 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 from edgeperf.loadgen.logs.accuracy import iter_accuracy_log
 
 from .base import AccuracyError, AccuracyResult, _printed_value, register
+from ..errors import UsageError
 
 __all__ = ["LABELS", "OUTPUT_DTYPES", "evaluate_wer", "word_error_rate", "levenshtein", "decode_labels", "wer_line"]
 
@@ -61,7 +62,7 @@ def levenshtein(a: Sequence, b: Sequence) -> int:
 def word_error_rate(hypotheses: Sequence[str], references: Sequence[str]) -> tuple[float, int, int]:
     """``(wer, word errors, reference words)`` over all pairs; ``wer`` is ``inf`` without reference words."""
     if len(hypotheses) != len(references):
-        raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
+        raise UsageError(f"{len(hypotheses)} hypotheses but {len(references)} references")
     errors = words = 0
     for hyp, ref in zip(hypotheses, references):
         ref_words = ref.split()
@@ -119,7 +120,7 @@ def evaluate_wer(
     try:
         code = OUTPUT_DTYPES[output_dtype]
     except KeyError:
-        raise ValueError(f"output_dtype must be one of {', '.join(OUTPUT_DTYPES)}, not {output_dtype!r}") from None
+        raise UsageError(f"output_dtype must be one of {', '.join(OUTPUT_DTYPES)}, not {output_dtype!r}") from None
     itemsize = array.array(code).itemsize
     if isinstance(references, (str, os.PathLike)):
         ref_texts, qsl_line = _manifest_references(references)

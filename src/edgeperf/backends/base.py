@@ -96,11 +96,6 @@ class TensorSpec:
         """The number of dimensions."""
         return len(self.shape)
 
-    @property
-    def is_static(self) -> bool:
-        """True when every dimension is fixed."""
-        return all(isinstance(d, int) for d in self.shape)
-
     def describe(self) -> str:
         """``float32[N,3,224,224]`` (``?`` for an unnamed dynamic dimension)."""
         return f"{self.dtype}[{','.join(_dim_text(d) for d in self.shape)}]"

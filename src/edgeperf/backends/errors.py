@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
+from ..errors import EdgeperfError
+
 __all__ = [
     "BackendError",
     "BackendUnavailableError",
@@ -21,7 +23,7 @@ __all__ = [
 ]
 
 
-class BackendError(Exception):
+class BackendError(EdgeperfError):
     """Base class of the exceptions raised by ``edgeperf.backends``."""
 
 

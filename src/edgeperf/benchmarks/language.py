@@ -23,14 +23,12 @@ from typing import Callable
 import numpy as np
 
 from ..backends.base import ModelSignature, TensorSpec
-from ..loadgen.enums import TestScenario
-from .registry import BenchmarkDefinition, QualityTarget, register
+from .registry import BenchmarkDefinition, register, round_edge_scenarios, round_quality
 
 SEQ_LEN = 384
 BERT_INPUTS = ("input_ids", "input_mask", "segment_ids")
 BERT_OUTPUTS = ("output_start_logits", "output_end_logits")
 #: FP32 reference F1 of BERT-Large on the SQuAD v1.1 dev set (percent).
-BERT_F1 = 90.874
 
 BERT_SIGNATURE = ModelSignature(
     inputs=tuple(TensorSpec(name, "int64", (None, SEQ_LEN)) for name in BERT_INPUTS),
@@ -119,7 +117,7 @@ def _evaluate_squad(log_path, dataset_root, *, count=None, **kw):
     return evaluate_squad(log_path, dataset, **kw)
 
 
-def _bert(name: str, fraction: float, required: tuple[TestScenario, ...], notes: str) -> BenchmarkDefinition:
+def _bert(name: str, notes: str) -> BenchmarkDefinition:
     return BenchmarkDefinition(
         name=name,
         config_model="bert",
@@ -132,9 +130,9 @@ def _bert(name: str, fraction: float, required: tuple[TestScenario, ...], notes:
         max_batch=8,
         qsl_total=10833,
         qsl_performance_count=10833,
-        quality=QualityTarget("squad_f1", BERT_F1, fraction),
+        quality=round_quality(name, "squad_f1"),
         server_latency_ms=130,
-        required_scenarios=required,
+        required_scenarios=round_edge_scenarios(name),
         open_dataset=_open_squad,
         postprocess=bert_postprocess,
         evaluate=_evaluate_squad,
@@ -144,5 +142,5 @@ def _bert(name: str, fraction: float, required: tuple[TestScenario, ...], notes:
     )
 
 
-BERT_99 = register(_bert("bert-99", 0.99, (TestScenario.SingleStream, TestScenario.Offline), ""))
-BERT_99_9 = register(_bert("bert-99.9", 0.999, (), "not an Edge benchmark in v1.1: no required Edge scenarios"))
+BERT_99 = register(_bert("bert-99", ""))
+BERT_99_9 = register(_bert("bert-99.9", "not an Edge benchmark in v1.1: no required Edge scenarios"))

@@ -24,17 +24,12 @@ import numpy as np
 
 from ..backends.base import ModelSignature, TensorSpec
 from ..backends.errors import Mismatch, ModelMismatchError
-from ..loadgen.enums import TestScenario
-from .registry import BenchmarkDefinition, QualityTarget, register
-
-EDGE_REQUIRED = (TestScenario.SingleStream, TestScenario.Offline)
+from .registry import BenchmarkDefinition, register, round_edge_scenarios, round_quality
 
 #: The padded patch (z, y, x) of the MLPerf model.
 PATCH = (224, 224, 160)
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
-#: Reference mean DICE of the FP32 model (whole 0.9141, core 0.8679, enhancing 0.7770).
-REFERENCE_DICE = 0.853
 
 UNET3D_SIGNATURE = ModelSignature(
     inputs=(TensorSpec(INPUT_NAME, "float32", (1, 4, *PATCH)),),
@@ -127,7 +122,7 @@ def _evaluate_brats(log_path, dataset_root, count=None, **kw):
     return evaluate_brats(log_path, dataset_root, count=count, **kw)
 
 
-def _unet3d(name: str, fraction: float) -> BenchmarkDefinition:
+def _unet3d(name: str) -> BenchmarkDefinition:
     return BenchmarkDefinition(
         name=name,
         config_model="3d-unet",
@@ -140,9 +135,10 @@ def _unet3d(name: str, fraction: float) -> BenchmarkDefinition:
         max_batch=1,
         qsl_total=67,
         qsl_performance_count=16,
-        quality=QualityTarget("dice", REFERENCE_DICE, fraction, unit=""),
+        # The reference mean DICE (0.853) of the FP32 model: whole 0.9141, core 0.8679, enhancing 0.7770.
+        quality=round_quality(name, "dice", unit=""),
         server_latency_ms=10,  # mlperf.conf v1.1 has no 3d-unet Server entry: the *.Server default
-        required_scenarios=EDGE_REQUIRED,
+        required_scenarios=round_edge_scenarios(name),
         open_dataset=_open_brats,
         postprocess=unet3d_postprocess,
         evaluate=_evaluate_brats,
@@ -152,8 +148,8 @@ def _unet3d(name: str, fraction: float) -> BenchmarkDefinition:
     )
 
 
-UNET3D_99 = register(_unet3d("3d-unet-99", 0.99))
-UNET3D_99_9 = register(_unet3d("3d-unet-99.9", 0.999))
+UNET3D_99 = register(_unet3d("3d-unet-99"))
+UNET3D_99_9 = register(_unet3d("3d-unet-99.9"))
 
 __all__ = [
     "UNET3D_99",

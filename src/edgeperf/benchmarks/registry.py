@@ -14,6 +14,11 @@ import numpy as np
 
 from ..backends.base import ModelSignature
 from ..loadgen.enums import TestScenario
+from ..errors import UnknownNameError
+from ..submission.rules import V1_1
+
+#: The round whose rules (quality targets, required scenarios) the benchmark definitions take.
+ROUND_RULES = V1_1
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,18 @@ class QualityTarget:
     def threshold(self) -> float:
         """The score a result must reach."""
         return self.reference * self.fraction
+
+
+def round_quality(checker_model: str, metric: str, unit: str = "%") -> QualityTarget:
+    """The quality target of a checker model class, taken from the round's rules (their one source)."""
+    rule = ROUND_RULES.accuracy[checker_model]
+    return QualityTarget(metric, rule.reference, rule.fraction, unit)
+
+
+def round_edge_scenarios(checker_model: str) -> tuple[TestScenario, ...]:
+    """The scenarios the round's rules require of an Edge system for a model class (none when the
+    class is not an Edge benchmark, as bert-99.9 in v1.1)."""
+    return tuple(TestScenario(s) for s in ROUND_RULES.required_scenarios("edge", checker_model) or ())
 
 
 Postprocess = Callable[[dict[str, np.ndarray], np.ndarray], list[bytes]]
@@ -97,7 +114,7 @@ def get_benchmark(name: str) -> BenchmarkDefinition:
         return BENCHMARKS[name]
     except KeyError:
         known = ", ".join(sorted(BENCHMARKS))
-        raise KeyError(f"unknown benchmark {name!r}; known benchmarks: {known}") from None
+        raise UnknownNameError(f"unknown benchmark {name!r}; known benchmarks: {known}") from None
 
 
 def all_benchmarks() -> Sequence[BenchmarkDefinition]:

@@ -15,10 +15,11 @@ from .._atomic import _WRITE_ERRNOS, OutputError, _reason, prepare_output_dir
 from ..errors import EdgeperfError
 from ..loadgen.engine import TestResult, start_test
 from ..loadgen.enums import TestMode, TestScenario
-from ..loadgen.events import SERIES_END, Event
+from ..loadgen.events import Event, SeriesEnd, SeriesSnapshot
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
 from .preflight import check_config_values, check_parallelism, check_text_file
 from .registry import BenchmarkDefinition, get_benchmark
+from ..errors import UsageError
 
 #: The files a run writes into its output folder: cleared at its start, so that a run that fails
 #: midway never leaves its partial logs beside an earlier run's accuracy.txt and report.
@@ -112,11 +113,11 @@ class _SeriesCapture:
     """Keeps the last finished performance series for the run report."""
 
     def __init__(self) -> None:
-        self.data: dict | None = None
+        self.series: SeriesSnapshot | None = None
 
     def __call__(self, event: Event) -> None:
-        if event.name == SERIES_END:
-            self.data = dict(event.data)
+        if isinstance(event, SeriesEnd):
+            self.series = event.series
 
 
 def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]] = ()) -> RunOutcome:
@@ -197,7 +198,7 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         outcome.notes.append(QUICK_NOTE)
     outcome.dataset_notes.extend(getattr(dataset, "notices", ()))
     if opts.report:
-        outcome.report_path = _write_report(output, result, capture.data, bench, outcome)
+        outcome.report_path = _write_report(output, result, capture.series, bench, outcome)
     return outcome
 
 
@@ -248,7 +249,7 @@ def _check_find_peak(settings: TestSettings) -> None:
 
     supported = supports(settings.scenario, settings.ruleset == "v2.0")
     if not supported:
-        raise ValueError(
+        raise UsageError(
             f"find-peak (FindPeakPerformance) mode searches the Server QPS or the MultiStream samples per query; "
             f"it does not apply to the {settings.scenario.value} scenario (use --scenario Server or MultiStream, "
             f"or --mode performance)"
@@ -281,11 +282,11 @@ def _warm_up(runner, qsl, opts: RunOptions) -> None:
         qsl.unload_samples_from_ram([0])
 
 
-def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition,
+def _write_report(output: Path, result: TestResult, series: SeriesSnapshot | None, bench: BenchmarkDefinition,
                   outcome: RunOutcome | None = None, *, report_path: Path | None = None, power=None) -> Path:
     import dataclasses
 
-    from ..report.data import RunData, series_arrays, series_query_latencies
+    from ..report.data import RunData
     from ..report.html import write_report
 
     run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
@@ -293,9 +294,7 @@ def _write_report(output: Path, result: TestResult, series: dict | None, bench: 
         run = dataclasses.replace(run, accuracy=outcome.accuracy_summary, notes=tuple(outcome.notes))
         run = run.with_dataset_notes(outcome.dataset_notes)
     if series is not None:
-        recorder, queries = series["recorder"], series["result"].queries_issued
-        latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])
-        run = run.with_series(latencies, offsets, series_query_latencies(recorder, queries))
+        run = run.with_series(series.sample_latencies_ns, series.completion_offsets_ns, series.query_latencies_ns)
     if power is not None:
         run = run.with_power(power)
     return write_report(report_path or output / "report.html", run)
@@ -305,8 +304,8 @@ class SeriesCapture(_SeriesCapture):
     """A LoadGen listener keeping the last finished performance series (for :func:`write_run_report`)."""
 
 
-def write_run_report(log_dir: Path, result: TestResult, series: dict | None, benchmark: str, report_path: Path,
-                     power=None) -> Path:
+def write_run_report(log_dir: Path, result: TestResult, series: SeriesSnapshot | None, benchmark: str,
+                     report_path: Path, power=None) -> Path:
     """report.html for the logs in ``log_dir`` (plus a :class:`SeriesCapture`'s series and a power series)."""
     return _write_report(Path(log_dir), result, series, get_benchmark(benchmark), report_path=Path(report_path),
                          power=power)

@@ -23,8 +23,7 @@ from typing import Mapping
 import numpy as np
 
 from ..backends.base import ModelSignature, TensorSpec
-from ..loadgen.enums import TestScenario
-from .registry import BenchmarkDefinition, QualityTarget, register
+from .registry import BenchmarkDefinition, register, round_edge_scenarios, round_quality
 
 #: Features per frame the model takes: 80 mel bands × 3 spliced frames.
 FEATURES = 240
@@ -146,9 +145,9 @@ RNNT = register(
         max_batch=1,
         qsl_total=2513,
         qsl_performance_count=2513,
-        quality=QualityTarget("wer", 100.0 - 7.452, 0.99),
+        quality=round_quality("rnnt", "wer"),
         server_latency_ms=1000,
-        required_scenarios=(TestScenario.SingleStream, TestScenario.Offline),
+        required_scenarios=round_edge_scenarios("rnnt"),
         open_dataset=_open_librispeech,
         postprocess=rnnt_postprocess,
         evaluate=_evaluate,

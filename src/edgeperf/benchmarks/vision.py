@@ -12,10 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from ..backends.base import ModelSignature, TensorSpec
-from ..loadgen.enums import TestScenario
-from .registry import BenchmarkDefinition, QualityTarget, register
+from .registry import BenchmarkDefinition, register, round_edge_scenarios, round_quality
 
-EDGE_REQUIRED = (TestScenario.SingleStream, TestScenario.Offline)
 
 #: SSD-ResNet34 detections below this score are not reported (reference PostProcessCocoOnnx).
 SSD_RESNET34_SCORE_THRESHOLD = 0.5
@@ -113,9 +111,9 @@ RESNET50 = register(
         max_batch=32,
         qsl_total=50000,
         qsl_performance_count=1024,
-        quality=QualityTarget("top1", 76.46, 0.99),
+        quality=round_quality("resnet", "top1"),
         server_latency_ms=15,
-        required_scenarios=EDGE_REQUIRED,
+        required_scenarios=round_edge_scenarios("resnet"),
         open_dataset=_open_imagenet,
         postprocess=resnet50_postprocess,
         evaluate=_evaluate_imagenet,
@@ -143,9 +141,9 @@ SSD_MOBILENET = register(
         max_batch=32,
         qsl_total=5000,
         qsl_performance_count=256,
-        quality=QualityTarget("coco_map", 22.0, 0.99),
+        quality=round_quality("ssd-small", "coco_map"),
         server_latency_ms=10,
-        required_scenarios=EDGE_REQUIRED,
+        required_scenarios=round_edge_scenarios("ssd-small"),
         open_dataset=_open_coco(300, "ssd-mobilenet"),
         postprocess=ssd_mobilenet_postprocess,
         evaluate=_evaluate_coco(use_inv_map=False),
@@ -172,9 +170,9 @@ SSD_RESNET34 = register(
         max_batch=1,
         qsl_total=5000,
         qsl_performance_count=64,
-        quality=QualityTarget("coco_map", 20.0, 0.99),
+        quality=round_quality("ssd-large", "coco_map"),
         server_latency_ms=100,
-        required_scenarios=EDGE_REQUIRED,
+        required_scenarios=round_edge_scenarios("ssd-large"),
         open_dataset=_open_coco(1200, "ssd-resnet34"),
         postprocess=ssd_resnet34_postprocess,
         evaluate=_evaluate_coco(use_inv_map=True),

@@ -8,13 +8,15 @@ from typing import Optional
 
 import typer
 
+from ..errors import UsageError
+
 
 def _model_map(text: Optional[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in filter(None, (text or "").split(";")):
         name, sep, cls = item.partition(":")
         if not sep or not name.strip() or not cls.strip():
-            raise ValueError(f"--extra-model-map: expected 'name:class;name2:class2', found {item!r}")
+            raise UsageError(f"--extra-model-map: expected 'name:class;name2:class2', found {item!r}")
         out[name.strip()] = cls.strip()
     return out
 
@@ -41,6 +43,7 @@ def check(
     Exit status 1 when anything invalidates a result (NoResults), 2 for a usage error, else 0.
     """
     from .._atomic import is_stdout
+    from ..errors import EdgeperfError
     from ..submission import CheckOptions, check_tree, render_text_report, write_json_report, write_summary_csv
 
     def fail(message: str) -> None:
@@ -52,7 +55,7 @@ def check(
                                submission_exceptions=submission_exceptions, extra_model_map=_model_map(extra_model_map))
         options.rules()
         report = check_tree(tree, options)
-    except (ValueError, NotADirectoryError) as exc:
+    except EdgeperfError as exc:  # anything else is a bug: its traceback shows
         fail(str(exc))
     if is_stdout(csv) and is_stdout(json_out):
         fail("--csv - and --json - cannot both go to standard output")

@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from .run import ScenarioChoice
+from ..errors import UsageError
 
 app = typer.Typer(
     name="compliance",
@@ -92,9 +93,7 @@ def run(
         finally:
             progress.close()
     perf = outcome.run.result.performance
-    summary = outcome.summary_path.read_text().splitlines()
-    headline = next((line for line in summary[6:8] if ": " in line), "")
-    console.print(f"{kind.value}: {headline}", markup=False, highlight=False)
+    console.print(f"{kind.value}: {outcome.run.result.headline}", markup=False, highlight=False)
     if perf is not None:
         console.print(f"Result is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if audit_config is not None:
@@ -139,9 +138,9 @@ def verify(
     if dataset is not None and benchmark is None:
         print("edgeperf: --dataset needs --benchmark (which accuracy script to run)", file=sys.stderr)
         raise typer.Exit(2)
-    from ..loadgen.logs.readers import LogFormatError
+    from ..loadgen.logs.readers import TruncatedLogError
 
-    with user_errors():  # missing files, malformed or truncated logs (LogFormatError is a ValueError)
+    with user_errors():  # missing files, malformed or truncated logs
         try:
             if output is not None:
                 from .._atomic import check_output_dir
@@ -151,10 +150,8 @@ def verify(
                 test, results, compliance, output, dtype=dtype, benchmark=benchmark, dataset=dataset,
                 skip_accuracy=skip_accuracy, other_dir=other,
             )
-        except LogFormatError as exc:
-            if "truncated" in exc.message:
-                raise ValueError(f"{exc} (--skip-accuracy verifies the performance part alone)") from None
-            raise
+        except TruncatedLogError as exc:
+            raise UsageError(f"{exc} (--skip-accuracy verifies the performance part alone)") from None
     from .output import json_to_stdout, write_json
 
     if json_out is not None:

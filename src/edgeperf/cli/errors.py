@@ -1,19 +1,54 @@
-"""Turning the errors a user can cause into one clear message and a non-zero exit."""
+"""The command line's error policy (DESIGN.md, "errors.py").
+
+- An :class:`~edgeperf.errors.EdgeperfError` is caused by the user's input or environment: print
+  its message as one line on stderr and exit 2 (1 when a LoadGen run ended early).
+- An ``OSError`` that names a file (a missing, unreadable or unwritable path) is the same kind of
+  error: one line with the path and the system's reason.
+- Anything else is a bug in edgeperf: print its traceback and ask for a report, exit 70
+  (``EX_SOFTWARE``). Catching ``ValueError`` or ``KeyError`` wholesale would hide such bugs.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
+
+#: Exit status for a bug in edgeperf (sysexits.h EX_SOFTWARE).
+BUG_EXIT = 70
+
+BUG_MESSAGE = (
+    "edgeperf: this is a bug in edgeperf, not a problem with your input. Please report it with the "
+    "traceback above, the command you ran and `edgeperf --version` (or `pip show edgeperf`)."
+)
+
+
+def user_error_line(exc: BaseException) -> str | None:
+    """The one line to print for a user-caused error, or None when ``exc`` is a bug."""
+    from ..errors import EdgeperfError
+
+    if isinstance(exc, EdgeperfError):
+        return f"edgeperf: {exc}"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        reason = exc.strerror or str(exc)
+        where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+        return f"edgeperf: {where}: {reason}"
+    return None
+
+
+def _is_cli_exit(exc: BaseException) -> bool:
+    try:
+        import click
+    except ImportError:
+        return False
+    return isinstance(exc, (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort))
 
 
 @contextlib.contextmanager
 def user_errors(console=None):
-    """Print known user-caused errors as one line (no traceback) and exit with status 2 (1 for runs)."""
+    """Apply the policy above to the body of a command."""
     from ..loadgen.engine import LoadGenRunError
-    from ..errors import EdgeperfError
-    from ..loadgen.errors import ConfigError
 
-    known: tuple[type[BaseException], ...] = (EdgeperfError, ConfigError, FileNotFoundError, NotADirectoryError, PermissionError, KeyError, ValueError)
     try:
         yield
     except LoadGenRunError as exc:
@@ -22,16 +57,15 @@ def user_errors(console=None):
     except KeyboardInterrupt:
         _print(console, "edgeperf: interrupted; the log files written so far are closed.")
         raise SystemExit(130) from None
-    except known as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        if isinstance(exc, OSError) and not isinstance(exc, EdgeperfError) and exc.filename is not None:
-            message = f"{exc.filename}: {exc.strerror or exc}"  # the user's path, not "[Errno N] ..."
-        _print(console, f"edgeperf: {message}")
-        raise SystemExit(2) from None
-    except OSError as exc:  # a path the user gave that cannot be read or written (a folder, a device)
-        if exc.filename is None:
+    except Exception as exc:
+        if _is_cli_exit(exc):  # typer.Exit / click's own usage errors: already handled by the command
             raise
-        _print(console, f"edgeperf: {exc.filename}: {exc.strerror or exc}")
+        line = user_error_line(exc)
+        if line is None:
+            traceback.print_exc(file=sys.stderr)
+            _print(console, BUG_MESSAGE)
+            raise SystemExit(BUG_EXIT) from None
+        _print(console, line)
         raise SystemExit(2) from None
 
 

@@ -67,10 +67,10 @@ class LiveProgress:
         self._live = None
 
     def __call__(self, event: ev.Event) -> None:
-        if event.name == ev.SERIES_START:
-            self._series = event.data["progress"]
+        if isinstance(event, ev.SeriesStart):
+            self._series = event.progress
             self.begin()
-        elif event.name == ev.TEST_END:
+        elif isinstance(event, ev.TestEnd):
             self.close()
 
     def begin(self) -> None:

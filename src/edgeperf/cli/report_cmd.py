@@ -29,7 +29,8 @@ def report(
     ),
 ) -> None:
     """Write the official final report (xlsx) and the results-page tables (csv, md, html)."""
-    from ..submission.report import SummaryError, parse_formats, write_report
+    from ..errors import EdgeperfError
+    from ..submission.report import parse_formats, write_report
 
     def fail(message: str) -> None:
         print(f"edgeperf: {message}", file=sys.stderr)
@@ -48,11 +49,7 @@ def report(
         chosen = parse_formats(formats)
         out = write_report(summary, output, chosen, links_base=links_base, unofficial=unofficial,
                            tree=None if links_base else tree)
-    except SummaryError as exc:
-        fail(str(exc))
-    except ImportError as exc:
-        fail(str(exc))
-    except ValueError as exc:
+    except EdgeperfError as exc:  # a malformed summary, an unknown format, openpyxl missing
         fail(str(exc))
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

@@ -128,9 +128,8 @@ def run(
         console.print(f"[bold yellow]{note}[/bold yellow]")
     perf = outcome.result.performance
     if perf is not None:
-        summary = (output / "mlperf_log_summary.txt").read_text().splitlines()
-        headline = next((line for line in summary[6:8] if " : " in line or ": " in line), "")
-        console.print(f"{headline}\nResult is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
+        console.print(f"{outcome.result.headline}\nResult is : {'VALID' if perf.valid else 'INVALID'}", markup=False,
+                      highlight=False)
     if outcome.accuracy is not None:
         for line in outcome.accuracy.lines[-1:]:
             console.print(line, markup=False, highlight=False)

@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from ..errors import UsageError
+
 app = typer.Typer(
     name="submission",
     help="Lay edgeperf runs out as a v1.1 submission tree, truncate its accuracy logs, write a system JSON.",
@@ -59,7 +61,7 @@ def build(
                 truncate=not no_truncate,
             )
         except FileExistsError as exc:
-            raise ValueError(str(exc)) from None
+            raise UsageError(str(exc)) from None
     for w in result.warnings:
         typer.echo(f"warning: {w}")
     for s in result.scenarios:
@@ -200,7 +202,7 @@ def run(
         pairs = dict(item.split("=", 1) for item in text.split(",") if "=" in item)
         lacking = [n for n in names if n not in pairs]
         if lacking:
-            raise ValueError(f"--{what}: no path for {', '.join(lacking)} (expected NAME=PATH,...)")
+            raise UsageError(f"--{what}: no path for {', '.join(lacking)} (expected NAME=PATH,...)")
         return Path(pairs[names[0]]), {k: Path(v) for k, v in pairs.items()}
 
     eta: list[str] = [""]
@@ -234,7 +236,7 @@ def run(
         for s in (x.strip() for x in scenarios.split(",") if x.strip()):
             canon = {c.lower(): c for c in ("SingleStream", "MultiStream", "Server", "Offline")}.get(s.lower())
             if canon is None:
-                raise ValueError(f"--scenarios: {s!r} is not SingleStream, MultiStream, Server or Offline")
+                raise UsageError(f"--scenarios: {s!r} is not SingleStream, MultiStream, Server or Offline")
             scen.append(canon)
         model0, models = per_benchmark(model, "model")
         dataset0, datasets = per_benchmark(dataset, "dataset")
@@ -263,7 +265,7 @@ def run(
         try:
             result, _ = run_submission(opts, on_step=on_step, listeners_for=listeners_for, on_eta=on_eta)
         except FileExistsError as exc:
-            raise ValueError(str(exc)) from None
+            raise UsageError(str(exc)) from None
         except AccuracyTargetMissed as exc:
             print(f"edgeperf: {exc}", file=sys.stderr)
             if json_out is not None:

@@ -15,6 +15,8 @@ from enum import Enum
 from pathlib import Path
 
 from .._atomic import atomic_write
+from ..errors import UnknownNameError, UsageError
+from ..submission.rules import V1_1
 
 __all__ = [
     "ComplianceTest",
@@ -53,7 +55,7 @@ class ComplianceTest(str, Enum):
         for test in cls:
             if test.value == key:
                 return test
-        raise ValueError(f"unknown compliance test {name!r}; the v1.1 tests are {', '.join(t.value for t in cls)}")
+        raise UsageError(f"unknown compliance test {name!r}; the v1.1 tests are {', '.join(t.value for t in cls)}")
 
 
 #: ``mode = 2``: PerformanceOnly. Every audit test is a performance-mode run.
@@ -101,9 +103,6 @@ _ALIASES = {
     "rnnt": "rnnt",
 }
 
-#: Families without TEST04: their inputs vary in size, so "the same sample" is not comparable.
-_NO_TEST04 = ("rnnt", "bert", "dlrm")
-
 
 def benchmark_family(benchmark: str) -> str:
     """The family a benchmark belongs to: ``bert-99.9`` → ``bert``, ``resnet`` → ``resnet50``.
@@ -119,7 +118,7 @@ def benchmark_family(benchmark: str) -> str:
         return _ALIASES[name]
     except KeyError:
         known = ", ".join(sorted(TEST01_SAMPLING_TARGETS))
-        raise KeyError(f"{benchmark!r} is not a v1.1 benchmark; the compliance settings are defined for {known}") from None
+        raise UnknownNameError(f"{benchmark!r} is not a v1.1 benchmark; the compliance settings are defined for {known}") from None
 
 
 def sampling_target(benchmark: str) -> int:
@@ -193,12 +192,14 @@ def write_audit_config(test: ComplianceTest | str, benchmark: str, path: str | o
 
 
 def required_tests(benchmark: str, scenario: str) -> tuple[ComplianceTest, ...]:
-    """The tests a closed-division result needs (what the v1.1 checker looks for, §5.9).
+    """The tests a closed-division result needs, as the v1.1 round's rules say (§5.9).
 
-    TEST04-A/B are left out for rnnt, bert and dlrm, and for a scenario folder named exactly
-    ``MultiStream``.
+    The rules (:meth:`~edgeperf.submission.rules.RoundRules.required_compliance_tests`) leave
+    TEST04-A/B out for rnnt, bert and dlrm, and for a scenario folder named exactly
+    ``MultiStream``; the checker reads the same rules.
     """
-    tests = [ComplianceTest.TEST01, ComplianceTest.TEST04_A, ComplianceTest.TEST04_B, ComplianceTest.TEST05]
-    if benchmark_family(benchmark) in _NO_TEST04 or str(getattr(scenario, "value", scenario)) == "MultiStream":
-        tests = [ComplianceTest.TEST01, ComplianceTest.TEST05]
-    return tuple(tests)
+    benchmark_family(benchmark)  # refuse a name outside the suite, naming the known ones
+    model = V1_1.model_class(benchmark)
+    if model is None:  # pragma: no cover - every family above maps to a model class
+        raise UnknownNameError(f"{benchmark!r} has no model class in the v1.1 rules")
+    return tuple(ComplianceTest(t) for t in V1_1.required_compliance_tests(model, str(getattr(scenario, "value", scenario))))

@@ -29,6 +29,7 @@ from .verify_performance import (
     verify_test04_performance,
     verify_test05_performance,
 )
+from ..errors import MissingPathError, UsageError
 
 __all__ = ["VerifyOutcome", "verify_compliance", "parse_verify_test", "SUMMARY", "DETAIL", "ACCURACY_LOG"]
 
@@ -72,13 +73,13 @@ def parse_verify_test(name: str) -> ComplianceTest:
 
 def _find(folder: Path, candidates: tuple[str, ...], what: str, expected: str) -> Path:
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder (expected {expected})")
+        raise MissingPathError(f"{folder}: no such folder (expected {expected})")
     for rel in candidates:
         path = folder / rel
         if path.is_file():
             return path
     names = " or ".join(candidates)
-    raise FileNotFoundError(f"{folder}: no {names} ({what})")
+    raise MissingPathError(f"{folder}: no {names} ({what})")
 
 
 _RESULTS = "a scenario's results folder, results/<system>/<benchmark>/<scenario>"
@@ -153,7 +154,7 @@ def verify_compliance(
         copies.append((a_summary, "performance/run_1"))
     else:
         if results is None:
-            raise ValueError(f"{kind.value} compares with the submission's runs: give the scenario's results folder "
+            raise UsageError(f"{kind.value} compares with the submission's runs: give the scenario's results folder "
                              f"(--results results/<system>/<benchmark>/<scenario>)")
         ref_summary, test_summary = _results_summary(results), _test_summary(comp)
         own = comp
@@ -174,7 +175,7 @@ def verify_compliance(
         elif kind is ComplianceTest.TEST05:
             performance = verify_test05_performance(ref_summary, test_summary)
         else:  # pragma: no cover - every test is handled above
-            raise ValueError(f"cannot verify {kind.value}")
+            raise UsageError(f"cannot verify {kind.value}")
     for summary, _ in list(copies):
         detail = summary.with_name(DETAIL)
         if detail.is_file():

@@ -47,7 +47,8 @@ import numpy as np
 
 from .._atomic import atomic_write
 from ..loadgen.logs.accuracy import AccuracyLog, iter_accuracy_log
-from ..loadgen.logs.readers import LogFormatError
+from ..loadgen.logs.readers import LogFormatError, TruncatedLogError
+from ..errors import UsageError
 
 __all__ = [
     "OFFICIAL_DTYPES",
@@ -286,14 +287,12 @@ def _records(path: str) -> Iterator[tuple[int, int, str]]:
     """Records of a complete log; a truncated one is refused with a clear message."""
     try:
         yield from iter_accuracy_log(path)
-    except LogFormatError as exc:
-        if "truncated" in exc.message:
-            raise LogFormatError(
-                path, exc.where,
-                "this accuracy log was truncated for publication (truncate_accuracy_log.py); TEST01 needs the "
-                "complete log of the run",
-            ) from None
-        raise
+    except TruncatedLogError as exc:
+        raise TruncatedLogError(
+            path, exc.where,
+            "this accuracy log was truncated for publication (truncate_accuracy_log.py); TEST01 needs the "
+            "complete log of the run",
+        ) from None
 
 
 def _decode(hex_text: str, path: str, seq_id: int, qsl_idx: int) -> bytes:
@@ -346,7 +345,7 @@ def verify_test01_accuracy(
     Raises :class:`~edgeperf.loadgen.logs.readers.LogFormatError` for a malformed or truncated log.
     """
     if dtype not in OFFICIAL_DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(OFFICIAL_DTYPES)}, not {dtype!r}")
+        raise UsageError(f"dtype must be one of {', '.join(OFFICIAL_DTYPES)}, not {dtype!r}")
     official_dtype = OFFICIAL_DTYPES[dtype]
     itemsize = np.dtype(official_dtype).itemsize
     ref_path, test_path = os.fspath(reference_log), os.fspath(test_log)

@@ -40,6 +40,7 @@ from typing import Iterable
 
 from .._atomic import atomic_write
 from ..loadgen.logs.readers import LogFormatError
+from ..errors import UsageError
 
 __all__ = [
     "PerformanceVerification",
@@ -212,7 +213,7 @@ def verify_performance_lines(
     """Verify from summary lines (``test`` is ``TEST01``, ``TEST04`` or ``TEST05``); see the module doc."""
     kind = test.upper()
     if kind not in ("TEST01", "TEST04", "TEST05"):
-        raise ValueError(f"no performance verification for {test!r}; expected TEST01, TEST04 or TEST05")
+        raise UsageError(f"no performance verification for {test!r}; expected TEST01, TEST04 or TEST05")
     out = ["Verifying performance."]
     result = PerformanceVerification(test=kind, lines=out, passed=False, scenario="",
                                      reference_path=reference_path, test_path=test_path)

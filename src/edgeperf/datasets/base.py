@@ -20,7 +20,10 @@ from typing import Callable, Iterable, Optional, Protocol, Sequence, Union, runt
 
 import numpy as np
 
-__all__ = ["DatasetError", "DatasetWarning", "missing_files_message", "Dataset", "DatasetQSL", "ProgressCallback", "check_layout", "LAYOUTS"]
+from ..errors import EdgeperfError, UsageError
+
+__all__ = ["DatasetError", "DatasetWarning", "missing_files_message", "Dataset", "DatasetQSL", "ProgressCallback",
+           "check_layout", "LAYOUTS"]
 
 #: The two memory layouts of an image tensor: channels first (ONNX) or channels last (TF).
 LAYOUTS = ("NCHW", "NHWC")
@@ -29,7 +32,7 @@ LAYOUTS = ("NCHW", "NHWC")
 ProgressCallback = Callable[[int, int], None]
 
 
-class DatasetError(ValueError):
+class DatasetError(EdgeperfError, ValueError):
     """A problem with a data set on disk that the user can fix (missing or malformed file).
 
     The message names the file (and line, where there is one) and says what was expected.
@@ -133,9 +136,9 @@ class DatasetQSL(QSLBase):
     ):
         count = int(performance_sample_count)
         if count < 1:
-            raise ValueError(f"performance_sample_count must be at least 1, got {performance_sample_count!r}")
+            raise UsageError(f"performance_sample_count must be at least 1, got {performance_sample_count!r}")
         if int(workers) < 1:
-            raise ValueError(f"workers must be at least 1, got {workers!r}")
+            raise UsageError(f"workers must be at least 1, got {workers!r}")
         self.dataset = dataset
         self._name = str(name) if name is not None else str(dataset.name)
         self._total = len(dataset)

@@ -32,7 +32,6 @@ imported only when a NIfTI file is read or written.
 from __future__ import annotations
 
 import collections
-import functools
 import os
 import pickle
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any, Iterable, Optional, Sequence, Union
 import numpy as np
 
 from .base import DatasetError
+from .pickles import load_pickle
 
 __all__ = [
     "BratsDataset",
@@ -86,47 +86,6 @@ _NIFTI_HINT = "pip install 'edgeperf[medical]' (nibabel)"
 # ----------------------------------------------------------------------------------- pickles
 
 
-@functools.lru_cache(maxsize=None)
-def _numpy_globals() -> dict[tuple[str, str], Any]:
-    """numpy's pickle helpers under every module name numpy 1 and 2 write them with."""
-    reconstruct = np.zeros(1).__reduce__()[0]
-    scalar = np.float64(0).__reduce__()[0]
-    frombuffer = np.zeros(1).__reduce_ex__(5)[0]
-    allowed: dict[tuple[str, str], Any] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
-    for core in ("numpy.core", "numpy._core"):
-        allowed[(f"{core}.multiarray", "_reconstruct")] = reconstruct
-        allowed[(f"{core}.multiarray", "scalar")] = scalar
-        allowed[(f"{core}.numeric", "_frombuffer")] = frombuffer
-    return allowed
-
-
-_BUILTINS = {name: getattr(__import__("builtins"), name) for name in ("set", "frozenset", "slice", "complex", "bytearray", "range")}
-
-
-def _allowed_global(module: str, name: str) -> Any:
-    if module in ("builtins", "__builtin__") and name in _BUILTINS:
-        return _BUILTINS[name]
-    if (module, name) == ("collections", "OrderedDict"):
-        return collections.OrderedDict
-    if (module, name) == ("_codecs", "encode"):  # protocol 2 writes bytes through it
-        import codecs
-
-        return codecs.encode
-    if module == "numpy.dtypes" and name.endswith("DType"):  # numpy >= 1.25 dtype classes
-        import numpy.dtypes as dtypes
-
-        return getattr(dtypes, name)
-    found = _numpy_globals().get((module, name))
-    if found is None:
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays and plain containers are allowed")
-    return found
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        return _allowed_global(module, name)
-
-
 def read_pickle(path: PathLike, what: str = "pickle") -> Any:
     """Unpickle ``path`` allowing only numpy arrays/scalars and plain containers.
 
@@ -134,8 +93,7 @@ def read_pickle(path: PathLike, what: str = "pickle") -> Any:
     """
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            return _RestrictedUnpickler(f).load()
+        return load_pickle(path)
     except FileNotFoundError:
         raise DatasetError(f"{what} {path} does not exist", path=path) from None
     except IsADirectoryError:

@@ -29,9 +29,9 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from ._image import cv2_module, read_bgr
+from ..errors import UsageError
+from ._image import ImageDatasetBase, cv2_module, read_bgr
 from .base import DatasetError, DatasetWarning, check_layout, missing_files_message
-from .cache import PreprocessCache
 
 __all__ = [
     "CocoDataset",
@@ -130,7 +130,7 @@ class CocoGroundTruth:
     annotation_ids: np.ndarray
 
 
-class CocoDataset:
+class CocoDataset(ImageDatasetBase):
     """The COCO 2017 validation images of ``root`` in annotation-file order (spec §4.a, §5.a).
 
     ``preprocess`` is ``"ssd-mobilenet"`` (default size 300×300, NHWC uint8) or ``"ssd-resnet34"``
@@ -160,12 +160,13 @@ class CocoDataset:
         if preprocess not in COCO_PREPROCESSING:
             raise DatasetError(f"unknown COCO preprocessing {preprocess!r}: expected one of {', '.join(COCO_PREPROCESSING)}")
         if count is not None and int(count) < 1:
-            raise ValueError(f"count must be at least 1 (or None for all images), got {count!r}")
+            raise UsageError(f"count must be at least 1 (or None for all images), got {count!r}")
         spec = COCO_PREPROCESSING[preprocess]
         self.preprocess = preprocess
-        self.dims = tuple(int(v) for v in (image_size if image_size is not None else spec.image_size))
-        if len(self.dims) != 2 or min(self.dims) < 1:
-            raise ValueError(f"image_size must be (height, width) with positive values, got {image_size!r}")
+        dims = tuple(int(v) for v in (image_size if image_size is not None else spec.image_size))
+        if len(dims) != 2 or min(dims) < 1:
+            raise UsageError(f"image_size must be (height, width) with positive values, got {image_size!r}")
+        self.dims = (dims[0], dims[1])
         self.layout = check_layout(layout if layout is not None else spec.layout)
         self._dtype = np.dtype(spec.dtype)
         height, width = self.dims
@@ -222,45 +223,16 @@ class CocoDataset:
         kept_ids = set(self.image_ids.tolist())
         self._ground_truth = {k: v for k, v in ground_truth.items() if k in kept_ids}
 
-        self._cache = None
-        if cache_dir is not None:
-            self._cache = PreprocessCache(cache_dir, self.key, self.layout, self.preprocessing_params())
+        self._open_cache(cache_dir)
 
     # -- Dataset protocol ------------------------------------------------------------------------
 
-    @property
-    def name(self) -> str:
-        return self.key
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def preprocessed(self, index: int) -> np.ndarray:
-        """The model input of sample ``index`` (from the cache when there is one)."""
-        index = self._check(index)
-        if self._cache is None:
-            return self._compute(index)
-        return self._cache.get(
-            self.relative_paths[index], lambda: self._compute(index), shape=self.sample_shape, dtype=self._dtype
-        )
-
     # -- metadata --------------------------------------------------------------------------------
-
-    @property
-    def sample_shape(self) -> tuple[int, int, int]:
-        """Shape of one preprocessed sample, e.g. ``(300, 300, 3)`` or ``(3, 1200, 1200)``."""
-        h, w = self.dims
-        return (3, h, w) if self.layout == "NCHW" else (h, w, 3)
 
     @property
     def sample_dtype(self) -> np.dtype:
         """``uint8`` for SSD-MobileNet, ``float32`` for SSD-ResNet34."""
         return self._dtype
-
-    @property
-    def cache_directory(self) -> Optional[Path]:
-        """Where this dataset's ``.npy`` files go (``None`` without a cache)."""
-        return None if self._cache is None else self._cache.directory
 
     @property
     def inv_map(self) -> np.ndarray:
@@ -296,10 +268,6 @@ class CocoDataset:
         """The file name of sample ``index`` inside the image folder (``000000397133.jpg``)."""
         return self.file_names[self._check(index)]
 
-    def image_path(self, index: int) -> Path:
-        """The image file of sample ``index``."""
-        return self.paths[self._check(index)]
-
     def ground_truth(self, index: int) -> CocoGroundTruth:
         """The annotations of sample ``index`` (empty arrays for an image without any)."""
         return self._ground_truth.get(self.image_id(index), _EMPTY_TRUTH)
@@ -308,12 +276,6 @@ class CocoDataset:
 
     def _compute(self, index: int) -> np.ndarray:
         return _FUNCTIONS[self.preprocess](read_bgr(self.paths[index]), self.dims, self.layout)
-
-    def _check(self, index: int) -> int:
-        index = int(index)
-        if not 0 <= index < len(self.paths):
-            raise IndexError(f"sample index {index} out of range: {self.name} has {len(self.paths)} samples")
-        return index
 
 
 _EMPTY_TRUTH = CocoGroundTruth(

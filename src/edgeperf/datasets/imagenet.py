@@ -21,9 +21,9 @@ from typing import Optional, Union
 
 import numpy as np
 
-from ._image import cv2_module, read_bgr
+from ..errors import UsageError
+from ._image import ImageDatasetBase, cv2_module, read_bgr
 from .base import DatasetError, DatasetWarning, check_layout, missing_files_message
-from .cache import PreprocessCache
 
 __all__ = [
     "ImagenetDataset",
@@ -178,7 +178,7 @@ class _Listing:
         return path.name in names or path.exists()
 
 
-class ImagenetDataset:
+class ImagenetDataset(ImageDatasetBase):
     """The ImageNet validation images of ``root`` listed in ``val_map.txt`` (spec §3.a-b).
 
     ``val_map`` defaults to ``root/val_map.txt``; ``layout`` is ``"NCHW"`` (ONNX, default) or
@@ -206,7 +206,7 @@ class ImagenetDataset:
         self.root = Path(root)
         self.layout = check_layout(layout)
         if count is not None and int(count) < 1:
-            raise ValueError(f"count must be at least 1 (or None for all images), got {count!r}")
+            raise UsageError(f"count must be at least 1 (or None for all images), got {count!r}")
         if not self.root.is_dir():
             raise DatasetError(f"ImageNet folder {self.root} does not exist or is not a folder", path=self.root)
         self.list_file = Path(val_map) if val_map is not None else self.root / "val_map.txt"
@@ -234,38 +234,18 @@ class ImagenetDataset:
         self.relative_paths = relative
         self.paths = [self.root / name for name in relative]
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.missing = tuple(missing)
         self.skipped = len(missing)
+        self.missing = tuple(missing)
         self.notices: tuple[str, ...] = ()
         if missing:
             read_all = count is None or len(relative) < int(count)
             self.notices = (missing_files_message(missing, listed, self.list_file, self.root, read_all=read_all),)
             warnings.warn(self.notices[0], DatasetWarning, stacklevel=2)
-        self._cache = None
-        if cache_dir is not None:
-            self._cache = PreprocessCache(cache_dir, self.key, self.layout, self.preprocessing_params())
-
-    @property
-    def name(self) -> str:
-        return self.key
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    @property
-    def sample_shape(self) -> tuple[int, int, int]:
-        """Shape of one preprocessed sample: ``(3, 224, 224)`` (NCHW) or ``(224, 224, 3)`` (NHWC)."""
-        h, w = self.dims
-        return (3, h, w) if self.layout == "NCHW" else (h, w, 3)
+        self._open_cache(cache_dir)
 
     @property
     def sample_dtype(self) -> np.dtype:
         return np.dtype(np.float32)
-
-    @property
-    def cache_directory(self) -> Optional[Path]:
-        """Where this dataset's ``.npy`` files go (``None`` without a cache)."""
-        return None if self._cache is None else self._cache.directory
 
     def preprocessing_params(self) -> dict:
         """Every parameter of the preprocessing; their fingerprint names the cache directory."""
@@ -284,24 +264,5 @@ class ImagenetDataset:
         """The ground-truth class (0..999) of sample ``index``."""
         return int(self.labels[self._check(index)])
 
-    def image_path(self, index: int) -> Path:
-        """The image file of sample ``index``."""
-        return self.paths[self._check(index)]
-
-    def preprocessed(self, index: int) -> np.ndarray:
-        """The model input of sample ``index`` (from the cache when there is one)."""
-        index = self._check(index)
-        if self._cache is None:
-            return self._compute(index)
-        return self._cache.get(
-            self.relative_paths[index], lambda: self._compute(index), shape=self.sample_shape, dtype=self.sample_dtype
-        )
-
     def _compute(self, index: int) -> np.ndarray:
         return pre_process_vgg(read_bgr(self.paths[index]), self.layout, self.dims)
-
-    def _check(self, index: int) -> int:
-        index = int(index)
-        if not 0 <= index < len(self.paths):
-            raise IndexError(f"sample index {index} out of range: {self.name} has {len(self.paths)} samples")
-        return index

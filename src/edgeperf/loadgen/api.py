@@ -77,7 +77,13 @@ class QuerySampleResponse:
 
 @runtime_checkable
 class SystemUnderTest(Protocol):
-    """What LoadGen drives. ``issue_query`` may complete samples before it returns."""
+    """What LoadGen drives. ``issue_query`` may complete samples before it returns.
+
+    A SUT may also define ``issue_query_arrays(ids, indices)`` taking two numpy arrays (or
+    ``issue_query_lists(ids, indices)`` taking two lists of ints, as the official binding's
+    ``ConstructFastSUT`` callback does); LoadGen then calls it instead of ``issue_query``, which
+    avoids building one object per sample.
+    """
 
     @property
     def name(self) -> str: ...
@@ -85,17 +91,6 @@ class SystemUnderTest(Protocol):
     def issue_query(self, samples: list[QuerySample]) -> None: ...
 
     def flush_queries(self) -> None: ...
-
-
-class FastSystemUnderTest(SystemUnderTest, Protocol):
-    """A SUT that also takes queries as two numpy arrays, avoiding one object per sample.
-
-    When a SUT has ``issue_query_arrays``, LoadGen calls it instead of ``issue_query``. (A SUT may
-    instead define ``issue_query_lists(ids, indices)`` taking two lists of ints, as the official
-    binding's ``ConstructFastSUT`` callback does.)
-    """
-
-    def issue_query_arrays(self, ids: np.ndarray, indices: np.ndarray) -> None: ...
 
 
 @runtime_checkable

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..errors import EdgeperfError
 from .queries import GeneratedQueries
 
 MSG_OLD_SAMPLE = "Received completion for an old sample. Min expected id: {} Actual id: {}"
@@ -22,7 +23,7 @@ MSG_TWICE = "Attempted to complete a sample twice."
 MSG_UNKNOWN = "Received completion for an unknown response id: {} (it was never issued in this series)."
 
 
-class SutStalled(RuntimeError):
+class SutStalled(EdgeperfError, RuntimeError):
     """The SUT left samples unanswered for longer than ``sut_stall_timeout_s``."""
 
     def __init__(self, outstanding: int, timeout_s: float):
@@ -34,7 +35,7 @@ class SutStalled(RuntimeError):
         )
 
 
-class SutAborted(RuntimeError):
+class SutAborted(EdgeperfError, RuntimeError):
     """The SUT gave up on the test (``engine.abort_test``), e.g. because its model failed."""
 
 

@@ -120,6 +120,31 @@ def _scan_digits(text: str, i: int, digits: str) -> int:
     return i
 
 
+def _scan_mantissa(text: str, i: int, digits: str) -> tuple[int, int]:
+    """End of ``digits[.digits]`` starting at ``i``, and how many digits it has (a "." with no
+    digit on either side is not part of it)."""
+    j = _scan_digits(text, i, digits)
+    count = j - i
+    if j < len(text) and text[j] == ".":
+        k = _scan_digits(text, j + 1, digits)
+        count += k - (j + 1)
+        if count:
+            j = k
+    return j, count
+
+
+def _scan_exponent(text: str, j: int, letters: str) -> int:
+    """End of an exponent (a letter of ``letters``, a sign, decimal digits) at ``j``, or ``j``."""
+    if j < len(text) and text[j] in letters:
+        k = j + 1
+        if k < len(text) and text[k] in "+-":
+            k += 1
+        e = _scan_digits(text, k, _DEC)
+        if e > k:
+            return e
+    return j
+
+
 def c_strtod(text: str) -> tuple[float, int]:
     """C ``strtod(text, &end)`` in the C locale (glibc): returns ``(value, consumed)``.
 
@@ -152,21 +177,9 @@ def c_strtod(text: str) -> tuple[float, int]:
                 j = k + 1
         return math.copysign(math.nan, sign), j
     if text.startswith(("0x", "0X"), i):
-        j = _scan_digits(text, i + 2, _HEX)
-        mant_digits = j - (i + 2)
-        if j < n and text[j] == ".":
-            k = _scan_digits(text, j + 1, _HEX)
-            mant_digits += k - (j + 1)
-            if mant_digits:
-                j = k
+        j, mant_digits = _scan_mantissa(text, i + 2, _HEX)
         if mant_digits:
-            if j < n and text[j] in "pP":
-                k = j + 1
-                if k < n and text[k] in "+-":
-                    k += 1
-                e = _scan_digits(text, k, _DEC)
-                if e > k:
-                    j = e
+            j = _scan_exponent(text, j, "pP")
             literal = text[i:j]
             if "p" not in literal.lower():
                 literal += "p0"
@@ -177,22 +190,10 @@ def c_strtod(text: str) -> tuple[float, int]:
             return sign * value, j
         # "0x" without hex digits: only the "0" is a number.
         return sign * 0.0, i + 1
-    j = _scan_digits(text, i, _DEC)
-    mant_digits = j - i
-    if j < n and text[j] == ".":
-        k = _scan_digits(text, j + 1, _DEC)
-        mant_digits += k - (j + 1)
-        if mant_digits:
-            j = k
+    j, mant_digits = _scan_mantissa(text, i, _DEC)
     if not mant_digits:
         return 0.0, 0
-    if j < n and text[j] in "eE":
-        k = j + 1
-        if k < n and text[k] in "+-":
-            k += 1
-        e = _scan_digits(text, k, _DEC)
-        if e > k:
-            j = e
+    j = _scan_exponent(text, j, "eE")
     value = float(text[i:j])  # Python's float() rounds correctly, as glibc's strtod does.
     return sign * value, j
 
@@ -354,14 +355,6 @@ class ParsedConfig:
     def values(self) -> dict[str, str]:
         """The key → value-string map the official parser builds (last line wins)."""
         return {e.key: e.value for e in self.entries}
-
-    def entry_for(self, key: str) -> Optional[ConfigEntry]:
-        """The entry whose value is in effect for exactly ``key``, if any."""
-        found = None
-        for e in self.entries:
-            if e.key == key:
-                found = e
-        return found
 
     def lookup(self, model: str, scenario: str, name: str) -> Optional[ConfigEntry]:
         """Find the entry used for (model, scenario, name) with the §3.2 precedence."""

@@ -17,6 +17,7 @@ from .config import _f64_to_u64
 from .enums import TestMode, TestScenario
 from .errors import SettingsError
 from .settings import TestSettings
+from ..errors import UsageError
 
 __all__ = [
     "EffectiveSettings",
@@ -193,7 +194,7 @@ def compute_effective(
             )
         max_async_queries = 1
     else:  # pragma: no cover - enum is closed
-        raise ValueError(f"unknown scenario {scenario!r}")
+        raise UsageError(f"unknown scenario {scenario!r}")
 
     override = _u64(s.performance_sample_count_override)
     performance_sample_count = override if override != 0 else _u64(qsl_performance_sample_count)

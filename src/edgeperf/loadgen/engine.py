@@ -20,7 +20,7 @@ import numpy as np
 
 from . import events as ev
 from . import rng
-from .api import QuerySampleResponse, report_latencies
+from .api import QuerySampleLibrary, QuerySampleResponse, SystemUnderTest, report_latencies
 from .completion import SeriesRecorder, SutAborted, SutStalled
 from .effective import compute_effective, effective_records, requested_records, test_parameters_lines
 from .enums import TestMode, TestScenario
@@ -35,7 +35,8 @@ from .logs.trace import TraceLog
 from .metrics import PerformanceResult, SeriesMeasurements, compute_result
 from .queries import AccuracyLogSampler, LoadableSet, accuracy_log_probability, generate_loadable_sets, generate_queries
 from .settings import LogSettings, TestSettings
-from .summary_text import result_records, summary_lines
+from .summary_text import headline_line, result_records, summary_lines
+from ..errors import EdgeperfError
 
 MSG_RAN_OUT = (
     "Ending early: Ran out of generated queries to issue before the minimum query count and test "
@@ -43,12 +44,9 @@ MSG_RAN_OUT = (
     "TestSettings so they are more accurate."
 )
 MSG_AUDIT = "Found Audit Config file (audit.config). Overriding TestSettings from audit.config file."
-MSG_FIND_PEAK_SCENARIO = (
-    "Finding peak performance is only supported in MultiStream, MultiStreamFree, and Server scenarios."
-)
 
 
-class LoadGenRunError(RuntimeError):
+class LoadGenRunError(EdgeperfError, RuntimeError):
     """A test that could not finish normally. The logs are closed; ``result`` has what was measured."""
 
     def __init__(self, message: str, result: "TestResult | None" = None):
@@ -79,6 +77,8 @@ class TestResult:
     warning_count: int = 0
     errors: list[str] = field(default_factory=list)
     log_paths: dict[str, str] = field(default_factory=dict)
+    #: The summary's result line, e.g. ``90th percentile latency (ns) : 508841`` ("" without one).
+    headline: str = ""
 
     @property
     def valid(self) -> bool | None:
@@ -146,6 +146,7 @@ class _Test:
         self.multistream_v2 = settings.ruleset == "v2.0"
         self.sampler = AccuracyLogSampler()
         self.next_seq_id = 0
+        self.last_headline = ""  # the result line of the last summary written
         self.recorder: SeriesRecorder | None = None
         self.errors: list[str] = []
         self.accuracy_records = 0
@@ -200,7 +201,7 @@ class _Test:
         if self.abort_message is not None:
             recorder.abort(self.abort_message)
         progress = ev.SeriesProgress(recorder, eff, mode.value, time.perf_counter_ns())
-        self.bus.emit(ev.SERIES_START, progress=progress, mode=mode, scenario=eff.scenario)
+        self.bus.emit(lambda now: ev.SeriesStart(now, progress, mode, eff.scenario))
         t1 = time.perf_counter_ns()
         try:
             outcome = issue_series(self.sut, recorder, eff, mode, multistream_v2=self.multistream_v2)
@@ -238,8 +239,8 @@ class _Test:
         active_ns = max(0, recorder.max_completion_ns - start_ns)
         begin, end = power_timestamp(start_wall), power_timestamp(start_wall + active_ns)
         self.detail.log_group([("power_begin", begin), ("power_end", end)])
-        self.bus.emit(ev.POWER_BEGIN, wall_time_ns=start_wall)
-        self.bus.emit(ev.POWER_END, wall_time_ns=start_wall + active_ns)
+        self.bus.emit(lambda now: ev.PowerBegin(start_wall))
+        self.bus.emit(lambda now: ev.PowerEnd(start_wall + active_ns))
         self.recorder = None
         return recorder, outcome, stalled
 
@@ -311,7 +312,8 @@ class _Test:
             from .early_stopping import evaluate
 
             result = evaluate(result, eff, measured.sample_latencies, measured.query_latencies)
-        self.bus.emit(ev.SERIES_END, result=result, recorder=recorder, start_ns=outcome.start_ns, settings=eff)
+        self.bus.emit(lambda now: ev.SeriesEnd(
+            now, result, ev.SeriesSnapshot.capture(recorder, result.queries_issued, outcome.start_ns), eff))
         if stalled is not None:
             self._unload(loaded)
             self.last_stall = stalled
@@ -328,6 +330,7 @@ class _Test:
             self._sut_failed("report_latency_results", exc)
         self.detail.log_group(result_records(result, eff, multistream_v2=self.multistream_v2))
         es_lines = getattr(result.early_stopping, "summary_lines", None)
+        self.last_headline = headline_line(result, eff, multistream_v2=self.multistream_v2)
         for line in summary_lines(
             result,
             eff,
@@ -410,8 +413,8 @@ def _attr(obj: Any, name: str) -> Any:
 
 
 def start_test(
-    sut,
-    qsl,
+    sut: SystemUnderTest,
+    qsl: QuerySampleLibrary,
     settings: TestSettings,
     log_settings: LogSettings | None = None,
     *,
@@ -449,6 +452,7 @@ def start_test(
         _ActiveTest.current = None
         result.accuracy_records = test.accuracy_records
         result.errors = list(test.errors)
+        result.headline = test.last_headline
         _close_logs(test, result)
     if failure is not None:
         failure.result = result
@@ -456,7 +460,7 @@ def start_test(
     stalled = test.last_stall
     if stalled is not None:
         raise SutStallError(str(stalled), result)
-    test.bus.emit(ev.TEST_END, result=result)
+    test.bus.emit(lambda now: ev.TestEnd(now, result))
     return result
 
 
@@ -491,7 +495,7 @@ def _run(test: _Test, settings: TestSettings, started_wall: float, result: TestR
     detail.log_group(requested_records(settings))
     detail.log_group(effective_records(eff))
     result.scenario, result.mode = eff.scenario, eff.mode
-    test.bus.emit(ev.TEST_START, scenario=eff.scenario, mode=eff.mode, settings=eff)
+    test.bus.emit(lambda now: ev.TestStart(now, eff.scenario, eff.mode, eff))
     mode = eff.mode
     if mode is TestMode.AccuracyOnly:
         test.accuracy_pass(eff)

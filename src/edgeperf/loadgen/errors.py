@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from ..errors import EdgeperfError
+
 __all__ = [
     "LoadgenError",
     "ConfigDiagnostic",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-class LoadgenError(Exception):
+class LoadgenError(EdgeperfError):
     """Base class of the exceptions raised by ``edgeperf.loadgen``."""
 
 

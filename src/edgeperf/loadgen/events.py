@@ -1,37 +1,145 @@
 """Events a test emits, so progress displays, reports and power meters stay out of the issue loop.
 
-Listeners are plain callables taking one `Event`. They are called synchronously from the LoadGen
-thread at coarse points only (test and series boundaries, power marks), never per query. Live
-progress is read by polling `SeriesProgress`, which costs the issue loop nothing.
+Listeners are plain callables taking one `Event`; they tell the kinds apart by type
+(``isinstance(event, SeriesEnd)``). They are called synchronously from the LoadGen thread at
+coarse points only (test and series boundaries, power marks), never per query. Live progress is
+read by polling `SeriesProgress`, which costs the issue loop nothing; what a finished series
+measured comes as a frozen `SeriesSnapshot`, never the live recorder.
+
+The kinds, in the order a test emits them: `TestStart`; per series `SeriesStart`, `PowerBegin`,
+`PowerEnd` and, for a performance series, `SeriesEnd`; then `TestEnd`.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-TEST_START = "test_start"
-SERIES_START = "series_start"
-POWER_BEGIN = "power_begin"
-POWER_END = "power_end"
-SERIES_END = "series_end"
-TEST_END = "test_end"
+if TYPE_CHECKING:
+    from .effective import EffectiveSettings
+    from .engine import TestResult
+    from .enums import TestMode, TestScenario
+    from .metrics import PerformanceResult
 
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened during a test. ``data`` depends on ``name`` (see `EventBus.emit`)."""
+    """Something that happened during a test, at ``wall_time_ns`` (the wall clock, for logs)."""
 
-    name: str
     wall_time_ns: int
-    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TestStart(Event):
+    """The effective settings are known and logged; the first series is about to start."""
+
+    __test__ = False  # not a pytest test class
+
+    scenario: TestScenario
+    mode: TestMode
+    settings: EffectiveSettings
+
+
+@dataclass(frozen=True)
+class SeriesStart(Event):
+    """A series of queries starts (accuracy or performance); poll ``progress`` for live counts."""
+
+    progress: SeriesProgress
+    mode: TestMode
+    scenario: TestScenario
+
+
+@dataclass(frozen=True)
+class PowerBegin(Event):
+    """The start of the series' power window (the detail log's ``power_begin``)."""
+
+
+@dataclass(frozen=True)
+class PowerEnd(Event):
+    """The end of the series' power window (the detail log's ``power_end``)."""
+
+
+@dataclass(frozen=True)
+class SeriesEnd(Event):
+    """A performance series finished: its result, and what it measured as a frozen snapshot."""
+
+    result: PerformanceResult
+    series: SeriesSnapshot
+    settings: EffectiveSettings
+
+
+@dataclass(frozen=True)
+class TestEnd(Event):
+    """The test finished and its logs are closed."""
+
+    __test__ = False  # not a pytest test class
+
+    result: TestResult
 
 
 Listener = Callable[[Event], None]
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class SeriesSnapshot:
+    """What a finished performance series measured, copied out of the live recorder.
+
+    Arrays are read-only copies in sequence order. ``sample_latencies_ns`` and
+    ``completion_offsets_ns`` hold the completed samples only (an unanswered sample has no
+    latency, as the metrics leave it out); a sample's completion offset is its query's scheduled
+    time minus the series start, plus its latency. ``query_latencies_ns`` is, per completed query,
+    the time from its schedule until all its samples were done (MultiStream's per-query latency).
+    """
+
+    samples_per_query: int
+    issued_queries: int
+    start_ns: int
+    sample_latencies_ns: np.ndarray
+    completion_offsets_ns: np.ndarray
+    query_latencies_ns: np.ndarray
+
+    @classmethod
+    def capture(cls, recorder: Any, issued_queries: int, start_ns: int | None = None) -> "SeriesSnapshot":
+        """Copy a finished series out of ``recorder`` (a ``completion.SeriesRecorder``)."""
+        spq = int(getattr(recorder, "spq", None) or recorder.samples_per_query)
+        if start_ns is None:
+            start_ns = int(recorder.scheduled[0]) - int(recorder.queries.delta(0))
+        latencies, offsets = sample_arrays(recorder, issued_queries * spq, start_ns)
+        return cls(spq, int(issued_queries), int(start_ns), _read_only(latencies), _read_only(offsets),
+                   _read_only(query_latencies(recorder, issued_queries)))
+
+
+def sample_arrays(recorder: Any, issued_samples: int, start_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample latencies and completion offsets (ns) of the completed samples, in sequence order."""
+    spq = int(getattr(recorder, "spq", None) or recorder.samples_per_query)
+    n = max(0, min(int(issued_samples), len(recorder.latency)))
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    nq = -(-n // spq)
+    lat = np.asarray(recorder.latency[:n], dtype=np.int64)
+    sched = recorder.scheduled[:nq].astype(np.int64) - np.int64(start_ns)
+    if spq > 1:
+        sched = np.repeat(sched, spq)[:n]
+    done = lat >= 0
+    if not done.all():
+        lat, sched = lat[done], sched[done]
+    return lat.copy(), sched + lat
+
+
+def query_latencies(recorder: Any, issued_queries: int) -> np.ndarray:
+    """Per-query latencies (ns): all samples done − scheduled, for the queries that completed."""
+    nq = int(issued_queries)
+    done = np.asarray(recorder.query_done[:nq], dtype=np.int64)
+    return (done - recorder.scheduled[:nq])[done >= 0].astype(np.int64)
 
 
 class SeriesProgress:
@@ -91,17 +199,16 @@ class EventBus:
         self._listeners = list(listeners)
         self._reported: set[int] = set()
 
-    def subscribe(self, listener: Listener) -> None:
-        """Add a listener for every later event."""
-        self._listeners.append(listener)
+    @property
+    def active(self) -> bool:
+        """True when someone listens (so an event worth building is worth building)."""
+        return bool(self._listeners)
 
-    def emit(self, name: str, **data: Any) -> None:
-        """Send an event: test_start (scenario, mode, settings), series_start (progress, mode),
-        power_begin / power_end (wall_time_ns), series_end (result, recorder, start_ns, settings;
-        performance series only), test_end (result)."""
+    def emit(self, make: Callable[[int], Event]) -> None:
+        """Send the event ``make(wall_time_ns)`` builds; nothing is built when no one listens."""
         if not self._listeners:
             return
-        event = Event(name, time.time_ns(), data)
+        event = make(time.time_ns())
         for listener in self._listeners:
             try:
                 listener(event)

@@ -108,7 +108,7 @@ class PerformanceResult:
         if self.perf_constraints_met is not None:
             checks.append(self.perf_constraints_met)
         if self.early_stopping is not None:
-            checks.append(bool(getattr(self.early_stopping, "met")))
+            checks.append(bool(self.early_stopping.met))
         return all(checks)
 
     @property

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import rng
 from .enums import TestMode, TestScenario
+from ..errors import UsageError
 
 _MULTI = (TestScenario.MultiStream, TestScenario.MultiStreamFree)
 
@@ -84,7 +85,7 @@ def _fixed_period_count(period_ns: int, gen_duration_ns: int, min_queries: int) 
     if gen_duration_ns <= 0:
         return max(1, min_queries)
     if period_ns <= 0:
-        raise ValueError("target QPS is so high that the query period rounds to 0 ns")
+        raise UsageError("target QPS is so high that the query period rounds to 0 ns")
     reach = -(-gen_duration_ns // period_ns)  # smallest k with k * period >= duration
     return max(reach + 1, min_queries, 1)
 
@@ -141,7 +142,7 @@ def generate_queries(eff, loaded: LoadableSet, mode: TestMode) -> GeneratedQueri
                 block = indices[k * len(L) : (k + 1) * len(L)]
                 rng.shuffle(sample_words, block)
         if accuracy and len(L) % spq:
-            raise ValueError("Offline accuracy set size is not a multiple of the query size")
+            raise UsageError("Offline accuracy set size is not a multiple of the query size")
     else:
         if unique:
             starts = unique_order[np.arange(count) % len(unique_order)]

@@ -20,6 +20,7 @@ from .config import (
 )
 from .enums import LoggingMode, Ruleset, TestMode, TestScenario
 from .errors import ConfigDiagnostic, ConfigError, ConfigWarning
+from ..errors import UsageError
 
 __all__ = [
     "TestSettings",
@@ -150,7 +151,7 @@ class TestSettings:
             if isinstance(value, Ruleset):
                 value = value.value
             if value not in RULESETS:
-                raise ValueError(f"ruleset must be one of {RULESETS}, got {value!r}")
+                raise UsageError(f"ruleset must be one of {RULESETS}, got {value!r}")
             object.__setattr__(self, name, value)
             explicit = state.setdefault("_explicit_fields", set())
             for field_name, by_round in RULESET_DEFAULTS.items():

@@ -32,6 +32,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any, Mapping, Optional, Union
 
+from ..errors import EdgeperfError, MissingExtraError, UsageError
+
 __all__ = [
     "RNNTConfig",
     "RNNTCheckpointError",
@@ -52,7 +54,7 @@ MAX_SYMBOLS_PER_STEP = 30
 _DROPPED_PREFIX = "audio_preprocessor."
 
 
-class RNNTCheckpointError(ValueError):
+class RNNTCheckpointError(EdgeperfError, ValueError):
     """A checkpoint that cannot be an RNN-T of the reference structure; names the file and why."""
 
     def __init__(self, path: Union[str, os.PathLike, None], reason: str):
@@ -83,9 +85,9 @@ class RNNTConfig:
             if f.name in ("dropout", "forget_gate_bias"):
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"RNNTConfig.{f.name} must be an int >= 1, got {value!r}")
+                raise UsageError(f"RNNTConfig.{f.name} must be an int >= 1, got {value!r}")
         if self.num_classes < 2:
-            raise ValueError("RNNTConfig.num_classes must be at least 2 (labels plus the blank)")
+            raise UsageError("RNNTConfig.num_classes must be at least 2 (labels plus the blank)")
 
     @property
     def blank_index(self) -> int:
@@ -140,11 +142,11 @@ def _torch():
     try:
         import torch
     except ImportError as e:
-        raise ImportError(f"the RNN-T model needs torch ({e}); install a CPU build, e.g. pip install torch") from e
+        raise MissingExtraError(f"the RNN-T model needs torch ({e}); install a CPU build, e.g. pip install torch") from e
     return torch
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _classes():
     """The module classes, defined on first use so that importing this module needs no torch."""
     torch = _torch()

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from .spl import SplFormatError, SplSample, parse_ptd_time
+from ..errors import EdgeperfError, UsageError
 
 __all__ = [
     "NoPowerSamplesError",
@@ -35,7 +36,7 @@ __all__ = [
 POWER_UNITS = {"Offline": "Watts", "Server": "Watts", "SingleStream": "Joules", "MultiStream": "Joules/Stream"}
 
 
-class NoPowerSamplesError(ValueError):
+class NoPowerSamplesError(EdgeperfError, ValueError):
     """No spl.txt sample lies strictly inside the power window."""
 
     def __init__(self, path: str | os.PathLike | None, window: "PowerWindow") -> None:
@@ -125,22 +126,22 @@ def power_metric_value(scenario: str, avg_watts: float, duration_s: float, *,
         qps = _number(qps_with_loadgen_overhead, "result_qps_with_loadgen_overhead")
         queries = qps * duration_s
         if queries == 0:
-            raise ValueError("result_qps_with_loadgen_overhead x window duration is 0: energy per query is undefined")
+            raise UsageError("result_qps_with_loadgen_overhead x window duration is 0: energy per query is undefined")
         return avg_watts * duration_s / queries, POWER_UNITS[scenario]
     if scenario == "MultiStream":
         n = _number(generated_query_count, "generated_query_count") * _number(
             generated_samples_per_query, "generated_samples_per_query")
         if n == 0:
-            raise ValueError("generated_query_count x generated_samples_per_query is 0: energy per stream is undefined")
+            raise UsageError("generated_query_count x generated_samples_per_query is 0: energy per stream is undefined")
         return avg_watts * duration_s / n, POWER_UNITS[scenario]
     return 0.0, None
 
 
 def _number(value, name: str):
     if value is None:
-        raise ValueError(f"{name} is missing from the detail log")
+        raise UsageError(f"{name} is missing from the detail log")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, found {value!r}")
+        raise UsageError(f"{name} must be a number, found {value!r}")
     return value
 
 
@@ -154,7 +155,7 @@ def compute_power_metric(samples: Iterable[SplSample], *, power_begin: str, powe
     if timezones == "utc":
         client_tz_seconds = server_tz_seconds = 0
     elif timezones != "r1.1":
-        raise ValueError(f"timezones must be 'r1.1' or 'utc', not {timezones!r}")
+        raise UsageError(f"timezones must be 'r1.1' or 'utc', not {timezones!r}")
     window = PowerWindow.from_loadgen(power_begin, power_end, client_tz_seconds)
     avg, count = average_watts(samples, window, server_tz_seconds, spl_path)
     value, unit = power_metric_value(

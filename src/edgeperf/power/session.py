@@ -11,6 +11,8 @@ import json
 import os
 from typing import Any
 
+from ..errors import EdgeperfError
+
 __all__ = ["REQUIRED_SESSION_KEYS", "SessionFileError", "read_session_json", "session_timezone"]
 
 #: Keys both files have (power.md §5.2); power-dev's check.py requires them all.
@@ -19,7 +21,7 @@ REQUIRED_SESSION_KEYS = (
 )
 
 
-class SessionFileError(ValueError):
+class SessionFileError(EdgeperfError, ValueError):
     """A client.json / server.json that cannot be used; names the file and the field."""
 
     def __init__(self, path: str | os.PathLike | None, message: str) -> None:

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..errors import EdgeperfError
+
 __all__ = ["PTD_TIME_FORMAT", "SplFormatError", "SplSample", "parse_ptd_time", "parse_spl_text", "read_spl"]
 
 #: The timestamp format of spl.txt lines and of LoadGen's power_begin / power_end records.
@@ -23,7 +25,7 @@ PTD_TIME_FORMAT = "%m-%d-%Y %H:%M:%S.%f"
 _FAST_TIME = re.compile(r"(\d\d)-(\d\d)-(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{1,6})")
 
 
-class SplFormatError(ValueError):
+class SplFormatError(EdgeperfError, ValueError):
     """A line of spl.txt that cannot be used; names the file and the 1-based line."""
 
     def __init__(self, path: str | os.PathLike | None, line: int, message: str) -> None:

@@ -23,6 +23,8 @@ from edgeperf.loadgen.logs.readers import (
     parse_summary_lines,
     read_detail_log,
 )
+from ..errors import EdgeperfError
+from ..loadgen.events import query_latencies, sample_arrays
 
 __all__ = [
     "PowerSeries",
@@ -80,7 +82,7 @@ _FOOTER = re.compile(r"^(No warnings|No errors|\d+ warnings?|\d+ ERRORS?)\b.*enc
 _MULTI = ("MultiStream", "MultiStreamFree")
 
 
-class ReportError(ValueError):
+class ReportError(EdgeperfError, ValueError):
     """A run report could not be made from what it was given (names the file and the problem)."""
 
 
@@ -131,34 +133,25 @@ def series_arrays(recorder, issued_samples: int | None = None, start_ns: int | N
     ``recorder.issued_samples``); ``start_ns`` the issue loop's start (``IssueOutcome.start_ns``).
     Without ``start_ns`` the start is taken as the first query's scheduled time minus its
     scheduled delta, which is exact for Server and Offline and within one query period otherwise.
+    A run's listeners get the same arrays, already copied, in ``SeriesEnd.series``
+    (:class:`edgeperf.loadgen.events.SeriesSnapshot`).
 
     A sample's completion offset is its query's scheduled time − start + its latency. Samples that
     were never answered (latency −1) are left out of both arrays, as the metrics leave them out.
     """
-    spq = int(getattr(recorder, "spq", None) or recorder.samples_per_query)
     n = recorder.issued_samples if issued_samples is None else int(issued_samples)
-    n = max(0, min(n, len(recorder.latency)))
-    if n == 0:
+    if min(n, len(recorder.latency)) <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    nq = -(-n // spq)
     if start_ns is None:
         start_ns = int(recorder.scheduled[0]) - int(recorder.queries.delta(0))
-    lat = np.asarray(recorder.latency[:n], dtype=np.int64)
-    sched = recorder.scheduled[:nq].astype(np.int64) - np.int64(start_ns)
-    if spq > 1:
-        sched = np.repeat(sched, spq)[:n]
-    done = lat >= 0
-    if not done.all():
-        lat, sched = lat[done], sched[done]
-    return lat.copy(), sched + lat
+    return sample_arrays(recorder, n, start_ns)
 
 
 def series_query_latencies(recorder, issued_queries: int | None = None) -> np.ndarray:
     """Per-query latencies (ns) of a finished MultiStream(Free) series: all-samples-done − scheduled,
     for the queries that completed (what the v1.1 per-query percentiles are computed over)."""
     nq = recorder.issued_samples // recorder.spq if issued_queries is None else int(issued_queries)
-    done = np.asarray(recorder.query_done[:nq], dtype=np.int64)
-    return (done - recorder.scheduled[:nq])[done >= 0].astype(np.int64)
+    return query_latencies(recorder, nq)
 
 
 # --------------------------------------------------------------------------- summary layout

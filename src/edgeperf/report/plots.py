@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from ..errors import EdgeperfError
 from .data import format_ns, percentile_value
 
 __all__ = [
@@ -37,7 +38,7 @@ _MIN_BIN_NS = 1_000           # throughput bins are never narrower than 1 µs
 _COLORS = {"bars": "#4c72b0", "mark": "#dd8452", "bound": "#c44e52", "line": "#2f4b7c", "mean": "#55a868"}
 
 
-class PlotsUnavailable(RuntimeError):
+class PlotsUnavailable(EdgeperfError, RuntimeError):
     """matplotlib is not installed (it comes with ``pip install 'edgeperf[report]'``)."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..loadgen.logs.readers import MLLOG_PREFIX, DetailLogRecords, LogFormatError, parse_detail_lines
 from .rules import AccuracyRule
+from ..errors import EdgeperfError
 
 __all__ = [
     "DetailLogRecords",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-class TreeFileError(ValueError):
+class TreeFileError(EdgeperfError, ValueError):
     """A file of the tree that cannot be used; ``path`` is relative to the tree root."""
 
     def __init__(self, path: str, message: str) -> None:

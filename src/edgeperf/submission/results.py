@@ -40,7 +40,7 @@ class ScenarioResult:
     def log_value(self) -> str:
         """The value as v1.1's ``Results <path> <value>`` line prints it."""
         if self.has_power:
-            return "{:f} with power_metric = {:f}".format(self.value, self.power.value)
+            return f"{self.value:f} with power_metric = {self.power.value:f}"
         return str(self.value)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
+from ..errors import UsageError
+
 __all__ = ["AccuracyRule", "RoundRules", "RULES", "V1_0", "V1_1", "get_rules"]
 
 
@@ -20,11 +22,21 @@ def _ro(d: dict) -> Mapping:
 
 @dataclass(frozen=True)
 class AccuracyRule:
-    """How accuracy.txt is read for one model class: the metric's name, its target, the line regex."""
+    """A model class's quality target and how accuracy.txt is read: metric, target, line regex.
+
+    The benchmark registry builds its quality targets from these, so the round's rules are the
+    one source of them.
+    """
 
     metric: str
-    target: float  # the captured value must be >= this (as Python computes the product)
+    reference: float  # the FP32 reference score, in the unit the accuracy line prints
+    fraction: float  # the share of it a closed result must reach: 0.99 or 0.999
     pattern: str  # applied with re.match to each line; group 1 is the value
+
+    @property
+    def target(self) -> float:
+        """The captured value must be >= this (the product as Python computes it, as the checker)."""
+        return self.reference * self.fraction
 
     @property
     def regex(self) -> re.Pattern:
@@ -51,8 +63,8 @@ _PATTERNS = {
 }
 
 
-def _acc(metric: str, target: float) -> AccuracyRule:
-    return AccuracyRule(metric, target, _PATTERNS[metric])
+def _acc(metric: str, reference: float, fraction: float) -> AccuracyRule:
+    return AccuracyRule(metric, reference, fraction, _PATTERNS[metric])
 
 
 _DC_OPTIONAL_SERVER = ("resnet", "ssd-large", "rnnt", "bert-99", "bert-99.9", "dlrm-99", "dlrm-99.9")
@@ -201,6 +213,26 @@ class RoundRules:
     def optional_scenarios(self, system_type: str, model: str) -> tuple[str, ...]:
         return self.scenarios[system_type][1].get(model, ())
 
+    def required_compliance_tests(self, model: str, scenario_dir: str) -> tuple[str, ...]:
+        """The compliance tests a closed result of model class ``model`` needs (§5.9).
+
+        TEST04-A/B are left out for the classes whose samples vary in size and for a scenario
+        folder named exactly as in ``compliance_without_test04_scenarios``.
+        """
+        if model in self.compliance_without_test04_models or scenario_dir in self.compliance_without_test04_scenarios:
+            return tuple(t for t in self.compliance_tests if not t.startswith("TEST04"))
+        return self.compliance_tests
+
+    def model_class(self, benchmark: str) -> str | None:
+        """The model class of an edgeperf benchmark or family name (``resnet50`` → ``resnet``,
+        ``bert`` → ``bert-99``), or None when the round has no such class."""
+        name = str(benchmark).strip().lower()
+        for candidate in (name, f"{name}-99"):
+            found = self.mlperf_model(candidate)
+            if found in self.models:
+                return found
+        return None
+
     def with_model_mapping(self, extra: Mapping[str, str]) -> "RoundRules":
         """A copy with extra ``name -> class`` entries (the official --extra-model-benchmark-map)."""
         return replace(self, model_mapping=_ro({**self.model_mapping, **extra}))
@@ -220,16 +252,16 @@ V1_1 = RoundRules(
     ),
     scenarios=_ro({k: (_ro(v[0]), _ro(v[1])) for k, v in _SCENARIOS_V1_1.items()}),
     accuracy=_ro({
-        "resnet": _acc("acc", 76.46 * 0.99),
-        "ssd-small": _acc("mAP", 22 * 0.99),
-        "ssd-large": _acc("mAP", 20 * 0.99),
-        "rnnt": _acc("WER", (100 - 7.452) * 0.99),
-        "bert-99": _acc("F1", 90.874 * 0.99),
-        "bert-99.9": _acc("F1", 90.874 * 0.999),
-        "dlrm-99": _acc("AUC", 80.25 * 0.99),
-        "dlrm-99.9": _acc("AUC", 80.25 * 0.999),
-        "3d-unet-99": _acc("DICE", 0.853 * 0.99),
-        "3d-unet-99.9": _acc("DICE", 0.853 * 0.999),
+        "resnet": _acc("acc", 76.46, 0.99),
+        "ssd-small": _acc("mAP", 22.0, 0.99),
+        "ssd-large": _acc("mAP", 20.0, 0.99),
+        "rnnt": _acc("WER", 100 - 7.452, 0.99),
+        "bert-99": _acc("F1", 90.874, 0.99),
+        "bert-99.9": _acc("F1", 90.874, 0.999),
+        "dlrm-99": _acc("AUC", 80.25, 0.99),
+        "dlrm-99.9": _acc("AUC", 80.25, 0.999),
+        "3d-unet-99": _acc("DICE", 0.853, 0.99),
+        "3d-unet-99.9": _acc("DICE", 0.853, 0.999),
     }),
     hash_pattern=r"^hash=([\w\d]+)$",
     min_performance_sample_count=_ro({
@@ -293,4 +325,4 @@ def get_rules(version: str) -> RoundRules:
     try:
         return RULES[version]
     except KeyError:
-        raise ValueError(f"unknown round {version!r}: edgeperf has checker rules for {', '.join(RULES)}") from None
+        raise UsageError(f"unknown round {version!r}: edgeperf has checker rules for {', '.join(RULES)}") from None

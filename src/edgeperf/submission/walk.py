@@ -22,6 +22,7 @@ from .findings import Reporter, Scope
 from .results import CheckReport, ScenarioResult
 from .summary_csv import SummaryRow
 from .tree import Tree, files_diff
+from ..errors import NotAFolderError
 
 __all__ = ["check_tree"]
 
@@ -35,7 +36,7 @@ def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, **k
     """
     options = options or CheckOptions(**kw)
     if not os.path.isdir(root):
-        raise NotADirectoryError(f"{os.fspath(root)}: not a directory (expected a submission tree)")
+        raise NotAFolderError(f"{os.fspath(root)}: not a directory (expected a submission tree)")
     start = time.perf_counter()
     tree = Tree(root)
     ctx = CheckContext(tree, options.rules(), options)

@@ -13,7 +13,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..loadgen.api import QuerySample
 from ..loadgen.engine import abort_test, complete_arrays
+from ..errors import UsageError
 
 Runner = Callable[[np.ndarray], Sequence[bytes]]
 
@@ -22,7 +24,23 @@ class _FailedBatch(RuntimeError):
     """A runner failure, kept to be raised from the next issue_query call."""
 
 
-class DirectSUT:
+class _ArraySUT:
+    """The object form of ``issue_query`` for SUTs that work on arrays.
+
+    LoadGen calls ``issue_query_arrays`` whenever a SUT has it; ``issue_query`` makes these SUTs
+    complete :class:`~edgeperf.loadgen.SystemUnderTest` implementations for any other caller.
+    """
+
+    issue_query_arrays: Callable[[np.ndarray, np.ndarray], None]  # defined by each subclass
+
+    def issue_query(self, samples: Sequence[QuerySample]) -> None:
+        """Issue ``samples`` (objects with ``id`` and ``index``) as the two arrays."""
+        n = len(samples)
+        self.issue_query_arrays(np.fromiter((s.id for s in samples), np.int64, n),
+                                np.fromiter((s.index for s in samples), np.int64, n))
+
+
+class DirectSUT(_ArraySUT):
     """Runs each query synchronously inside ``issue_query`` (SingleStream: one query at a time)."""
 
     def __init__(self, runner: Runner, name: str = "edgeperf-direct", max_batch: int = 32):
@@ -39,7 +57,7 @@ class DirectSUT:
         """Nothing is buffered."""
 
 
-class WorkerPoolSUT:
+class WorkerPoolSUT(_ArraySUT):
     """A pool of worker threads that batch samples across queries (Offline, Server, MultiStream).
 
     Each worker takes up to ``batch_size`` queued samples at once (never waiting to fill a batch:
@@ -50,7 +68,7 @@ class WorkerPoolSUT:
 
     def __init__(self, runner: Runner, *, workers: int = 1, batch_size: int = 32, name: str = "edgeperf-pool"):
         if workers < 1 or batch_size < 1:
-            raise ValueError("workers and batch_size must be at least 1")
+            raise UsageError("workers and batch_size must be at least 1")
         self.name = name
         self._runner = runner
         self._batch_size = batch_size

@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from ..backends.base import ModelSignature, TensorSpec
+from ..errors import MissingExtraError
 
 __all__ = [
     "failing_standin",
@@ -94,7 +95,7 @@ def _onnx():
     try:
         import onnx
     except ImportError as e:
-        raise ImportError(
+        raise MissingExtraError(
             f"edgeperf.testing.onnx_standins needs the onnx package ({e}); install it with: pip install onnx"
         ) from e
     return onnx

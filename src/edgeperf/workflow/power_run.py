@@ -107,7 +107,7 @@ def run_with_power(opts, client: PowerClientOptions, *, listeners: Iterable[Call
     testing = outcomes["testing"].result
     path = None
     if report:
-        path = write_run_report(output / "run_1", testing, capture.data, opts.benchmark, output / "report.html",
+        path = write_run_report(output / "run_1", testing, capture.series, opts.benchmark, output / "report.html",
                                 power=series)
     valid = testing.performance.valid if testing.performance is not None else None
     return PowerRunOutcome(output, session.session_id, metric, _identify(server).startswith("EdgeperfSimulator"),

@@ -34,6 +34,7 @@ from .._atomic import check_output_dir, refuse_overlap
 from ..benchmarks.preflight import PreflightError, check_parallelism
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
+from ..errors import MissingPathError
 
 __all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "run_submission", "estimate_left_s"]
 
@@ -214,7 +215,7 @@ def run_submission(
         raise FileExistsError(f"{opts.output} exists; pass --resume to rebuild it from the finished runs, "
                               "or --force to start over")
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
-        raise FileNotFoundError(f"{opts.user_conf}: user.conf not found")
+        raise MissingPathError(f"{opts.user_conf}: user.conf not found")
     _check_inputs(opts)
     steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division)
     runs = _prepare_runs(opts)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
+from fixture_paths import require_fixtures
 
 from edgeperf.loadgen.logs import (
     TRUNCATION_MARKER,
+    TruncatedLogError,
     AccuracyLog,
     LogFormatError,
     iter_accuracy_log,
@@ -21,16 +21,7 @@ from edgeperf.loadgen.logs import (
 from edgeperf.loadgen.logs import accuracy as accuracy_module
 
 
-def _fixtures() -> Path:
-    root = Path(__file__).resolve().parents[3]
-    for base in (os.environ.get("EDGEPERF_FIXTURES"), root / "shared" / "fixtures",
-                 root.parent / "shared" / "fixtures"):
-        if base and (Path(base) / "submissions-v1.1-subset").is_dir():
-            return Path(base) / "submissions-v1.1-subset"
-    pytest.skip("v1.1 submission fixtures not found", allow_module_level=True)
-
-
-FIX = _fixtures()
+FIX = require_fixtures()
 ALIBABA_SS_ACC = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream/accuracy/mlperf_log_accuracy.json"
 ALIBABA_SS_PERF = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream/performance/run_1/mlperf_log_accuracy.json"
 # The only complete (not truncated) non-empty logs of the subset:
@@ -172,6 +163,25 @@ def test_reader_refuses_a_truncated_log_unless_asked(tmp_path):
     with pytest.raises(LogFormatError, match="truncated") as info:
         list(iter_accuracy_log(ALIBABA_SS_ACC))
     assert str(ALIBABA_SS_ACC) in str(info.value)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_truncated_log_is_refused_with_its_own_type(tmp_path, monkeypatch, streamed):
+    """Callers tell a truncated log from a malformed one by type (TruncatedLogError), not by text,
+    whether the file is read whole (small) or scanned in chunks."""
+    chunk_size = 64
+    if streamed:
+        monkeypatch.setattr(accuracy_module, "_SMALL_FILE", 0)
+    head = '[\n{ "seq_id" : 0, "qsl_idx" : 3, "data" : "0A" },\n{ "seq_id" : 1, "qsl_idx" : 4, "data" : "0B" }'
+    path = tmp_path / "mlperf_log_accuracy.json"
+    path.write_text(head + TRUNCATION_MARKER + '{ "seq_id" : 9, "qsl_idx" : 2, "data" : "0C" }\n]\n')
+    with pytest.raises(TruncatedLogError):
+        list(iter_accuracy_log(path, chunk_size=chunk_size))
+    malformed = tmp_path / "malformed.json"
+    malformed.write_text(head + ' "oops" ]\n')
+    with pytest.raises(LogFormatError) as info:
+        list(iter_accuracy_log(malformed, chunk_size=chunk_size))
+    assert not isinstance(info.value, TruncatedLogError)
 
 
 def test_reader_reads_the_krai_json_dump_layout():

@@ -9,25 +9,16 @@ import math
 import os
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from fixture_paths import require_fixtures
 
 from edgeperf.loadgen.enums import TestScenario
 from edgeperf.loadgen.logs import formatting as fmt
 
 
-def _fixtures() -> Path:
-    root = Path(__file__).resolve().parents[3]
-    for base in (os.environ.get("EDGEPERF_FIXTURES"), root / "shared" / "fixtures",
-                 root.parent / "shared" / "fixtures"):
-        if base and (Path(base) / "submissions-v1.1-subset").is_dir():
-            return Path(base) / "submissions-v1.1-subset"
-    pytest.skip("v1.1 submission fixtures not found", allow_module_level=True)
-
-
-FIX = _fixtures()
+FIX = require_fixtures()
 ALIBABA_SS = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream"
 ALIBABA_OFF = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/Offline"
 TEST04A = FIX / "closed/Alibaba/compliance/T4x1_TRT/ssd-mobilenet/SingleStream/TEST04-A/performance/run_1"

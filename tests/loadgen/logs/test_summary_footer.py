@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pytest
+from fixture_paths import require_fixtures
 
 from edgeperf.loadgen.logs import (
     SummaryLog,
@@ -16,16 +15,7 @@ from edgeperf.loadgen.logs import (
 )
 
 
-def _fixtures() -> Path:
-    root = Path(__file__).resolve().parents[3]
-    for base in (os.environ.get("EDGEPERF_FIXTURES"), root / "shared" / "fixtures",
-                 root.parent / "shared" / "fixtures"):
-        if base and (Path(base) / "submissions-v1.1-subset").is_dir():
-            return Path(base) / "submissions-v1.1-subset"
-    pytest.skip("v1.1 submission fixtures not found", allow_module_level=True)
-
-
-FIX = _fixtures()
+FIX = require_fixtures()
 ALIBABA_SS = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream"
 
 

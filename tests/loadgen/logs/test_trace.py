@@ -10,20 +10,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from fixture_paths import require_fixtures
 
 from edgeperf.loadgen.logs import LogFileOpenError, TraceLog, log_file_paths, open_log_files
 
 
-def _fixtures() -> Path:
-    root = Path(__file__).resolve().parents[3]
-    for base in (os.environ.get("EDGEPERF_FIXTURES"), root / "shared" / "fixtures",
-                 root.parent / "shared" / "fixtures"):
-        if base and (Path(base) / "submissions-v1.1-subset").is_dir():
-            return Path(base) / "submissions-v1.1-subset"
-    pytest.skip("v1.1 submission fixtures not found", allow_module_level=True)
-
-
-FIX = _fixtures()
+FIX = require_fixtures()
 
 FOOTER_1234 = ('{"name":"LastTrace"}\n],\n"displayTimeUnit":"ns",\n"otherData":{\n'
                '"ts":1234,\n"version":"MLPerf LoadGen v1.0"\n}\n}\n')

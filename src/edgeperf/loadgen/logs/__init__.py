@@ -26,6 +26,7 @@ from .formatting import (
 from .readers import (
     DetailLogRecords,
     LogFormatError,
+    TruncatedLogError,
     parse_detail_lines,
     parse_summary_lines,
     read_detail_log,
@@ -43,6 +44,7 @@ __all__ = [
     "LogFilePaths",
     "LogFormatError",
     "SummaryLog",
+    "TruncatedLogError",
     "TRUNCATION_MARKER",
     "TraceLog",
     "encode_value",

@@ -25,13 +25,14 @@ import json
 import os
 import re
 import threading
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
-from .readers import LogFormatError
+from .readers import LogFormatError, TruncatedLogError
 
 __all__ = [
     "AccuracyLog",
     "iter_accuracy_log",
+    "iter_decoded_records",
     "read_accuracy_log",
     "TRUNCATION_MARKER",
 ]
@@ -111,175 +112,300 @@ class AccuracyLog:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading
+# Reading: one byte-level scanner for every reader of accuracy logs
+#
+# The scanner pulls the records of a JSON array of flat objects from a binary stream, one at a
+# time, reading ``chunk`` bytes when it needs more. A record in the LoadGen layout that is whole in
+# the buffer is taken by one regex match; anything else (other spacing or key order, a record cut
+# by the chunk boundary, a huge response) is parsed field by field. The ``"data"`` string is the
+# hook: it is returned as hex text (``iter_accuracy_log``), or decoded slice by slice into one
+# buffer (``iter_decoded_records``), so a 128 MB hex record is never held whole.
 
-_CANONICAL = re.compile(r'\{ "seq_id" : (\d+), "qsl_idx" : (\d+), "data" : "([0-9A-Fa-f]*)" \}')
-_OUTSIDE = re.compile(r'["{}]')
-_HEX = re.compile(r"[0-9A-Fa-f]*")
-_HEX_DIGITS = frozenset("0123456789ABCDEFabcdef")
-_WS = " \t\r\n"
+_CANONICAL = re.compile(rb'\{ "seq_id" : (\d+), "qsl_idx" : (\d+), "data" : "([0-9A-Fa-f]*)" \}')
+_NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_WS = b" \t\r\n"
+_MARKER = TRUNCATION_MARKER.encode()
 _SMALL_FILE = 1 << 20  # files up to this size are read whole (and may fall back to json)
+_TRUNCATED = 'the log was truncated ("..."); pass allow_truncated=True to read what is left'
+_RECORD_FIELDS = 'record needs integer "seq_id" and "qsl_idx" and a string "data"'
 
 
-def _record_from_object(text: str, path: str, offset: int) -> tuple[int, int, str]:
-    m = _CANONICAL.fullmatch(text)
-    if m is not None and not len(m.group(3)) % 2:
-        return int(m.group(1)), int(m.group(2)), m.group(3)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LogFormatError(path, f"offset {offset}", f"invalid record: {exc}") from None
-    return _record_from_dict(obj, path, offset)
-
-
-def _record_from_dict(obj: Any, path: str, offset: int | str) -> tuple[int, int, str]:
-    where = offset if isinstance(offset, str) else f"offset {offset}"
-    if not isinstance(obj, dict):
-        raise LogFormatError(path, where, "record is not a JSON object")
-    seq_id, qsl_idx, data = obj.get("seq_id"), obj.get("qsl_idx"), obj.get("data")
-    if type(seq_id) is not int or type(qsl_idx) is not int or not isinstance(data, str):
-        raise LogFormatError(
-            path, where, 'record needs integer "seq_id" and "qsl_idx" and a string "data"'
-        )
-    if _HEX.fullmatch(data) is None:
-        bad = next(i for i, ch in enumerate(data) if ch not in _HEX_DIGITS)
-        raise LogFormatError(path, where, f'"data" (seq_id {seq_id}): expected hexadecimal bytes (0-9, A-F), '
-                                          f"found {data[bad]!r} at character {bad}")
-    if len(data) % 2:
-        raise LogFormatError(path, where, f'"data" (seq_id {seq_id}): expected an even number of hex digits '
-                                          f"(whole bytes), found {len(data)}")
-    return seq_id, qsl_idx, data
+class _Cut(Exception):
+    """The input ends inside a record while scanning a piece of a truncated log."""
 
 
 class _Scanner:
-    """Pulls the objects of a JSON array of flat objects from a text stream, one at a time.
+    """Yields ``(seq_id, qsl_idx, data)`` for each record of an accuracy log read from ``stream``.
 
-    ``buf`` holds the unconsumed text; more is read (in growing chunks, so a huge record costs
-    O(size) copying) only when an object is not complete yet. ``base`` is the file offset (in
-    characters) of ``buf[0]``, for error messages.
+    ``decode=False``: ``data`` is the hex text (``str``). ``decode=True``: ``data`` is the decoded
+    ``bytearray``, preallocated with ``expected_nbytes`` (an int, or set by ``before_data``'s
+    caller); ``before_data(qsl_idx)`` runs when a record's data starts and its ``qsl_idx`` is
+    known, and a ``False`` from it passes the data over (``None``). ``fragment=True`` reads a piece
+    of a truncated log: every complete record in it, no brackets needed.
     """
 
-    def __init__(self, stream, path: str, chunk: int, fragment: bool = False) -> None:
-        self.stream, self.path, self.chunk = stream, path, chunk
-        self.buf, self.pos, self.base = "", 0, 0
-        self.eof = False
-        # fragment: a piece of a truncated log; no brackets required, cut records are skipped
-        self.fragment = fragment
+    def __init__(self, stream, path: str, chunk: int, *, decode: bool = False, fragment: bool = False,
+                 before_data=None, expected_nbytes: int | None = None) -> None:
+        self.stream, self.path, self.chunk = stream, path, max(1, chunk)
+        self.decode, self.fragment = decode, fragment
+        self.before_data, self.expected_nbytes = before_data, expected_nbytes
+        self.buf, self.pos, self.base, self.eof = b"", 0, 0, False
+
+    # -- input ----------------------------------------------------------------------------------
 
     def _more(self) -> bool:
         if self.eof:
             return False
-        if self.pos:
-            self.base += self.pos
-            self.buf, self.pos = self.buf[self.pos:], 0
-        text = self.stream.read(max(self.chunk, len(self.buf)))
-        if not text:
+        # Growing reads: a value longer than a chunk costs O(size) copying, not O(size^2 / chunk).
+        data = self.stream.read(max(self.chunk, len(self.buf) - self.pos))
+        if not data:
             self.eof = True
             return False
-        self.buf += text
+        self.base += self.pos
+        self.buf = self.buf[self.pos:] + data if self.pos < len(self.buf) else data
+        self.pos = 0
         return True
 
     def _error(self, message: str, at: int | None = None) -> LogFormatError:
-        return LogFormatError(self.path, f"offset {self.base + (self.pos if at is None else at)}",
-                              message)
+        return LogFormatError(self.path, f"offset {self.base + (self.pos if at is None else at)}", message)
 
-    def _skip_ws(self) -> str:
-        """Skip whitespace; return the next character ('' at the end of the input)."""
+    def _ended(self, message: str) -> Exception:
+        """The input ended too early: a cut record in a fragment, an error otherwise."""
+        return _Cut() if self.fragment else self._error(message)
+
+    def _peek(self) -> bytes:
+        """The next non-whitespace byte (b'' at the end of the input), not consumed."""
         while True:
-            buf, i = self.buf, self.pos
-            while i < len(buf) and buf[i] in _WS:
+            buf, i, n = self.buf, self.pos, len(self.buf)
+            while i < n and buf[i] in _WS:
                 i += 1
             self.pos = i
-            if i < len(buf):
-                return buf[i]
+            if i < n:
+                return buf[i:i + 1]
             if not self._more():
-                return ""
+                return b""
 
-    def _object_end(self) -> int | None:
-        """Index of the ``}`` closing the object that starts at ``self.pos`` (None at EOF)."""
+    def _expect(self, char: bytes, what: str) -> None:
+        found = self._peek()
+        if found != char:
+            if found == b"":
+                raise self._ended(f"expected {char.decode()!r} {what}, found the end of the file")
+            if found == b"." and self.buf.startswith(b"...", self.pos):
+                raise TruncatedLogError(self.path, f"offset {self.base + self.pos}", _TRUNCATED)
+            raise self._error(f"expected {char.decode()!r} {what}, found {found.decode('latin-1')!r}")
+        self.pos += 1
+
+    # -- values ---------------------------------------------------------------------------------
+
+    def _string_end(self, limit: int | None) -> int:
+        """Index of the quote closing the string that opens at ``pos`` (``pos`` may move)."""
         start = self.pos
-        i, in_string = start + 1, False
+        i = start + 1
         while True:
-            buf = self.buf
-            if in_string:
-                j = buf.find('"', i)
-                if j < 0:
-                    i = len(buf)
-                else:
-                    k = j - 1
-                    while buf[k] == "\\":
-                        k -= 1
-                    i = j + 1
-                    in_string = (j - 1 - k) % 2 == 1  # an escaped quote keeps us in the string
-                    continue
-            else:
-                m = _OUTSIDE.search(buf, i)
-                if m is None:
-                    i = len(buf)
-                elif m.group() == '"':
-                    i, in_string = m.end(), True
-                    continue
-                elif m.group() == "}":
-                    return m.start()
-                else:
-                    raise self._error("nested objects are not allowed in an accuracy log",
-                                      m.start())
-            # need more text; _more() moves the unconsumed part to the front of buf
-            offset = i - self.pos
+            j = self.buf.find(b'"', i)
+            if j >= 0:
+                k = j - 1
+                while self.buf[k] == 0x5C:  # backslash
+                    k -= 1
+                if (j - 1 - k) % 2 == 0:
+                    return j
+                i = j + 1
+                continue
+            if limit is not None and len(self.buf) - start > limit:
+                raise self._error('string too long (only "data" may be long)')
+            offset_i, offset_start = i - self.pos, start - self.pos
             if not self._more():
-                return None
-            i = self.pos + offset
+                raise self._ended("the file ends inside a string")
+            i, start = self.pos + offset_i, self.pos + offset_start
 
-    def records(self) -> Iterator[tuple[int, int, str]]:
+    def _string(self, limit: int | None = 1 << 16) -> str:
+        """The JSON string at ``pos`` (its opening quote), decoded."""
+        end = self._string_end(limit)
+        text = self.buf[self.pos:end + 1]
+        self.pos = end + 1
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise self._error("invalid JSON string") from None
+
+    def _number(self) -> Any:
+        while True:
+            m = _NUMBER.match(self.buf, self.pos)
+            if m is None:
+                raise self._error("expected a number or a string")
+            if m.end() < len(self.buf) or not self._more():
+                self.pos = m.end()
+                return json.loads(m.group())
+
+    def _data_text(self) -> str:
+        """The ``data`` string at ``pos`` as text (it may be longer than a chunk)."""
+        end = self._string_end(None)
+        raw = self.buf[self.pos + 1:end]
+        if _MARKER in raw:
+            raise TruncatedLogError(self.path, f"offset {self.base + self.pos}", _TRUNCATED)
+        self.pos = end + 1
+        try:
+            return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode("utf-8")
+        except ValueError:
+            raise self._error('invalid JSON string in "data"') from None
+
+    def _data_hex(self) -> bytearray:
+        """The ``data`` string at ``pos``, hex-decoded slice by slice into one buffer."""
+        self.pos += 1  # the opening quote
+        out = bytearray(self.expected_nbytes or 0)
+        filled = 0
+        carry = b""
+        while True:
+            j = self.buf.find(b'"', self.pos)
+            end = j if j >= 0 else len(self.buf)
+            piece = memoryview(self.buf)[self.pos:end]
+            if carry and len(piece):  # a byte split across two chunks
+                piece, carry = piece[1:], carry + bytes(piece[:1])
+                filled = self._decode(carry, out, filled)
+                carry = b""
+            if len(piece) % 2:
+                carry = bytes(piece[-1:])
+                piece = piece[:-1]
+            filled = self._decode(piece, out, filled)
+            del piece
+            self.pos = end
+            if j >= 0:
+                self.pos = j + 1
+                break
+            if not self._more():
+                raise self._ended("the file ends inside a record's \"data\"")
+        if carry:
+            raise self._error("\"data\" has an odd number of hex digits")
+        if filled < len(out):
+            del out[filled:]
+        return out
+
+    def _decode(self, hex_digits, out: bytearray, filled: int) -> int:
+        if not len(hex_digits):
+            return filled
+        try:
+            decoded = binascii.a2b_hex(hex_digits)
+        except binascii.Error:
+            if b"\n...\n" in bytes(hex_digits):
+                raise TruncatedLogError(self.path, f"offset {self.base + self.pos}", _TRUNCATED) from None
+            raise self._error("\"data\" is not a hex string") from None
+        out[filled:filled + len(decoded)] = decoded
+        return filled + len(decoded)
+
+    def _skip_string(self) -> None:
+        """Pass over the ``data`` string at ``pos`` without decoding it."""
+        self.pos += 1
+        while True:
+            j = self.buf.find(b'"', self.pos)
+            if j >= 0:
+                self.pos = j + 1
+                return
+            self.pos = len(self.buf)
+            if not self._more():
+                raise self._ended("the file ends inside a record's \"data\"")
+
+    def _data(self, qsl_idx: Any) -> Any:
+        """The hook: what a record's ``"data"`` becomes (text, decoded buffer, or None)."""
+        if not self.decode:
+            return self._data_text()
+        if self.before_data is not None and type(qsl_idx) is int and self.before_data(qsl_idx) is False:
+            return self._skip_string()
+        return self._data_hex()
+
+    # -- records --------------------------------------------------------------------------------
+
+    def _fast_record(self) -> tuple[int, int, Any] | None:
+        """A LogGen-layout record whole in the buffer, taken by one match (None otherwise)."""
+        m = _CANONICAL.match(self.buf, self.pos)
+        if m is None:
+            return None
+        seq_id, qsl_idx = int(m.group(1)), int(m.group(2))
+        if not self.decode:
+            data: Any = m.group(3).decode("ascii")
+        elif self.before_data is not None and self.before_data(qsl_idx) is False:
+            data = None
+        else:
+            data = bytearray(binascii.a2b_hex(m.group(3)))
+        self.pos = m.end()
+        return seq_id, qsl_idx, data
+
+    def _record(self) -> tuple[int, int, Any]:
+        at = self.base + self.pos
+        self._expect(b"{", "starting a record")
+        self.pos -= 1
+        fast = self._fast_record()
+        if fast is not None:
+            return fast
+        self.pos += 1
+        fields: dict[str, Any] = {}
+        data: Any = None
+        has_data = False
+        if self._peek() != b"}":
+            while True:
+                c = self._peek()
+                if c != b'"':
+                    if c == b"":
+                        raise self._ended("the file ends inside a record")
+                    raise self._error("expected a quoted key")
+                key = self._string()
+                self._expect(b":", "after a key")
+                c = self._peek()
+                if key == "data":
+                    if c != b'"':
+                        raise self._error('"data" must be a string')
+                    data, has_data = self._data(fields.get("qsl_idx")), True
+                elif c == b'"':
+                    fields[key] = self._string()
+                elif c in (b"{", b"["):
+                    raise self._error("nested values are not allowed in an accuracy log")
+                elif c == b"":
+                    raise self._ended("the file ends inside a record")
+                else:
+                    fields[key] = self._number()
+                if self._peek() == b",":
+                    self.pos += 1
+                    continue
+                break
+        self._expect(b"}", "closing a record")
+        seq_id, qsl_idx = fields.get("seq_id"), fields.get("qsl_idx")
+        if type(seq_id) is not int or type(qsl_idx) is not int or not has_data:
+            raise LogFormatError(self.path, f"offset {at}", _RECORD_FIELDS)
+        return seq_id, qsl_idx, data
+
+    def records(self) -> Iterator[tuple[int, int, Any]]:
         if self.fragment:
             yield from self._fragment_records()
             return
-        if self._skip_ws() != "[":
-            raise self._error('an accuracy log must start with "["')
-        self.pos += 1
-        c = self._skip_ws()
-        if c == "]":
+        self._expect(b"[", "starting an accuracy log")
+        if self._peek() == b"]":
             self.pos += 1
         else:
             while True:
-                if c != "{":
-                    raise self._error('expected "{" starting a record')
-                end = self._object_end()
-                if end is None:
-                    raise self._error("the file ends inside a record")
-                yield _record_from_object(self.buf[self.pos:end + 1], self.path,
-                                          self.base + self.pos)
-                self.pos = end + 1
-                c = self._skip_ws()
-                if c == "]":
+                yield self._record()
+                if self._peek() == b",":
                     self.pos += 1
-                    break
-                if c != ",":
-                    if c == "." and self.buf.startswith("...", self.pos):
-                        raise self._error("the log was truncated (\"...\"); "
-                                          "pass allow_truncated=True to read what is left")
-                    raise self._error('expected "," or "]" after a record')
-                self.pos += 1
-                c = self._skip_ws()
-        if self._skip_ws() != "":
+                    continue
+                self._expect(b"]", "or \",\" after a record")
+                break
+        if self._peek() != b"":
             raise self._error('unexpected text after the closing "]"')
 
-    def _fragment_records(self) -> Iterator[tuple[int, int, str]]:
-        """Every complete ``{...}`` of a head or tail piece of a truncated log."""
+    def _fragment_records(self) -> Iterator[tuple[int, int, Any]]:
+        """Every complete record of a head or tail piece of a truncated log."""
         while True:
             while True:
-                j = self.buf.find("{", self.pos)
+                j = self.buf.find(b"{", self.pos)
                 if j >= 0:
                     self.pos = j
                     break
                 self.pos = len(self.buf)
                 if not self._more():
                     return
-            end = self._object_end()
-            if end is None:
+            try:
+                record = self._record()
+            except _Cut:
                 return
-            yield _record_from_object(self.buf[self.pos:end + 1], self.path, self.base + self.pos)
-            self.pos = end + 1
+            yield record
 
 
 def iter_accuracy_log(
@@ -289,46 +415,51 @@ def iter_accuracy_log(
 
     Works record by record on files of any size and any JSON spacing or key order (edgeperf's
     and the official layout are matched by a fast path). A truncated log (see the module
-    docstring) raises ``LogFormatError`` unless ``allow_truncated``, in which case the complete
-    records before and after the cut are yielded. Small files the record scanner cannot read are
-    given to ``json`` as a last resort. Malformed input raises ``LogFormatError`` naming the file
-    and character offset.
+    docstring) raises ``TruncatedLogError`` (a ``LogFormatError``) unless ``allow_truncated``, in
+    which case the complete records before and after the cut are yielded. Small files the record
+    scanner cannot read are given to ``json`` as a last resort. Malformed input raises
+    ``LogFormatError`` naming the file and byte offset.
     """
     path = os.fspath(path)
-    try:
-        if os.path.getsize(path) <= _SMALL_FILE:
-            yield from _read_small(path, allow_truncated)
-            return
-        with open(path, encoding="utf-8") as f:
-            yield from _Scanner(f, path, chunk_size).records()
-    except UnicodeDecodeError as exc:  # a binary file, or another encoding
-        raise LogFormatError(path, "content", "not UTF-8 text; expected an accuracy log (a JSON array "
-                                                        'of {"seq_id", "qsl_idx", "data"} records)') from None
+    if os.path.getsize(path) <= _SMALL_FILE:
+        yield from _read_small(path, allow_truncated)
+        return
+    with open(path, "rb") as f:
+        yield from _Scanner(f, path, chunk_size).records()
 
 
 def _read_small(path: str, allow_truncated: bool) -> list[tuple[int, int, str]]:
-    with open(path, encoding="utf-8", newline="") as f:
-        text = f.read()
-    if TRUNCATION_MARKER in text:
+    with open(path, "rb") as f:
+        data = f.read()
+    if _MARKER in data:
         if not allow_truncated:
-            raise LogFormatError(path, f"offset {text.index(TRUNCATION_MARKER)}",
-                                 'the log was truncated ("..."); pass allow_truncated=True '
-                                 "to read the complete records that are left")
-        head, _, tail = text.partition(TRUNCATION_MARKER)
-        out = []
+            raise TruncatedLogError(path, f"offset {data.index(_MARKER)}",
+                                    'the log was truncated ("..."); pass allow_truncated=True '
+                                    "to read the complete records that are left")
+        head, _, tail = data.partition(_MARKER)
+        out: list[tuple[int, int, str]] = []
         for piece in (head, tail):
-            out.extend(_Scanner(io.StringIO(piece), path, len(piece) + 1, fragment=True).records())
+            out.extend(_Scanner(io.BytesIO(piece), path, len(piece) + 1, fragment=True).records())
         return out
     try:
-        return list(_Scanner(io.StringIO(text), path, len(text) + 1).records())
+        return list(_Scanner(io.BytesIO(data), path, len(data) + 1).records())
     except LogFormatError as scan_error:
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
+            doc = json.loads(data)
+        except ValueError:
             raise scan_error from None
         if not isinstance(doc, list):
             raise LogFormatError(path, "offset 0", "an accuracy log must be a JSON array") from None
         return [_record_from_dict(obj, path, f"record {i}") for i, obj in enumerate(doc)]
+
+
+def _record_from_dict(obj: Any, path: str, where: str) -> tuple[int, int, str]:
+    if not isinstance(obj, dict):
+        raise LogFormatError(path, where, "record is not a JSON object")
+    seq_id, qsl_idx, data = obj.get("seq_id"), obj.get("qsl_idx"), obj.get("data")
+    if type(seq_id) is not int or type(qsl_idx) is not int or not isinstance(data, str):
+        raise LogFormatError(path, where, _RECORD_FIELDS)
+    return seq_id, qsl_idx, data
 
 
 def read_accuracy_log(path: str | os.PathLike, *, allow_truncated: bool = False) -> list[dict]:
@@ -337,3 +468,41 @@ def read_accuracy_log(path: str | os.PathLike, *, allow_truncated: bool = False)
         {"seq_id": s, "qsl_idx": q, "data": d}
         for s, q, d in iter_accuracy_log(path, allow_truncated=allow_truncated)
     ]
+
+
+def iter_decoded_records(
+    path: str | os.PathLike,
+    *,
+    before_data: Callable[[int], Any] | None = None,
+    expected_nbytes: Callable[[], int | None] | int | None = None,
+    chunk_size: int = 1 << 21,
+) -> Iterator[tuple[int, int, bytearray | None]]:
+    """Yield ``(seq_id, qsl_idx, data)`` for each record of an accuracy log, ``data`` decoded.
+
+    The file is read ``chunk_size`` bytes at a time and each record's hex is decoded slice by
+    slice into one buffer (preallocated with ``expected_nbytes`` when given: an int, or a callable
+    asked once ``before_data`` has run), so memory holds one decoded record, never its hex text.
+    ``before_data(qsl_idx)`` is called when a record's ``"data"`` starts and its ``qsl_idx`` is
+    already known (the LoadGen layout), e.g. to load what scoring it needs before the big buffer
+    exists; when it returns ``False`` the data is passed over undecoded and yielded as ``None``.
+    Upper- and lower-case hex, any spacing and key order are accepted; malformed logs raise
+    ``LogFormatError`` and truncated ones ``TruncatedLogError``, naming the file and offset.
+    """
+    path = os.fspath(path)
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise LogFormatError(path, "", "accuracy log does not exist") from None
+    with f:
+        scanner = _Scanner(f, path, chunk_size, decode=True, before_data=before_data,
+                           expected_nbytes=expected_nbytes if isinstance(expected_nbytes, int) else None)
+        if callable(expected_nbytes):
+            size_of = expected_nbytes
+
+            def before(qsl_idx: int) -> Any:
+                wanted = before_data(qsl_idx) if before_data is not None else None
+                scanner.expected_nbytes = size_of()
+                return wanted
+
+            scanner.before_data = before
+        yield from scanner.records()

@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any, Callable, Iterable, TextIO
 
+from .files import open_text_target
 from .formatting import mllog_line
 
 __all__ = ["DetailLog", "Listener"]
@@ -123,12 +124,7 @@ class DetailLog:
         pid: int | None = None,
         poll_interval_s: float = 0.010,
     ) -> None:
-        if isinstance(target, (str, os.PathLike)):
-            self._file: TextIO = open(target, "w", encoding="utf-8", newline="\n")
-            self._owns_file = True
-        else:
-            self._file = target
-            self._owns_file = False
+        self._file, self._owns_file = open_text_target(target)
         self.origin_ns = time.perf_counter_ns() if origin_ns is None else origin_ns
         self.pid = os.getpid() if pid is None else pid
         self.copy_to_stdout = copy_to_stdout
@@ -211,9 +207,6 @@ class DetailLog:
         the first one is reported on stderr and all are kept in ``listener_errors``.
         """
         self._listeners.append(listener)
-
-    def remove_listener(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
 
     def _notify(self, key: str, value: Any, is_error: bool, is_warning: bool) -> None:
         for listener in tuple(self._listeners):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from .formatting import test_datetime
+from ...errors import EdgeperfError
 
-__all__ = ["LogFilePaths", "LogFileOpenError", "log_file_paths", "open_log_files"]
+__all__ = ["LogFilePaths", "LogFileOpenError", "log_file_paths", "open_log_files", "open_text_target"]
 
 _KINDS = (("summary", ".txt"), ("detail", ".txt"), ("accuracy", ".json"), ("trace", ".json"))
 _CPP_NAMES = {"summary": "summary file", "detail": "detailed log file",
@@ -22,7 +23,7 @@ class LogFilePaths(NamedTuple):
     trace: str
 
 
-class LogFileOpenError(OSError):
+class LogFileOpenError(EdgeperfError, OSError):
     """A log file (or the output directory) could not be created.
 
     ``which`` is ``summary``/``detail``/``accuracy``/``trace``; ``filename`` the path;
@@ -89,3 +90,11 @@ def open_log_files(
         except OSError as exc:
             raise LogFileOpenError(which, path, exc) from exc
     return paths
+
+
+def open_text_target(target: str | os.PathLike | TextIO) -> tuple[TextIO, bool]:
+    """A text log's stream and whether the log owns it: a path is created (truncated) for writing
+    UTF-8 with ``\n`` line ends and owned (closed with the log); an open stream is used as given."""
+    if isinstance(target, (str, os.PathLike)):
+        return open(target, "w", encoding="utf-8", newline="\n"), True
+    return target, False

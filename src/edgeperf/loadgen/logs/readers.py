@@ -11,8 +11,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ...errors import EdgeperfError
+
 __all__ = [
     "LogFormatError",
+    "TruncatedLogError",
     "DetailLogRecords",
     "read_detail_log",
     "parse_detail_lines",
@@ -23,7 +26,7 @@ __all__ = [
 MLLOG_PREFIX = ":::MLLOG"
 
 
-class LogFormatError(ValueError):
+class LogFormatError(EdgeperfError, ValueError):
     """A log file that does not have the expected format; names the file and line (or offset)."""
 
     def __init__(self, path: str | os.PathLike | None, where: str, message: str) -> None:
@@ -31,6 +34,10 @@ class LogFormatError(ValueError):
         self.where = where
         self.message = message
         super().__init__(f"{self.path or '<log>'}:{where}: {message}")
+
+
+class TruncatedLogError(LogFormatError):
+    """An accuracy log that was truncated for publication (``...`` between its head and tail)."""
 
 
 _MISSING = object()

@@ -11,6 +11,8 @@ import re
 import sys
 from typing import Iterable, TextIO
 
+from .files import open_text_target
+
 __all__ = ["summary_footer", "parse_summary_footer", "SummaryLog"]
 
 
@@ -67,12 +69,7 @@ class SummaryLog:
     """
 
     def __init__(self, target: str | os.PathLike | TextIO, *, copy_to_stdout: bool = False) -> None:
-        if isinstance(target, (str, os.PathLike)):
-            self._file: TextIO = open(target, "w", encoding="utf-8", newline="\n")
-            self._owns_file = True
-        else:
-            self._file = target
-            self._owns_file = False
+        self._file, self._owns_file = open_text_target(target)
         self.copy_to_stdout = copy_to_stdout
         self.lines: list[str] = []
         self.closed = False

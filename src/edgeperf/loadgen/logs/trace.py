@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+from .files import open_text_target
 from .detail import _BackgroundWriter
 from .formatting import encode_value
 
@@ -60,12 +61,7 @@ class TraceLog:
         pid: int | None = None,
         poll_interval_s: float = 0.010,
     ) -> None:
-        if isinstance(target, (str, os.PathLike)):
-            self._file: TextIO = open(target, "w", encoding="utf-8", newline="\n")
-            self._owns_file = True
-        else:
-            self._file = target
-            self._owns_file = False
+        self._file, self._owns_file = open_text_target(target)
         self.enabled = enabled
         self.origin_ns = time.perf_counter_ns() if origin_ns is None else origin_ns
         self.origin_epoch_ns = time.time_ns() if origin_epoch_ns is None else origin_epoch_ns

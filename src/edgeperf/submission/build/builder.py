@@ -49,6 +49,7 @@ from ..rules import V1_1, RoundRules
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
                           validate_system_json)
 from .truncation import TruncationReport, truncate_tree
+from ...errors import EdgeperfError
 
 __all__ = ["BuildError", "BuildResult", "ScenarioRuns", "build_submission", "discover_runs", "model_folder",
            "DEFAULT_IMPLEMENTATION", "DEFAULT_MEASUREMENT"]
@@ -66,7 +67,7 @@ _SCENARIOS = {"singlestream": "SingleStream", "multistream": "MultiStream", "ser
 _SKIPPED_FILES = ("mlperf_log_trace.json",)
 
 
-class BuildError(ValueError):
+class BuildError(EdgeperfError, ValueError):
     """The runs cannot make a tree; ``problems`` lists every problem found."""
 
     def __init__(self, problems: list[str]):
@@ -263,14 +264,14 @@ def _code_readme(folder: str, benchmarks: list[str]) -> str:
 
 
 def _verify(s: ScenarioRuns, results_dir: Path, comp_dir: Path, verified: list[str], warnings: list[str],
-            rel: str) -> None:
+            rel: str, rules: RoundRules = V1_1) -> None:
     from ...compliance.verify import verify_compliance
 
     for test in sorted(s.compliance):
         tdir = comp_dir / test
-        if test == "TEST04-B":
-            continue  # verified as the pair from TEST04-A (its verify file lives there)
-        needs = ["verify_performance.txt"] + (["verify_accuracy.txt"] if test == "TEST01" else [])
+        if test in rules.compliance_no_verify_tests:
+            continue  # TEST04-B: verified as the pair from TEST04-A (its verify file lives there)
+        needs = ["verify_performance.txt"] + (["verify_accuracy.txt"] if test == rules.compliance_accuracy_test else [])
         if all((tdir / n).is_file() for n in needs):
             continue
         if test == "TEST04-A" and not (comp_dir / "TEST04-B").is_dir():
@@ -278,7 +279,7 @@ def _verify(s: ScenarioRuns, results_dir: Path, comp_dir: Path, verified: list[s
             continue
         try:
             outcome = verify_compliance(test, results_dir, tdir, benchmark=s.benchmark)
-        except Exception as exc:  # a verification that cannot run: the checker will report the folder
+        except (EdgeperfError, OSError) as exc:  # a verification that cannot run: the checker will report it
             warnings.append(f"{rel}/{test}: not verified ({exc})")
             continue
         verified.append(f"{rel}/{test}")
@@ -383,7 +384,7 @@ def build_submission(
                 for test, src in sorted(s.compliance.items()):
                     _copy_test(src, comp / test)
                 if verify:
-                    _verify(s, res, comp, verified, warnings, rel)
+                    _verify(s, res, comp, verified, warnings, rel, rules)
         for folder, benches in by_folder.items():
             code = root / "code" / folder
             code.mkdir(parents=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..rules import V1_1, RoundRules
+from ...errors import EdgeperfError
 
 __all__ = ["SystemJsonError", "TODO_PREFIX", "MEANINGFUL_FIELDS", "validate_system_json", "unknown_fields", "empty_meaningful_fields",
            "load_system_json", "machine_system_json"]
@@ -33,7 +34,7 @@ _INT_FIELDS = ("number_of_nodes", "host_processors_per_node")
 _INT_OR_EMPTY_FIELDS = ("accelerators_per_node",)
 
 
-class SystemJsonError(ValueError):
+class SystemJsonError(EdgeperfError, ValueError):
     """A system JSON that a submission cannot use; ``problems`` lists every problem."""
 
     def __init__(self, source: str, problems: list[str]):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..._atomic import OutputError, _reason
-from ...errors import EdgeperfError
+from ...errors import EdgeperfError, MissingPathError, NotAFolderError
 
 __all__ = ["VIEWABLE_SIZE", "MARKER", "TruncationError", "TruncationReport", "accuracy_log_hash", "truncate_accuracy_dir",
            "truncate_tree"]
@@ -137,9 +137,9 @@ def truncate_accuracy_dir(acc_dir: str | os.PathLike, *, create_accuracy_txt: bo
     log, txt = acc / _LOG, acc / _TXT
     _refuse_links(log, txt)
     if not log.is_file():
-        raise FileNotFoundError(f"{log} missing")
+        raise MissingPathError(f"{log} missing")
     if not txt.is_file() and not create_accuracy_txt:
-        raise FileNotFoundError(f"{txt} missing, generate it first (the accuracy script's output)")
+        raise MissingPathError(f"{txt} missing, generate it first (the accuracy script's output)")
     hashes = _hashes(txt)
     size = log.stat().st_size
     if hashes and size < MAX_ACCURACY_LOG_SIZE:
@@ -171,7 +171,7 @@ def truncate_tree(root: str | os.PathLike, submitter: str | None = None) -> Trun
     """Truncate every accuracy log of a submission tree (the folder holding ``closed/``/``open/``)."""
     root = Path(root)
     if not root.is_dir():
-        raise NotADirectoryError(f"{root}: not a directory (expected a submission tree)")
+        raise NotAFolderError(f"{root}: not a directory (expected a submission tree)")
     report = TruncationReport()
     targets: list[tuple[Path, bool]] = []
     for division in _dirs(root):

@@ -19,11 +19,8 @@ __all__ = ["check_compliance", "required_tests"]
 
 
 def required_tests(ctx: CheckContext, mlperf_model: str, scenario_dir: str) -> tuple[str, ...]:
-    rules = ctx.rules
-    tests = rules.compliance_tests
-    if mlperf_model in rules.compliance_without_test04_models or scenario_dir in rules.compliance_without_test04_scenarios:
-        tests = tuple(t for t in tests if not t.startswith("TEST04"))
-    return tests
+    """The compliance tests the round's rules require for this model class and scenario folder."""
+    return ctx.rules.required_compliance_tests(mlperf_model, scenario_dir)
 
 
 def _has_pass(ctx: CheckContext, path: str) -> bool:

@@ -19,6 +19,7 @@ from .final import FinalReport, build_final_report
 from .render import csv_name, render_csv, render_html, render_markdown, report_note
 from .summary import read_summary
 from .tables import ResultsTable, build_results_tables
+from ...errors import NotAFolderError, UsageError
 
 __all__ = [
     "FORMATS",
@@ -61,11 +62,11 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
         if name == "markdown":
             name = "md"
         if name not in FORMATS:
-            raise ValueError(f"unknown report format {name!r}; choose from {', '.join(FORMATS)}")
+            raise UsageError(f"unknown report format {name!r}; choose from {', '.join(FORMATS)}")
         if name not in chosen:
             chosen.append(name)
     if not chosen:
-        raise ValueError(f"no report format given; choose from {', '.join(FORMATS)}")
+        raise UsageError(f"no report format given; choose from {', '.join(FORMATS)}")
     return tuple(chosen)
 
 
@@ -179,7 +180,7 @@ def write_files(output_dir: str | os.PathLike, files: dict[str, bytes]) -> list[
     """Write every file or none: stage each beside its target, then rename them all."""
     folder = Path(output_dir)
     if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"{folder}: the output must be a folder, and this is a file")
+        raise NotAFolderError(f"{folder}: the output must be a folder, and this is a file")
     check_output_dir(output_dir)  # not '-', not under a file, somewhere writable
     created = not folder.exists()
     try:

@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...errors import EdgeperfError
+
 __all__ = [
     "SUMMARY_COLUMNS",
     "MODEL_ORDER",
@@ -71,7 +73,7 @@ _FALSE = frozenset({"False", "FALSE", "false"})
 _REQUIRED_TEXT = ("Organization", "Availability", "Division", "SystemType", "Platform", "Model")
 
 
-class SummaryError(ValueError):
+class SummaryError(EdgeperfError, ValueError):
     """A summary CSV that cannot be turned into a results table: names the file, line and column."""
 
     def __init__(self, path: str, message: str, line: int | None = None, column: str | None = None):
@@ -117,10 +119,6 @@ class SummaryRow:
         """Availability, lowercased, with ``on-premise`` as ``available``."""
         value = self.fields["Availability"].lower()
         return "available" if value == "on-premise" else value
-
-    @property
-    def is_power_row(self) -> bool:
-        return self.fields["Units"] in POWER_UNITS
 
 
 @dataclass(frozen=True)

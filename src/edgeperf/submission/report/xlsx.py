@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 
 from .final import COLUMN_LEVELS, FinalReport, PivotSheet
+from ...errors import MissingExtraError
 
 __all__ = ["XLSX_MISSING", "render_xlsx", "require_openpyxl"]
 
@@ -31,7 +32,7 @@ def require_openpyxl():
     try:
         import openpyxl
     except ImportError as exc:
-        raise ImportError(XLSX_MISSING, name="openpyxl") from exc
+        raise MissingExtraError(XLSX_MISSING, name="openpyxl") from exc
     return openpyxl
 
 
