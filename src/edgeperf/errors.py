@@ -50,3 +50,7 @@ class NotAFolderError(EdgeperfError, NotADirectoryError):
 
 class MissingExtraError(EdgeperfError, ImportError):
     """An optional library that this feature needs is not installed; the message names the extra."""
+
+
+class OutputExistsError(EdgeperfError, FileExistsError):
+    """An output that would replace something the user has (pass --force, --resume or another path)."""

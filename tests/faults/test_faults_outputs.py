@@ -60,8 +60,8 @@ def summary_csv(tree, tmp_path_factory):
 
 @pytest.mark.parametrize("content, expected", [
     (None, "no such file"),
-    (b"", 'must start with "["'),
-    (b'[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "0100', "ends inside a record"),
+    (b"", "expected '[' starting an accuracy log, found the end of the file"),
+    (b'[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "0100', "the file ends inside"),
     (bytes(range(256)) * 4, "not UTF-8 text"),
     ((HEX_LOG % "ZZ").encode(), "hexadecimal"),
     ((HEX_LOG % "ABC").encode(), "even number of hex digits"),
@@ -275,7 +275,7 @@ def test_benchmarks_stdout_on_a_full_device():
 
 @pytest.mark.parametrize("content, expected", [
     (bytes(range(256)) * 20, "not UTF-8"),
-    (b"garbage ][ x", 'must start with "["'),
+    (b"garbage ][ x", "expected '[' starting an accuracy log"),
     (b"", None),
 ], ids=["binary", "garbage", "empty"])
 def test_verify_garbage_test01_accuracy_log(cli, runs, tmp_path, content, expected):

@@ -11,15 +11,14 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ..errors import EdgeperfError, UsageError
 from .._atomic import _WRITE_ERRNOS, OutputError, _reason, prepare_output_dir
-from ..errors import EdgeperfError
 from ..loadgen.engine import TestResult, start_test
 from ..loadgen.enums import TestMode, TestScenario
 from ..loadgen.events import Event, SeriesEnd, SeriesSnapshot
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
 from .preflight import check_config_values, check_parallelism, check_text_file
 from .registry import BenchmarkDefinition, get_benchmark
-from ..errors import UsageError
 
 #: The files a run writes into its output folder: cleared at its start, so that a run that fails
 #: midway never leaves its partial logs beside an earlier run's accuracy.txt and report.
@@ -101,7 +100,7 @@ def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
     )
     if opts.duration_s is not None:
         if opts.duration_s <= 0:
-            raise ValueError(f"--duration must be a number of seconds > 0, got {opts.duration_s:g}")
+            raise UsageError(f"--duration must be a number of seconds > 0, got {opts.duration_s:g}")
         ms = max(1, int(round(opts.duration_s * 1000)))
         settings.min_duration_ms = ms
         settings.max_duration_ms = ms
@@ -147,11 +146,11 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     backend_options: dict[str, Any] = {"threads": opts.threads}
     if opts.providers:
         if backend_name != "onnxruntime":
-            raise ValueError(f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)")
+            raise UsageError(f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)")
         backend_options["providers"] = opts.providers
     if opts.device is not None:
         if backend_name != "torch":
-            raise ValueError(f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)")
+            raise UsageError(f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)")
         backend_options["device"] = opts.device
     backend = get_backend(backend_name, **backend_options)
     if bench.load_model is not None:
@@ -271,7 +270,7 @@ def _warm_up(runner, qsl, opts: RunOptions) -> None:
     try:
         for _ in range(WARMUP_RUNS):
             runner(np.array([0]))
-    except (KeyboardInterrupt, EdgeperfError, DatasetError):
+    except (KeyboardInterrupt, DatasetError):
         raise
     except Exception as exc:
         raise ModelRunError(

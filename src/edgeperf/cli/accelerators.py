@@ -9,6 +9,8 @@ NAME is onnxruntime's own (``CUDAExecutionProvider``) or a short alias (``cuda``
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 from typing import Union
 
 ALIASES = {
@@ -38,7 +40,7 @@ def parse_providers(text: str) -> list[Provider]:
         name, sep, opts = part.partition(":")
         name = ALIASES.get(name.strip().lower(), name.strip())
         if not name:
-            raise ValueError(f"--providers: {part!r} has no provider name (expected NAME or NAME:key=value,...)")
+            raise UsageError(f"--providers: {part!r} has no provider name (expected NAME or NAME:key=value,...)")
         if not sep:
             out.append(name)
             continue
@@ -46,9 +48,9 @@ def parse_providers(text: str) -> list[Provider]:
         for item in (i.strip() for i in opts.split(",")):
             key, eq, value = item.partition("=")
             if not eq or not key.strip():
-                raise ValueError(f"--providers: in {part!r}, {item!r} is not key=value")
+                raise UsageError(f"--providers: in {part!r}, {item!r} is not key=value")
             options[key.strip()] = value.strip()
         out.append((name, options))
     if not out:
-        raise ValueError("--providers: no provider given (expected e.g. 'cuda;cpu')")
+        raise UsageError("--providers: no provider given (expected e.g. 'cuda;cpu')")
     return out

@@ -7,6 +7,8 @@ and ``app.command("fetch")(fetch)``.
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 import sys
 import time
 from pathlib import Path
@@ -224,7 +226,7 @@ def fetch(
         if checksum is not None:
             parse_checksum(checksum)
             if len(item.files) != 1:
-                raise ValueError(f"--checksum applies to a single-file item; {item.name} has {len(item.files)} files")
+                raise UsageError(f"--checksum applies to a single-file item; {item.name} has {len(item.files)} files")
     except ValueError as e:
         _fail(str(e))
     if not item.files:

@@ -37,11 +37,21 @@ def user_error_line(exc: BaseException) -> str | None:
 
 
 def _is_cli_exit(exc: BaseException) -> bool:
+    """typer's Exit/Abort and its (vendored) click usage errors: the command line's own way out."""
+    kinds: list[type] = []
+    try:
+        import typer.exceptions
+
+        kinds += [typer.exceptions.Exit, typer.exceptions.Abort, typer.exceptions.TyperException]
+    except ImportError:
+        pass
     try:
         import click
+
+        kinds += [click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort]
     except ImportError:
-        return False
-    return isinstance(exc, (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort))
+        pass
+    return isinstance(exc, tuple(kinds))
 
 
 @contextlib.contextmanager

@@ -246,11 +246,11 @@ def run(
             from ..power.proto import parse_host_port
 
             if power_ntp is None and not power_skip_time_sync:
-                raise ValueError("--power needs --power-ntp HOST[:PORT], or --power-skip-time-sync to skip the check (recorded)")
+                raise UsageError("--power needs --power-ntp HOST[:PORT], or --power-skip-time-sync to skip the check (recorded)")
             try:
                 host, port = parse_host_port(power)
             except ValueError as exc:
-                raise ValueError(f"--power {exc}") from None
+                raise UsageError(f"--power {exc}") from None
             power_opts = PowerClientOptions(host, port, ntp_server=power_ntp, skip_time_sync=power_skip_time_sync)
         opts = OneShotOptions(
             benchmarks=names, scenarios=scen, model=model0, dataset=dataset0, system=system, submitter=submitter,

@@ -12,6 +12,8 @@ such source covers, ``edgeperf fetch`` records the SHA-256 it computed beside th
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 from dataclasses import dataclass, field
 
 __all__ = ["Download", "Item", "DatasetInfo", "MODELS", "DATASETS", "BENCHMARK_DATA", "find_item"]
@@ -144,5 +146,5 @@ def find_item(name: str) -> Item:
         return MODELS[key]
     if key in DATASETS:
         return DATASETS[key]
-    raise ValueError(f"unknown model or data set {name!r}; models: {', '.join(sorted(MODELS))}; "
+    raise UsageError(f"unknown model or data set {name!r}; models: {', '.join(sorted(MODELS))}; "
                      f"data sets: {', '.join(sorted(DATASETS))}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import EdgeperfError
+from ..errors import EdgeperfError, UsageError
 
 __all__ = ["ChecksumMismatch", "DownloadError", "FetchResult", "fetch_file", "file_digest", "parse_checksum", "extract"]
 
@@ -62,7 +62,7 @@ def parse_checksum(text: str | None) -> tuple[str, str] | None:
     lengths = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
     value = value.strip().lower()
     if algo not in lengths or len(value) != lengths[algo] or any(c not in "0123456789abcdef" for c in value):
-        raise ValueError(f"checksum {text!r}: expected ALGORITHM:HEX with ALGORITHM one of md5, sha1, sha256, sha512 "
+        raise UsageError(f"checksum {text!r}: expected ALGORITHM:HEX with ALGORITHM one of md5, sha1, sha256, sha512 "
                          "and the matching number of hex digits")
     return algo, value
 

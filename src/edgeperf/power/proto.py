@@ -15,7 +15,7 @@ import select
 import socket
 import time
 
-from ..errors import EdgeperfError
+from ..errors import EdgeperfError, UsageError
 
 __all__ = [
     "DEFAULT_PORT",
@@ -54,13 +54,13 @@ def parse_host_port(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, i
     if not sep:
         host, port = text, str(default_port)
     if not host:
-        raise ValueError(f"{text!r}: expected HOST:PORT, e.g. 127.0.0.1:{default_port}")
+        raise UsageError(f"{text!r}: expected HOST:PORT, e.g. 127.0.0.1:{default_port}")
     try:
         value = int(port)
     except ValueError:
-        raise ValueError(f"{text!r}: port {port!r} is not an integer (expected HOST:PORT)") from None
+        raise UsageError(f"{text!r}: port {port!r} is not an integer (expected HOST:PORT)") from None
     if not 0 < value < 65536:
-        raise ValueError(f"{text!r}: port {value} is out of range 1..65535")
+        raise UsageError(f"{text!r}: port {value} is out of range 1..65535")
     return host, value
 
 

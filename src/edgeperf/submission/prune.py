@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import NotAFolderError, OutputExistsError, UsageError
 from .results import CheckOptions, CheckReport
 from .walk import check_tree
 
@@ -93,11 +94,11 @@ def prune_invalid(tree: str | os.PathLike, output: str | os.PathLike, options: C
     src, out = Path(tree), Path(output)
     options = options or CheckOptions()
     if not src.is_dir():
-        raise NotADirectoryError(f"{src}: not a directory (expected a submission tree)")
+        raise NotAFolderError(f"{src}: not a directory (expected a submission tree)")
     if out.exists():
-        raise FileExistsError(f"{out} exists; --prune-invalid writes a new tree (remove it or choose another path)")
+        raise OutputExistsError(f"{out} exists; --prune-invalid writes a new tree (remove it or choose another path)")
     if out.resolve().is_relative_to(src.resolve()):
-        raise ValueError(f"{out}: the pruned copy cannot be inside the tree it copies ({src})")
+        raise UsageError(f"{out}: the pruned copy cannot be inside the tree it copies ({src})")
     report = report or check_tree(src, options)
     tmp = out.with_name(f".{out.name}.partial")
     if tmp.exists():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+from ..errors import NotAFolderError, UsageError
 from .checks.accuracy import check_accuracy
 from .checks.compliance import check_compliance
 from .checks.measurements import check_measurements
@@ -22,7 +23,6 @@ from .findings import Reporter, Scope
 from .results import CheckReport, ScenarioResult
 from .summary_csv import SummaryRow
 from .tree import Tree, files_diff
-from ..errors import NotAFolderError
 
 __all__ = ["check_tree"]
 
@@ -69,7 +69,7 @@ def _require_submitter(tree, ctx: CheckContext, submitter: str) -> None:
     present = sorted({s for d in tree.list_dirs("") if d in ctx.rules.divisions for s in tree.list_dirs(d)})
     if submitter not in present:
         known = ", ".join(present) if present else "none (no closed/, open/ or network/ submitter folders)"
-        raise ValueError(f"--submitter {submitter}: no such submitter in {tree.root}; the submitters there are: {known}")
+        raise UsageError(f"--submitter {submitter}: no such submitter in {tree.root}; the submitters there are: {known}")
 
 
 def _check_system_dir(ctx: CheckContext, report: CheckReport, rep: Reporter, division: str, submitter: str,

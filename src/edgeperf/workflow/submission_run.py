@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..errors import EdgeperfError
+from ..errors import EdgeperfError, MissingPathError, OutputExistsError
 from .._atomic import check_output_dir, refuse_overlap
 from ..benchmarks.preflight import PreflightError, check_parallelism
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
-from ..errors import MissingPathError
 
 __all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "run_submission", "estimate_left_s"]
 
@@ -179,7 +178,7 @@ def _prepare_runs(opts: OneShotOptions) -> Path:
                                   "run with the same options, or use --force to start over"])
             return runs
         if not opts.force:
-            raise FileExistsError(f"{runs} exists; pass --resume to continue it or --force to start over")
+            raise OutputExistsError(f"{runs} exists; pass --resume to continue it or --force to start over")
         shutil.rmtree(runs)
     runs.mkdir(parents=True, exist_ok=True)
     if opts.user_conf is not None:
@@ -212,7 +211,7 @@ def run_submission(
     # Everything a user can get wrong is checked before the first (long) run.
     load_system_json(opts.system, division=opts.division, submitter=opts.submitter)
     if Path(opts.output).exists() and not (opts.force or opts.resume):
-        raise FileExistsError(f"{opts.output} exists; pass --resume to rebuild it from the finished runs, "
+        raise OutputExistsError(f"{opts.output} exists; pass --resume to rebuild it from the finished runs, "
                               "or --force to start over")
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
         raise MissingPathError(f"{opts.user_conf}: user.conf not found")

@@ -134,6 +134,32 @@ class _Cut(Exception):
     """The input ends inside a record while scanning a piece of a truncated log."""
 
 
+_NOT_HEX = '"data": expected hexadecimal bytes (digits 0-9 and A-F)'
+_ODD_HEX = '"data": expected an even number of hex digits (whole bytes)'
+_HEX_TEXT = re.compile(r"[0-9A-Fa-f]*")
+
+
+def _check_hex(text: str, error, at: int) -> None:
+    """A record's ``data`` is whole bytes of hexadecimal text, or ``error`` names where it is not."""
+    if _HEX_TEXT.fullmatch(text) is None:
+        bad = next(i for i, ch in enumerate(text) if ch not in "0123456789ABCDEFabcdef")
+        raise error(f"{_NOT_HEX}, found {text[bad]!r} at character {bad}", at)
+    if len(text) % 2:
+        raise error(f"{_ODD_HEX}, found {len(text)}", at)
+
+
+def _refuse_binary(head: bytes, path: str) -> None:
+    """A file that is not text at all gets one message saying so (not a JSON parse position)."""
+    try:
+        head.decode("utf-8")
+        binary = b"\0" in head
+    except UnicodeDecodeError as exc:
+        binary = exc.start < len(head) - 4  # not just a character cut at the end of the sample
+    if binary:
+        raise LogFormatError(path, "content", 'not UTF-8 text (a binary file?); expected an accuracy log: a JSON '
+                                              'array of {"seq_id", "qsl_idx", "data"} records')
+
+
 class _Scanner:
     """Yields ``(seq_id, qsl_idx, data)`` for each record of an accuracy log read from ``stream``.
 
@@ -188,6 +214,8 @@ class _Scanner:
     def _expect(self, char: bytes, what: str) -> None:
         found = self._peek()
         if found != char:
+            if self.base + self.pos == 0 or (char == b"[" and not self.fragment):
+                _refuse_binary(self.buf[:4096], self.path)
             if found == b"":
                 raise self._ended(f"expected {char.decode()!r} {what}, found the end of the file")
             if found == b"." and self.buf.startswith(b"...", self.pos):
@@ -243,11 +271,14 @@ class _Scanner:
         raw = self.buf[self.pos + 1:end]
         if _MARKER in raw:
             raise TruncatedLogError(self.path, f"offset {self.base + self.pos}", _TRUNCATED)
+        at = self.pos
         self.pos = end + 1
         try:
-            return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode("utf-8")
+            text = json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode("utf-8")
         except ValueError:
             raise self._error('invalid JSON string in "data"') from None
+        _check_hex(text, self._error, at)
+        return text
 
     def _data_hex(self) -> bytearray:
         """The ``data`` string at ``pos``, hex-decoded slice by slice into one buffer."""
@@ -275,7 +306,7 @@ class _Scanner:
             if not self._more():
                 raise self._ended("the file ends inside a record's \"data\"")
         if carry:
-            raise self._error("\"data\" has an odd number of hex digits")
+            raise self._error(_ODD_HEX)
         if filled < len(out):
             del out[filled:]
         return out
@@ -288,7 +319,7 @@ class _Scanner:
         except binascii.Error:
             if b"\n...\n" in bytes(hex_digits):
                 raise TruncatedLogError(self.path, f"offset {self.base + self.pos}", _TRUNCATED) from None
-            raise self._error("\"data\" is not a hex string") from None
+            raise self._error(_NOT_HEX) from None
         out[filled:filled + len(decoded)] = decoded
         return filled + len(decoded)
 
@@ -317,7 +348,7 @@ class _Scanner:
     def _fast_record(self) -> tuple[int, int, Any] | None:
         """A LogGen-layout record whole in the buffer, taken by one match (None otherwise)."""
         m = _CANONICAL.match(self.buf, self.pos)
-        if m is None:
+        if m is None or len(m.group(3)) % 2:  # an odd digit count is reported by the full parser
             return None
         seq_id, qsl_idx = int(m.group(1)), int(m.group(2))
         if not self.decode:
@@ -459,6 +490,7 @@ def _record_from_dict(obj: Any, path: str, where: str) -> tuple[int, int, str]:
     seq_id, qsl_idx, data = obj.get("seq_id"), obj.get("qsl_idx"), obj.get("data")
     if type(seq_id) is not int or type(qsl_idx) is not int or not isinstance(data, str):
         raise LogFormatError(path, where, _RECORD_FIELDS)
+    _check_hex(data, lambda message, _at: LogFormatError(path, where, message), 0)
     return seq_id, qsl_idx, data
 
 

@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ...errors import EdgeperfError, OutputExistsError
 from ..._atomic import _WRITE_ERRNOS, OutputError, _reason, check_output_dir, refuse_overlap
 from ..rules import V1_1, RoundRules
 from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
                           validate_system_json)
 from .truncation import TruncationReport, truncate_tree
-from ...errors import EdgeperfError
 
 __all__ = ["BuildError", "BuildResult", "ScenarioRuns", "build_submission", "discover_runs", "model_folder",
            "DEFAULT_IMPLEMENTATION", "DEFAULT_MEASUREMENT"]
@@ -331,7 +331,7 @@ def build_submission(
     refuse_overlap({"--output": output}, {"--runs": runs, "--system": None if isinstance(system, Mapping) else system,
                                           "--user-conf": user_conf})
     if output.exists() and not force:
-        raise FileExistsError(f"{output} exists; pass --force to replace it")
+        raise OutputExistsError(f"{output} exists; pass --force to replace it")
     if output.exists() and not output.is_dir():
         raise BuildError([f"{output} exists and is not a directory"])
     check_output_dir(output)  # an unwritable place is named as the user wrote it, not as our staging folder
