@@ -62,6 +62,9 @@ class BenchmarkDefinition:
     make_runner: Callable[..., Any] | None = field(default=None, repr=False)  # (bench, backend, qsl) -> runner
     load_model: Callable[..., Any] | None = field(default=None, repr=False)  # (bench, backend, model_path) -> None
     default_backend: str = "onnxruntime"
+    # "closed": one of the v1.1 suite (results may go in either division); "open": a model of
+    # edgeperf's own (demo-digits) whose results only the Open division accepts.
+    division: str = "closed"
 
     def input_name(self) -> str:
         """The model input fed with the preprocessed batch."""
@@ -80,7 +83,7 @@ def register(defn: BenchmarkDefinition) -> BenchmarkDefinition:
 
 
 #: Modules whose import registers benchmarks (each calls `register` at import time).
-BENCHMARK_MODULES = ["vision", "language", "medical", "speech"]
+BENCHMARK_MODULES = ["vision", "language", "medical", "speech", "demo_digits"]
 
 
 def _load_all() -> None:

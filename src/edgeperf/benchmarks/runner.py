@@ -40,6 +40,10 @@ class RunOptions:
     cache_dir: Path | None = None
     providers: list[str] | None = None
     report: bool = True
+    report_note: str = ""  # appended to report.html's title (the demo's "NOT compliant" label)
+    # TestSettings fields that config files cannot set (as the official API allows), applied
+    # last: e.g. {"server_find_peak_qps_decimals_of_precision": 0}.
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,14 +70,20 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
 
 
 def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
-    """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4)."""
-    return TestSettings.from_files(
+    """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4),
+    then ``opts.settings_overrides``."""
+    settings = TestSettings.from_files(
         bench.config_model,
         opts.scenario,
         user_conf=opts.user_conf,
         audit_config=opts.audit_config,
         mode=opts.mode,
     )
+    for name, value in opts.settings_overrides.items():
+        if not hasattr(settings, name):
+            raise ValueError(f"settings override {name!r} is not a TestSettings field")
+        setattr(settings, name, value)
+    return settings
 
 
 class _SeriesCapture:
@@ -138,7 +148,7 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         write_accuracy_txt(accuracy, output / "accuracy.txt")
         outcome.accuracy = accuracy
     if opts.report:
-        outcome.report_path = _write_report(output, result, capture.data, bench)
+        outcome.report_path = _write_report(output, result, capture.data, bench, opts.report_note)
     return outcome
 
 
@@ -180,11 +190,13 @@ def _warm_up(runner, qsl) -> None:
         qsl.unload_samples_from_ram([0])
 
 
-def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition) -> Path:
+def _write_report(output: Path, result: TestResult, series: dict | None, bench: BenchmarkDefinition,
+                  note: str = "") -> Path:
     from ..report.data import RunData, series_arrays, series_query_latencies
     from ..report.html import write_report
 
-    run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
+    title = f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}"
+    run = RunData.from_log_dir(output, title=f"{title} ({note})" if note else title)
     if series is not None:
         recorder, queries = series["recorder"], series["result"].queries_issued
         latencies, offsets = series_arrays(recorder, queries * recorder.spq, series["start_ns"])

@@ -9,6 +9,9 @@ folder under the runs folder in the layout :func:`build_submission` reads::
     <runs>/<benchmark>/<scenario>/<step>/    accuracy, performance, TEST01, ...
     <runs>/<benchmark>/<scenario>/.<step>.done   written once the step has finished
 
+:func:`run_plan` runs the steps only (``edgeperf demo`` adds its own steps before the build);
+:func:`run_submission` runs them and builds the tree.
+
 ``resume=True`` skips the steps with a ``.done`` marker and re-runs the others from scratch (a
 step interrupted midway leaves no marker, and its partial folder is removed first).
 """
@@ -24,10 +27,11 @@ from typing import Any, Callable, Iterable, Sequence
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
 
-__all__ = ["PlanStep", "OneShotOptions", "plan_steps", "run_submission"]
+__all__ = ["PlanStep", "OneShotOptions", "plan_steps", "run_plan", "run_submission"]
 
 PLAN_FILE = "plan.json"
-_PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples")
+_PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples",
+              "compliance")
 
 
 @dataclass(frozen=True)
@@ -69,14 +73,20 @@ class OneShotOptions:
     force: bool = False
     models: dict[str, Path] = field(default_factory=dict)  # per-benchmark model (else ``model``)
     datasets: dict[str, Path] = field(default_factory=dict)  # per-benchmark dataset (else ``dataset``)
+    compliance: bool | None = None  # run the compliance tests; None: in the closed division only
+    report: bool = False  # write report.html beside each run's logs
+    report_note: str = ""  # added to each report.html's title
 
     @property
     def runs_dir(self) -> Path:
         return Path(self.runs) if self.runs is not None else Path(self.output).with_name(Path(self.output).name + ".runs")
 
 
-def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: str) -> list[PlanStep]:
-    """Every step, in run order."""
+def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: str,
+               compliance: bool | None = None) -> list[PlanStep]:
+    """Every step, in run order. The compliance tests are those a closed result needs
+    (:func:`~edgeperf.compliance.audit.required_tests`); ``compliance`` None runs them in the
+    closed division only, True or False decides for either division."""
     from ..benchmarks.registry import get_benchmark
     from ..compliance.audit import required_tests
 
@@ -85,7 +95,7 @@ def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: st
         bench = get_benchmark(name).name
         for scenario in scenarios:
             steps += [PlanStep(bench, scenario, "accuracy"), PlanStep(bench, scenario, "performance")]
-            if division == "closed":
+            if division == "closed" if compliance is None else compliance:
                 steps += [PlanStep(bench, scenario, t.value) for t in required_tests(bench, scenario)]
     return steps
 
@@ -100,6 +110,7 @@ def _plan_record(opts: OneShotOptions) -> dict[str, Any]:
         "backend": opts.backend,
         "user_conf_text": Path(opts.user_conf).read_text() if opts.user_conf is not None else None,
         "max_samples": opts.max_samples,
+        "compliance": opts.compliance,
     }
 
 
@@ -136,6 +147,22 @@ def run_submission(
     ``on_step(i, n, step, status)`` is told ``"skip"``, ``"start"`` and ``"done"`` for each step;
     ``listeners_for(step)`` gives LoadGen event listeners for a step (progress display).
     """
+    runs, ran = run_plan(opts, on_step=on_step, listeners_for=listeners_for)
+    result = build_submission(runs, opts.system, opts.submitter, opts.division, opts.output,
+                              user_conf=opts.user_conf, force=opts.force, open_compliance=bool(opts.compliance))
+    return result, ran
+
+
+def run_plan(
+    opts: OneShotOptions,
+    *,
+    on_step: Callable[[int, int, PlanStep, str], None] | None = None,
+    listeners_for: Callable[[PlanStep], Iterable[Callable]] | None = None,
+) -> tuple[Path, list[PlanStep]]:
+    """Check the options, then run every step of the plan; (runs folder, steps run). No build.
+
+    Callbacks as for :func:`run_submission`.
+    """
     from ..benchmarks.runner import RunOptions, run_benchmark
     from ..compliance.run import run_compliance_test
     from ..loadgen.enums import TestMode, TestScenario
@@ -148,7 +175,7 @@ def run_submission(
         raise FileExistsError(f"{opts.output} exists; pass --force to replace it")
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
         raise FileNotFoundError(f"{opts.user_conf}: user.conf not found")
-    steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division)
+    steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division, opts.compliance)
     runs = _prepare_runs(opts)
     ran: list[PlanStep] = []
     n = len(steps)
@@ -169,7 +196,8 @@ def run_submission(
             dataset=Path(opts.datasets.get(step.benchmark, opts.dataset)), output=folder,
             backend=opts.backend, user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
             threads=opts.threads, batch_size=opts.batch_size, workers=opts.workers,
-            max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=False,
+            max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=opts.report,
+            report_note=opts.report_note,
         )
         listeners = list(listeners_for(step)) if listeners_for else []
         if step.step in ("accuracy", "performance"):
@@ -180,6 +208,4 @@ def run_submission(
         ran.append(step)
         if on_step:
             on_step(i, n, step, "done")
-    result = build_submission(runs, opts.system, opts.submitter, opts.division, opts.output,
-                              user_conf=opts.user_conf, force=opts.force)
-    return result, ran
+    return runs, ran

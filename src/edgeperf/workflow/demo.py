@@ -1,0 +1,594 @@
+"""``edgeperf demo``: a complete small Open-division submission, start to finish, with no download.
+
+The plan (DESIGN.md's workflow layer), on the shipped ``demo-digits`` benchmark:
+
+1. find-peak: a FindPeakPerformance search of the Server rate; the Server runs use
+   :data:`SERVER_MARGIN` of the peak it finds;
+2. :func:`~.submission_run.run_plan` (the ``submission run`` plan): accuracy and performance in
+   SingleStream, MultiStream, Server and Offline, and TEST01, TEST04-A/B and TEST05 where a closed
+   result would need them, each run with its ``report.html``;
+3. power: a run measured by a :data:`PowerMeasurer` (the power simulator), skipped with a
+   note when this build has none;
+4. build the Open-division tree, with a generated system description;
+5. check it (the v1.1 checker, told ``demo-digits:resnet`` as its extra model map);
+6. the results page, by a :data:`PageWriter`.
+
+By default every performance run lasts :data:`DEFAULT_DURATION_S` seconds with small minimum
+query counts, so the whole plan takes a few minutes; everything it writes says it is NOT compliant
+(:data:`NOT_COMPLIANT`). ``full=True`` keeps the rules' durations and query counts of
+``mlperf.conf`` (hours).
+
+Output folder::
+
+    <output>/.edgeperf-demo          marks the folder as the demo's (a re-run replaces it)
+    <output>/find-peak/              the Server search: logs and report.html
+    <output>/runs/                   every run of the plan (runs/demo-digits/<scenario>/<step>/)
+    <output>/power/                  the power run, when there is a power measurer
+    <output>/system/<name>.json      the generated system description
+    <output>/submission/             the Open-division tree
+    <output>/summary.csv, check.txt  the checker's summary and report
+    <output>/results/                the results page
+    <output>/demo.json               the outcome (format ``edgeperf-demo``, version 1)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ..errors import EdgeperfError
+from .submission_run import OneShotOptions, PlanStep, plan_steps, run_plan
+
+__all__ = [
+    "DEMO_BENCHMARK",
+    "DEMO_SCENARIOS",
+    "DEFAULT_DURATION_S",
+    "DemoError",
+    "DemoOptions",
+    "DemoOutcome",
+    "DemoRow",
+    "JSON_FORMAT",
+    "JSON_VERSION",
+    "NOT_COMPLIANT",
+    "PageWriter",
+    "PowerMeasurer",
+    "demo_step_labels",
+    "prepare_output",
+    "report_tables_page",
+    "run_demo",
+    "validate_duration",
+]
+
+DEMO_BENCHMARK = "demo-digits"
+DEMO_SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
+SUBMITTER = "edgeperf-demo"
+SYSTEM_NAME = "edgeperf-demo-system"
+DEFAULT_DURATION_S = 2.0
+#: The Server runs use this fraction of the peak rate find-peak found (margin for a busy machine).
+SERVER_MARGIN = 0.5
+#: Samples per MultiStream query (v1.1: one query every 50 ms, also in accuracy mode, so a
+#: larger query keeps the 1,100-image accuracy run short; the model answers 64 well within 50 ms).
+MULTISTREAM_SPQ = 64
+MARKER = ".edgeperf-demo"
+JSON_FORMAT = "edgeperf-demo"
+JSON_VERSION = 1
+NOT_COMPLIANT = ("NOT COMPLIANT: edgeperf demo with shortened durations (the rules ask for 600 s "
+                 "and minimum query counts); not an MLPerf result")
+FULL_NOTE = "edgeperf demo with the rules' durations; an independent run, not an official MLPerf result"
+
+#: ``measure(run, folder) -> power folder``. ``run(logs)`` makes one performance run that writes
+#: LoadGen's logs into ``logs``; the measurer calls it (for ranging and for testing) while its
+#: analyzer records, writes the power files under ``folder`` and returns the folder holding
+#: them, or raises :class:`~edgeperf.errors.EdgeperfError`.
+PowerMeasurer = Callable[[Callable[[Path], Any], Path], Path]
+
+#: ``write(tree, summary_csv, folder) -> page``: the results page of a checked tree.
+PageWriter = Callable[[Path, Path, Path], Path]
+
+
+class DemoError(EdgeperfError, ValueError):
+    """A demo that cannot run as asked (bad option, unusable output folder); one line."""
+
+
+@dataclass
+class DemoOptions:
+    """What ``edgeperf demo`` accepts."""
+
+    output: Path
+    full: bool = False
+    duration_s: float = DEFAULT_DURATION_S  # each performance run, unless ``full``
+    threads: int | None = 1  # onnxruntime intra-op threads: one keeps runs steady on a small machine
+    power: PowerMeasurer | None = None
+    power_unavailable: str = "power simulator not available in this build"
+    page: PageWriter | None = None  # None: :func:`report_tables_page`
+
+
+@dataclass
+class DemoRow:
+    """One line of the demo's results table."""
+
+    scenario: str
+    metric: str
+    value: Any
+    units: str
+    valid: bool
+    accuracy: float | None
+    accuracy_ok: bool
+    compliance: dict[str, str] = field(default_factory=dict)
+    power: str = ""
+
+
+@dataclass
+class DemoOutcome:
+    """Where everything is, and what the checker said."""
+
+    output: Path
+    tree: Path
+    runs: Path
+    page: Path
+    full: bool
+    duration_s: float | None
+    server_qps: float
+    peak_qps: float | None
+    quality_target: float
+    rows: list[DemoRow]
+    verdict_status: str
+    verdict_line: str
+    check_exit_code: int
+    reports: list[Path]
+    power: Path | None
+    power_note: str
+    system_json: Path
+    summary_csv: Path
+    check_report: Path
+    extra_model_map: dict[str, str]
+    elapsed_s: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return FULL_NOTE if self.full else NOT_COMPLIANT
+
+    @property
+    def check_command(self) -> str:
+        maps = ";".join(f"{k}:{v}" for k, v in self.extra_model_map.items())
+        return f"edgeperf check {self.tree} --extra-model-map '{maps}'"
+
+    @property
+    def open_command(self) -> str:
+        return f"python3 -m webbrowser -t {self.page.resolve().as_uri()}"
+
+    def to_json(self) -> dict:
+        """The outcome as versioned JSON (format ``edgeperf-demo``, version 1)."""
+        return {
+            "format": JSON_FORMAT,
+            "version": JSON_VERSION,
+            "compliant_durations": self.full,
+            "label": self.label,
+            "benchmark": DEMO_BENCHMARK,
+            "division": "open",
+            "duration_s": self.duration_s,
+            "server_target_qps": self.server_qps,
+            "find_peak_qps": self.peak_qps,
+            "quality_target": self.quality_target,
+            "results": [
+                {"scenario": r.scenario, "metric": r.metric, "value": r.value, "units": r.units, "valid": r.valid,
+                 "accuracy": r.accuracy, "accuracy_meets_target": r.accuracy_ok, "compliance": r.compliance,
+                 "power": r.power or None}
+                for r in self.rows
+            ],
+            "check": {"status": self.verdict_status, "line": self.verdict_line, "exit_code": self.check_exit_code,
+                      "command": self.check_command},
+            "power": {"folder": str(self.power) if self.power else None, "note": self.power_note},
+            "paths": {
+                "output": str(self.output), "tree": str(self.tree), "runs": str(self.runs),
+                "results_page": str(self.page), "summary_csv": str(self.summary_csv),
+                "check_report": str(self.check_report), "system_json": str(self.system_json),
+                "reports": [str(p) for p in self.reports],
+            },
+            "open_page_command": self.open_command,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+# --------------------------------------------------------------------------- options
+
+
+def validate_duration(value: float) -> float:
+    """A run duration in seconds: finite and above zero (DemoError otherwise)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DemoError(f"--duration: expected a number of seconds, found {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise DemoError(f"--duration: expected a finite number of seconds above 0, found {value!r}")
+    return number
+
+
+def prepare_output(output: Path) -> Path:
+    """Make ``output`` an empty folder the demo can write, replacing an earlier demo's output.
+
+    DemoError when it is a file, a non-empty folder the demo did not make, or not writable.
+    """
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise DemoError(f"--output {output}: exists and is not a folder (expected a folder for the demo's files)")
+    if output.is_dir() and any(output.iterdir()):
+        if not (output / MARKER).is_file():
+            raise DemoError(f"--output {output}: the folder is not empty and is not an earlier edgeperf demo's "
+                            "output; choose a new or empty folder")
+        try:
+            for child in output.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        except OSError as exc:
+            raise DemoError(f"--output {output}: cannot replace the earlier demo's files ({exc.strerror or exc})") from None
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / MARKER).write_text("edgeperf demo output; `edgeperf demo` replaces this folder's contents\n")
+    except OSError as exc:
+        where = exc.filename or output
+        raise DemoError(f"--output {output}: cannot write there ({where}: {exc.strerror or exc})") from None
+    return output
+
+
+def demo_step_labels(full: bool = False, power: bool = True) -> list[str]:
+    """Every step of the demo's plan, in order (the progress counter's denominator)."""
+    steps = plan_steps([DEMO_BENCHMARK], DEMO_SCENARIOS, "open", compliance=True)
+    return (["find-peak: Server rate"] + [s.label for s in steps]
+            + ["power: " + ("Offline on the power simulator" if power else "skipped"),
+               "build the Open-division tree", "check the tree", "results page"])
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _user_conf(duration_s: float | None, server_qps: float, offline_qps: float, latency_s: float) -> str:
+    """The user.conf of every run: expected performance, and (short demo) short durations."""
+    m = DEMO_BENCHMARK
+    lines = [
+        f"# user.conf of edgeperf demo ({m}); read after the shipped mlperf.conf.",
+        # In whole milliseconds (the config unit); the model answers in well under one.
+        f"{m}.SingleStream.target_latency = {max(1, math.ceil(latency_s * 1000))}",
+        f"{m}.MultiStream.samples_per_query = {MULTISTREAM_SPQ}",
+        f"{m}.Server.target_qps = {server_qps:.1f}",
+    ]
+    if duration_s is not None:
+        ms = max(1, int(round(duration_s * 1000)))
+        lines += [
+            "# " + NOT_COMPLIANT,
+            f"{m}.*.min_duration = {ms}",
+            # LoadGen pre-generates SingleStream queries from the 1 ms expected latency; a faster
+            # model would use them up before the duration ends, so ask for enough queries.
+            f"{m}.SingleStream.min_query_count = {max(64, math.ceil(1.2 * duration_s / latency_s))}",
+            # v1.1 MultiStream issues one query every 50 ms (target_qps 20).
+            f"{m}.MultiStream.min_query_count = {max(8, math.ceil(duration_s * 20))}",
+            f"{m}.Server.min_query_count = 64",
+            f"{m}.Offline.min_query_count = 1024",
+            f"{m}.Offline.target_qps = {offline_qps:.1f}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _find_peak_conf(duration_s: float, start_qps: float) -> str:
+    m = DEMO_BENCHMARK
+    ms = max(1, int(round(duration_s * 1000)))
+    return "\n".join([
+        f"# edgeperf demo: the Server find-peak search ({ms} ms per step; {NOT_COMPLIANT})",
+        f"{m}.Server.target_qps = {start_qps:.1f}",
+        f"{m}.Server.min_duration = {ms}",
+        f"{m}.Server.min_query_count = 32",
+    ]) + "\n"
+
+
+def _calibrate(model: Path, dataset: Path, threads: int | None) -> tuple[float, float]:
+    """(mean seconds of one single-image inference, samples per second in batches of 64),
+    through the benchmark's runner: the starting points of find-peak and of the expected
+    SingleStream and Offline performance."""
+    import numpy as np
+
+    from ..backends import get_backend
+    from ..benchmarks.registry import get_benchmark
+    from ..benchmarks.runner import make_runner
+    from ..datasets.base import DatasetQSL
+
+    bench = get_benchmark(DEMO_BENCHMARK)
+    data = bench.open_dataset(dataset, layout=bench.layout, count=64)
+    qsl = DatasetQSL(data, performance_sample_count=len(data))
+    backend = get_backend(bench.default_backend, threads=threads)
+    backend.load(str(model), bench.signature)
+    try:
+        qsl.load_samples_to_ram(list(range(len(data))))
+        run = make_runner(bench, backend, qsl)
+        times = []
+        for i in range(200):
+            start = time.perf_counter()
+            run(np.array([i % len(data)]))
+            times.append(time.perf_counter() - start)
+        batch = np.arange(len(data))
+        run(batch)
+        start = time.perf_counter()
+        for _ in range(20):
+            run(batch)
+        batch_qps = 20 * len(batch) / (time.perf_counter() - start)
+    finally:
+        backend.close()
+    return float(np.mean(times[20:])), float(batch_qps)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+Progress = Callable[[int, int, str, str], None]
+
+
+def run_demo(
+    opts: DemoOptions,
+    *,
+    on_progress: Progress | None = None,
+    listeners_for: Callable[[str], Iterable[Callable]] | None = None,
+) -> DemoOutcome:
+    """Run the whole demo plan (module docstring); the outcome says where everything is.
+
+    ``on_progress(i, n, label, status)`` hears ``"start"``, ``"done"`` and ``"skip"`` for each of
+    the :func:`demo_step_labels`, and ``"note"`` with a one-line message; ``listeners_for(label)``
+    gives LoadGen event listeners for a run (live progress).
+    """
+    from ..benchmarks.demo_digits import OPEN_MODEL_MAP, demo_dataset_path, demo_model_path
+    from ..benchmarks.registry import get_benchmark
+    from ..benchmarks.runner import RunOptions, run_benchmark
+    from ..loadgen.enums import TestMode, TestScenario
+
+    started = time.perf_counter()
+    duration = None if opts.full else validate_duration(opts.duration_s)
+    output = prepare_output(Path(opts.output))
+    bench = get_benchmark(DEMO_BENCHMARK)
+    model, dataset = demo_model_path(), demo_dataset_path()
+    labels = demo_step_labels(opts.full, opts.power is not None)
+    n = len(labels)
+    note = FULL_NOTE if opts.full else NOT_COMPLIANT
+    step_no = 0
+
+    def progress(label: str, status: str) -> None:
+        if on_progress is not None:
+            on_progress(step_no, n, label, status)
+
+    def begin(label: str) -> None:
+        nonlocal step_no
+        step_no += 1
+        progress(label, "start")
+
+    # 1. find-peak: the Server rate.
+    begin(labels[0])
+    latency_s, batch_qps = _calibrate(model, dataset, opts.threads)
+    search_s = min(duration if duration is not None else 0.5, 0.5)
+    # A start the SUT surely sustains: half the single-image rate (batching only adds to it).
+    start_qps = max(10.0, min(0.5 / latency_s, 0.1 * batch_qps))
+    peak_dir = output / "find-peak"
+    (output / "find-peak.user.conf").write_text(_find_peak_conf(search_s, start_qps))
+    peak = run_benchmark(
+        RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Server, mode=TestMode.FindPeakPerformance,
+                   model=model, dataset=dataset, output=peak_dir, user_conf=output / "find-peak.user.conf",
+                   threads=opts.threads, report_note=note,
+                   # The search stops when its bounds are within 100 queries/s (the official
+                   # default, 0.1 queries/s, takes twice as many runs for no visible gain here).
+                   settings_overrides={"server_find_peak_qps_decimals_of_precision": -2}),
+        listeners=list(listeners_for(labels[0])) if listeners_for else [],
+    )
+    peak_qps = peak.result.find_peak_value
+    if peak_qps:
+        server_qps = max(1.0, float(peak_qps) * SERVER_MARGIN)
+        progress(f"find-peak: peak {float(peak_qps):.0f} queries/s; the Server runs use {server_qps:.0f}", "note")
+    else:
+        server_qps = max(1.0, start_qps / 10)
+        progress(f"find-peak found no peak (see {peak_dir}/mlperf_log_detail.txt); the Server runs use "
+                 f"{server_qps:.0f} queries/s", "note")
+    progress(labels[0], "done")
+
+    # 2. the submission-run plan: accuracy, performance, compliance.
+    user_conf = output / "user.conf"
+    # Offline: the one query must outlast the duration; batching across the whole query runs at
+    # a few times the Server peak, and never above the raw batch rate.
+    offline_qps = min(2 * batch_qps, 4 * float(peak_qps or server_qps))
+    user_conf.write_text(_user_conf(duration, server_qps, offline_qps, latency_s))
+    system = _write_system_json(output / "system", note)
+    runs = output / "runs"
+    tree = output / "submission"
+    plan = OneShotOptions(
+        benchmarks=[DEMO_BENCHMARK], scenarios=list(DEMO_SCENARIOS), model=model, dataset=dataset, system=system,
+        submitter=SUBMITTER, division="open", output=tree, runs=runs, user_conf=user_conf, threads=opts.threads,
+        compliance=True, report=True, report_note=note,
+    )
+    offset = step_no
+
+    def on_step(i: int, _n: int, step: PlanStep, status: str) -> None:
+        nonlocal step_no
+        step_no = offset + i
+        progress(step.label, status)
+
+    run_plan(plan, on_step=on_step,
+             listeners_for=(lambda step: listeners_for(step.label)) if listeners_for else None)
+    (runs / DEMO_BENCHMARK / "measurement.json").write_text(json.dumps(_MEASUREMENT, indent=2) + "\n")
+
+    # 3. power.
+    begin(labels[step_no])
+    power_dir: Path | None = None
+    if opts.power is None:
+        power_note = opts.power_unavailable
+        progress(f"power: skipped: {power_note}", "note")
+        progress(labels[step_no - 1], "skip")
+    else:
+        def power_run(logs: Path) -> None:
+            run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Offline,
+                                     mode=TestMode.PerformanceOnly, model=model, dataset=dataset, output=Path(logs),
+                                     user_conf=user_conf, threads=opts.threads, report=False),
+                          listeners=list(listeners_for("power")) if listeners_for else [])
+
+        power_dir = opts.power(power_run, output / "power")
+        power_note = f"measured on the power simulator: {power_dir}"
+        _add_power_run(runs, power_dir)
+        progress(labels[step_no - 1], "done")
+
+    # 4. build.
+    from ..submission.build.builder import build_submission
+
+    begin(labels[step_no])
+    build = build_submission(runs, system, SUBMITTER, "open", tree, user_conf=user_conf, force=True,
+                             open_compliance=True)
+    for warning in build.warnings:
+        progress(f"build: {warning}", "note")
+    (tree / "README.md").write_text(_tree_readme(note))
+    progress(labels[step_no - 1], "done")
+
+    # 5. check.
+    from ..submission import CheckOptions, check_tree, render_text_report, write_summary_csv
+
+    begin(labels[step_no])
+    report = check_tree(tree, CheckOptions(extra_model_map=dict(OPEN_MODEL_MAP)))
+    verdict = report.verdict()
+    summary_csv = output / "summary.csv"
+    write_summary_csv(report.rows, summary_csv)
+    check_txt = output / "check.txt"
+    check_txt.write_text(render_text_report(report, verbose=False, show_results=True))
+    progress(f"check: {verdict.line}", "note")
+    progress(labels[step_no - 1], "done")
+
+    # 6. the results page.
+    begin(labels[step_no])
+    page = (opts.page or report_tables_page)(tree, summary_csv, output / "results")
+    progress(labels[step_no - 1], "done")
+
+    rows = _rows(report, tree, bench.quality.threshold, power_dir)
+    reports = sorted(output.rglob("report.html"))
+    return DemoOutcome(
+        output=output, tree=tree, runs=runs, page=page, full=opts.full, duration_s=duration, server_qps=server_qps,
+        peak_qps=float(peak_qps) if peak_qps else None, quality_target=bench.quality.threshold, rows=rows,
+        verdict_status=verdict.status, verdict_line=verdict.line, check_exit_code=verdict.exit_code,
+        reports=reports, power=power_dir, power_note=power_note, system_json=system, summary_csv=summary_csv,
+        check_report=check_txt, extra_model_map=dict(OPEN_MODEL_MAP), elapsed_s=time.perf_counter() - started,
+    )
+
+
+#: The measurement JSON of every scenario (what the checker needs to know about the model).
+_MEASUREMENT = {
+    "input_data_types": "fp32",
+    "retraining": "No",
+    "starting_weights_filename": "edgeperf/benchmarks/data/demo-digits/model.onnx (tools/train_demo_model.py)",
+    "weight_data_types": "fp32",
+    "weight_transformations": "none",
+}
+
+
+def _add_power_run(runs: Path, power_dir: Path) -> None:
+    """Put the power measurement beside the Offline performance run, where the builder reads it."""
+    target = runs / DEMO_BENCHMARK / "Offline" / "performance"
+    for name in ("power", "ranging"):
+        src = Path(power_dir) / name
+        if src.is_dir():
+            dst = target / name
+            if dst.exists():
+                shutil.rmtree(dst)
+            shutil.copytree(src, dst)
+
+
+def _write_system_json(folder: Path, note: str) -> Path:
+    """The system description of this machine, with the fields a person would fill in set for the demo."""
+    from ..submission.build.system_json import TODO_PREFIX, machine_system_json
+
+    data = machine_system_json("open", SUBMITTER)
+    data["status"] = "available"
+    data["system_name"] = f"edgeperf demo on {platform.node() or 'this machine'}"
+    # What only a person can tell (storage, and anything the machine did not report) stays
+    # visibly unknown rather than invented.
+    for key, value in list(data.items()):
+        if isinstance(value, str) and value.upper().startswith(TODO_PREFIX):
+            data[key] = "not measured by the demo"
+    data["sw_notes"] = f"{data.get('sw_notes', '')}. {note}".lstrip(". ")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{SYSTEM_NAME}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _tree_readme(note: str) -> str:
+    return (f"# edgeperf demo submission tree\n\n{note}.\n\n"
+            "An Open-division tree for edgeperf's demo-digits benchmark, built by `edgeperf demo`. "
+            "Check it with the v1.1 checker, telling it the model class of demo-digits:\n\n"
+            "    edgeperf check . --extra-model-map 'demo-digits:resnet'\n\n"
+            "MLPerf is a trademark of MLCommons; this is not an official MLPerf result.\n")
+
+
+def report_tables_page(tree: Path, summary_csv: Path, folder: Path) -> Path:
+    """The results page from the checker's ``summary.csv`` (``edgeperf report``'s HTML tables)."""
+    from ..submission.report import HTML_FILE, write_report
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    links = os.path.relpath(Path(tree), folder)
+    write_report(summary_csv, folder, ("html", "csv", "md"), links_base=links, unofficial=True)
+    return folder / HTML_FILE
+
+
+_METRIC = {
+    "SingleStream": "90th percentile latency",
+    "MultiStream": "samples per query",
+    "Server": "scheduled queries per second",
+    "Offline": "samples per second",
+}
+
+
+def _verify_verdicts(tree: Path, scenario: str) -> dict[str, str]:
+    """TEST01 / TEST04 / TEST05 -> PASS, FAIL or "not verified", from the tree's verify files.
+
+    The TEST04-A/B pair has one verdict, written in TEST04-A (as the official verification does).
+    """
+    base = tree / "open" / SUBMITTER / "compliance" / SYSTEM_NAME / DEMO_BENCHMARK / scenario
+    out: dict[str, str] = {}
+    if not base.is_dir():
+        return out
+    for test in sorted(p for p in base.iterdir() if p.is_dir() and p.name != "TEST04-B"):
+        texts = [f.read_text(errors="replace") for f in sorted(test.glob("verify_*.txt"))]
+        name = "TEST04" if test.name == "TEST04-A" else test.name
+        if not texts:
+            out[name] = "not verified"
+        else:
+            out[name] = "FAIL" if any("TEST FAIL" in t for t in texts) else "PASS"
+    return out
+
+
+def _rows(report, tree: Path, target: float, power_dir: Path | None) -> list[DemoRow]:
+    by_scenario = {r.scenario: r for r in report.results}
+    rows = []
+    for scenario in DEMO_SCENARIOS:
+        r = by_scenario.get(scenario)
+        accuracy = _accuracy_of(tree, scenario)
+        power = ""
+        if r is not None and r.has_power:
+            power = f"{r.power.value:g} {r.power.unit or ''}".strip()
+        rows.append(DemoRow(
+            scenario=scenario, metric=_METRIC[scenario], value=r.value if r is not None else None,
+            units=r.units if r is not None else "", valid=r is not None, accuracy=accuracy,
+            accuracy_ok=accuracy is not None and accuracy >= target,
+            compliance=_verify_verdicts(tree, scenario), power=power,
+        ))
+    return rows
+
+
+def _accuracy_of(tree: Path, scenario: str) -> float | None:
+    path = tree / "open" / SUBMITTER / "results" / SYSTEM_NAME / DEMO_BENCHMARK / scenario / "accuracy" / "accuracy.txt"
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("accuracy="):
+            return float(line.split("=", 1)[1].split("%", 1)[0])
+    return None
