@@ -43,16 +43,21 @@ TARGET_FRACTION = 0.99
 PIXEL_MAX = 16.0  # load_digits pixels are 0..16
 
 
-def train(seed: int = SEED):
-    """(classifier, held-out images, held-out labels, training size)."""
+def split(seed: int = SEED):
+    """(training images, held-out images, training labels, held-out labels), stratified and seeded."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
-    from sklearn.neural_network import MLPClassifier
 
     digits = load_digits()
     images = digits.images.astype(np.uint8)  # integers 0..16 stored as float64 by scikit-learn
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, digits.target, test_size=HELD_OUT, stratify=digits.target, random_state=seed)
+    return train_test_split(images, digits.target, test_size=HELD_OUT, stratify=digits.target, random_state=seed)
+
+
+def train(seed: int = SEED):
+    """(classifier, held-out images, held-out labels, training size)."""
+    from sklearn.neural_network import MLPClassifier
+
+    x_train, x_test, y_train, y_test = split(seed)
     clf = MLPClassifier(hidden_layer_sizes=(HIDDEN,), activation="relu", alpha=1e-3, max_iter=2000,
                         random_state=seed)
     clf.fit(x_train.reshape(len(x_train), -1) / PIXEL_MAX, y_train)

@@ -76,6 +76,7 @@ class OneShotOptions:
     compliance: bool | None = None  # run the compliance tests; None: in the closed division only
     report: bool = False  # write report.html beside each run's logs
     report_note: str = ""  # added to each report.html's title
+    settings_overrides: dict[str, Any] = field(default_factory=dict)  # TestSettings fields for every run
 
     @property
     def runs_dir(self) -> Path:
@@ -197,7 +198,7 @@ def run_plan(
             backend=opts.backend, user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
             threads=opts.threads, batch_size=opts.batch_size, workers=opts.workers,
             max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=opts.report,
-            report_note=opts.report_note,
+            report_note=opts.report_note, settings_overrides=dict(opts.settings_overrides),
         )
         listeners = list(listeners_for(step)) if listeners_for else []
         if step.step in ("accuracy", "performance"):
