@@ -112,6 +112,9 @@ def _print_summary(outcome) -> None:
         rows.append([r.scenario, r.metric, value, r.units, acc, target, comp, r.power or "-"])
     for line in _table(headers, rows):
         typer.echo(line)
+    if any(v == "FAIL" for r in outcome.rows for v in r.compliance.values()):
+        typer.echo("Compliance: a FAIL means a test run's score differed from the performance run's by more "
+                   "than the test allows (5-20%); short runs on a busy machine can differ that much.")
     if outcome.peak_qps:
         typer.echo(f"Server rate: find-peak found {outcome.peak_qps:.0f} queries/s; the Server runs used "
                    f"{outcome.server_qps:.0f}.")
