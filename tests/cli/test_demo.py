@@ -27,8 +27,9 @@ CHROMIUM = "/usr/bin/chromium"
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "out"
     json_path = out.parent / "demo-outcome.json"
+    # A narrow terminal: nothing may be cut or wrapped to fit it.
     result = CliRunner().invoke(build_app(), ["demo", "--output", str(out), "--duration", "0.3",
-                                              "--json", str(json_path)])
+                                              "--json", str(json_path)], env={"COLUMNS": "40"})
     return out, result, json_path
 
 
@@ -107,6 +108,7 @@ def test_demo_table_shows_what_the_logs_and_accuracy_files_say(demo):
         accuracy = re.search(r"^accuracy=([0-9.]+)%", (res / scenario / "accuracy/accuracy.txt").read_text(), re.M)
         assert float(accuracy.group(1)) == recorded  # the whole held-out set, the same model
         assert f"{recorded:.3f}%" in row and "met" in row and "NOT met" not in row
+        assert "TEST01 " in row and "TEST05 " in row  # whole cells, on one line, at COLUMNS=40
 
 
 @pytest.mark.slow
@@ -160,3 +162,13 @@ def test_demo_refuses_bad_durations_and_outputs_with_one_line(tmp_path):
     assert r.exit_code == 2 and "exists and is not a folder" in r.output and "Traceback" not in r.output
     assert a_file.read_text() == "x"
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_demo_json_to_stdout_prints_only_the_json(tmp_path):
+    result = CliRunner().invoke(build_app(), ["demo", "--output", str(tmp_path / "out"),
+                                              "--duration", "0.1", "--json", "-"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["format"] == "edgeperf-demo" and data["version"] == 1
+    assert "[1/27]" in result.stderr and "[1/27]" not in result.stdout

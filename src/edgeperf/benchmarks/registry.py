@@ -103,6 +103,13 @@ def get_benchmark(name: str) -> BenchmarkDefinition:
         raise KeyError(f"unknown benchmark {name!r}; known benchmarks: {known}") from None
 
 
+def open_model_map(names: Sequence[str] | None = None) -> dict[str, str]:
+    """``{benchmark: checker model class}`` for the Open-only benchmarks among ``names`` (default:
+    all): what the checker's extra model map (``--extra-model-map``) needs to file their results."""
+    chosen = all_benchmarks() if names is None else [get_benchmark(n) for n in names]
+    return {b.name: b.checker_model for b in chosen if b.division == "open"}
+
+
 def all_benchmarks() -> Sequence[BenchmarkDefinition]:
     """Every registered benchmark, in definition order."""
     _load_all()
