@@ -32,6 +32,7 @@ def demo(
     from rich.console import Console
 
     from ..workflow.demo import DemoOptions, run_demo, validate_duration
+    from ..workflow.demo_power import simulator_power_measurer
     from .errors import user_errors
     from .progress import LiveProgress
 
@@ -62,7 +63,8 @@ def demo(
                                  f"short runs of {duration:g} s each, NOT compliant with the rules' durations")
             + "; not an official MLPerf result.")
         try:
-            outcome = run_demo(DemoOptions(output=output, full=full, duration_s=duration),
+            outcome = run_demo(DemoOptions(output=output, full=full, duration_s=duration,
+                                           power=simulator_power_measurer()),
                                on_progress=on_progress, listeners_for=listeners_for)
         finally:
             for p in live:

@@ -552,9 +552,10 @@ _MEASUREMENT = {
 
 
 def _add_power_run(runs: Path, power_dir: Path) -> None:
-    """Put the power measurement beside the Offline performance run, where the builder reads it."""
+    """Put the measured run (``run_1``, with ``power/`` and ``ranging/``) in the Offline performance
+    folder, where the builder takes ``run_1`` as the result and carries the power files with it."""
     target = runs / DEMO_BENCHMARK / "Offline" / "performance"
-    for name in ("power", "ranging"):
+    for name in ("power", "ranging", "run_1"):
         src = Path(power_dir) / name
         if src.is_dir():
             dst = target / name
