@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from edgeperf.benchmarks.demo_digits import demo_model_record
 from edgeperf.cli.main import build_app
+from edgeperf.workflow.demo_power import simulator_power_measurer
 
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 LABEL = "NOT COMPLIANT"
@@ -48,7 +49,25 @@ def test_demo_exits_zero_and_labels_its_output_not_compliant(demo):
     assert result.exit_code == 0, result.output
     assert LABEL in result.output
     assert "[1/27] find-peak: Server rate" in result.output and "[27/27] results page" in result.output
-    assert "power: skipped: power simulator not available in this build" in result.output
+    if simulator_power_measurer() is None:
+        assert "power: skipped: power simulator not available in this build" in result.output
+        assert "Power: power simulator not available in this build" in result.output
+    else:
+        assert f"Power: measured on the power simulator: {out / 'power'}" in result.output
+
+
+@pytest.mark.slow
+def test_demo_power_run_is_in_the_tree_when_the_simulator_is_there(demo):
+    out, result, _ = demo
+    if simulator_power_measurer() is None:
+        pytest.skip("this build has no power simulator (edgeperf.power director/client)")
+    perf = (out / "submission" / "open" / "edgeperf-demo" / "results" / "edgeperf-demo-system" / "demo-digits"
+            / "Offline" / "performance")
+    for name in ("power/client.json", "power/server.json", "ranging/spl.txt", "run_1/spl.txt"):
+        assert (perf / name).is_file(), name
+    data = json.loads((out / "demo.json").read_text())
+    offline = next(r for r in data["results"] if r["scenario"] == "Offline")
+    assert offline["power"] and "Watts" in _row(result.output, "Offline")
 
 
 @pytest.mark.slow
