@@ -7,15 +7,8 @@ import os
 import pytest
 
 from edgeperf.errors import EdgeperfError
-from edgeperf.workflow.demo import (
-    MARKER,
-    NOT_COMPLIANT,
-    DemoError,
-    _user_conf,
-    demo_step_labels,
-    prepare_output,
-    validate_duration,
-)
+from edgeperf.workflow.demo import MARKER, DemoError, demo_step_labels, prepare_output, validate_duration
+from edgeperf.workflow.demo_settings import NOT_COMPLIANT, user_conf_text
 
 
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), -1.0, 0.0, "abc", None])
@@ -70,7 +63,7 @@ def test_an_unwritable_folder_is_refused(tmp_path):
 
 
 def test_short_user_conf_shortens_and_labels_every_scenario():
-    text = _user_conf(1.5, 1000.0, 5000.0, 0.0002)
+    text = user_conf_text(1.5, 1000.0, 5000.0, 0.0002)
     assert "demo-digits.*.min_duration = 1500" in text
     assert NOT_COMPLIANT in text
     assert "demo-digits.Server.target_qps = 1000.0" in text
@@ -78,7 +71,7 @@ def test_short_user_conf_shortens_and_labels_every_scenario():
 
 
 def test_full_user_conf_keeps_the_rules_durations():
-    text = _user_conf(None, 1000.0, 5000.0, 0.0002)
+    text = user_conf_text(None, 1000.0, 5000.0, 0.0002)
     assert "min_duration" not in text and "min_query_count" not in text
     assert "demo-digits.Server.target_qps = 1000.0" in text
 

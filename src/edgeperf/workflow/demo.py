@@ -2,8 +2,9 @@
 
 The plan (DESIGN.md's workflow layer), on the shipped ``demo-digits`` benchmark:
 
-1. find-peak: a FindPeakPerformance search of the Server rate; the Server runs use
-   :data:`SERVER_MARGIN` of the peak it finds;
+1. sizing (:mod:`.demo_settings`): a calibration of the model alone, a FindPeakPerformance search
+   of the Server rate (the Server runs use ``SERVER_MARGIN`` of the peak, halved until a Server
+   run at it is VALID), and a short Offline run that sizes the Offline query;
 2. :func:`~.submission_run.run_plan` (the ``submission run`` plan): accuracy and performance in
    SingleStream, MultiStream, Server and Offline, and TEST01, TEST04-A/B and TEST05 where a closed
    result would need them, each run with its ``report.html``;
@@ -21,9 +22,13 @@ query counts, so the whole plan takes a few minutes; everything it writes says i
 Output folder::
 
     <output>/.edgeperf-demo          marks the folder as the demo's (a re-run replaces it)
-    <output>/find-peak/              the Server search: logs and report.html
+    <output>/find-peak/              the Server search: logs and report.html (find-peak.user.conf)
+    <output>/server-check/           the Server run that confirms the rate
+    <output>/calibration/            the Offline run that sizes the Offline query
+    <output>/user.conf               the settings of every run of the plan
     <output>/runs/                   every run of the plan (runs/demo-digits/<scenario>/<step>/)
     <output>/power/                  the power run, when there is a power measurer
+                                     (power-director/: the simulator's director configuration)
     <output>/system/<name>.json      the generated system description
     <output>/submission/             the Open-division tree
     <output>/summary.csv, check.txt  the checker's summary and report
@@ -35,15 +40,28 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import platform
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..errors import EdgeperfError
+from .demo_results import DemoRow, MEASUREMENT, add_power_run, report_tables_page, result_rows, tree_readme, write_system_json
+from .demo_settings import (
+    DEFAULT_DURATION_S,
+    DEMO_BENCHMARK,
+    DEMO_SCENARIOS,
+    FULL_NOTE,
+    NOT_COMPLIANT,
+    SERVER_MARGIN,
+    SUBMITTER,
+    calibrate,
+    confirm_server_rate,
+    find_peak_conf_text,
+    offline_rate,
+    user_conf_text,
+)
 from .submission_run import OneShotOptions, PlanStep, plan_steps, run_plan
 
 __all__ = [
@@ -66,23 +84,9 @@ __all__ = [
     "validate_duration",
 ]
 
-DEMO_BENCHMARK = "demo-digits"
-DEMO_SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
-SUBMITTER = "edgeperf-demo"
-SYSTEM_NAME = "edgeperf-demo-system"
-DEFAULT_DURATION_S = 2.0
-#: The Server runs use this fraction of the peak rate find-peak found (margin for a busy machine).
-SERVER_MARGIN = 0.5
-#: Samples per MultiStream query (v1.1: one query every 50 ms, also in accuracy mode, so a
-#: larger query keeps the 1,100-image accuracy run short; the model answers 64 well within 50 ms).
-MULTISTREAM_SPQ = 64
 MARKER = ".edgeperf-demo"
 JSON_FORMAT = "edgeperf-demo"
 JSON_VERSION = 1
-NOT_COMPLIANT = ("NOT COMPLIANT: edgeperf demo with shortened durations (the rules ask for 600 s "
-                 "and minimum query counts); not an MLPerf result")
-FULL_NOTE = "edgeperf demo with the rules' durations; an independent run, not an official MLPerf result"
-
 #: ``measure(run, folder) -> power folder``. ``run(logs)`` makes one performance run that writes
 #: LoadGen's logs into ``logs``; the measurer calls it (for ranging and for testing) while its
 #: analyzer records, writes the power files under ``folder`` and returns the folder holding
@@ -108,21 +112,6 @@ class DemoOptions:
     power: PowerMeasurer | None = None
     power_unavailable: str = "power simulator not available in this build"
     page: PageWriter | None = None  # None: :func:`report_tables_page`
-
-
-@dataclass
-class DemoRow:
-    """One line of the demo's results table."""
-
-    scenario: str
-    metric: str
-    value: Any
-    units: str
-    valid: bool
-    accuracy: float | None
-    accuracy_ok: bool
-    compliance: dict[str, str] = field(default_factory=dict)
-    power: str = ""
 
 
 @dataclass
@@ -240,7 +229,7 @@ def prepare_output(output: Path) -> Path:
     return output
 
 
-def demo_step_labels(full: bool = False, power: bool = True) -> list[str]:
+def demo_step_labels(power: bool = True) -> list[str]:
     """Every step of the demo's plan, in order (the progress counter's denominator)."""
     steps = plan_steps([DEMO_BENCHMARK], DEMO_SCENARIOS, "open", compliance=True)
     return (["find-peak: Server rate"] + [s.label for s in steps]
@@ -249,134 +238,6 @@ def demo_step_labels(full: bool = False, power: bool = True) -> list[str]:
 
 
 # --------------------------------------------------------------------------- settings
-
-
-def _server_latency_ms() -> int:
-    """demo-digits' Server latency bound (its benchmark definition); mlperf.conf has no line for it."""
-    from ..benchmarks.registry import get_benchmark
-
-    return get_benchmark(DEMO_BENCHMARK).server_latency_ms
-
-
-def _user_conf(duration_s: float | None, server_qps: float, offline_qps: float, latency_s: float) -> str:
-    """The user.conf of every run: expected performance, and (short demo) short durations."""
-    m = DEMO_BENCHMARK
-    lines = [
-        f"# user.conf of edgeperf demo ({m}); read after the shipped mlperf.conf.",
-        # In whole milliseconds (the config unit); the model answers in well under one.
-        f"{m}.SingleStream.target_latency = {max(1, math.ceil(latency_s * 1000))}",
-        f"{m}.MultiStream.samples_per_query = {MULTISTREAM_SPQ}",
-        f"{m}.Server.target_qps = {server_qps:.1f}",
-        f"{m}.Server.target_latency = {_server_latency_ms()}",
-    ]
-    if duration_s is not None:
-        ms = max(1, int(round(duration_s * 1000)))
-        lines += [
-            "# " + NOT_COMPLIANT,
-            f"{m}.*.min_duration = {ms}",
-            f"{m}.SingleStream.min_query_count = 64",
-            # v1.1 MultiStream issues one query every 50 ms (target_qps 20).
-            f"{m}.MultiStream.min_query_count = {max(8, math.ceil(duration_s * 20))}",
-            f"{m}.Server.min_query_count = 64",
-            f"{m}.Offline.min_query_count = 1024",
-            f"{m}.Offline.target_qps = {offline_qps:.1f}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _find_peak_conf(duration_s: float, start_qps: float) -> str:
-    m = DEMO_BENCHMARK
-    ms = max(1, int(round(duration_s * 1000)))
-    return "\n".join([
-        f"# edgeperf demo: the Server find-peak search ({ms} ms per step; {NOT_COMPLIANT})",
-        f"{m}.Server.target_latency = {_server_latency_ms()}",
-        f"{m}.Server.target_qps = {start_qps:.1f}",
-        f"{m}.Server.min_duration = {ms}",
-        f"{m}.Server.min_query_count = 32",
-    ]) + "\n"
-
-
-def _calibrate(model: Path, dataset: Path, threads: int | None) -> tuple[float, float]:
-    """(mean seconds of one single-image inference, samples per second in batches of 64),
-    through the benchmark's runner: the starting points of find-peak and of the expected
-    SingleStream and Offline performance."""
-    import numpy as np
-
-    from ..backends import get_backend
-    from ..benchmarks.registry import get_benchmark
-    from ..benchmarks.runner import make_runner
-    from ..datasets.base import DatasetQSL
-
-    bench = get_benchmark(DEMO_BENCHMARK)
-    data = bench.open_dataset(dataset, layout=bench.layout, count=64)
-    qsl = DatasetQSL(data, performance_sample_count=len(data))
-    backend = get_backend(bench.default_backend, threads=threads)
-    backend.load(str(model), bench.signature)
-    try:
-        qsl.load_samples_to_ram(list(range(len(data))))
-        run = make_runner(bench, backend, qsl)
-        times = []
-        for i in range(200):
-            start = time.perf_counter()
-            run(np.array([i % len(data)]))
-            times.append(time.perf_counter() - start)
-        batch = np.arange(len(data))
-        run(batch)
-        start = time.perf_counter()
-        for _ in range(20):
-            run(batch)
-        batch_qps = 20 * len(batch) / (time.perf_counter() - start)
-    finally:
-        backend.close()
-    return float(np.mean(times[20:])), float(batch_qps)
-
-
-def _confirm_server_rate(folder: Path, model: Path, dataset: Path, threads: int | None, qps: float,
-                        duration_s: float, say: Callable[[str], None], tries: int = 6) -> float:
-    """The rate for the Server runs: ``qps`` if a Server run at it is VALID, else the first VALID
-    of successive halvings. A rate found by short search steps can fail over a longer run on a
-    busy machine (scheduler pauses show up in the 99th percentile), and the tree needs VALID runs."""
-    from ..benchmarks.runner import RunOptions, run_benchmark
-    from ..loadgen.enums import TestMode, TestScenario
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for _ in range(tries):
-        conf = folder / "user.conf"
-        conf.write_text(f"# edgeperf demo: checking the Server rate ({NOT_COMPLIANT})\n"
-                        f"{DEMO_BENCHMARK}.Server.target_latency = {_server_latency_ms()}\n"
-                        f"{DEMO_BENCHMARK}.Server.target_qps = {qps:.1f}\n"
-                        f"{DEMO_BENCHMARK}.Server.min_duration = {max(1, int(duration_s * 1000))}\n"
-                        f"{DEMO_BENCHMARK}.Server.min_query_count = 64\n")
-        outcome = run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Server,
-                                           mode=TestMode.PerformanceOnly, model=model, dataset=dataset,
-                                           output=folder, user_conf=conf, threads=threads, report=False))
-        if outcome.result.performance.valid:
-            say(f"Server: a run at {qps:.0f} queries/s is VALID; the Server runs use it")
-            return qps
-        say(f"Server: a run at {qps:.0f} queries/s is INVALID (see {folder}); halving")
-        qps = max(1.0, qps / 2)
-    return qps
-
-
-def _offline_rate(folder: Path, model: Path, dataset: Path, threads: int | None, batch_qps: float) -> float:
-    """Samples per second of a short (0.5 s) Offline run: what sizes the Offline query."""
-    from ..benchmarks.runner import RunOptions, run_benchmark
-    from ..loadgen.enums import TestMode, TestScenario
-
-    folder.mkdir(parents=True, exist_ok=True)
-    conf = folder / "user.conf"
-    conf.write_text(f"# edgeperf demo: sizing the Offline query ({NOT_COMPLIANT})\n"
-                    f"{DEMO_BENCHMARK}.Offline.min_duration = 500\n"
-                    f"{DEMO_BENCHMARK}.Offline.min_query_count = 1024\n"
-                    f"{DEMO_BENCHMARK}.Offline.target_qps = {0.3 * batch_qps:.1f}\n")
-    outcome = run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Offline,
-                                       mode=TestMode.PerformanceOnly, model=model, dataset=dataset,
-                                       output=folder, user_conf=conf, threads=threads, report=False))
-    return float(outcome.result.performance.samples_per_second)
-
-
-# --------------------------------------------------------------------------- the plan
-
 
 Progress = Callable[[int, int, str, str], None]
 
@@ -403,7 +264,7 @@ def run_demo(
     output = prepare_output(Path(opts.output))
     bench = get_benchmark(DEMO_BENCHMARK)
     model, dataset = demo_model_path(), demo_dataset_path()
-    labels = demo_step_labels(opts.full, opts.power is not None)
+    labels = demo_step_labels(opts.power is not None)
     n = len(labels)
     note = FULL_NOTE if opts.full else NOT_COMPLIANT
     step_no = 0
@@ -419,7 +280,7 @@ def run_demo(
 
     # 1. find-peak: the Server rate.
     begin(labels[0])
-    latency_s, batch_qps = _calibrate(model, dataset, opts.threads)
+    latency_s, batch_qps = calibrate(model, dataset, opts.threads)
     # Each search step as long as a run (at most 2 s): shorter steps end before a backlog shows
     # and find a rate the real runs cannot sustain.
     search_s = min(duration if duration is not None else 2.0, 2.0)
@@ -427,7 +288,7 @@ def run_demo(
     start_qps = max(10.0, min(0.5 / latency_s, 0.1 * batch_qps))
     precision = -max(0, math.floor(math.log10(start_qps)) - 1)
     peak_dir = output / "find-peak"
-    (output / "find-peak.user.conf").write_text(_find_peak_conf(search_s, start_qps))
+    (output / "find-peak.user.conf").write_text(find_peak_conf_text(search_s, start_qps))
     peak = run_benchmark(
         RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Server, mode=TestMode.FindPeakPerformance,
                    model=model, dataset=dataset, output=peak_dir, user_conf=output / "find-peak.user.conf",
@@ -446,7 +307,7 @@ def run_demo(
         server_qps = max(1.0, start_qps / 10)
         progress(f"find-peak found no peak (see {peak_dir}/mlperf_log_detail.txt); trying {server_qps:.0f} "
                  "queries/s", "note")
-    server_qps = _confirm_server_rate(output / "server-check", model, dataset, opts.threads, server_qps,
+    server_qps = confirm_server_rate(output / "server-check", model, dataset, opts.threads, server_qps,
                                       search_s, lambda text: progress(text, "note"))
     progress(labels[0], "done")
 
@@ -454,11 +315,11 @@ def run_demo(
     user_conf = output / "user.conf"
     # Offline: the one query must outlast the duration, so it is sized from a short Offline run,
     # three times over: the rate of a loaded small machine varies by two or more between runs.
-    offline_qps = 3 * _offline_rate(output / "calibration", model, dataset, opts.threads, batch_qps)
-    user_conf.write_text(_user_conf(duration, server_qps, offline_qps, latency_s))
+    offline_qps = 3 * offline_rate(output / "calibration", model, dataset, opts.threads, batch_qps)
+    user_conf.write_text(user_conf_text(duration, server_qps, offline_qps, latency_s))
     progress(f"calibration: {latency_s * 1e6:.0f} us per image alone, {batch_qps:,.0f} images/s in batches; "
              f"Offline expects {offline_qps:,.0f} samples/s", "note")
-    system = _write_system_json(output / "system", note)
+    system = write_system_json(output / "system", note)
     runs = output / "runs"
     tree = output / "submission"
     plan = OneShotOptions(
@@ -468,8 +329,9 @@ def run_demo(
         # LoadGen pre-generates SingleStream queries from the expected latency, which user.conf
         # gives in whole milliseconds; the model answers in microseconds and would use them up
         # before the duration ends. The TestSettings field takes nanoseconds (a quarter of the
-        # measured latency: generating more queries than needed costs only memory).
-        settings_overrides={"single_stream_expected_latency_ns": max(1, int(latency_s * 1e9 / 4))},
+        # measured latency, half with --full, where 600 s of queries are held: generating more
+        # queries than needed costs only memory).
+        settings_overrides={"single_stream_expected_latency_ns": max(1, int(latency_s * 1e9 / (2 if opts.full else 4)))},
     )
     offset = step_no
 
@@ -480,7 +342,7 @@ def run_demo(
 
     run_plan(plan, on_step=on_step,
              listeners_for=(lambda step: listeners_for(step.label)) if listeners_for else None)
-    (runs / DEMO_BENCHMARK / "measurement.json").write_text(json.dumps(_MEASUREMENT, indent=2) + "\n")
+    (runs / DEMO_BENCHMARK / "measurement.json").write_text(json.dumps(MEASUREMENT, indent=2) + "\n")
 
     # 3. power.
     begin(labels[step_no])
@@ -496,10 +358,18 @@ def run_demo(
                                      user_conf=user_conf, threads=opts.threads, report=False),
                           listeners=list(listeners_for("power")) if listeners_for else [])
 
-        power_dir = opts.power(power_run, output / "power")
-        power_note = f"measured on the power simulator: {power_dir}"
-        _add_power_run(runs, power_dir)
-        progress(labels[step_no - 1], "done")
+        try:
+            power_dir = opts.power(power_run, output / "power")
+        except (EdgeperfError, OSError) as exc:
+            # The tree is complete without power: say why there is none and go on.
+            power_dir = None
+            power_note = f"the power run failed, so the tree has no power result: {exc}"
+            progress(f"power: {power_note}", "note")
+            progress(labels[step_no - 1], "skip")
+        else:
+            power_note = f"measured on the power simulator: {power_dir}"
+            add_power_run(runs, power_dir)
+            progress(labels[step_no - 1], "done")
 
     # 4. build.
     from ..submission.build.builder import build_submission
@@ -509,7 +379,7 @@ def run_demo(
                              open_compliance=True)
     for warning in build.warnings:
         progress(f"build: {warning}", "note")
-    (tree / "README.md").write_text(_tree_readme(note))
+    (tree / "README.md").write_text(tree_readme(note))
     progress(labels[step_no - 1], "done")
 
     # 5. check.
@@ -530,7 +400,7 @@ def run_demo(
     page = (opts.page or report_tables_page)(tree, summary_csv, output / "results")
     progress(labels[step_no - 1], "done")
 
-    rows = _rows(report, tree, bench.quality.threshold, power_dir)
+    rows = result_rows(report, tree, bench.quality.threshold, power_dir)
     reports = sorted(output.rglob("report.html"))
     return DemoOutcome(
         output=output, tree=tree, runs=runs, page=page, full=opts.full, duration_s=duration, server_qps=server_qps,
@@ -539,122 +409,3 @@ def run_demo(
         reports=reports, power=power_dir, power_note=power_note, system_json=system, summary_csv=summary_csv,
         check_report=check_txt, extra_model_map=dict(OPEN_MODEL_MAP), elapsed_s=time.perf_counter() - started,
     )
-
-
-#: The measurement JSON of every scenario (what the checker needs to know about the model).
-_MEASUREMENT = {
-    "input_data_types": "fp32",
-    "retraining": "No",
-    "starting_weights_filename": "edgeperf/benchmarks/data/demo-digits/model.onnx (tools/train_demo_model.py)",
-    "weight_data_types": "fp32",
-    "weight_transformations": "none",
-}
-
-
-def _add_power_run(runs: Path, power_dir: Path) -> None:
-    """Put the measured run (``run_1``, with ``power/`` and ``ranging/``) in the Offline performance
-    folder, where the builder takes ``run_1`` as the result and carries the power files with it."""
-    target = runs / DEMO_BENCHMARK / "Offline" / "performance"
-    for name in ("power", "ranging", "run_1"):
-        src = Path(power_dir) / name
-        if src.is_dir():
-            dst = target / name
-            if dst.exists():
-                shutil.rmtree(dst)
-            shutil.copytree(src, dst)
-
-
-def _write_system_json(folder: Path, note: str) -> Path:
-    """The system description of this machine, with the fields a person would fill in set for the demo."""
-    from ..submission.build.system_json import TODO_PREFIX, machine_system_json
-
-    data = machine_system_json("open", SUBMITTER)
-    data["status"] = "available"
-    data["system_name"] = f"edgeperf demo on {platform.node() or 'this machine'}"
-    # What only a person can tell (storage, and anything the machine did not report) stays
-    # visibly unknown rather than invented.
-    for key, value in list(data.items()):
-        if isinstance(value, str) and value.upper().startswith(TODO_PREFIX):
-            data[key] = "not measured by the demo"
-    # The results table shows "<hw_notes>. <sw_notes>": the label comes first.
-    data["hw_notes"] = note
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{SYSTEM_NAME}.json"
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return path
-
-
-def _tree_readme(note: str) -> str:
-    return (f"# edgeperf demo submission tree\n\n{note}.\n\n"
-            "An Open-division tree for edgeperf's demo-digits benchmark, built by `edgeperf demo`. "
-            "Check it with the v1.1 checker, telling it the model class of demo-digits:\n\n"
-            "    edgeperf check . --extra-model-map 'demo-digits:resnet'\n\n"
-            "MLPerf is a trademark of MLCommons; this is not an official MLPerf result.\n")
-
-
-def report_tables_page(tree: Path, summary_csv: Path, folder: Path) -> Path:
-    """The results page from the checker's ``summary.csv`` (``edgeperf report``'s HTML tables)."""
-    from ..submission.report import HTML_FILE, write_report
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    links = os.path.relpath(Path(tree), folder)
-    write_report(summary_csv, folder, ("html", "csv", "md"), links_base=links, unofficial=True)
-    return folder / HTML_FILE
-
-
-_METRIC = {
-    "SingleStream": "90th percentile latency",
-    "MultiStream": "samples per query",
-    "Server": "scheduled queries per second",
-    "Offline": "samples per second",
-}
-
-
-def _verify_verdicts(tree: Path, scenario: str) -> dict[str, str]:
-    """TEST01 / TEST04 / TEST05 -> PASS, FAIL or "not verified", from the tree's verify files.
-
-    The TEST04-A/B pair has one verdict, written in TEST04-A (as the official verification does).
-    """
-    base = tree / "open" / SUBMITTER / "compliance" / SYSTEM_NAME / DEMO_BENCHMARK / scenario
-    out: dict[str, str] = {}
-    if not base.is_dir():
-        return out
-    for test in sorted(p for p in base.iterdir() if p.is_dir() and p.name != "TEST04-B"):
-        texts = [f.read_text(errors="replace") for f in sorted(test.glob("verify_*.txt"))]
-        name = "TEST04" if test.name == "TEST04-A" else test.name
-        if not texts:
-            out[name] = "not verified"
-        else:
-            out[name] = "FAIL" if any("TEST FAIL" in t for t in texts) else "PASS"
-    return out
-
-
-def _rows(report, tree: Path, target: float, power_dir: Path | None) -> list[DemoRow]:
-    by_scenario = {r.scenario: r for r in report.results}
-    rows = []
-    for scenario in DEMO_SCENARIOS:
-        r = by_scenario.get(scenario)
-        accuracy = _accuracy_of(tree, scenario)
-        power = ""
-        if r is not None and r.has_power:
-            power = f"{r.power.value:g} {r.power.unit or ''}".strip()
-        rows.append(DemoRow(
-            scenario=scenario, metric=_METRIC[scenario], value=r.value if r is not None else None,
-            units=r.units if r is not None else "", valid=r is not None, accuracy=accuracy,
-            accuracy_ok=accuracy is not None and accuracy >= target,
-            compliance=_verify_verdicts(tree, scenario), power=power,
-        ))
-    return rows
-
-
-def _accuracy_of(tree: Path, scenario: str) -> float | None:
-    path = tree / "open" / SUBMITTER / "results" / SYSTEM_NAME / DEMO_BENCHMARK / scenario / "accuracy" / "accuracy.txt"
-    try:
-        text = path.read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("accuracy="):
-            return float(line.split("=", 1)[1].split("%", 1)[0])
-    return None
