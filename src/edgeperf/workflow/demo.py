@@ -47,7 +47,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..errors import EdgeperfError
-from .demo_results import DemoRow, MEASUREMENT, add_power_run, report_tables_page, result_rows, tree_readme, write_system_json
+from .demo_results import (
+    MEASUREMENT,
+    DemoRow,
+    add_power_run,
+    default_page_writer,
+    report_tables_page,
+    result_rows,
+    tree_readme,
+    write_system_json,
+)
 from .demo_settings import (
     DEFAULT_DURATION_S,
     DEMO_BENCHMARK,
@@ -111,7 +120,7 @@ class DemoOptions:
     threads: int | None = 1  # onnxruntime intra-op threads: one keeps runs steady on a small machine
     power: PowerMeasurer | None = None
     power_unavailable: str = "power simulator not available in this build"
-    page: PageWriter | None = None  # None: :func:`report_tables_page`
+    page: PageWriter | None = None  # None: the results store's page if installed, else report_tables_page
 
 
 @dataclass
@@ -397,7 +406,7 @@ def run_demo(
 
     # 6. the results page.
     begin(labels[step_no])
-    page = (opts.page or report_tables_page)(tree, summary_csv, output / "results")
+    page = (opts.page or default_page_writer())(tree, summary_csv, output / "results")
     progress(labels[step_no - 1], "done")
 
     rows = result_rows(report, tree, bench.quality.threshold, power_dir)

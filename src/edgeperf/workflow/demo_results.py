@@ -79,6 +79,36 @@ def tree_readme(note: str) -> str:
             "MLPerf is a trademark of MLCommons; this is not an official MLPerf result.\n")
 
 
+def default_page_writer():
+    """The results page writer this build offers: the results store's page (:func:`store_results_page`)
+    when ``edgeperf.results`` and its ``results`` extra are installed, else :func:`report_tables_page`."""
+    import importlib.util
+
+    try:
+        have_store = (importlib.util.find_spec("edgeperf.results.ingest") is not None
+                      and importlib.util.find_spec("sqlalchemy") is not None)
+    except ImportError:
+        have_store = False
+    return store_results_page if have_store else report_tables_page
+
+
+def store_results_page(tree: Path, summary_csv: Path, folder: Path) -> Path:
+    """The results page of ``edgeperf results``: the tree checked (with its extra model map) into a
+    SQLite store beside ``folder`` (``results.sqlite3``), then exported as static files."""
+    from ..benchmarks.registry import open_model_map
+    from ..results import export_html, open_store
+    from ..results.ingest import build_payload
+    from ..submission import CheckOptions, check_tree
+
+    del summary_csv  # the store keeps the checker's own rows
+    folder = Path(folder)
+    report = check_tree(tree, CheckOptions(extra_model_map=open_model_map()))
+    with open_store(str(folder.parent / "results.sqlite3"), create=True) as store:
+        store.ingest(build_payload(report, name="edgeperf demo"))
+        export_html(store, folder)
+    return folder / "index.html"
+
+
 def report_tables_page(tree: Path, summary_csv: Path, folder: Path) -> Path:
     """The results page from the checker's ``summary.csv`` (``edgeperf report``'s HTML tables)."""
     from ..submission.report import HTML_FILE, write_report
