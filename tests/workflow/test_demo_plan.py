@@ -86,3 +86,29 @@ def test_plan_has_every_scenario_and_the_compliance_tests_a_closed_result_would_
     # v1.1: TEST04 is not run for a MultiStream result (submission.md §5.9).
     assert "demo-digits MultiStream TEST04-A" not in labels
     assert "demo-digits Offline TEST04-A" in labels and "demo-digits Offline TEST04-B" in labels
+
+
+def test_an_invalid_performance_run_is_run_again_with_more_room(tmp_path):
+    from edgeperf.benchmarks.demo_digits import demo_dataset_path, demo_model_path
+    from edgeperf.workflow.demo import _rerun_invalid
+    from edgeperf.workflow.submission_run import OneShotOptions
+
+    runs = tmp_path / "runs"
+    for scenario in ("SingleStream", "MultiStream", "Server", "Offline"):
+        perf = runs / "demo-digits" / scenario / "performance"
+        perf.mkdir(parents=True)
+        verdict = "INVALID" if scenario == "Server" else "VALID"
+        (perf / "mlperf_log_summary.txt").write_text(f"Scenario : {scenario}\nResult is : {verdict}\n")
+    conf = tmp_path / "user.conf"
+    plan = OneShotOptions(benchmarks=["demo-digits"], scenarios=[], model=demo_model_path(), dataset=demo_dataset_path(),
+                          system=tmp_path / "s.json", submitter="x", division="open", output=tmp_path / "tree",
+                          runs=runs, user_conf=conf, threads=1)
+    notes = []
+    server, offline = _rerun_invalid(plan, 0.2, 400.0, 5000.0, 0.001, notes.append, None)
+    assert (server, offline) == (200.0, 5000.0)
+    assert "demo-digits.Server.target_qps = 200.0" in conf.read_text() == (runs / "user.conf").read_text()
+    summary = (runs / "demo-digits" / "Server" / "performance" / "mlperf_log_summary.txt").read_text()
+    assert "Scenario : Server" in summary and "Result is : VALID" in summary  # a real run replaced the file
+    assert notes == ["Server performance run INVALID (a busy machine?); running it again at 200 queries/s"]
+    # the VALID runs were left alone
+    assert (runs / "demo-digits" / "Offline" / "performance" / "mlperf_log_summary.txt").read_text().startswith("Scenario")

@@ -238,6 +238,53 @@ def prepare_output(output: Path) -> Path:
     return output
 
 
+def _performance_valid(folder: Path) -> bool:
+    try:
+        text = (folder / "mlperf_log_summary.txt").read_text(errors="replace")
+    except OSError:
+        return False
+    return "Result is : VALID" in text
+
+
+def _rerun_invalid(plan: OneShotOptions, duration: float | None, server_qps: float, offline_qps: float,
+                   latency_s: float, say: Callable[[str], None],
+                   listeners_for: Callable[[str], Iterable[Callable]] | None, tries: int = 2) -> tuple[float, float]:
+    """Run an INVALID performance run again (at most ``tries`` times), with more room: half the
+    Server rate, a twice larger Offline query. On a busy small machine one run in a few misses
+    its bound or ends before its duration, and the tree needs VALID performance runs (the
+    compliance runs keep their first settings; their verdicts are only reported in the Open
+    division). Returns the (Server, Offline) rates finally used."""
+    from ..benchmarks.runner import RunOptions, run_benchmark
+    from ..loadgen.enums import TestMode, TestScenario
+
+    runs = plan.runs_dir
+    for _ in range(tries):
+        invalid = [s for s in DEMO_SCENARIOS if not _performance_valid(runs / DEMO_BENCHMARK / s / "performance")]
+        if not invalid:
+            break
+        if "Server" in invalid:
+            server_qps = max(1.0, server_qps / 2)
+        if "Offline" in invalid:
+            offline_qps *= 2
+        text = user_conf_text(duration, server_qps, offline_qps, latency_s)
+        Path(plan.user_conf).write_text(text)
+        (runs / "user.conf").write_text(text)  # the copy the runs and the tree's measurements use
+        for scenario in invalid:
+            say(f"{scenario} performance run INVALID (a busy machine?); running it again"
+                + {"Server": f" at {server_qps:.0f} queries/s", "Offline": f" expecting {offline_qps:,.0f} samples/s"}
+                .get(scenario, ""))
+            folder = runs / DEMO_BENCHMARK / scenario / "performance"
+            shutil.rmtree(folder, ignore_errors=True)
+            label = f"{DEMO_BENCHMARK} {scenario} performance (again)"
+            run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario(scenario),
+                                     mode=TestMode.PerformanceOnly, model=Path(plan.model), dataset=Path(plan.dataset),
+                                     output=folder, user_conf=runs / "user.conf", threads=plan.threads,
+                                     report=True, report_note=plan.report_note,
+                                     settings_overrides=dict(plan.settings_overrides)),
+                          listeners=list(listeners_for(label)) if listeners_for else [])
+    return server_qps, offline_qps
+
+
 def demo_step_labels(power: bool = True) -> list[str]:
     """Every step of the demo's plan, in order (the progress counter's denominator)."""
     steps = plan_steps([DEMO_BENCHMARK], DEMO_SCENARIOS, "open", compliance=True)
@@ -352,6 +399,9 @@ def run_demo(
     run_plan(plan, on_step=on_step,
              listeners_for=(lambda step: listeners_for(step.label)) if listeners_for else None)
     (runs / DEMO_BENCHMARK / "measurement.json").write_text(json.dumps(MEASUREMENT, indent=2) + "\n")
+    server_qps, offline_qps = _rerun_invalid(
+        plan, duration, server_qps, offline_qps, latency_s, lambda text: progress(text, "note"),
+        (lambda label: listeners_for(label)) if listeners_for else None)
 
     # 3. power.
     begin(labels[step_no])

@@ -44,6 +44,7 @@ def user_conf_text(duration_s: float | None, server_qps: float, offline_qps: flo
         f"{m}.MultiStream.samples_per_query = {MULTISTREAM_SPQ}",
         f"{m}.Server.target_qps = {server_qps:.1f}",
         f"{m}.Server.target_latency = {server_latency_ms()}",
+        f"{m}.Offline.target_qps = {offline_qps:.1f}",
     ]
     if duration_s is not None:
         ms = max(1, int(round(duration_s * 1000)))
@@ -55,7 +56,6 @@ def user_conf_text(duration_s: float | None, server_qps: float, offline_qps: flo
             f"{m}.MultiStream.min_query_count = {max(8, math.ceil(duration_s * 20))}",
             f"{m}.Server.min_query_count = 64",
             f"{m}.Offline.min_query_count = 1024",
-            f"{m}.Offline.target_qps = {offline_qps:.1f}",
         ]
     return "\n".join(lines) + "\n"
 
