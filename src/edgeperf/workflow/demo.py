@@ -94,6 +94,8 @@ __all__ = [
 ]
 
 MARKER = ".edgeperf-demo"
+#: The shortest power run (s): the analyzer gives one sample a second.
+POWER_MIN_DURATION_S = 3.0
 JSON_FORMAT = "edgeperf-demo"
 JSON_VERSION = 1
 #: ``measure(run, folder) -> power folder``. ``run(logs)`` makes one performance run that writes
@@ -411,10 +413,16 @@ def run_demo(
         progress(f"power: skipped: {power_note}", "note")
         progress(labels[step_no - 1], "skip")
     else:
+        # The analyzer samples once a second: a power run needs a few seconds even when the
+        # other runs are shortened further (the ranging run must last over one second).
+        power_conf = output / "power.user.conf"
+        power_conf.write_text(user_conf_text(None if duration is None else max(duration, POWER_MIN_DURATION_S),
+                                             server_qps, offline_qps, latency_s))
+
         def power_run(logs: Path) -> None:
             run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Offline,
                                      mode=TestMode.PerformanceOnly, model=model, dataset=dataset, output=Path(logs),
-                                     user_conf=user_conf, threads=opts.threads, report=False),
+                                     user_conf=power_conf, threads=opts.threads, report=False),
                           listeners=list(listeners_for("power")) if listeners_for else [])
 
         try:
