@@ -458,7 +458,7 @@ def run_demo(
     summary_csv = output / "summary.csv"
     write_summary_csv(report.rows, summary_csv)
     check_txt = output / "check.txt"
-    check_txt.write_text(render_text_report(report, verbose=False, show_results=True))
+    check_txt.write_text(f"# {note}\n" + render_text_report(report, verbose=False, show_results=True))
     progress(f"check: {verdict.line}", "note")
     progress(labels[step_no - 1], "done")
 
