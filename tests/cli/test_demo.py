@@ -162,8 +162,8 @@ def test_demo_results_page_opens_in_headless_chromium(demo):
                 # The results store's page (edgeperf results) opens on its Closed tab.
                 page.get_by_text("Open", exact=True).first.click()
             body = page.inner_text("body")
-            assert row.count() == 1
-            assert "edgeperf-demo" in row.inner_text() and LABEL in row.inner_text()
+            assert row.count() >= 1  # a second row in the power table when there is a power result
+            assert "edgeperf-demo" in row.first.inner_text() and LABEL in row.first.inner_text()
             assert "not official MLPerf results" in body
             report = out / "runs" / "demo-digits" / "Server" / "performance" / "report.html"
             page.goto(report.resolve().as_uri())
