@@ -79,6 +79,9 @@ class BenchmarkDefinition:
     make_runner: Callable[..., Any] | None = field(default=None, repr=False)  # (bench, backend, qsl) -> runner
     load_model: Callable[..., Any] | None = field(default=None, repr=False)  # (bench, backend, model_path) -> None
     default_backend: str = "onnxruntime"
+    # "closed": one of the v1.1 suite (results may go in either division); "open": a model of
+    # edgeperf's own (demo-digits) whose results only the Open division accepts.
+    division: str = "closed"
 
     def input_name(self) -> str:
         """The model input fed with the preprocessed batch."""
@@ -97,7 +100,7 @@ def register(defn: BenchmarkDefinition) -> BenchmarkDefinition:
 
 
 #: Modules whose import registers benchmarks (each calls `register` at import time).
-BENCHMARK_MODULES = ["vision", "language", "medical", "speech"]
+BENCHMARK_MODULES = ["vision", "language", "medical", "speech", "demo_digits"]
 
 
 def _load_all() -> None:
@@ -115,6 +118,13 @@ def get_benchmark(name: str) -> BenchmarkDefinition:
     except KeyError:
         known = ", ".join(sorted(BENCHMARKS))
         raise UnknownNameError(f"unknown benchmark {name!r}; known benchmarks: {known}") from None
+
+
+def open_model_map(names: Sequence[str] | None = None) -> dict[str, str]:
+    """``{benchmark: checker model class}`` for the Open-only benchmarks among ``names`` (default:
+    all): what the checker's extra model map (``--extra-model-map``) needs to file their results."""
+    chosen = all_benchmarks() if names is None else [get_benchmark(n) for n in names]
+    return {b.name: b.checker_model for b in chosen if b.division == "open"}
 
 
 def all_benchmarks() -> Sequence[BenchmarkDefinition]:

@@ -52,6 +52,10 @@ class RunOptions:
     report: bool = True
     #: Called with each config-file warning (unknown key, misspelt scenario, ...) before the run.
     on_warning: Callable[[str], None] | None = None
+    report_note: str = ""  # appended to report.html's title (the demo's "NOT compliant" label)
+    # TestSettings fields that config files cannot set (as the official API allows), applied
+    # last: e.g. {"server_find_peak_qps_decimals_of_precision": 0}.
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def quick(self) -> bool:
@@ -90,7 +94,8 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
 
 def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
     """mlperf.conf (shipped v1.1), then user.conf, then scenario/mode, then audit.config (§3.4);
-    then quick mode's duration, as the reference harness's ``--time`` sets it (min and max duration)."""
+    then quick mode's duration, as the reference harness's ``--time`` sets it (min and max duration);
+    then ``opts.settings_overrides``."""
     settings = TestSettings.from_files(
         bench.config_model,
         opts.scenario,
@@ -105,6 +110,10 @@ def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
         settings.min_duration_ms = ms
         settings.max_duration_ms = ms
         settings.min_query_count = 1
+    for name, value in opts.settings_overrides.items():
+        if not hasattr(settings, name):
+            raise UsageError(f"settings override {name!r} is not a TestSettings field")
+        setattr(settings, name, value)
     return settings
 
 
@@ -197,7 +206,7 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         outcome.notes.append(QUICK_NOTE)
     outcome.dataset_notes.extend(getattr(dataset, "notices", ()))
     if opts.report:
-        outcome.report_path = _write_report(output, result, capture.series, bench, outcome)
+        outcome.report_path = _write_report(output, result, capture.series, bench, outcome, note=opts.report_note)
     return outcome
 
 
@@ -282,13 +291,15 @@ def _warm_up(runner, qsl, opts: RunOptions) -> None:
 
 
 def _write_report(output: Path, result: TestResult, series: SeriesSnapshot | None, bench: BenchmarkDefinition,
-                  outcome: RunOutcome | None = None, *, report_path: Path | None = None, power=None) -> Path:
+                  outcome: RunOutcome | None = None, *, report_path: Path | None = None, power=None,
+                  note: str = "") -> Path:
     import dataclasses
 
     from ..report.data import RunData
     from ..report.html import write_report
 
-    run = RunData.from_log_dir(output, title=f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}")
+    title = f"edgeperf {bench.name} {result.scenario.value} {result.mode.value}"
+    run = RunData.from_log_dir(output, title=f"{title} ({note})" if note else title)
     if outcome is not None:
         run = dataclasses.replace(run, accuracy=outcome.accuracy_summary, notes=tuple(outcome.notes))
         run = run.with_dataset_notes(outcome.dataset_notes)

@@ -71,9 +71,10 @@ def build(
         typer.echo(f"truncated {len(result.truncation.truncated)} accuracy log(s)")
     typer.echo(f"Tree: {result.root}")
     if check:
+        from ..benchmarks.registry import open_model_map
         from ..submission import check_tree
 
-        report = check_tree(output)
+        report = check_tree(output, extra_model_map=open_model_map(sorted({s.benchmark for s in result.scenarios})))
         verdict = report.verdict()
         typer.echo(f"edgeperf check {output}: {verdict.line}")
         raise typer.Exit(verdict.exit_code)
@@ -284,9 +285,11 @@ def run(
     for w in result.warnings:
         echo(f"warning: {w}")
     echo(f"Tree: {result.root} (runs in {opts.runs_dir})")
+    from ..benchmarks.registry import open_model_map
     from ..submission import check_tree
 
-    report = check_tree(output)
+    # Open-only benchmarks (demo-digits) are filed under a v1.1 model class through the extra map.
+    report = check_tree(output, extra_model_map=open_model_map(names))
     from .._numbers import sig
 
     for r in report.results:

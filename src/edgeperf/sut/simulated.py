@@ -1,4 +1,4 @@
-"""A simulated SUT and QSL: realistic latencies without a model, for ``edgeperf demo`` and tests.
+"""A simulated SUT and QSL: realistic latencies without a model, for tests and experiments.
 
 Service times follow a log-normal body with a small heavy tail (an occasional slow sample), the
 shape real accelerators show. Work is done by a pool of worker threads that pull batches of

@@ -7,6 +7,6 @@ here rather than in ``submission/``, because it drives ``benchmarks`` and ``comp
 
 from __future__ import annotations
 
-from .submission_run import OneShotOptions, PlanStep, plan_steps, run_submission
+from .submission_run import OneShotOptions, PlanStep, plan_steps, run_plan, run_submission
 
-__all__ = ["OneShotOptions", "PlanStep", "plan_steps", "run_submission"]
+__all__ = ["OneShotOptions", "PlanStep", "plan_steps", "run_plan", "run_submission"]

@@ -9,6 +9,9 @@ folder under the runs folder in the layout :func:`build_submission` reads::
     <runs>/<benchmark>/<scenario>/<step>/    accuracy, performance, TEST01, ...
     <runs>/<benchmark>/<scenario>/.<step>.done   written once the step has finished
 
+:func:`run_plan` runs the steps only (``edgeperf demo`` adds its own steps before the build);
+:func:`run_submission` runs them and builds the tree.
+
 ``resume=True`` skips the steps with a ``.done`` marker and re-runs the others from scratch (a
 step interrupted midway leaves no marker, and its partial folder is removed first). After a
 finished plan it rebuilds the tree from the runs. A resume refuses a plan whose options changed
@@ -35,11 +38,11 @@ from ..benchmarks.preflight import PreflightError, check_parallelism
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
 
-__all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "run_submission", "estimate_left_s"]
+__all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "run_plan", "run_submission", "estimate_left_s"]
 
 PLAN_FILE = "plan.json"
 _PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples",
-              "threads", "batch_size", "workers", "providers", "device", "duration_s")
+              "threads", "batch_size", "workers", "providers", "device", "duration_s", "compliance")
 _MISSED = "accuracy target missed"
 
 
@@ -91,14 +94,21 @@ class OneShotOptions:
     models: dict[str, Path] = field(default_factory=dict)  # per-benchmark model (else ``model``)
     datasets: dict[str, Path] = field(default_factory=dict)  # per-benchmark dataset (else ``dataset``)
     power: Any = None  # a PowerClientOptions: performance steps run ranging + testing through a director
+    compliance: bool | None = None  # run the compliance tests; None: in the closed division only
+    report: bool = False  # write report.html beside each run's logs
+    report_note: str = ""  # added to each report.html's title
+    settings_overrides: dict[str, Any] = field(default_factory=dict)  # TestSettings fields for every run
 
     @property
     def runs_dir(self) -> Path:
         return Path(self.runs) if self.runs is not None else Path(self.output).with_name(Path(self.output).name + ".runs")
 
 
-def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: str) -> list[PlanStep]:
-    """Every step, in run order."""
+def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: str,
+               compliance: bool | None = None) -> list[PlanStep]:
+    """Every step, in run order. The compliance tests are those a closed result needs
+    (:func:`~edgeperf.compliance.audit.required_tests`); ``compliance`` None runs them in the
+    closed division only, True or False decides for either division."""
     from ..benchmarks.registry import get_benchmark
     from ..compliance.audit import required_tests
 
@@ -107,7 +117,7 @@ def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: st
         bench = get_benchmark(name).name
         for scenario in scenarios:
             steps += [PlanStep(bench, scenario, "accuracy"), PlanStep(bench, scenario, "performance")]
-            if division == "closed":
+            if division == "closed" if compliance is None else compliance:
                 steps += [PlanStep(bench, scenario, t.value) for t in required_tests(bench, scenario)]
     return steps
 
@@ -128,6 +138,7 @@ def _plan_record(opts: OneShotOptions) -> dict[str, Any]:
         "providers": [list(p) if isinstance(p, tuple) else p for p in opts.providers] if opts.providers else None,
         "device": opts.device,
         "duration_s": opts.duration_s,
+        "compliance": opts.compliance,
     }
 
 
@@ -194,13 +205,32 @@ def run_submission(
     listeners_for: Callable[[PlanStep], Iterable[Callable]] | None = None,
     on_eta: Callable[[float, bool], None] | None = None,
 ) -> tuple[BuildResult, list[PlanStep]]:
-    """Run the plan (skipping finished steps on resume), build the tree; (build result, steps run).
+    """Run the plan (:func:`run_plan`), then build the tree from its runs; (build result, steps run).
 
     ``on_step(i, n, step, status)`` is told ``"skip"``, ``"start"`` and ``"done"`` for each step;
     ``listeners_for(step)`` gives LoadGen event listeners for a step (progress display);
     ``on_eta(seconds, at_least)`` is told, before each step, the estimated time left for the
     whole plan (see :func:`estimate_left_s`). Raises :class:`AccuracyTargetMissed` when an
     accuracy run misses its target and ``keep_going`` is off.
+    """
+    runs, ran = run_plan(opts, on_step=on_step, listeners_for=listeners_for, on_eta=on_eta)
+    # On resume the tree is derived data: rebuild it from the runs (they are never touched here).
+    result = build_submission(runs, opts.system, opts.submitter, opts.division, opts.output,
+                              user_conf=opts.user_conf, force=opts.force or opts.resume,
+                              open_compliance=bool(opts.compliance))
+    return result, ran
+
+
+def run_plan(
+    opts: OneShotOptions,
+    *,
+    on_step: Callable[[int, int, PlanStep, str], None] | None = None,
+    listeners_for: Callable[[PlanStep], Iterable[Callable]] | None = None,
+    on_eta: Callable[[float, bool], None] | None = None,
+) -> tuple[Path, list[PlanStep]]:
+    """Check the options, then run every step of the plan (skipping finished steps on resume);
+    (runs folder, steps run). No build: :func:`run_submission` adds it. Callbacks as for
+    :func:`run_submission`.
     """
     from ..benchmarks.runner import RunOptions, run_benchmark
     from ..compliance.run import run_compliance_test
@@ -216,7 +246,7 @@ def run_submission(
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
         raise MissingPathError(f"{opts.user_conf}: user.conf not found")
     _check_inputs(opts)
-    steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division)
+    steps = plan_steps(opts.benchmarks, opts.scenarios, opts.division, opts.compliance)
     runs = _prepare_runs(opts)
     ran: list[PlanStep] = []
     took: dict[str, list[float]] = {}
@@ -243,8 +273,9 @@ def run_submission(
             dataset=Path(opts.datasets.get(step.benchmark, opts.dataset)), output=folder,
             backend=opts.backend, user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
             threads=opts.threads, batch_size=opts.batch_size, workers=opts.workers,
-            max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=False,
+            max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=opts.report,
             providers=opts.providers, device=opts.device, duration_s=opts.duration_s,
+            report_note=opts.report_note, settings_overrides=dict(opts.settings_overrides),
         )
         listeners = list(listeners_for(step)) if listeners_for else []
         started = time.monotonic()
@@ -267,10 +298,7 @@ def run_submission(
         ran.append(step)
         if on_step:
             on_step(i, n, step, "done")
-    # On resume the tree is derived data: rebuild it from the runs (they are never touched here).
-    result = build_submission(runs, opts.system, opts.submitter, opts.division, opts.output,
-                              user_conf=opts.user_conf, force=opts.force or opts.resume)
-    return result, ran
+    return runs, ran
 
 
 def _kind(step: PlanStep) -> str:

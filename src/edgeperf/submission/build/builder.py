@@ -113,6 +113,10 @@ def model_folder(benchmark: str, rules: RoundRules = V1_1) -> str:
     from ...benchmarks.registry import get_benchmark
 
     bench = get_benchmark(benchmark)
+    if bench.division == "open":
+        # An Open-division model keeps its own name; the checker is told its class through the
+        # extra model map (the official --extra-model-benchmark-map), e.g. demo-digits:resnet.
+        return bench.name
     return bench.name if rules.mlperf_model(bench.name) == bench.checker_model else bench.checker_model
 
 
@@ -301,6 +305,7 @@ def build_submission(
     verify: bool = True,
     truncate: bool = True,
     rules: RoundRules = V1_1,
+    open_compliance: bool = False,
 ) -> BuildResult:
     """Build a submission tree at ``output`` from the ``runs`` folder (layout in the module doc).
 
@@ -308,6 +313,8 @@ def build_submission(
     (then ``system_name`` is needed). Raises :class:`SystemJsonError` or :class:`BuildError` listing
     every problem before anything is written, and FileExistsError when ``output`` exists and not
     ``force`` (with ``force`` the old tree is replaced whole once the new one is complete).
+    Compliance folders go into a closed tree; ``open_compliance`` puts (and verifies) them in an
+    open tree too, where the v1.1 checker does not require them (``edgeperf demo`` shows them).
     """
     from ...loadgen.settings import default_mlperf_conf_path
 
@@ -378,7 +385,7 @@ def build_submission(
             (meas / f"{system_name}_{implementation}_{s.scenario}.json").write_text(
                 json.dumps(measurements[id(s)], indent=2) + "\n", encoding="utf-8")
             (meas / "README.md").write_text(_readme(s, system_name), encoding="utf-8")
-            if division == "closed" and s.compliance:
+            if (division == "closed" or open_compliance) and s.compliance:
                 comp = root / "compliance" / system_name / s.folder / s.scenario
                 comp.mkdir(parents=True)
                 for test, src in sorted(s.compliance.items()):
