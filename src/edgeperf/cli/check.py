@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -19,6 +20,13 @@ def _model_map(text: Optional[str]) -> dict[str, str]:
     return out
 
 
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def check(
     tree: Path = typer.Argument(..., help="Submission tree: the folder holding closed/ and open/."),
     version: str = typer.Option("v1.1", "--version", help="Round whose rules apply (v1.1; v1.0 also known)."),
@@ -33,6 +41,9 @@ def check(
     extra_model_map: Optional[str] = typer.Option(None, "--extra-model-map", help="Extra benchmark-to-class names, 'name:class;...'."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also show INFO notes (file-list mismatches, inferred results)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Show only problems, not every result."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1,
+                                          help="Processes checking systems in parallel (default: one per CPU core); "
+                                          "the output is the same for any number."),
 ) -> None:
     """Check a submission tree as the official v1.1 checker does; the last line is the verdict.
 
@@ -48,7 +59,7 @@ def check(
         options = CheckOptions(version=version, submitter=submitter, skip_compliance=skip_compliance, strict=strict,
                                submission_exceptions=submission_exceptions, extra_model_map=_model_map(extra_model_map))
         options.rules()
-        report = check_tree(tree, options)
+        report = check_tree(tree, options, workers=workers or _cpu_count())
     except (ValueError, NotADirectoryError) as exc:
         fail(str(exc))
     written = []
