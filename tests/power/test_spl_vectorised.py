@@ -69,7 +69,7 @@ def test_damaged_spl_files_parse_and_fail_as_line_by_line():
 def test_window_average_equals_the_sample_loop(tz):
     text = SPLS[0].read_text(encoding="utf-8", errors="replace")
     samples = parse_spl_text(text)
-    t0 = samples[0].time
+    t0 = samples[0].time + timedelta(seconds=tz)  # the server timezone moves the samples
     for a, b in [(5, 200), (0, 10_000), (100.0005, 160.9)]:
         window = PowerWindow(t0 + timedelta(seconds=a), t0 + timedelta(seconds=b))
         fast = average_watts(samples, window, tz)
