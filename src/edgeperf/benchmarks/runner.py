@@ -5,6 +5,8 @@ This is what ``edgeperf run`` calls; the CLI only parses options and prints.
 
 from __future__ import annotations
 
+import threading
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -58,11 +60,24 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
     input_name = bench.input_name()
     outputs = list(bench.requested_outputs)
 
-    def run(indices: np.ndarray) -> list[bytes]:
-        batch = qsl.get_batch(indices)
+    if not hasattr(qsl, "batch_plan"):  # a QSL without slab views (open_qsl): plain get_batch
+        def run(indices: np.ndarray) -> list[bytes]:
+            batch = qsl.get_batch(indices)
+            return bench.postprocess(backend.predict({input_name: batch}, outputs), indices)
+
+        return run
+
+    local = threading.local()  # one gather buffer per worker thread, reused batch after batch
+
+    def run_with_scratch(indices: np.ndarray) -> list[bytes]:
+        scratch = getattr(local, "scratch", None)
+        if scratch is None or scratch.shape[0] < len(indices) or scratch.shape[1:] != qsl.sample_shape \
+                or scratch.dtype != qsl.sample_dtype:
+            scratch = local.scratch = np.empty((max(len(indices), 1),) + qsl.sample_shape, dtype=qsl.sample_dtype)
+        batch = qsl.get_batch(indices, scratch=scratch)
         return bench.postprocess(backend.predict({input_name: batch}, outputs), indices)
 
-    return run
+    return run_with_scratch
 
 
 def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
@@ -117,7 +132,8 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     if opts.scenario is TestScenario.SingleStream:
         sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
     else:
-        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}")
+        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}",
+                            planner=qsl.batch_plan if isinstance(qsl, DatasetQSL) else None)
     output = Path(opts.output)
     output.mkdir(parents=True, exist_ok=True)
     capture = _SeriesCapture()

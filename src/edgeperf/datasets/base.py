@@ -172,17 +172,58 @@ class DatasetQSL(QSLBase):
         rows = self._rows([index])
         return self._slab[rows[0]]
 
-    def get_batch(self, indices: Union[Sequence[int], np.ndarray], out: Optional[np.ndarray] = None) -> np.ndarray:
+    def get_batch(self, indices: Union[Sequence[int], np.ndarray], out: Optional[np.ndarray] = None,
+                  scratch: Optional[np.ndarray] = None) -> np.ndarray:
         """The loaded samples of ``indices`` stacked along a new first (batch) axis.
 
-        One numpy ``take`` copies the rows into a fresh array, or into ``out`` when given (it must
-        have shape ``(len(indices), *sample_shape)`` and the samples' dtype).
+        Samples in consecutive slab rows come back as a read-only-by-contract view of the slab (no
+        copy); others are copied by one numpy ``take`` into a fresh array, or into ``out`` when given
+        (it must have shape ``(len(indices), *sample_shape)`` and the samples' dtype). ``scratch``
+        (the samples' dtype and shape, at least ``len(indices)`` rows) is gathered into when a copy is
+        needed, so a worker reuses one buffer instead of faulting in a fresh one per batch.
         """
         rows = self._rows(indices)
         slab = self._slab
         if slab is None:
             raise KeyError(f"no sample of {self._name} is loaded (LoadGen loads samples before issuing them)")
+        n = len(rows)
+        if out is None and n and rows[-1] - rows[0] == n - 1 and (n == 1 or bool((np.diff(rows) == 1).all())):
+            # consecutive slab rows: a view, no copy (batch_plan orders Offline queries to get these)
+            return slab[rows[0] : rows[0] + n]
+        if out is None and scratch is not None and scratch.shape[0] >= n and scratch.shape[1:] == slab.shape[1:] \
+                and scratch.dtype == slab.dtype:
+            out = scratch[:n]
         return np.take(slab, rows, axis=0, out=out)
+
+    def batch_plan(self, indices: Union[Sequence[int], np.ndarray], batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """An order of a query's samples in which most batches are consecutive slab rows.
+
+        Returns ``(order, starts)``: ``indices[order]`` cut at ``starts`` (ascending, first 0) gives
+        batches of at most ``batch_size`` samples, each a run of consecutive slab rows, so that
+        :meth:`get_batch` hands it to the model as a view instead of gathering 32 copies. A sample
+        repeated in the query (LoadGen draws Offline samples with replacement) goes to a later
+        "round": round k holds the (k+1)-th occurrence of every row, in row order. Pieces shorter
+        than a batch are left for the SUT to merge (and gather).
+        """
+        rows = self._rows(indices)
+        n = len(rows)
+        if n == 0:
+            return np.arange(0), np.zeros(1, dtype=np.intp)[:0]
+        order = np.argsort(rows, kind="stable")
+        ranked = rows[order]
+        new_row = np.empty(n, dtype=bool)
+        new_row[0] = True
+        new_row[1:] = ranked[1:] != ranked[:-1]
+        group_start = np.flatnonzero(new_row)
+        occurrence = np.arange(n) - np.repeat(group_start, np.diff(np.append(group_start, n)))
+        order = order[np.lexsort((ranked, occurrence))]
+        planned = rows[order]
+        run_start = np.empty(n, dtype=bool)
+        run_start[0] = True
+        run_start[1:] = planned[1:] != planned[:-1] + 1
+        starts_of_runs = np.flatnonzero(run_start)
+        offset = np.arange(n) - np.repeat(starts_of_runs, np.diff(np.append(starts_of_runs, n)))
+        return order, np.flatnonzero(offset % batch_size == 0)
 
     @property
     def sample_shape(self) -> Optional[tuple[int, ...]]:
