@@ -13,8 +13,9 @@ Python loop over samples and no per-sample objects on the hot path.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from os import PathLike
 from typing import Callable, Iterable, Optional, Protocol, Sequence, Union, runtime_checkable
 
@@ -139,10 +140,91 @@ class DatasetQSL(QSLBase):
             total = len(new)
             if total == 0:
                 return
+            if self._writes_in_place():
+                self._load_in_place(new)
+                return
             for done, (index, array) in enumerate(self._preprocess_all(new), start=1):
                 self._store(index, np.asarray(array), total - done + 1)
                 if self._progress is not None:
                     self._progress(done, total)
+
+    def _writes_in_place(self) -> bool:
+        """True for a dataset that can preprocess into a given row and declares its sample shape and dtype."""
+        ds = self.dataset
+        return callable(getattr(ds, "preprocessed_into", None)) and getattr(ds, "sample_shape", None) is not None \
+            and getattr(ds, "sample_dtype", None) is not None
+
+    def _load_in_place(self, new: list[int]) -> None:
+        """Reserve a slab row per sample and have the dataset write each sample into its row.
+
+        ``workers`` threads run at once (OpenCV and numpy release the GIL); at most a few tasks per
+        worker are in flight, so nothing piles up. A sample is marked loaded once its row is
+        written; after a failure the samples already written stay loaded, the others' rows are
+        freed, and the first error is raised.
+        """
+        shape = tuple(self.dataset.sample_shape)
+        dtype = np.dtype(self.dataset.sample_dtype)
+        rows = self._reserve(len(new), shape, dtype)
+        slab, total = self._slab, len(new)
+        work = iter(zip(new, rows))
+        done = 0
+        error: Optional[BaseException] = None
+        if self._workers == 1:
+            for index, row in work:
+                try:
+                    self.dataset.preprocessed_into(index, slab[row])
+                except BaseException as exc:
+                    error = exc
+                    self._free.append(row)
+                    break
+                self._row[index] = row
+                done += 1
+                if self._progress is not None:
+                    self._progress(done, total)
+        else:
+            with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="edgeperf-preprocess") as pool:
+                running = {}
+                for index, row in itertools.islice(work, 4 * self._workers):
+                    running[pool.submit(self.dataset.preprocessed_into, index, slab[row])] = (index, row)
+                while running:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        index, row = running.pop(future)
+                        if future.exception() is not None:
+                            error = error or future.exception()
+                            self._free.append(row)
+                            continue
+                        self._row[index] = row
+                        done += 1
+                        if self._progress is not None:
+                            self._progress(done, total)
+                        if error is None:
+                            nxt = next(work, None)
+                            if nxt is not None:
+                                running[pool.submit(self.dataset.preprocessed_into, nxt[0], slab[nxt[1]])] = nxt
+        if error is not None:
+            for _, row in work:  # never started
+                self._free.append(row)
+            raise error
+
+    def _reserve(self, count: int, shape: tuple[int, ...], dtype: np.dtype) -> list[int]:
+        """``count`` free slab rows for samples of ``shape``/``dtype``, growing the slab once if needed."""
+        slab = self._slab
+        if slab is not None and (slab.shape[1:] != shape or slab.dtype != dtype):
+            raise DatasetError(
+                f"{self._name}: samples are {dtype}{list(shape)}, but loaded samples are "
+                f"{slab.dtype}{list(slab.shape[1:])}; a DatasetQSL needs every sample to have the same shape and dtype"
+            )
+        if slab is None:
+            self._slab = np.empty((count,) + shape, dtype=dtype)
+            self._free = list(range(count - 1, -1, -1))
+        elif len(self._free) < count:
+            missing = count - len(self._free)
+            grown = np.empty((slab.shape[0] + missing,) + shape, dtype=dtype)
+            grown[: slab.shape[0]] = slab
+            self._free = list(range(grown.shape[0] - 1, slab.shape[0] - 1, -1)) + self._free
+            self._slab = grown
+        return [self._free.pop() for _ in range(count)]
 
     def unload_samples_from_ram(self, indices: Sequence[int]) -> None:
         """Forget the samples of ``indices``; ones not loaded are ignored."""
