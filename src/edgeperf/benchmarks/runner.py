@@ -5,7 +5,9 @@ This is what ``edgeperf run`` calls; the CLI only parses options and prints.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ class RunOptions:
     cache_dir: Path | None = None
     providers: list[str] | None = None
     report: bool = True
+    preprocess_threads: int | None = None  # None: one per CPU core
 
 
 @dataclass
@@ -116,7 +119,8 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     if bench.open_qsl is not None:
         qsl = bench.open_qsl(bench, dataset, perf_count)
     else:
-        qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL")
+        qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL",
+                         workers=opts.preprocess_threads or _cpu_count(), progress=_load_progress(listeners))
     backend_options: dict[str, Any] = {"threads": opts.threads}
     if opts.providers:
         backend_options["providers"] = opts.providers
@@ -185,6 +189,29 @@ def _check_find_peak(settings: TestSettings) -> None:
             f"it does not apply to the {settings.scenario.value} scenario (use --scenario Server or MultiStream, "
             f"or --mode performance)"
         )
+
+
+#: Event name of the dataset-loading progress (data: done, total): preprocessing or reading the cache.
+DATASET_LOAD = "dataset_load"
+
+
+def _load_progress(listeners: Iterable[Callable[[Event], None]]) -> Callable[[int, int], None]:
+    """A DatasetQSL progress callback that sends ``dataset_load`` events to the run's listeners."""
+    targets = list(listeners)
+
+    def progress(done: int, total: int) -> None:
+        event = Event(DATASET_LOAD, time.time_ns(), {"done": done, "total": total})
+        for listener in targets:
+            listener(event)
+
+    return progress
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _warm_up(runner, qsl) -> None:

@@ -7,11 +7,37 @@ extra work. Off a terminal it shows nothing.
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
 from ..loadgen import events as ev
 from ..loadgen.enums import TestScenario as Scenario
+
+
+class LoadProgress:
+    """Images done, rate and time left of a dataset load (preprocessing or reading the cache)."""
+
+    def __init__(self) -> None:
+        self.done = self.total = 0
+        self._start = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        if done <= 1 or total != self.total:
+            self._start = time.monotonic()
+        self.done, self.total = done, total
+
+    @property
+    def active(self) -> bool:
+        return 0 < self.done < self.total
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self._start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else float("nan")
+        eta = "--:--" if left != left else f"{int(left) // 60:d}:{int(left) % 60:02d}"
+        return (f"preparing samples {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%)  "
+                f"{rate:,.0f} images/s  ETA {eta}")
 
 
 class LiveProgress:
@@ -25,9 +51,14 @@ class LiveProgress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._live = None
+        self._load = LoadProgress()
 
     def __call__(self, event: ev.Event) -> None:
-        if event.name == ev.SERIES_START:
+        if event.name == "dataset_load":  # edgeperf.benchmarks.runner.DATASET_LOAD
+            self._load.update(event.data["done"], event.data["total"])
+            if self._thread is None and self._console.is_terminal:
+                self._start()
+        elif event.name == ev.SERIES_START:
             self._series = event.data["progress"]
             if self._thread is None and self._console.is_terminal:
                 self._start()
@@ -50,6 +81,8 @@ class LiveProgress:
         from rich.text import Text
 
         s = self._series
+        if self._load.active:
+            return Text(f"{self._label}: {self._load.line()}")
         if s is None:
             return Text(f"{self._label}: starting")
         elapsed = s.elapsed_s
