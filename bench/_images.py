@@ -46,3 +46,30 @@ def write_imagenet_like(root: Path, count: int, width: int = 500, height: int = 
         lines.append(f"{name} {int(rng.integers(0, 1000))}")
     val_map.write_text("\n".join(lines) + "\n")
     return root
+
+
+def write_coco_like(root: Path, count: int, width: int = 640, height: int = 480, seed: int = 1) -> Path:
+    """``count`` JPEGs under ``root/val2017`` and ``root/annotations/instances_val2017.json``.
+
+    The images have no annotations: preprocessing does not read them, and r1.1's ``coco.Coco``
+    builds ``np.array(label_list)``, which current numpy refuses for ragged box lists.
+    """
+    import json
+
+    import cv2
+
+    ann = root / "annotations" / "instances_val2017.json"
+    if ann.exists() and len(json.loads(ann.read_text())["images"]) == count:
+        return root
+    (root / "val2017").mkdir(parents=True, exist_ok=True)
+    ann.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    images, annotations = [], []
+    for i in range(count):
+        name = f"{i + 1:012d}.jpg"
+        cv2.imwrite(str(root / "val2017" / name), synthetic_photo(rng, width, height), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        images.append({"id": i + 1, "file_name": name, "height": height, "width": width, "license": 1, "coco_url": ""})
+    ann.write_text(json.dumps({"info": {}, "licenses": [{"id": 1, "name": "synthetic"}], "images": images,
+                               "annotations": annotations,
+                               "categories": [{"id": 1, "name": "person", "supercategory": "person"}]}))
+    return root

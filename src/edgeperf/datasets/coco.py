@@ -114,11 +114,15 @@ def pre_process_coco_resnet34(
     np.divide(sample, np.float32(255.0), out=sample)
     np.subtract(sample, np.array(RESNET34_MEAN_RGB, dtype=np.float32), out=sample)
     std = np.array(RESNET34_STD_RGB, dtype=np.float32)
-    if layout == "NCHW":
-        sample, std = sample.transpose(2, 0, 1), std.reshape(3, 1, 1)
+    h, w = sample.shape[:2]
     if out is None:
-        out = np.empty(sample.shape, dtype=np.float32)
-    np.divide(sample, std, out=out)
+        out = np.empty((3, h, w) if layout == "NCHW" else (h, w, 3), dtype=np.float32)
+    if layout == "NCHW":  # one contiguous plane per channel: much faster than a strided transpose
+        cv2 = cv2_module()
+        for channel, plane in enumerate(cv2.split(sample)):
+            np.divide(plane, std[channel], out=out[channel])
+    else:
+        np.divide(sample, std, out=out)
     return out
 
 

@@ -97,13 +97,15 @@ def pre_process_vgg(img_bgr: np.ndarray, layout: str = "NCHW", dims: tuple[int, 
     resized = resize_with_aspectratio(rgb, out_height, out_width, interpolation=cv2.INTER_AREA)
     cropped = center_crop(resized, out_height, out_width)
     means = np.array(IMAGENET_MEANS_RGB, dtype=np.float32)
-    if layout == "NCHW":
-        cropped, means = cropped.transpose(2, 0, 1), means.reshape(3, 1, 1)
     if out is None:
-        out = np.empty(cropped.shape, dtype=np.float32)
+        out = np.empty((3, out_height, out_width) if layout == "NCHW" else (out_height, out_width, 3), dtype=np.float32)
     # uint8 -> float32 is exact, so converting inside the subtraction is bit-identical to
-    # astype(float32) followed by -= means (and to the reference), without the two temporaries
-    np.subtract(cropped, means, out=out, dtype=np.float32)
+    # astype(float32) followed by -= means (and to the reference), without the temporaries
+    if layout == "NCHW":  # one contiguous plane per channel: ~10x faster than a strided transpose
+        for channel, plane in enumerate(cv2.split(np.ascontiguousarray(cropped))):
+            np.subtract(plane, means[channel], out=out[channel], dtype=np.float32)
+    else:
+        np.subtract(cropped, means, out=out, dtype=np.float32)
     return out
 
 
