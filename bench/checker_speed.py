@@ -160,6 +160,32 @@ def time_cli(tree: Path, workers: int, out_dir: Path, src: Path | None = None) -
             "exit": proc.returncode, "csv": str(csv), "last_line": proc.stdout.decode(errors="replace").strip().rsplit("\n", 1)[-1]}
 
 
+def time_official(tree: Path, git_dir: Path, work: Path) -> dict:
+    """The official r1.1 submission-checker.py (git archive of tools/submission) on ``tree``."""
+    import io
+    import resource
+    import subprocess
+    import tarfile
+
+    tools = work / "official"
+    if not (tools / "tools/submission/submission-checker.py").exists():
+        data = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "r1.1", "tools/submission/submission-checker.py",
+                               "tools/submission/log_parser.py"], check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tools)
+    csv = work / "summary-official.csv"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(tools / "tools/submission/submission-checker.py"), "--input", str(tree),
+                           "--csv", str(csv)], cwd=tools / "tools/submission", capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rows = max(0, len(csv.read_text().splitlines()) - 1) if csv.exists() else None
+    return {"wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            "max_rss_mb": after.ru_maxrss / 1024, "exit": proc.returncode, "rows": rows,
+            "last_line": proc.stderr.strip().rsplit("\n", 1)[-1][-200:]}
+
+
 def synthetic_main(args) -> int:
     dest = args.synthetic
     made = None
@@ -183,19 +209,25 @@ def synthetic_main(args) -> int:
                 runs.append(r)
                 print(f"  run {rep + 1} workers={w}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
                       f"{read / 1e6 / r['wall_s']:.0f} MB/s of logs read, {total / 1e6 / r['wall_s']:.0f} MB/s of tree, "
-                      f"peak RSS {r['max_rss_mb']:.0f} MB, exit {r['exit']}")
+                      f"peak RSS {r['max_rss_mb']:.0f} MB, exit {r['exit']}", flush=True)
             if args.baseline_src and rep < args.baseline_runs:
                 r = time_cli(dest, 1, out_dir, src=args.baseline_src)
                 r["baseline"] = True
                 runs.append(r)
                 print(f"  run {rep + 1} baseline ({args.baseline_src}): {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
                       f"{read / 1e6 / r['wall_s']:.0f} MB/s, peak RSS {r['max_rss_mb']:.0f} MB")
-        summaries = {Path(r["csv"]).read_bytes() for r in runs}
+        if args.official_git:
+            for rep in range(args.baseline_runs):
+                r = time_official(dest, args.official_git, out_dir)
+                runs.append({**r, "official": True, "workers": 0})
+                print(f"  official r1.1 checker: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+                      f"{total / 1e6 / r['wall_s']:.0f} MB/s of tree, {r['rows']} rows, exit {r['exit']}", flush=True)
+        summaries = {Path(r["csv"]).read_bytes() for r in runs if "csv" in r}
         print(f"  summary.csv identical across all runs (workers {args.workers}"
               f"{', baseline' if args.baseline_src else ''}): {len(summaries) == 1}")
         for w in args.workers:
-            walls = [r["wall_s"] for r in runs if r["workers"] == w and not r.get("baseline")]
-            cpus = [r["cpu_s"] for r in runs if r["workers"] == w and not r.get("baseline")]
+            walls = [r["wall_s"] for r in runs if r["workers"] == w and not r.get("baseline") and not r.get("official")]
+            cpus = [r["cpu_s"] for r in runs if r["workers"] == w and not r.get("baseline") and not r.get("official")]
             med = statistics.median(walls)
             print(f"  workers={w}: median {med:.2f} s wall ({read / 1e6 / med:.0f} MB/s read, {total / 1e6 / med:.0f} MB/s "
                   f"of tree), median CPU {statistics.median(cpus):.2f} s ({read / 1e6 / statistics.median(cpus):.0f} MB per CPU-s); "
@@ -221,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-src", type=Path, default=None,
                     help="a src/ directory of another edgeperf (e.g. `git archive main src`) to time on the same round")
     ap.add_argument("--baseline-runs", type=int, default=1)
+    ap.add_argument("--official-git", type=Path, default=None,
+                    help="git dir of mlcommons/inference: also time its r1.1 submission-checker.py on the round")
     ap.add_argument("--out-dir", default="/tmp/checker-speed")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic round (default: delete it afterwards)")
     args = ap.parse_args(argv)
