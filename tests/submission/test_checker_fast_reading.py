@@ -173,3 +173,21 @@ def test_each_file_read_once_and_each_directory_listed_once():
     assert report.read_stats.read_more_than_once() == []
     assert report.read_stats.listed_more_than_once() == []
     assert len(report.read_stats.listings) > 100
+
+
+def test_a_code_entry_file_shared_by_scenarios_is_read_once(tmp_path):
+    import shutil
+
+    src = FIXTURES / "closed" / "Alibaba"
+    dst = tmp_path / "closed" / "Alibaba"
+    shutil.copytree(src, dst, symlinks=True)
+    for p in [dst, *dst.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)  # the fixtures are read-only
+    code = dst / "code"
+    (code / "ssd-mobilenet").rename(code / "ssd-mobilenet-impl")
+    (code / "ssd-mobilenet").write_text("ssd-mobilenet-impl\n")  # a file naming the code directory
+    report = check_tree(tmp_path, version="v1.1")
+    code_reads = {p: n for p, n in report.read_stats.reads.items() if "/code/" in p}
+    assert code_reads and set(code_reads.values()) == {1}
+    assert report.read_stats.read_more_than_once() == []
+    assert not [f for f in report.findings if f.check == "measurements.code_missing"]

@@ -69,6 +69,7 @@ class Tree:
         self.root = os.path.abspath(os.fspath(root))
         self.stats = ReadStats()
         self._listings: dict[str, _Listing] = {}
+        self._shared: dict[str, bytes] = {}
 
     def abs(self, rel: str) -> str:
         return os.path.join(self.root, rel) if rel else self.root
@@ -147,6 +148,13 @@ class Tree:
             data = f.read()
         self.stats.bytes_read += len(data)
         self.stats.reads[rel] = self.stats.reads.get(rel, 0) + 1
+        return data
+
+    def read_shared(self, rel: str) -> bytes:
+        """A small file that several checks of one submitter use (``code/<benchmark>``), read once and kept."""
+        data = self._shared.get(rel)
+        if data is None:
+            data = self._shared[rel] = self.read_bytes(rel)
         return data
 
     def case_hint(self, rel_dir: str, name: str) -> str:
