@@ -210,3 +210,44 @@ def test_any_sequence_of_loads_and_unloads_matches_a_simple_model(ops, probe):
             qsl.get_batch(probe)
     else:
         assert qsl.get_batch(probe)[:, 1, 2].tolist() == probe
+
+
+def test_consecutive_rows_come_back_as_a_view_others_as_a_copy():
+    qsl = DatasetQSL(CountingDataset(n=10), performance_sample_count=10)
+    qsl.load_samples_to_ram(range(10))  # rows 0..9 in index order
+    view = qsl.get_batch([3, 4, 5])
+    assert view.base is not None and np.array_equal(view[:, 0, 0], [3, 4, 5])
+    copy = qsl.get_batch([5, 3])
+    assert not np.shares_memory(copy, view) and np.array_equal(copy[:, 0, 0], [5, 3])
+    scratch = np.empty((4, 2, 3), np.float32)
+    gathered = qsl.get_batch([7, 1, 7], scratch=scratch)
+    assert np.shares_memory(gathered, scratch) and np.array_equal(gathered[:, 0, 0], [7, 1, 7])
+    assert not np.shares_memory(qsl.get_batch([1, 2], scratch=scratch), scratch)  # consecutive: the slab view
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 39), min_size=1, max_size=300), st.integers(1, 9))
+def test_batch_plan_is_a_permutation_cut_into_consecutive_runs(query, batch):
+    qsl = DatasetQSL(CountingDataset(n=40), performance_sample_count=40)
+    qsl.load_samples_to_ram(range(0, 40, 1))
+    indices = np.array(query)
+    order, starts = qsl.batch_plan(indices, batch)
+    assert sorted(order.tolist()) == list(range(len(query)))
+    assert starts[0] == 0 and (np.diff(starts) > 0).all()
+    bounds = np.append(starts, len(query))
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        piece = indices[order[lo:hi]]
+        assert 1 <= hi - lo <= batch
+        assert (np.diff(piece) == 1).all()  # rows of one piece are consecutive: get_batch returns a view
+        assert qsl.get_batch(piece).base is not None
+
+
+def test_batch_plan_puts_most_of_a_large_offline_query_in_full_views():
+    qsl = DatasetQSL(CountingDataset(n=1000, shape=(1,)), performance_sample_count=500)
+    rng = np.random.default_rng(0)
+    loaded = rng.choice(1000, 500, replace=False)
+    qsl.load_samples_to_ram(loaded)
+    query = rng.choice(loaded, 20000)  # LoadGen draws Offline samples with replacement
+    order, starts = qsl.batch_plan(query, 32)
+    sizes = np.diff(np.append(starts, len(query)))
+    assert sizes[sizes == 32].sum() / len(query) > 0.6  # the rest is merged and gathered by the SUT

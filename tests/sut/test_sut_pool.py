@@ -108,3 +108,32 @@ def test_the_array_suts_are_full_systems_under_test():
         assert isinstance(pool, SystemUnderTest)
     finally:
         pool.close()
+
+
+def test_worker_pool_runs_a_large_query_in_the_planners_order_full_batches_first():
+    runner = Runner()
+    done = []
+    calls = []
+
+    def planner(indices, batch_size):
+        calls.append((len(indices), batch_size))
+        order = np.argsort(-indices, kind="stable")  # descending
+        return order, np.array([0, 3, 11, 19])  # pieces of 3, 8, 8 and 1 samples
+
+    sut = WorkerPoolSUT(runner, workers=1, batch_size=8, planner=planner)
+    import edgeperf.sut.pool as pool
+
+    original = pool.complete_arrays
+    pool.complete_arrays = lambda ids, payloads: done.extend(ids.tolist())
+    seen = []
+    runner_call = runner.__call__
+    sut._runner = lambda indices: (seen.append(indices.tolist()), runner_call(indices))[1]
+    try:
+        sut.issue_query_arrays(np.arange(100, 120), np.arange(20))
+        sut.close()
+    finally:
+        pool.complete_arrays = original
+    assert calls == [(20, 8)] and sorted(done) == list(range(100, 120))
+    # the two full pieces run as they are, first; the short ones (3 + 1 samples) are merged after
+    assert seen[0] == list(range(16, 8, -1)) and seen[1] == list(range(8, 0, -1))
+    assert sorted(seen[2]) == [0, 17, 18, 19]

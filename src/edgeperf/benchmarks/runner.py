@@ -5,6 +5,10 @@ This is what ``edgeperf run`` calls; the CLI only parses options and prints.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -15,7 +19,7 @@ from ..errors import EdgeperfError, UsageError
 from .._atomic import _WRITE_ERRNOS, OutputError, _reason, prepare_output_dir
 from ..loadgen.engine import TestResult, start_test
 from ..loadgen.enums import TestMode, TestScenario
-from ..loadgen.events import Event, SeriesEnd, SeriesSnapshot
+from ..loadgen.events import DatasetLoad, Event, SeriesEnd, SeriesSnapshot
 from ..loadgen.settings import LogOutputSettings, LogSettings, TestSettings
 from .preflight import check_config_values, check_parallelism, check_text_file
 from .registry import BenchmarkDefinition, get_benchmark
@@ -56,6 +60,7 @@ class RunOptions:
     # TestSettings fields that config files cannot set (as the official API allows), applied
     # last: e.g. {"server_find_peak_qps_decimals_of_precision": 0}.
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    preprocess_threads: int | None = None  # None: one per CPU core
 
     @property
     def quick(self) -> bool:
@@ -85,11 +90,24 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
     input_name = bench.input_name()
     outputs = list(bench.requested_outputs)
 
-    def run(indices: np.ndarray) -> list[bytes]:
-        batch = qsl.get_batch(indices)
+    if not hasattr(qsl, "batch_plan"):  # a QSL without slab views (open_qsl): plain get_batch
+        def run(indices: np.ndarray) -> list[bytes]:
+            batch = qsl.get_batch(indices)
+            return bench.postprocess(backend.predict({input_name: batch}, outputs), indices)
+
+        return run
+
+    local = threading.local()  # one gather buffer per worker thread, reused batch after batch
+
+    def run_with_scratch(indices: np.ndarray) -> list[bytes]:
+        scratch = getattr(local, "scratch", None)
+        if scratch is None or scratch.shape[0] < len(indices) or scratch.shape[1:] != qsl.sample_shape \
+                or scratch.dtype != qsl.sample_dtype:
+            scratch = local.scratch = np.empty((max(len(indices), 1),) + qsl.sample_shape, dtype=qsl.sample_dtype)
+        batch = qsl.get_batch(indices, scratch=scratch)
         return bench.postprocess(backend.predict({input_name: batch}, outputs), indices)
 
-    return run
+    return run_with_scratch
 
 
 def settings_for(bench: BenchmarkDefinition, opts: RunOptions) -> TestSettings:
@@ -150,7 +168,8 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     if bench.open_qsl is not None:
         qsl = bench.open_qsl(bench, dataset, perf_count)
     else:
-        qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL")
+        qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL",
+                         workers=opts.preprocess_threads or _cpu_count(), progress=_load_progress(listeners))
     backend_name = opts.backend or bench.default_backend
     backend_options: dict[str, Any] = {"threads": opts.threads}
     if opts.providers:
@@ -173,7 +192,8 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     if opts.scenario is TestScenario.SingleStream:
         sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
     else:
-        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}")
+        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}",
+                            planner=qsl.batch_plan if isinstance(qsl, DatasetQSL) else None)
     output = prepare_output_dir(opts.output, RUN_FILES)
     capture = _SeriesCapture()
     log_settings = LogSettings(log_output=LogOutputSettings(outdir=str(output)), enable_trace=False)
@@ -262,6 +282,25 @@ def _check_find_peak(settings: TestSettings) -> None:
             f"it does not apply to the {settings.scenario.value} scenario (use --scenario Server or MultiStream, "
             f"or --mode performance)"
         )
+
+
+def _load_progress(listeners: Iterable[Callable[[Event], None]]) -> Callable[[int, int], None]:
+    """A DatasetQSL progress callback that sends :class:`DatasetLoad` events to the run's listeners."""
+    targets = list(listeners)
+
+    def progress(done: int, total: int) -> None:
+        event = DatasetLoad(time.time_ns(), done, total)
+        for listener in targets:
+            listener(event)
+
+    return progress
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _one_line(exc: BaseException) -> str:

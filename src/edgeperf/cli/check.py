@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -21,6 +22,13 @@ def _model_map(text: Optional[str]) -> dict[str, str]:
     return out
 
 
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def check(
     tree: Path = typer.Argument(..., help="Submission tree: the folder holding closed/ and open/."),
     version: str = typer.Option("v1.1", "--version", help="Round whose rules apply (v1.1; v1.0 also known)."),
@@ -37,6 +45,9 @@ def check(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Show only problems, not every result."),
     prune_invalid: Optional[Path] = typer.Option(None, "--prune-invalid", help="Write a copy of TREE here without the "
                                                  "results the checker drops (listed with why); TREE is not changed."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1,
+                                          help="Processes checking systems in parallel (default: one per CPU core); "
+                                          "the output is the same for any number."),
 ) -> None:
     """Check a submission tree as the official v1.1 checker does; the last line is the verdict.
 
@@ -54,7 +65,7 @@ def check(
         options = CheckOptions(version=version, submitter=submitter, skip_compliance=skip_compliance, strict=strict,
                                submission_exceptions=submission_exceptions, extra_model_map=_model_map(extra_model_map))
         options.rules()
-        report = check_tree(tree, options)
+        report = check_tree(tree, options, workers=workers or _cpu_count())
     except EdgeperfError as exc:  # anything else is a bug: its traceback shows
         fail(str(exc))
     if is_stdout(csv) and is_stdout(json_out):

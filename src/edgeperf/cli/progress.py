@@ -45,6 +45,31 @@ def status_line(label: str, s: ev.SeriesProgress | None, quick: bool = False) ->
             f"{qps:,.0f} samples/s  p90 {p90}  p99 {p99}")
 
 
+class LoadProgress:
+    """Images done, rate and time left of a dataset load (preprocessing or reading the cache)."""
+
+    def __init__(self) -> None:
+        self.done = self.total = 0
+        self._start = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        if done <= 1 or total != self.total:
+            self._start = time.monotonic()
+        self.done, self.total = done, total
+
+    @property
+    def active(self) -> bool:
+        return 0 < self.done < self.total
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self._start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else float("nan")
+        eta = "--:--" if left != left else f"{int(left) // 60:d}:{int(left) % 60:02d}"
+        return (f"preparing samples {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%)  "
+                f"{rate:,.0f} images/s  ETA {eta}")
+
+
 class LiveProgress:
     """An event listener showing a run's progress until the test ends.
 
@@ -65,9 +90,13 @@ class LiveProgress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._live = None
+        self._load = LoadProgress()
 
     def __call__(self, event: ev.Event) -> None:
-        if isinstance(event, ev.SeriesStart):
+        if isinstance(event, ev.DatasetLoad):
+            self._load.update(event.done, event.total)
+            self.begin()
+        elif isinstance(event, ev.SeriesStart):
             self._series = event.progress
             self.begin()
         elif isinstance(event, ev.TestEnd):
@@ -99,12 +128,20 @@ class LiveProgress:
         stream = self._heartbeat if self._heartbeat is not None else sys.stdout
         stamp = time.strftime
         while not self._stop.wait(self._heartbeat_s):
-            print(f"[{stamp('%H:%M:%S')}] {status_line(self._label, self._series, self._quick)}", file=stream, flush=True)
+            print(f"[{stamp('%H:%M:%S')}] {self._line()}", file=stream, flush=True)
+
+    def _line(self) -> str:
+        """The data set's load while one runs (images done, rate, time left), else the series."""
+        if self._load.active:
+            return f"{self._label}: {self._load.line()}"
+        return status_line(self._label, self._series, self._quick)
 
     def _render(self):
         from rich.text import Text
 
         s = self._series
+        if self._load.active:
+            return Text(self._line())
         text = Text(status_line(self._label, s, self._quick))
         if s is not None and s.scenario is Scenario.Server and s.mode_name != "AccuracyOnly" and s.target_latency_ns:
             allowed = (1.0 - s.target_percentile) * s.total_queries

@@ -13,8 +13,9 @@ Python loop over samples and no per-sample objects on the hot path.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from os import PathLike
 from typing import Callable, Iterable, Optional, Protocol, Sequence, Union, runtime_checkable
 
@@ -160,10 +161,91 @@ class DatasetQSL(QSLBase):
             total = len(new)
             if total == 0:
                 return
+            if self._writes_in_place():
+                self._load_in_place(new)
+                return
             for done, (index, array) in enumerate(self._preprocess_all(new), start=1):
                 self._store(index, np.asarray(array), total - done + 1)
                 if self._progress is not None:
                     self._progress(done, total)
+
+    def _writes_in_place(self) -> bool:
+        """True for a dataset that can preprocess into a given row and declares its sample shape and dtype."""
+        ds = self.dataset
+        return callable(getattr(ds, "preprocessed_into", None)) and getattr(ds, "sample_shape", None) is not None \
+            and getattr(ds, "sample_dtype", None) is not None
+
+    def _load_in_place(self, new: list[int]) -> None:
+        """Reserve a slab row per sample and have the dataset write each sample into its row.
+
+        ``workers`` threads run at once (OpenCV and numpy release the GIL); at most a few tasks per
+        worker are in flight, so nothing piles up. A sample is marked loaded once its row is
+        written; after a failure the samples already written stay loaded, the others' rows are
+        freed, and the first error is raised.
+        """
+        shape = tuple(self.dataset.sample_shape)
+        dtype = np.dtype(self.dataset.sample_dtype)
+        rows = self._reserve(len(new), shape, dtype)
+        slab, total = self._slab, len(new)
+        work = iter(zip(new, rows))
+        done = 0
+        error: Optional[BaseException] = None
+        if self._workers == 1:
+            for index, row in work:
+                try:
+                    self.dataset.preprocessed_into(index, slab[row])
+                except BaseException as exc:
+                    error = exc
+                    self._free.append(row)
+                    break
+                self._row[index] = row
+                done += 1
+                if self._progress is not None:
+                    self._progress(done, total)
+        else:
+            with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="edgeperf-preprocess") as pool:
+                running = {}
+                for index, row in itertools.islice(work, 4 * self._workers):
+                    running[pool.submit(self.dataset.preprocessed_into, index, slab[row])] = (index, row)
+                while running:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        index, row = running.pop(future)
+                        if future.exception() is not None:
+                            error = error or future.exception()
+                            self._free.append(row)
+                            continue
+                        self._row[index] = row
+                        done += 1
+                        if self._progress is not None:
+                            self._progress(done, total)
+                        if error is None:
+                            nxt = next(work, None)
+                            if nxt is not None:
+                                running[pool.submit(self.dataset.preprocessed_into, nxt[0], slab[nxt[1]])] = nxt
+        if error is not None:
+            for _, row in work:  # never started
+                self._free.append(row)
+            raise error
+
+    def _reserve(self, count: int, shape: tuple[int, ...], dtype: np.dtype) -> list[int]:
+        """``count`` free slab rows for samples of ``shape``/``dtype``, growing the slab once if needed."""
+        slab = self._slab
+        if slab is not None and (slab.shape[1:] != shape or slab.dtype != dtype):
+            raise DatasetError(
+                f"{self._name}: samples are {dtype}{list(shape)}, but loaded samples are "
+                f"{slab.dtype}{list(slab.shape[1:])}; a DatasetQSL needs every sample to have the same shape and dtype"
+            )
+        if slab is None:
+            self._slab = np.empty((count,) + shape, dtype=dtype)
+            self._free = list(range(count - 1, -1, -1))
+        elif len(self._free) < count:
+            missing = count - len(self._free)
+            grown = np.empty((slab.shape[0] + missing,) + shape, dtype=dtype)
+            grown[: slab.shape[0]] = slab
+            self._free = list(range(grown.shape[0] - 1, slab.shape[0] - 1, -1)) + self._free
+            self._slab = grown
+        return [self._free.pop() for _ in range(count)]
 
     def unload_samples_from_ram(self, indices: Sequence[int]) -> None:
         """Forget the samples of ``indices``; ones not loaded are ignored."""
@@ -193,17 +275,58 @@ class DatasetQSL(QSLBase):
         rows = self._rows([index])
         return self._slab[rows[0]]
 
-    def get_batch(self, indices: Union[Sequence[int], np.ndarray], out: Optional[np.ndarray] = None) -> np.ndarray:
+    def get_batch(self, indices: Union[Sequence[int], np.ndarray], out: Optional[np.ndarray] = None,
+                  scratch: Optional[np.ndarray] = None) -> np.ndarray:
         """The loaded samples of ``indices`` stacked along a new first (batch) axis.
 
-        One numpy ``take`` copies the rows into a fresh array, or into ``out`` when given (it must
-        have shape ``(len(indices), *sample_shape)`` and the samples' dtype).
+        Samples in consecutive slab rows come back as a read-only-by-contract view of the slab (no
+        copy); others are copied by one numpy ``take`` into a fresh array, or into ``out`` when given
+        (it must have shape ``(len(indices), *sample_shape)`` and the samples' dtype). ``scratch``
+        (the samples' dtype and shape, at least ``len(indices)`` rows) is gathered into when a copy is
+        needed, so a worker reuses one buffer instead of faulting in a fresh one per batch.
         """
         rows = self._rows(indices)
         slab = self._slab
         if slab is None:
             raise KeyError(f"no sample of {self._name} is loaded (LoadGen loads samples before issuing them)")
+        n = len(rows)
+        if out is None and n and rows[-1] - rows[0] == n - 1 and (n == 1 or bool((np.diff(rows) == 1).all())):
+            # consecutive slab rows: a view, no copy (batch_plan orders Offline queries to get these)
+            return slab[rows[0] : rows[0] + n]
+        if out is None and scratch is not None and scratch.shape[0] >= n and scratch.shape[1:] == slab.shape[1:] \
+                and scratch.dtype == slab.dtype:
+            out = scratch[:n]
         return np.take(slab, rows, axis=0, out=out)
+
+    def batch_plan(self, indices: Union[Sequence[int], np.ndarray], batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """An order of a query's samples in which most batches are consecutive slab rows.
+
+        Returns ``(order, starts)``: ``indices[order]`` cut at ``starts`` (ascending, first 0) gives
+        batches of at most ``batch_size`` samples, each a run of consecutive slab rows, so that
+        :meth:`get_batch` hands it to the model as a view instead of gathering 32 copies. A sample
+        repeated in the query (LoadGen draws Offline samples with replacement) goes to a later
+        "round": round k holds the (k+1)-th occurrence of every row, in row order. Pieces shorter
+        than a batch are left for the SUT to merge (and gather).
+        """
+        rows = self._rows(indices)
+        n = len(rows)
+        if n == 0:
+            return np.arange(0), np.zeros(1, dtype=np.intp)[:0]
+        order = np.argsort(rows, kind="stable")
+        ranked = rows[order]
+        new_row = np.empty(n, dtype=bool)
+        new_row[0] = True
+        new_row[1:] = ranked[1:] != ranked[:-1]
+        group_start = np.flatnonzero(new_row)
+        occurrence = np.arange(n) - np.repeat(group_start, np.diff(np.append(group_start, n)))
+        order = order[np.lexsort((ranked, occurrence))]
+        planned = rows[order]
+        run_start = np.empty(n, dtype=bool)
+        run_start[0] = True
+        run_start[1:] = planned[1:] != planned[:-1] + 1
+        starts_of_runs = np.flatnonzero(run_start)
+        offset = np.arange(n) - np.repeat(starts_of_runs, np.diff(np.append(starts_of_runs, n)))
+        return order, np.flatnonzero(offset % batch_size == 0)
 
     @property
     def sample_shape(self) -> Optional[tuple[int, ...]]:

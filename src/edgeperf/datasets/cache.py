@@ -90,6 +90,36 @@ class PreprocessCache:
             self._write(path, array)
         return array
 
+    def read_into(self, relative: str, out: np.ndarray) -> bool:
+        """Fill ``out`` (C-contiguous) from the cached file of ``relative``; False if missing or unusable.
+
+        The ``.npy`` header is parsed and the data read straight into ``out`` (no intermediate
+        array): a cached start costs one read per sample. A file of another shape or dtype, or
+        shorter than its header says, counts as missing (it is recreated).
+        """
+        try:
+            with open(self.path_for(relative), "rb") as handle:
+                version = np.lib.format.read_magic(handle)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+                else:
+                    return False
+                if fortran or tuple(shape) != out.shape or dtype != out.dtype or not out.flags.c_contiguous:
+                    return False
+                view = memoryview(out).cast("B")
+                got = handle.readinto(view)
+                return got == len(view) and not handle.read(1)
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError, EOFError):
+            return False  # truncated or not a .npy: recreate it
+
+    def put(self, relative: str, array: np.ndarray) -> None:
+        """Store ``array`` as the cached file of ``relative`` (atomically, written from ``array`` itself)."""
+        self._write(self.path_for(relative), array)
+
     @staticmethod
     def _read(path: Path, shape, dtype) -> Optional[np.ndarray]:
         try:

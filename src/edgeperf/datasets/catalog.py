@@ -136,6 +136,10 @@ BENCHMARK_DATA: tuple[DatasetInfo, ...] = (
                 "http://www.openslr.org/resources/12/dev-clean.tar.gz",
                 "edgeperf dataset prepare librispeech LibriSpeech/dev-clean DIR (FLAC to WAV, and the manifest)",
                 ("librispeech",)),
+    DatasetInfo(("demo-digits",), "scikit-learn's 8x8 handwritten digits, held-out part (edgeperf's demo)",
+                ("shipped inside the package (benchmarks/data/demo-digits/): nothing to pass as --dataset",),
+                "edgeperf itself (tools/train_demo_model.py made it from scikit-learn's bundled data)",
+                "none: `edgeperf demo` runs it", ()),
 )
 
 

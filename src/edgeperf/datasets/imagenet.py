@@ -82,11 +82,14 @@ def center_crop(img: np.ndarray, out_height: int, out_width: int) -> np.ndarray:
     return img[top:bottom, left:right]
 
 
-def pre_process_vgg(img_bgr: np.ndarray, layout: str = "NCHW", dims: tuple[int, int] = (224, 224)) -> np.ndarray:
+def pre_process_vgg(img_bgr: np.ndarray, layout: str = "NCHW", dims: tuple[int, int] = (224, 224),
+                    out: Optional[np.ndarray] = None) -> np.ndarray:
     """The ResNet50 input of one image as ``cv2.imread`` returns it (BGR uint8, H×W×3).
 
     Returns float32 ``[3, H, W]`` for ``layout="NCHW"`` or ``[H, W, 3]`` for ``"NHWC"``
-    (``dims = (H, W)``, default 224×224), RGB, mean-subtracted, not scaled (spec §3.b).
+    (``dims = (H, W)``, default 224×224), RGB, mean-subtracted, not scaled (spec §3.b). With
+    ``out`` (that shape, float32) the result is written there -- a row of the loaded-sample array
+    -- in the same single pass that converts, subtracts the means and transposes.
     """
     check_layout(layout)
     cv2 = cv2_module()
@@ -96,11 +99,17 @@ def pre_process_vgg(img_bgr: np.ndarray, layout: str = "NCHW", dims: tuple[int, 
     rgb = cv2.cvtColor(img_bgr, cv2.COLOR_BGR2RGB)
     resized = resize_with_aspectratio(rgb, out_height, out_width, interpolation=cv2.INTER_AREA)
     cropped = center_crop(resized, out_height, out_width)
-    sample = cropped.astype(np.float32)
-    sample -= np.array(IMAGENET_MEANS_RGB, dtype=np.float32)
-    if layout == "NCHW":
-        sample = np.ascontiguousarray(sample.transpose(2, 0, 1))
-    return sample
+    means = np.array(IMAGENET_MEANS_RGB, dtype=np.float32)
+    if out is None:
+        out = np.empty((3, out_height, out_width) if layout == "NCHW" else (out_height, out_width, 3), dtype=np.float32)
+    # uint8 -> float32 is exact, so converting inside the subtraction is bit-identical to
+    # astype(float32) followed by -= means (and to the reference), without the temporaries
+    if layout == "NCHW":  # one contiguous plane per channel: ~10x faster than a strided transpose
+        for channel, plane in enumerate(cv2.split(np.ascontiguousarray(cropped))):
+            np.subtract(plane, means[channel], out=out[channel], dtype=np.float32)
+    else:
+        np.subtract(cropped, means, out=out, dtype=np.float32)
+    return out
 
 
 def parse_val_map(path: Union[str, os.PathLike]) -> list[tuple[str, int, int]]:
@@ -264,5 +273,15 @@ class ImagenetDataset(ImageDatasetBase):
         """The ground-truth class (0..999) of sample ``index``."""
         return int(self.labels[self._check(index)])
 
-    def _compute(self, index: int) -> np.ndarray:
-        return pre_process_vgg(read_bgr(self.paths[index]), self.layout, self.dims)
+    def preprocessed_into(self, index: int, out: np.ndarray) -> None:
+        """Write the model input of sample ``index`` into ``out`` (a loaded-sample row): read from
+        the cache straight into it, or computed into it and then written to the cache."""
+        index = self._check(index)
+        if self._cache is not None and self._cache.read_into(self.relative_paths[index], out):
+            return
+        self._compute(index, out)
+        if self._cache is not None:
+            self._cache.put(self.relative_paths[index], out)
+
+    def _compute(self, index: int, out: Optional[np.ndarray] = None) -> np.ndarray:
+        return pre_process_vgg(read_bgr(self.paths[index]), self.layout, self.dims, out=out)

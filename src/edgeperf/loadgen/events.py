@@ -81,6 +81,15 @@ class TestEnd(Event):
     result: TestResult
 
 
+@dataclass(frozen=True)
+class DatasetLoad(Event):
+    """Samples preprocessed or read from the cache so far, while a data set loads (before and
+    between series); sent by the benchmark runner, not by LoadGen."""
+
+    done: int
+    total: int
+
+
 Listener = Callable[[Event], None]
 
 

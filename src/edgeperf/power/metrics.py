@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from .spl import SplFormatError, SplSample, parse_ptd_time
+from .spl import SplFormatError, SplSample, SplSamples, parse_ptd_time
 from ..errors import EdgeperfError, UsageError
 
 __all__ = [
@@ -96,6 +96,11 @@ def average_watts(samples: Iterable[SplSample], window: PowerWindow, server_tz_s
     """
     shift = timedelta(seconds=server_tz_seconds)
     begin, end = window.begin, window.end
+    if isinstance(samples, SplSamples):  # parsed columns: the window is selected with numpy
+        total, count = samples.window_average(begin, end, shift, path)
+        if count == 0:
+            raise NoPowerSamplesError(path, window)
+        return total / count, count
     total = 0.0
     count = 0
     for s in samples:

@@ -61,7 +61,17 @@ class Scope:
         return "/".join(p for p in parts if p is not None)
 
 
-_UNSET: Any = object()
+class _Unset:
+    """The "not given" marker of expected/found; one instance, kept one through pickling (worker processes)."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+    def __reduce__(self) -> str:
+        return "_UNSET"
+
+
+_UNSET: Any = _Unset()
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@
 division -> submitter -> results/<system> (system check) -> <benchmark> (model class, allowed for
 the system type) -> <scenario> (measurements, accuracy, performance, power, compliance), then the
 required-scenario check per benchmark. Every listing is sorted, so summary rows and the per-model
-``errors`` count (which accumulates over the scenarios of a benchmark) are deterministic.
+``errors`` count (which accumulates over the scenarios of a benchmark) are deterministic. Systems are
+independent, so they can be checked in worker processes and merged back in walk order.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 from ..errors import NotAFolderError, UsageError
 from .checks.accuracy import check_accuracy
@@ -22,17 +25,23 @@ from .context import CheckContext, CheckOptions
 from .findings import Reporter, Scope
 from .results import CheckReport, ScenarioResult
 from .summary_csv import SummaryRow
-from .tree import Tree, files_diff
+from .tree import ReadStats, Tree, files_diff
 
 __all__ = ["check_tree"]
 
 
-def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, **kw) -> CheckReport:
+def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, *, workers: int = 1,
+               **kw) -> CheckReport:
     """Check the submission tree at ``root`` (the directory holding ``closed/`` and ``open/``).
 
     ``options`` or keyword arguments of :class:`CheckOptions`. Never raises for problems in the
     tree: they are findings. Raises NotADirectoryError if ``root`` is not a directory and
     ValueError for an unknown round.
+
+    ``workers`` > 1 checks the systems (``<division>/<submitter>/results/<system>``) in that many
+    processes. Each system's findings, result-map entries and summary rows are merged in the
+    order of the serial walk, so the report -- text, summary.csv, JSON -- is identical to a
+    serial run's.
     """
     options = options or CheckOptions(**kw)
     if not os.path.isdir(root):
@@ -41,9 +50,33 @@ def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, **k
     tree = Tree(root)
     ctx = CheckContext(tree, options.rules(), options)
     report = CheckReport(tree.root, options, findings=ctx.findings, read_stats=tree.stats)
-    top = Reporter(ctx.findings, Scope(), options.strict)
     if options.submitter is not None:
         _require_submitter(tree, ctx, options.submitter)
+    steps = _plan(ctx)
+    systems = [step for step in steps if isinstance(step, tuple)]
+    if workers > 1 and len(systems) > 1:
+        outcomes = _parallel(tree.root, options, systems, workers)
+    else:
+        outcomes = (_check_one_system(ctx, *unit) for unit in systems)
+    for step in steps:
+        if isinstance(step, tuple):
+            findings, entries, rows, stats = next(outcomes)
+            report.findings.extend(findings)
+            report.entries.update(entries)
+            report.rows.extend(rows)
+            if stats is not tree.stats:
+                report.read_stats.merge(stats)
+        else:
+            report.findings.append(step)
+    report.elapsed_s = time.perf_counter() - start
+    return report
+
+
+def _plan(ctx: CheckContext) -> list:
+    """The serial walk down to the systems: each step a Finding or a (division, submitter, system)."""
+    tree, options = ctx.tree, ctx.options
+    steps: list = []
+    top = Reporter(steps, Scope(), options.strict)
     for division in tree.list_dirs(""):
         if division not in ctx.rules.divisions:
             if division not in ctx.rules.ignored_top_level:
@@ -58,10 +91,42 @@ def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, **k
             if not tree.is_dir(results):
                 rep.info("tree.no_results", "no results/ directory; skipped", file=tree.join(division, submitter))
                 continue
-            for system in tree.list_dirs(results):
-                _check_system_dir(ctx, report, rep.child(system=system), division, submitter, system)
-    report.elapsed_s = time.perf_counter() - start
-    return report
+            steps.extend((division, submitter, system) for system in tree.list_dirs(results))
+    return steps
+
+
+def _check_one_system(ctx: CheckContext, division: str, submitter: str, system: str) -> tuple:
+    """(findings, result-map entries in order, summary rows, read stats) of one system directory."""
+    tree = ctx.tree
+    findings: list = []
+    sub = CheckReport(tree.root, ctx.options, findings=findings, read_stats=tree.stats)
+    rep = Reporter(findings, Scope(division=division, submitter=submitter, system=system), ctx.options.strict)
+    _check_system_dir(CheckContext(tree, ctx.rules, ctx.options, findings), sub, rep, division, submitter, system)
+    for area in ("results", "measurements", "compliance"):  # keep memory flat: these are never listed again
+        tree.forget(tree.join(division, submitter, area, system))
+    return findings, list(sub.entries.items()), sub.rows, tree.stats
+
+
+_worker_ctx: CheckContext | None = None
+
+
+def _init_worker(root: str, options: CheckOptions) -> None:
+    global _worker_ctx
+    _worker_ctx = CheckContext(Tree(root), options.rules(), options)
+
+
+def _check_in_worker(unit: tuple[str, str, str]) -> tuple:
+    ctx = _worker_ctx
+    ctx.tree.stats = ReadStats()  # this system's counts only; the parent adds them up
+    return _check_one_system(ctx, *unit)
+
+
+def _parallel(root: str, options: CheckOptions, systems: list, workers: int):
+    """The systems' outcomes, in order, computed by a pool of ``workers`` processes."""
+    method = "fork" if "fork" in mp.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=min(workers, len(systems)), mp_context=mp.get_context(method),
+                             initializer=_init_worker, initargs=(root, options)) as pool:
+        yield from pool.map(_check_in_worker, systems)
 
 
 def _require_submitter(tree, ctx: CheckContext, submitter: str) -> None:

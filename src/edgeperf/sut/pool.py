@@ -18,6 +18,9 @@ from ..loadgen.engine import abort_test, complete_arrays
 from ..errors import UsageError
 
 Runner = Callable[[np.ndarray], Sequence[bytes]]
+#: ``planner(indices, batch_size) -> (order, starts)``: how to order and cut a large query into
+#: batches (``DatasetQSL.batch_plan``: runs of consecutive loaded rows, passed to the model as views).
+Planner = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 
 
 class _FailedBatch(RuntimeError):
@@ -63,14 +66,18 @@ class WorkerPoolSUT(_ArraySUT):
     Each worker takes up to ``batch_size`` queued samples at once (never waiting to fill a batch:
     latency matters in Server), runs them, and completes them through the vectorised completion
     call. A runner exception aborts the test through ``abort_test``, so LoadGen ends it with the
-    error instead of waiting for answers that will never come.
+    error instead of waiting for answers that will never come. With a ``planner``, a query larger
+    than a batch (Offline) is reordered and cut as the planner says; pieces shorter than a batch
+    are merged by the workers as before.
     """
 
-    def __init__(self, runner: Runner, *, workers: int = 1, batch_size: int = 32, name: str = "edgeperf-pool"):
+    def __init__(self, runner: Runner, *, workers: int = 1, batch_size: int = 32, name: str = "edgeperf-pool",
+                 planner: Planner | None = None):
         if workers < 1 or batch_size < 1:
             raise UsageError("workers and batch_size must be at least 1")
         self.name = name
         self._runner = runner
+        self._planner = planner
         self._batch_size = batch_size
         self._queue: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
@@ -81,8 +88,21 @@ class WorkerPoolSUT(_ArraySUT):
 
     def issue_query_arrays(self, ids: np.ndarray, indices: np.ndarray) -> None:
         self._raise_if_failed()
-        for lo in range(0, len(ids), self._batch_size):
-            self._queue.put((ids[lo : lo + self._batch_size], indices[lo : lo + self._batch_size]))
+        bs = self._batch_size
+        if self._planner is not None and len(ids) > bs:
+            # A query's samples may complete in any order: cut it where the planner says (batches
+            # of consecutive loaded rows, which reach the model without a copy).
+            order, starts = self._planner(indices, bs)
+            ids, indices = ids[order], indices[order]
+            bounds = np.append(starts, len(ids)).tolist()
+            pieces = list(zip(bounds[:-1], bounds[1:]))
+            # full batches first, then the short pieces, which the workers merge with each other
+            # (never splitting a full batch, which would lose its contiguity)
+            for lo, hi in [p for p in pieces if p[1] - p[0] == bs] + [p for p in pieces if p[1] - p[0] != bs]:
+                self._queue.put((ids[lo:hi], indices[lo:hi]))
+            return
+        for lo in range(0, len(ids), bs):
+            self._queue.put((ids[lo : lo + bs], indices[lo : lo + bs]))
 
     def flush_queries(self) -> None:
         self._raise_if_failed()

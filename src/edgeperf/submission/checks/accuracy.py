@@ -95,7 +95,7 @@ def check_accuracy(ctx: CheckContext, rep: Reporter, scenario_dir: str, mlperf_m
             valid = False
 
     dpath = tree.join(adir, "mlperf_log_detail.txt")
-    detail = read_detail(ctx, rep, dpath, bad, "accuracy")
+    detail = read_detail(ctx, rep, dpath, bad, "accuracy")  # only its error records are checked
     if detail is None or not check_detail_errors(ctx, rep, detail, dpath, bad, "accuracy"):
         valid = False
 

@@ -1,6 +1,7 @@
 """The detail-log rules shared by the accuracy and performance checks (spec §5.6 step 4).
 
-A detail log is read once; every ``:::MLLOG`` line must be valid JSON (a bad line makes the run
+A detail log is read once and scanned for the records the checks use (``scan_detail_bytes``); every
+``:::MLLOG`` line must be valid JSON (a bad line makes the run
 invalid). A record with ``metadata.is_error`` makes the run invalid, unless
 ``--submission-exceptions`` is given and every error is "Loadgen built with uncommitted changes!".
 """
@@ -9,13 +10,32 @@ from __future__ import annotations
 
 from ..context import CheckContext
 from ..findings import Reporter, Severity
-from ..readers import DetailLogRecords, LogFormatError, parse_detail_bytes
+from ..readers import DetailLogRecords, LogFormatError, scan_detail_bytes
+from ..rules import RoundRules
 
-__all__ = ["read_detail", "check_detail_errors"]
+__all__ = ["detail_keys", "read_detail", "check_detail_errors"]
+
+# Keys the performance (spec §5.6) and power (§5.7) checks read besides the round's result, latency
+# and seed keys. A lookup of any other key raises LookupError (DetailFacts), so a check that starts
+# reading a new key fails the tests until the key is added here.
+_OTHER_KEYS = (
+    "result_validity", "effective_scenario", "effective_performance_sample_count", "effective_min_query_count",
+    "effective_samples_per_query", "effective_min_duration_ms", "result_qps_without_loadgen_overhead",
+    "result_qps_with_loadgen_overhead", "generated_query_count", "generated_samples_per_query",
+    "power_begin", "power_end",
+)
 
 
-def read_detail(ctx: CheckContext, rep: Reporter, path: str, severity: Severity, check: str) -> DetailLogRecords | None:
-    """The parsed log, or None after a finding of ``severity`` (missing or malformed)."""
+def detail_keys(rules: RoundRules) -> frozenset[str]:
+    """Every detail-log key a check of ``rules`` reads: the only records the scanner decodes."""
+    keys = set(_OTHER_KEYS) | set(rules.result_key.values()) | set(rules.p99_key.values())
+    keys |= {rules.p99_key_default} | {key for _, key in rules.seed_keys}
+    return frozenset(keys)
+
+
+def read_detail(ctx: CheckContext, rep: Reporter, path: str, severity: Severity, check: str,
+                keys: frozenset[str] = frozenset()) -> DetailLogRecords | None:
+    """The log's facts (``keys``, errors, warnings), or None after a finding of ``severity`` (missing or malformed)."""
     tree = ctx.tree
     if not tree.is_file(path):
         d = path.rsplit("/", 1)[0]
@@ -23,7 +43,7 @@ def read_detail(ctx: CheckContext, rep: Reporter, path: str, severity: Severity,
                 tree.case_hint(d, "mlperf_log_detail.txt"), file=path, expected="file present", found="missing")
         return None
     try:
-        return parse_detail_bytes(tree.read_bytes(path), path)
+        return scan_detail_bytes(tree.read_bytes(path), path, keys)
     except LogFormatError as exc:
         rep.add(severity, f"{check}.detail_malformed", f"line {exc.where}: {exc.message}", file=path,
                 expected="valid JSON after every :::MLLOG marker", found=f"line {exc.where}: {exc.message}")

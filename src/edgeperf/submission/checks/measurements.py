@@ -77,7 +77,7 @@ def check_measurements(ctx: CheckContext, rep: Reporter, division: str, submitte
     code_entry = tree.join(root, "code", benchmark)
     if tree.is_file(code_entry):
         try:
-            target = tree.read_bytes(code_entry).decode("utf-8", errors="replace").strip()
+            target = tree.read_shared(code_entry).decode("utf-8", errors="replace").strip()
         except OSError:
             target = ""
         base = tree.join(root, "code", target)

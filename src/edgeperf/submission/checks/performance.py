@@ -17,7 +17,7 @@ from typing import Any
 from ..context import CheckContext
 from ..findings import Reporter, Severity
 from ..readers import DetailLogRecords
-from .detail import check_detail_errors, read_detail
+from .detail import check_detail_errors, detail_keys, read_detail
 
 __all__ = ["PerformanceOutcome", "check_performance"]
 
@@ -39,7 +39,7 @@ def check_performance(ctx: CheckContext, rep: Reporter, run_dir: str, mlperf_mod
                       scenario_fixed: str) -> PerformanceOutcome:
     rules = ctx.rules
     path = ctx.tree.join(run_dir, "mlperf_log_detail.txt")
-    log = read_detail(ctx, rep, path, Severity.DROP, "performance")
+    log = read_detail(ctx, rep, path, Severity.DROP, "performance", detail_keys(rules))
     if log is None:
         return PerformanceOutcome(False, None, False, None, None)
 

@@ -1,0 +1,122 @@
+"""Preprocessing straight into the loaded-sample array (issue 16): same bytes as the plain path,
+threads, the cache read into place, and the failure rules of a parallel load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from vision_fixtures import make_coco, make_imagenet
+
+from edgeperf.datasets import CocoDataset, DatasetError, DatasetQSL, ImagenetDataset
+from edgeperf.datasets.cache import PreprocessCache
+
+
+def _datasets(tmp_path):
+    root = make_imagenet(tmp_path / "in")
+    coco = make_coco(tmp_path / "co")
+    return [
+        ImagenetDataset(root, layout="NCHW"), ImagenetDataset(root, layout="NHWC"),
+        CocoDataset(coco, preprocess="ssd-mobilenet"), CocoDataset(coco, preprocess="ssd-mobilenet", layout="NCHW"),
+        CocoDataset(coco, preprocess="ssd-resnet34"), CocoDataset(coco, preprocess="ssd-resnet34", layout="NHWC"),
+    ]
+
+
+def test_preprocessed_into_writes_exactly_what_preprocessed_returns(tmp_path):
+    for ds in _datasets(tmp_path):
+        for i in range(len(ds)):
+            ref = ds.preprocessed(i)
+            out = np.full(ds.sample_shape, 77, dtype=ds.sample_dtype)
+            ds.preprocessed_into(i, out)
+            assert out.dtype == ref.dtype and out.tobytes() == ref.tobytes(), (ds.name, ds.layout, i)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_qsl_load_in_place_with_threads_and_a_cache_equals_the_plain_load(tmp_path, workers):
+    root = make_imagenet(tmp_path / "in")
+    plain = ImagenetDataset(root)
+    expected = np.stack([plain.preprocessed(i) for i in range(len(plain))])
+    progress = []
+    for run in ("first", "cached"):
+        ds = ImagenetDataset(root, cache_dir=tmp_path / "cache")
+        qsl = DatasetQSL(ds, len(ds), workers=workers, progress=lambda d, t: progress.append((d, t)))
+        qsl.load_samples_to_ram(range(len(ds)))
+        got = qsl.get_batch(np.arange(len(ds)))
+        assert got.tobytes() == expected.tobytes(), run
+        assert progress[-1] == (len(ds), len(ds))
+        progress.clear()
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == len(plain)
+
+
+def test_cache_read_into_rejects_other_shapes_and_truncated_files(tmp_path):
+    cache = PreprocessCache(tmp_path, "k", "NCHW", {"p": 1})
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    cache.put("x/a.jpg", a)
+    out = np.zeros_like(a)
+    assert cache.read_into("x/a.jpg", out) and np.array_equal(out, a)
+    assert not cache.read_into("x/a.jpg", np.zeros((3, 2, 4), np.float32))
+    assert not cache.read_into("x/a.jpg", np.zeros((2, 3, 4), np.float64))
+    assert not cache.read_into("missing.jpg", out)
+    path = cache.path_for("x/a.jpg")
+    path.write_bytes(path.read_bytes()[:-4])
+    assert not cache.read_into("x/a.jpg", out)
+    path.write_bytes(b"junk")
+    assert not cache.read_into("x/a.jpg", out)
+
+
+class _Failing:
+    name = "failing"
+    sample_shape = (2,)
+    sample_dtype = np.float32
+
+    def __len__(self):
+        return 8
+
+    def preprocessed(self, index):
+        out = np.empty(2, np.float32)
+        self.preprocessed_into(index, out)
+        return out
+
+    def preprocessed_into(self, index, out):
+        if index == 5:
+            raise DatasetError("image file five.jpg is corrupt", path="five.jpg")
+        out[:] = index
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_in_a_parallel_load_is_raised_and_frees_the_rows(workers):
+    qsl = DatasetQSL(_Failing(), 8, workers=workers)
+    with pytest.raises(DatasetError, match="five.jpg"):
+        qsl.load_samples_to_ram(range(8))
+    assert not qsl.is_loaded(5)
+    loaded = [i for i in range(8) if qsl.is_loaded(i)]
+    assert loaded and all(qsl.get(i)[0] == i for i in loaded)
+    qsl.load_samples_to_ram([0, 1, 2, 3, 4, 6, 7])  # the freed rows are reused, the slab does not grow
+    assert qsl._slab.shape[0] == 8 and all(qsl.get(i)[0] == i for i in (0, 1, 2, 3, 4, 6, 7))
+
+
+def test_the_one_pass_arithmetic_matches_the_reference_step_by_step(tmp_path):
+    """The reference's own sequence of numpy steps (astype, -=, /=, transpose copy), written out
+    here, gives the same bytes as the fused in-place versions."""
+    import cv2
+
+    from edgeperf.datasets.coco import RESNET34_MEAN_RGB, RESNET34_STD_RGB, maybe_resize
+    from edgeperf.datasets.imagenet import IMAGENET_MEANS_RGB, center_crop, resize_with_aspectratio
+
+    root = make_imagenet(tmp_path / "in")
+    ds = ImagenetDataset(root)
+    for i in range(len(ds)):
+        img = cv2.imread(str(ds.image_path(i)))
+        rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        crop = center_crop(resize_with_aspectratio(rgb, 224, 224, interpolation=cv2.INTER_AREA), 224, 224)
+        ref = crop.astype(np.float32)
+        ref -= np.array(IMAGENET_MEANS_RGB, dtype=np.float32)
+        ref = np.ascontiguousarray(ref.transpose(2, 0, 1))
+        assert ds.preprocessed(i).tobytes() == ref.tobytes()
+    coco = CocoDataset(make_coco(tmp_path / "co"), preprocess="ssd-resnet34")
+    for i in range(len(coco)):
+        img = maybe_resize(cv2.imread(str(coco.image_path(i))), (1200, 1200))
+        ref = img / np.float32(255.0)
+        ref -= np.array(RESNET34_MEAN_RGB, dtype=np.float32)
+        ref /= np.array(RESNET34_STD_RGB, dtype=np.float32)
+        ref = np.ascontiguousarray(ref.transpose(2, 0, 1))
+        assert coco.preprocessed(i).tobytes() == ref.tobytes()
