@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, Optional
 
 import typer
 
@@ -171,7 +171,7 @@ def serve(
 def export_html_cmd(
     out: Path = typer.Argument(..., help="Folder to write (created; replaced only if an earlier export made it)."),
     db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
-    tree: Optional[List[int]] = typer.Option(None, "--tree", help="Only this tree id (repeatable; see `results list`)."),
+    tree: Optional[list[int]] = typer.Option(None, "--tree", help="Only this tree id (repeatable; see `results list`)."),
 ) -> None:
     """Write the results page as static files that work from file:// and on any static host."""
     with _errors():
