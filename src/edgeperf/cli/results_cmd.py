@@ -154,7 +154,7 @@ def serve(
         if host not in LOOPBACK:
             print(f"edgeperf: warning: serving on {host}, not loopback: anyone who can reach it can read the "
                   "results and the ingested trees", file=sys.stderr)
-        bound_host, bound_port = server.server_address[:2]
+        bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
         shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         typer.echo(f"serving {store.shown_url} read-only at http://{shown_host}:{bound_port}/ (Ctrl+C to stop)")
         try:

@@ -177,7 +177,10 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 8000) -> Thre
     handler = type("ResultsHandler", (_Handler,), {"site": _Site(store)})
     server_class = ThreadingHTTPServer
     if ":" in host:  # an IPv6 address such as ::1
-        server_class = type("ResultsServer6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        class ResultsServer6(ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+
+        server_class = ResultsServer6
     server = server_class((host, port), handler)
     server.daemon_threads = True
     return server
