@@ -127,8 +127,8 @@ def run_args(assets, output, *extra, model=None, dataset=None, conf=None, scenar
 _ASSETS: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="session")
-def assets(tmp_path_factory) -> dict[str, Path]:
+@pytest.fixture(scope="session", name="assets")
+def assets_fixture(tmp_path_factory) -> dict[str, Path]:
     """Dataset, models (good, failing, and broken files) and user.conf, built once per session
     (the cache holds across the modules that import this fixture)."""
     if _ASSETS:
@@ -150,8 +150,8 @@ def assets(tmp_path_factory) -> dict[str, Path]:
     return _ASSETS
 
 
-@pytest.fixture
-def cli():
+@pytest.fixture(name="cli")
+def cli_fixture():
     """``cli(*args)`` runs ``edgeperf *args`` in-process; returns the click Result."""
     from typer.testing import CliRunner
 
@@ -166,8 +166,8 @@ def cli():
     return invoke
 
 
-@pytest.fixture
-def unwritable(tmp_path) -> Path:
+@pytest.fixture(name="unwritable")
+def unwritable_fixture(tmp_path) -> Path:
     """An existing folder nobody can write into, even root (who ignores permission bits): made
     immutable with ``chattr +i`` where the file system allows, else /sys (read-only to all)."""
     folder = tmp_path / "immutable"

@@ -13,7 +13,7 @@ import stat
 import subprocess
 
 import pytest
-from fault_helpers import assets, cli, edgeperf, error_line, leftovers, run_args, snapshot, unwritable  # noqa: F401 (fixtures)
+from fault_helpers import assets_fixture, cli_fixture, edgeperf, error_line, leftovers, run_args, snapshot, unwritable_fixture  # noqa: F401 (fixtures)
 from fixture_paths import FIXTURES
 
 HEX_LOG = '[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "%s" }\n]\n'

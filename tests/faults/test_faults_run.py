@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from fault_helpers import FAST_USER_CONF, REPO, assets, cli, edgeperf, error_line, leftovers, run_args, snapshot, unwritable  # noqa: F401 (fixtures)
+from fault_helpers import FAST_USER_CONF, REPO, assets_fixture, cli_fixture, edgeperf, error_line, leftovers, run_args, snapshot, unwritable_fixture  # noqa: F401 (fixtures)
 
 LOGS = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json")
 

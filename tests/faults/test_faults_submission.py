@@ -10,7 +10,7 @@ import os
 import re
 
 import pytest
-from fault_helpers import assets, cli, edgeperf, error_line, leftovers, snapshot  # noqa: F401 (fixtures)
+from fault_helpers import assets_fixture, cli_fixture, edgeperf, error_line, leftovers, snapshot  # noqa: F401 (fixtures)
 from fixture_paths import FIXTURES
 
 SYSTEM = FIXTURES / "closed/Alibaba/systems/T4x1_TRT.json"

@@ -239,8 +239,6 @@ def test_reference_helper_matches_the_closed_form_seed():
 # The expected sequences below are composed from those rules with the RNG primitives (verified
 # against real v1.1 logs elsewhere), independently of queries.py.
 
-import numpy as np  # noqa: E402
-
 from edgeperf.loadgen import rng  # noqa: E402
 from edgeperf.loadgen.queries import generate_loadable_sets, generate_queries  # noqa: E402
 

@@ -102,7 +102,7 @@ def skewed_ntp_server(offset_s: float):
         while not stop.is_set():
             try:
                 data, addr = sock.recvfrom(512)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -150,9 +150,9 @@ def chronyd_on_loopback(tmp: Path, port: int | None = None):
             try:
                 ntplib.NTPClient().request("127.0.0.1", version=4, port=port, timeout=0.2)
                 break
-            except (ntplib.NTPException, OSError):
+            except (ntplib.NTPException, OSError) as exc:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"chronyd exited: {(tmp / 'chronyd.log').read_text()}")
+                    raise RuntimeError(f"chronyd exited: {(tmp / 'chronyd.log').read_text()}") from exc
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()

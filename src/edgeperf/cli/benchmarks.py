@@ -16,7 +16,7 @@ def _rows() -> list[tuple[str, ...]]:
     from ..benchmarks.registry import all_benchmarks
     from .output import num
 
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for b in all_benchmarks():
         q = b.quality
         rows.append((

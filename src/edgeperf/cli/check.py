@@ -109,6 +109,7 @@ def check(
         typer.echo(f"  left out {item.location}")
         for reason in item.reasons:
             typer.echo(f"      because {reason}")
+    assert pruned.check is not None  # prune_invalid always checks the copy it made
     after = pruned.check.verdict()
     typer.echo(f"edgeperf check {prune_invalid}: {after.line}")
     raise typer.Exit(after.exit_code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, Optional
 
 import typer
 
@@ -154,7 +154,7 @@ def serve(
         if host not in LOOPBACK:
             print(f"edgeperf: warning: serving on {host}, not loopback: anyone who can reach it can read the "
                   "results and the ingested trees", file=sys.stderr)
-        bound_host, bound_port = server.server_address[:2]
+        bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
         shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         typer.echo(f"serving {store.shown_url} read-only at http://{shown_host}:{bound_port}/ (Ctrl+C to stop)")
         try:
@@ -171,7 +171,7 @@ def serve(
 def export_html_cmd(
     out: Path = typer.Argument(..., help="Folder to write (created; replaced only if an earlier export made it)."),
     db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
-    tree: Optional[List[int]] = typer.Option(None, "--tree", help="Only this tree id (repeatable; see `results list`)."),
+    tree: Optional[list[int]] = typer.Option(None, "--tree", help="Only this tree id (repeatable; see `results list`)."),
 ) -> None:
     """Write the results page as static files that work from file:// and on any static host."""
     with _errors():

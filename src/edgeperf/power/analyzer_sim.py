@@ -175,7 +175,7 @@ class AnalyzerSimulator:
             while conn is None and not self._closing:
                 try:
                     conn, addr = self._listener.accept()
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 except OSError:
                     return

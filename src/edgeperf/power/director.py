@@ -128,7 +128,7 @@ class Director:
             while not self._stopping.is_set():
                 try:
                     conn, addr = self._listener.accept()
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 except OSError:
                     break

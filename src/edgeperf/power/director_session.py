@@ -67,6 +67,8 @@ class Session:
         d, summary = self.director, self.director.summary
         if (mode, self.state) in (("ranging", State.RANGING), ("testing", State.TESTING)):
             return True
+        volts: str | None
+        amps: str | None
         if mode == "ranging" and self.state == State.INITIAL:
             volts, amps = "Auto", "Auto"
         elif mode == "testing" and self.state == State.RANGING_DONE:

@@ -18,7 +18,7 @@ import os
 import socket
 import subprocess
 import time
-from typing import Any
+from typing import IO, Any
 
 from ..errors import EdgeperfError
 from .proto import LineChannel, ProtocolError
@@ -71,7 +71,7 @@ class PtdController:
         self.identify: str | None = None
         self.init_volts = self.init_amps = "Auto"
         self._process: subprocess.Popen[Any] | None = None
-        self._log_file = None
+        self._log_file: IO[bytes] | None = None
         self._sock: socket.socket | None = None
         self._chan: LineChannel | None = None
 

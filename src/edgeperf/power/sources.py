@@ -66,8 +66,8 @@ class ReplaySource(PowerSource):
 
     def __init__(self, path: str) -> None:
         try:
-            with open(path, "rb") as f:
-                lines = f.read().decode("utf-8", errors="replace").splitlines()
+            with open(path, "rb") as fh:
+                lines = fh.read().decode("utf-8", errors="replace").splitlines()
         except OSError as exc:
             raise SourceError(f"replay:{path}: cannot read the spl.txt ({exc.strerror or exc})") from None
         self.samples: list[Reading] = []
@@ -155,7 +155,7 @@ class NvmlSource(PowerSource):
 
     def __init__(self, index: int = 0) -> None:
         try:
-            import pynvml  # type: ignore[import-not-found]
+            import pynvml
         except ImportError:
             raise SourceError("nvml: the pynvml module is not installed (pip install nvidia-ml-py)") from None
         try:

@@ -74,7 +74,8 @@ def build_payload(report, *, name: str | None = None, links_base: str = "") -> I
             })
         parts = _location_parts(location)
         if parts["platform"] and location.split("/")[2] == "results":
-            platforms.add((parts["division"], parts["submitter"], parts["platform"]))
+            division, submitter = location.split("/")[:2]
+            platforms.add((division, submitter, parts["platform"]))
     systems = [
         {"division": d, "submitter": s, "platform": p, "description": _system_json(root, d, s, p)}
         for d, s, p in sorted(platforms)

@@ -84,7 +84,7 @@ class LinkMode:
             return f"{links_base}/{quote_parts(*rel.split('/'))}" if links_base else None
         if links_base:
             return f"{links_base}/{quote_parts(*rel.split('/'))}"
-        if not exists or self.out_dir is None:
+        if not exists or path is None or self.out_dir is None:
             return None
         relative = os.path.relpath(path, os.path.realpath(self.out_dir))
         href = up + quote_parts(*relative.split(os.sep))

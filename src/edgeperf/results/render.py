@@ -91,7 +91,7 @@ def render_details(tree: dict[str, Any], system: dict[str, Any], results: list[d
                 + "</tr></thead><tbody>")
     for r in results:
         status = "valid" if r["status"] == "valid" else "NoResults"
-        cells = (r["benchmark"], r["model"], r["scenario"], status, "" if r["value"] is None else repr(r["value"]),
+        cells: tuple[Any, ...] = (r["benchmark"], r["model"], r["scenario"], status, "" if r["value"] is None else repr(r["value"]),
                  r["units"], r["accuracy"], "" if r["power_value"] is None else repr(r["power_value"]),
                  r["power_units"], r["compliance"], r["errors"])
         body.append(f"<tr class=\"{_e(r['status'])}\">" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")

@@ -167,7 +167,7 @@ def _listing(tree_name: str, parts: list[str], folder: str) -> bytes:
         items.append(f"<li><a href=\"{html.escape(urllib.parse.quote(e.name, safe=''))}{slash}\">"
                      f"{html.escape(e.name)}{slash}</a></li>")
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><ul>{''.join(items)}</ul></body></html>\n").encode("utf-8")
+            f"<body><h1>{title}</h1><ul>{''.join(items)}</ul></body></html>\n").encode()
 
 
 def make_server(store: Store, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
@@ -177,7 +177,10 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 8000) -> Thre
     handler = type("ResultsHandler", (_Handler,), {"site": _Site(store)})
     server_class = ThreadingHTTPServer
     if ":" in host:  # an IPv6 address such as ::1
-        server_class = type("ResultsServer6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        class ResultsServer6(ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+
+        server_class = ResultsServer6
     server = server_class((host, port), handler)
     server.daemon_threads = True
     return server

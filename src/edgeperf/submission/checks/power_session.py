@@ -67,7 +67,7 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client:
         elif always:
             rep.warn(check, message, **kw)
 
-    ptd = server.get("ptd_messages") if isinstance(server.get("ptd_messages"), list) else []
+    ptd = server["ptd_messages"] if isinstance(server.get("ptd_messages"), list) else []
     ptd = [m for m in ptd if isinstance(m, dict)]
     identify = next((str(m.get("reply", "")) for m in ptd if m.get("cmd") == "Identify"), None)
     if identify is None:
@@ -86,7 +86,7 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client:
                     found=f"{model}, version {version}")
     stops = [m for m in ptd if m.get("cmd") == "Stop"]
     for i, m in enumerate(stops):
-        want = "Error: no measurement to stop" if i == 2 else "Stopping untimed measurement"
+        want: str | None = "Error: no measurement to stop" if i == 2 else "Stopping untimed measurement"
         if m.get("reply") != want:
             problem("power.ptd_messages", f"Stop #{i + 1} got an unexpected reply", file=server_path,
                     expected=want, found=m.get("reply"))
@@ -110,7 +110,7 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client:
     for sub in ("ranging", "run_1"):
         p = tree.join(perf_dir, sub, "mlperf_log_detail.txt")
         if sub == "run_1":
-            w = run_window
+            w: tuple[str, str] | None = run_window
         else:
             try:
                 w = _window(tree.read_bytes(p).decode("utf-8", errors="replace"))
@@ -154,7 +154,7 @@ def _markers(tree, power_dir: str, client: dict, server: dict, problem) -> None:
         problem("power.debug", "server.json has debug: true (shortened settle times)", always=True,
                 file=tree.join(power_dir, "server.json"), expected="no debug key", found=True)
     for side_name, side in (("client", client), ("server", server)):
-        marks = side.get("edgeperf") if isinstance(side.get("edgeperf"), dict) else {}
+        marks = side["edgeperf"] if isinstance(side.get("edgeperf"), dict) else {}
         path = tree.join(power_dir, f"{side_name}.json")
         if marks.get("time_sync") == "skipped":
             problem("power.time_sync_skipped", f"the {side_name}'s NTP time check was skipped", always=True,
