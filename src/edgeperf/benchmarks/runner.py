@@ -5,6 +5,7 @@ This is what ``edgeperf run`` calls; the CLI only parses options and prints.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -40,6 +41,24 @@ class RunOptions:
     cache_dir: Path | None = None
     providers: list[str] | None = None
     report: bool = True
+    remote: RemoteOptions | None = None  # --backend remote
+    ray: Any = None  # --backend ray: an edgeperf.sut.ray_sut.RayOptions
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    """``--backend remote``: a KServe v2 server at ``url`` serving the model as ``model_name``.
+
+    ``concurrency`` requests may be in flight at once (one per SUT worker); a request taking longer
+    than ``timeout`` seconds fails; up to ``max_errors`` failed requests are logged in the detail log
+    and the run goes on, the next one ends it."""
+
+    url: str
+    model_name: str
+    protocol: str = "http"
+    concurrency: int = 4
+    timeout: float = 30.0
+    max_errors: int = 0
 
 
 @dataclass
@@ -89,7 +108,6 @@ class _SeriesCapture:
 
 def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]] = ()) -> RunOutcome:
     """Run one benchmark scenario and mode; write logs, accuracy.txt and report.html to ``opts.output``."""
-    from ..backends import get_backend
     from ..datasets.base import DatasetQSL
     from ..sut.pool import DirectSUT, WorkerPoolSUT
 
@@ -102,22 +120,28 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         qsl = bench.open_qsl(bench, dataset, perf_count)
     else:
         qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL")
-    backend_options: dict[str, Any] = {"threads": opts.threads}
-    if opts.providers:
-        backend_options["providers"] = opts.providers
-    backend = get_backend(opts.backend or bench.default_backend, **backend_options)
-    if bench.load_model is not None:
-        bench.load_model(bench, backend, str(opts.model))
-    else:
-        backend.load(str(opts.model), bench.signature)
-    runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     fixed_batch = bench.signature.inputs[0].shape[0]
     batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
-    _warm_up(runner, qsl)
-    if opts.scenario is TestScenario.SingleStream:
-        sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
+    if opts.ray is not None:
+        from ..sut.ray_sut import RaySampleQSL, RaySUT
+
+        backend = None
+        sut = RaySUT(bench.name, opts.model, opts.ray, batch_size=batch_size, name=f"edgeperf-{bench.name}-ray")
+        try:
+            qsl = RaySampleQSL(qsl, sut)
+        except Exception:
+            sut.close()
+            raise
     else:
-        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}")
+        backend, runner, raw_runner = _open_backend(bench, opts, qsl)
+        with getattr(backend, "warming_up", contextlib.nullcontext)():
+            _warm_up(raw_runner, qsl)  # a model failing here fails the run before LoadGen starts
+        sut_name = f"edgeperf-{bench.name}-{backend.name}"
+        workers = opts.remote.concurrency if opts.remote is not None else (opts.workers or 1)
+        if opts.scenario is TestScenario.SingleStream:
+            sut = DirectSUT(runner, name=sut_name, max_batch=batch_size)
+        else:
+            sut = WorkerPoolSUT(runner, workers=workers, batch_size=batch_size, name=sut_name)
     output = Path(opts.output)
     output.mkdir(parents=True, exist_ok=True)
     capture = _SeriesCapture()
@@ -129,7 +153,8 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         result = start_test(sut, qsl, settings, log_settings, audit_config=audit, listeners=[capture, *listeners])
     finally:
         getattr(sut, "close", lambda: None)()
-        backend.close()
+        if backend is not None:
+            backend.close()
     outcome = RunOutcome(result=result, log_dir=output)
     if settings.mode in (TestMode.AccuracyOnly, TestMode.SubmissionRun):
         from ..accuracy.base import write_accuracy_txt
@@ -140,6 +165,41 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     if opts.report:
         outcome.report_path = _write_report(output, result, capture.data, bench)
     return outcome
+
+
+def _open_backend(bench: BenchmarkDefinition, opts: RunOptions, qsl):
+    """The loaded backend, the runner the SUT uses and the plain runner under it (for the warm-up).
+
+    A remote backend's failed requests are logged and tolerated up to ``--max-errors`` during the
+    test (see :mod:`edgeperf.sut.tolerant`); during the warm-up any failure is an error."""
+    from ..backends import get_backend
+
+    remote = opts.remote
+    if remote is not None:
+        from ..backends.errors import PredictError
+        from ..sut.tolerant import error_tolerant
+
+        backend = get_backend("remote", url=remote.url, protocol=remote.protocol, timeout=remote.timeout)
+        model = remote.model_name
+    else:
+        backend_options: dict[str, Any] = {"threads": opts.threads}
+        if opts.providers:
+            backend_options["providers"] = opts.providers
+        backend = get_backend(opts.backend or bench.default_backend, **backend_options)
+        model = str(opts.model)
+    try:
+        if bench.load_model is not None:
+            bench.load_model(bench, backend, model)
+        else:
+            backend.load(model, bench.signature)
+    except BaseException:
+        backend.close()
+        raise
+    raw = runner = (bench.make_runner or make_runner)(bench, backend, qsl)
+    if remote is not None:
+        runner = error_tolerant(raw, remote.max_errors, failures=(PredictError,),
+                                describe=f"model '{remote.model_name}' at {backend.url}")
+    return backend, runner, raw
 
 
 def _evaluate(bench: BenchmarkDefinition, log_path: Path, opts: RunOptions):

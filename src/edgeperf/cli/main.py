@@ -22,7 +22,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, submission_cmd
+    from . import accuracy, benchmarks, check, compliance, demo, report_cmd, run, serve_model, submission_cmd
 
     app = typer.Typer(
         name="edgeperf",
@@ -38,6 +38,7 @@ def build_app():
     app.command("benchmarks")(benchmarks.benchmarks)
     app.command("report")(report_cmd.report)
     app.command("check")(check.check)
+    app.command("serve-model")(serve_model.serve_model)
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(submission_cmd.app, name="submission")
     return app
