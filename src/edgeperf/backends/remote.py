@@ -206,7 +206,8 @@ class RemoteBackend(Backend):
                 if not client.is_server_live():
                     last = "the server is not live"
                 elif not client.is_model_ready(model, self.model_version):
-                    last = f"model {model!r} is not ready (is it served under that name?)"
+                    last = f"model {model!r} is not ready"
+                    client.get_model_metadata(model, self.model_version)  # raises "not found" for a model it lacks
                 else:
                     return
             except self._server_error as exc:
