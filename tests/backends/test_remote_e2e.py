@@ -167,7 +167,8 @@ def test_server_killed_midway_ends_the_run_with_the_logs_intact(env, tmp_path, p
     assert any("model 'resnet' at" in e for e in errors), errors
     summary = (out / "mlperf_log_summary.txt").read_text()
     # An aborted test has no result, only the error count, as LoadGen writes it (spec loadgen.md §12.1).
-    assert f"{len(errors)} ERRORS encountered. See detailed log." in summary
+    n = len(errors)
+    assert f"{n} ERROR{'S' if n > 1 else ''} encountered. See detailed log." in summary
     assert "Result is : VALID" not in summary
 
 

@@ -54,6 +54,7 @@ def run(
     max_errors: int = typer.Option(0, "--max-errors", min=0, help="--backend remote: failed requests logged and tolerated before the run ends.", rich_help_panel="Remote (KServe v2)"),
     ray_address: str = typer.Option("auto", "--ray-address", help="--backend ray: auto, HOST:PORT of the cluster's head, or local.", rich_help_panel="Ray"),
     replicas: int = typer.Option(1, "--replicas", min=1, max=1024, help="--backend ray: model replicas (Ray actors).", rich_help_panel="Ray"),
+    ray_node_ip: Optional[str] = typer.Option(None, "--ray-node-ip", help="--backend ray: this machine's address as the cluster sees it (default: Ray's choice).", rich_help_panel="Ray"),
 ) -> None:
     """Run a benchmark and write the four LoadGen logs (plus accuracy.txt in accuracy mode)."""
     from rich.console import Console
@@ -73,7 +74,8 @@ def run(
         )
     remote_opts, ray_opts, backend, model = _distributed_options(
         backend, model, url=url, model_name=model_name, protocol=protocol, concurrency=concurrency, timeout=timeout,
-        max_errors=max_errors, ray_address=ray_address, replicas=replicas, threads=threads, errors=errors)
+        max_errors=max_errors, ray_address=ray_address, replicas=replicas, ray_node_ip=ray_node_ip, threads=threads,
+        errors=errors)
     opts = RunOptions(
         benchmark=benchmark,
         scenario=TestScenario(scenario.value),
@@ -111,7 +113,7 @@ def run(
 
 
 def _distributed_options(backend, model, *, url, model_name, protocol, concurrency, timeout, max_errors, ray_address,
-                         replicas, threads, errors):
+                         replicas, ray_node_ip, threads, errors):
     """The remote or Ray options, checked: each backend's required flags present, none of the
     other's given. Returns (remote options, ray options, backend name for the run, model)."""
     from ..benchmarks.runner import RemoteOptions
@@ -134,5 +136,7 @@ def _distributed_options(backend, model, *, url, model_name, protocol, concurren
     if model is None:
         refuse("--model FILE is required (except with --backend remote)")
     if backend == "ray":
-        return None, RayOptions(address=ray_address, replicas=replicas, threads=threads), "ray", model
+        return None, RayOptions(address=ray_address, replicas=replicas, threads=threads, node_ip_address=ray_node_ip), "ray", model
+    if ray_node_ip or replicas != 1 or ray_address != "auto":
+        refuse("--ray-address, --replicas and --ray-node-ip are for --backend ray")
     return None, None, backend, model

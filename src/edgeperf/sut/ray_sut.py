@@ -44,13 +44,15 @@ class RayOptions:
     """``address``: ``"auto"`` (a running cluster on this machine), ``"HOST:PORT"`` (a cluster's
     head), or ``"local"`` (start a one-node Ray just for this run); ``replicas``: model replicas;
     ``cpus_per_replica``: CPUs Ray reserves for each; ``backend`` and ``threads``: how each replica
-    runs the model."""
+    runs the model; ``node_ip_address``: this machine's address as the cluster sees it (default:
+    Ray's own choice)."""
 
     address: str = "auto"
     replicas: int = 1
     cpus_per_replica: float = 1.0
     backend: str = "onnxruntime"
     threads: int | None = None
+    node_ip_address: str | None = None
 
 
 def _import_ray():
@@ -118,11 +120,13 @@ class RaySUT:
         self._batch = int(batch_size)
         self._started_ray = False
         if not ray.is_initialized():
+            extra = {"_node_ip_address": options.node_ip_address} if options.node_ip_address else {}
             try:
                 if options.address == "local":
-                    ray.init(include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+                    ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+                             **extra)
                 else:
-                    ray.init(address=options.address, logging_level="ERROR", log_to_driver=False)
+                    ray.init(address=options.address, logging_level="ERROR", log_to_driver=False, **extra)
             except Exception as exc:  # ConnectionError, a refused or unknown address
                 raise RaySutError(f"cannot connect to the Ray cluster at {options.address!r}: {exc}") from None
             self._started_ray = True
@@ -166,8 +170,8 @@ class RaySUT:
     # -- the SUT protocol ----------------------------------------------------------------------------
 
     def issue_query_arrays(self, ids: np.ndarray, indices: np.ndarray) -> None:
-        if self._failed is not None:
-            return
+        if self._failed is not None:  # LoadGen stops issuing once the SUT raises
+            raise RaySutError(self._failed)
         rows_of = self._rows
         if rows_of is None:
             abort_test("the Ray SUT received a query before any samples were loaded")
