@@ -126,7 +126,7 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         from ..sut.ray_sut import RaySampleQSL, RaySUT
 
         backend = None
-        sut = RaySUT(bench.name, opts.model, opts.ray, batch_size=batch_size, name=f"edgeperf-{bench.name}-ray")
+        sut = RaySUT(bench, opts.model, opts.ray, batch_size=batch_size, name=f"edgeperf-{bench.name}-ray")
         try:
             qsl = RaySampleQSL(qsl, sut)
         except Exception:

@@ -66,11 +66,10 @@ def _import_ray():
 class _Replica:
     """One model replica (becomes a Ray actor class through ``ray.remote``)."""
 
-    def __init__(self, bench_name: str, model_bytes: bytes, model_suffix: str, backend: str, threads: int | None):
+    def __init__(self, bench, model_bytes: bytes, model_suffix: str, backend: str, threads: int | None):
         from ..backends import get_backend
-        from ..benchmarks.registry import get_benchmark
 
-        self._bench = get_benchmark(bench_name)
+        self._bench = bench
         fd, path = tempfile.mkstemp(suffix=model_suffix, prefix="edgeperf-replica-")
         with os.fdopen(fd, "wb") as f:
             f.write(model_bytes)
@@ -104,9 +103,14 @@ class _Replica:
 
 
 class RaySUT:
-    """LoadGen's SUT over model replicas in Ray actors (see the module's docstring)."""
+    """LoadGen's SUT over model replicas in Ray actors (see the module's docstring).
 
-    def __init__(self, bench_name: str, model: str | os.PathLike, options: RayOptions, *, batch_size: int = 32,
+    ``bench`` is the benchmark's definition (``edgeperf.benchmarks.BenchmarkDefinition``: signature,
+    input name, requested outputs, postprocessing); it travels to each replica with the actor's
+    arguments, so this layer never imports the benchmark registry.
+    """
+
+    def __init__(self, bench, model: str | os.PathLike, options: RayOptions, *, batch_size: int = 32,
                  name: str = "edgeperf-ray"):
         if options.replicas < 1:
             raise RaySutError(f"--replicas must be at least 1, got {options.replicas}")
@@ -134,7 +138,7 @@ class RaySUT:
         model_ref = ray.put(model_path.read_bytes())
         self._actors = [
             actor_class.options(num_cpus=options.cpus_per_replica, scheduling_strategy="SPREAD", max_restarts=0).remote(
-                bench_name, model_ref, model_path.suffix, options.backend, options.threads
+                bench, model_ref, model_path.suffix, options.backend, options.threads
             )
             for _ in range(options.replicas)
         ]
