@@ -57,10 +57,17 @@ def test_anything_else_is_a_bug_with_its_traceback(capsys, bug):
     assert err.rstrip("\n").endswith(BUG_MESSAGE)
 
 
+#: Modules imported only inside a model server's own process: MLServer registers the same protobuf
+#: names as tritonclient's gRPC stubs, which other tests load into this process.
+_SERVER_PROCESS_ONLY = {"edgeperf.serving.onnx_model"}
+
+
 def _edgeperf_exception_classes() -> list[type[BaseException]]:
     """Every public exception class defined in an edgeperf module that imports here."""
     found = {}
     for info in pkgutil.walk_packages(edgeperf.__path__, "edgeperf."):
+        if info.name in _SERVER_PROCESS_ONLY:
+            continue
         try:
             module = importlib.import_module(info.name)
         except ImportError:  # an optional extra that is not installed

@@ -5,6 +5,7 @@ This is what ``edgeperf run`` calls; the CLI only parses options and prints.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -61,6 +62,8 @@ class RunOptions:
     # last: e.g. {"server_find_peak_qps_decimals_of_precision": 0}.
     settings_overrides: dict[str, Any] = field(default_factory=dict)
     preprocess_threads: int | None = None  # None: one per CPU core
+    remote: RemoteOptions | None = None  # --backend remote
+    ray: Any = None  # --backend ray: an edgeperf.sut.ray_sut.RayOptions
 
     @property
     def quick(self) -> bool:
@@ -70,6 +73,22 @@ class RunOptions:
 
 class ModelRunError(EdgeperfError):
     """The model could not answer its very first inference (before LoadGen started)."""
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    """``--backend remote``: a KServe v2 server at ``url`` serving the model as ``model_name``.
+
+    ``concurrency`` requests may be in flight at once (one per SUT worker); a request taking longer
+    than ``timeout`` seconds fails; up to ``max_errors`` failed requests are logged in the detail log
+    and the run goes on, the next one ends it."""
+
+    url: str
+    model_name: str
+    protocol: str = "http"
+    concurrency: int = 4
+    timeout: float = 30.0
+    max_errors: int = 0
 
 
 @dataclass
@@ -148,7 +167,6 @@ class _SeriesCapture:
 
 def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]] = ()) -> RunOutcome:
     """Run one benchmark scenario and mode; write logs, accuracy.txt and report.html to ``opts.output``."""
-    from ..backends import get_backend
     from ..datasets.base import DatasetQSL
     from ..sut.pool import DirectSUT, WorkerPoolSUT
 
@@ -170,30 +188,29 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     else:
         qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL",
                          workers=opts.preprocess_threads or _cpu_count(), progress=_load_progress(listeners))
-    backend_name = opts.backend or bench.default_backend
-    backend_options: dict[str, Any] = {"threads": opts.threads}
-    if opts.providers:
-        if backend_name != "onnxruntime":
-            raise UsageError(f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)")
-        backend_options["providers"] = opts.providers
-    if opts.device is not None:
-        if backend_name != "torch":
-            raise UsageError(f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)")
-        backend_options["device"] = opts.device
-    backend = get_backend(backend_name, **backend_options)
-    if bench.load_model is not None:
-        bench.load_model(bench, backend, str(opts.model))
-    else:
-        backend.load(str(opts.model), bench.signature)
-    runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     fixed_batch = bench.signature.inputs[0].shape[0]
     batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
-    _warm_up(runner, qsl, opts)
-    if opts.scenario is TestScenario.SingleStream:
-        sut = DirectSUT(runner, name=f"edgeperf-{bench.name}-{backend.name}", max_batch=batch_size)
+    if opts.ray is not None:
+        from ..sut.ray_sut import RaySampleQSL, RaySUT
+
+        backend = None
+        sut = RaySUT(bench, opts.model, opts.ray, batch_size=batch_size, name=f"edgeperf-{bench.name}-ray")
+        try:
+            qsl = RaySampleQSL(qsl, sut)
+        except Exception:
+            sut.close()
+            raise
     else:
-        sut = WorkerPoolSUT(runner, workers=opts.workers or 1, batch_size=batch_size, name=f"edgeperf-{bench.name}-{backend.name}",
-                            planner=qsl.batch_plan if isinstance(qsl, DatasetQSL) else None)
+        backend, runner, raw_runner = _open_backend(bench, opts, qsl)
+        with getattr(backend, "warming_up", contextlib.nullcontext)():
+            _warm_up(raw_runner, qsl, opts)  # a model failing here fails the run before LoadGen starts
+        sut_name = f"edgeperf-{bench.name}-{backend.name}"
+        workers = opts.remote.concurrency if opts.remote is not None else (opts.workers or 1)
+        if opts.scenario is TestScenario.SingleStream:
+            sut = DirectSUT(runner, name=sut_name, max_batch=batch_size)
+        else:
+            sut = WorkerPoolSUT(runner, workers=workers, batch_size=batch_size, name=sut_name,
+                                planner=qsl.batch_plan if isinstance(qsl, DatasetQSL) else None)
     output = prepare_output_dir(opts.output, RUN_FILES)
     capture = _SeriesCapture()
     log_settings = LogSettings(log_output=LogOutputSettings(outdir=str(output)), enable_trace=False)
@@ -212,7 +229,8 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
                                   "removed", exc.errno) from None
     finally:
         getattr(sut, "close", lambda: None)()
-        backend.close()
+        if backend is not None:
+            backend.close()
     outcome = RunOutcome(result=result, log_dir=output)
     if settings.mode in (TestMode.AccuracyOnly, TestMode.SubmissionRun):
         from ..accuracy.base import write_accuracy_txt
@@ -253,6 +271,51 @@ def accuracy_summary(bench: BenchmarkDefinition, accuracy, log_path: Path, expec
         "official_line": accuracy.official_line, "expected_samples": expected_samples, "logged_samples": logged,
         "missing_samples": max(0, expected_samples - logged),
     }
+
+
+def _open_backend(bench: BenchmarkDefinition, opts: RunOptions, qsl):
+    """The loaded backend, the runner the SUT uses and the plain runner under it (for the warm-up).
+
+    A remote backend's failed requests are logged and tolerated up to ``--max-errors`` during the
+    test (see :mod:`edgeperf.sut.tolerant`); during the warm-up any failure is an error."""
+    from ..backends import get_backend
+
+    remote = opts.remote
+    if remote is not None:
+        from ..backends.errors import PredictError
+        from ..sut.tolerant import error_tolerant
+
+        if opts.providers or opts.device is not None:
+            raise UsageError("--providers and --device configure a local model; with --backend remote the server "
+                             "decides how the model runs")
+        backend = get_backend("remote", url=remote.url, protocol=remote.protocol, timeout=remote.timeout)
+        model = remote.model_name
+    else:
+        backend_name = opts.backend or bench.default_backend
+        backend_options: dict[str, Any] = {"threads": opts.threads}
+        if opts.providers:
+            if backend_name != "onnxruntime":
+                raise UsageError(f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)")
+            backend_options["providers"] = opts.providers
+        if opts.device is not None:
+            if backend_name != "torch":
+                raise UsageError(f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)")
+            backend_options["device"] = opts.device
+        backend = get_backend(backend_name, **backend_options)
+        model = str(opts.model)
+    try:
+        if bench.load_model is not None:
+            bench.load_model(bench, backend, model)
+        else:
+            backend.load(model, bench.signature)
+    except BaseException:
+        backend.close()
+        raise
+    raw = runner = (bench.make_runner or make_runner)(bench, backend, qsl)
+    if remote is not None:
+        runner = error_tolerant(raw, remote.max_errors, failures=(PredictError,),
+                                describe=f"model '{remote.model_name}' at {backend.url}")
+    return backend, runner, raw
 
 
 def _evaluate(bench: BenchmarkDefinition, log_path: Path, opts: RunOptions):

@@ -63,7 +63,7 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, datasets_cmd, demo, power_cmd, report_cmd, results_cmd, run, submission_cmd
+    from . import accuracy, benchmarks, check, compliance, datasets_cmd, demo, power_cmd, report_cmd, results_cmd, run, serve_model, submission_cmd
     from .notices import install as show_dataset_warnings
 
     show_dataset_warnings()
@@ -90,6 +90,7 @@ def build_app():
     app.command("benchmarks")(benchmarks.benchmarks)
     app.command("report")(report_cmd.report)
     app.command("check")(check.check)
+    app.command("serve-model")(serve_model.serve_model)
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(submission_cmd.app, name="submission")
     app.add_typer(power_cmd.app, name="power")

@@ -125,6 +125,18 @@ def abort_test(message: str) -> None:
         recorder.abort(message)
 
 
+def log_sut_error(message: str) -> None:
+    """Record a failure inside the SUT that does not end the test (one request that timed out, a
+    server error on a batch) as an ``error_runtime`` record of the detail log.
+
+    The run goes on; the error makes the checker treat its logs as invalid, as it does for every
+    LoadGen error. Callable from any thread; does nothing when no test runs.
+    """
+    test = _ActiveTest.current
+    if test is not None:
+        test.error("error_runtime", str(message))
+
+
 def complete_arrays(ids: np.ndarray, payloads: Sequence[Any] | None = None) -> None:
     """Vectorised completion: ``ids`` as a numpy array, optional per-sample bytes-like payloads."""
     test = _ActiveTest.current
