@@ -217,7 +217,7 @@ def synthetic_main(args) -> int:
                 print(f"  run {rep + 1} baseline ({args.baseline_src}): {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
                       f"{read / 1e6 / r['wall_s']:.0f} MB/s, peak RSS {r['max_rss_mb']:.0f} MB")
         if args.official_git:
-            for rep in range(args.baseline_runs):
+            for _ in range(args.baseline_runs):
                 r = time_official(dest, args.official_git, out_dir)
                 runs.append({**r, "official": True, "workers": 0})
                 print(f"  official r1.1 checker: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
