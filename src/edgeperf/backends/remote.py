@@ -306,7 +306,7 @@ def _signature_from_metadata(meta: Any) -> ModelSignature:
     """A :class:`ModelSignature` from KServe v2 model metadata (the HTTP client's dict or the gRPC
     client's protobuf message); a ``-1`` dimension is dynamic."""
 
-    def tensors(items) -> list[TensorSpec]:
+    def tensors(items) -> tuple[TensorSpec, ...]:
         specs = []
         for t in items:
             if isinstance(t, Mapping):
@@ -315,7 +315,7 @@ def _signature_from_metadata(meta: Any) -> ModelSignature:
                 name, datatype, shape = t.name, t.datatype, list(t.shape)
             dims = tuple(None if int(d) < 0 else int(d) for d in shape)
             specs.append(TensorSpec(name, kserve_to_dtype(datatype), dims))
-        return specs
+        return tuple(specs)
 
     if isinstance(meta, Mapping):
         return ModelSignature(tensors(meta.get("inputs", [])), tensors(meta.get("outputs", [])))

@@ -12,7 +12,7 @@ import time
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, cast
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from .registry import BenchmarkDefinition, get_benchmark
 #: midway never leaves its partial logs beside an earlier run's accuracy.txt and report.
 RUN_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json",
              "accuracy.txt", "report.html")
+
+if TYPE_CHECKING:
+    from ..backends.remote import RemoteBackend
 
 WARMUP_RUNS = 5  # the reference harness predicts sample 0 five times before the test
 
@@ -314,7 +317,7 @@ def _open_backend(bench: BenchmarkDefinition, opts: RunOptions, qsl):
     raw = runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     if remote is not None:
         runner = error_tolerant(raw, remote.max_errors, failures=(PredictError,),
-                                describe=f"model '{remote.model_name}' at {backend.url}")
+                                describe=f"model '{remote.model_name}' at {cast('RemoteBackend', backend).url}")
     return backend, runner, raw
 
 

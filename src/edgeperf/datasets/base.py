@@ -17,7 +17,7 @@ import itertools
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from os import PathLike
-from typing import Callable, Iterable, Optional, Protocol, Sequence, Union, runtime_checkable
+from typing import Any, Callable, Iterable, Optional, Protocol, Sequence, Union, runtime_checkable
 
 import numpy as np
 
@@ -183,8 +183,10 @@ class DatasetQSL(QSLBase):
         written; after a failure the samples already written stay loaded, the others' rows are
         freed, and the first error is raised.
         """
-        shape = tuple(self.dataset.sample_shape)
-        dtype = np.dtype(self.dataset.sample_dtype)
+        # The in-place members are optional (checked by _writes_in_place), so not on the Dataset protocol.
+        ds: Any = self.dataset
+        shape = tuple(ds.sample_shape)
+        dtype = np.dtype(ds.sample_dtype)
         rows = self._reserve(len(new), shape, dtype)
         slab, total = self._slab, len(new)
         work = iter(zip(new, rows))
@@ -193,7 +195,7 @@ class DatasetQSL(QSLBase):
         if self._workers == 1:
             for index, row in work:
                 try:
-                    self.dataset.preprocessed_into(index, slab[row])
+                    ds.preprocessed_into(index, slab[row])
                 except BaseException as exc:
                     error = exc
                     self._free.append(row)
@@ -206,7 +208,7 @@ class DatasetQSL(QSLBase):
             with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="edgeperf-preprocess") as pool:
                 running = {}
                 for index, row in itertools.islice(work, 4 * self._workers):
-                    running[pool.submit(self.dataset.preprocessed_into, index, slab[row])] = (index, row)
+                    running[pool.submit(ds.preprocessed_into, index, slab[row])] = (index, row)
                 while running:
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -222,7 +224,7 @@ class DatasetQSL(QSLBase):
                         if error is None:
                             nxt = next(work, None)
                             if nxt is not None:
-                                running[pool.submit(self.dataset.preprocessed_into, nxt[0], slab[nxt[1]])] = nxt
+                                running[pool.submit(ds.preprocessed_into, nxt[0], slab[nxt[1]])] = nxt
         if error is not None:
             for _, row in work:  # never started
                 self._free.append(row)

@@ -108,7 +108,7 @@ class PreprocessCache:
                     return False
                 if fortran or tuple(shape) != out.shape or dtype != out.dtype or not out.flags.c_contiguous:
                     return False
-                view = memoryview(out).cast("B")
+                view = out.data.cast("B")
                 got = handle.readinto(view)
                 return got == len(view) and not handle.read(1)
         except FileNotFoundError:

@@ -105,7 +105,7 @@ class SplSamples(Sequence[SplSample]):
     def __len__(self) -> int:
         return len(self.watts_text)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         return SplSample(int(self.lines[i]), _EPOCH + timedelta(microseconds=int(self.micros[i])), self.watts_text[i])

@@ -117,6 +117,7 @@ def _init_worker(root: str, options: CheckOptions) -> None:
 
 def _check_in_worker(unit: tuple[str, str, str]) -> tuple:
     ctx = _worker_ctx
+    assert ctx is not None, "_init_worker sets the context in every worker process"
     ctx.tree.stats = ReadStats()  # this system's counts only; the parent adds them up
     return _check_one_system(ctx, *unit)
 

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import EdgeperfError
+from ..loadgen.api import QuerySample
 from ..loadgen.engine import abort_test, complete_arrays
 
 __all__ = ["RayOptions", "RaySUT", "RaySampleQSL", "RaySutError"]
@@ -90,6 +91,8 @@ class _Replica:
         return int(samples.shape[0])
 
     def run(self, indices: np.ndarray, rows: np.ndarray) -> list:
+        if self._samples is None:
+            raise RaySutError("a Ray replica received a batch before any samples were published to it")
         batch = np.take(self._samples, rows, axis=0)
         outputs = self._backend.predict({self._input: batch}, self._outputs)
         return [bytes(r) for r in self._bench.postprocess(outputs, indices)]
@@ -172,6 +175,12 @@ class RaySUT:
         self._rows = rows
 
     # -- the SUT protocol ----------------------------------------------------------------------------
+
+    def issue_query(self, samples: Sequence[QuerySample]) -> None:
+        """Issue ``samples`` (objects with ``id`` and ``index``) as the two arrays."""
+        n = len(samples)
+        self.issue_query_arrays(np.fromiter((s.id for s in samples), np.int64, n),
+                                np.fromiter((s.index for s in samples), np.int64, n))
 
     def issue_query_arrays(self, ids: np.ndarray, indices: np.ndarray) -> None:
         if self._failed is not None:  # LoadGen stops issuing once the SUT raises

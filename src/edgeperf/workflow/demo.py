@@ -269,6 +269,8 @@ def _rerun_invalid(plan: OneShotOptions, duration: float | None, server_qps: flo
         if "Offline" in invalid:
             offline_qps *= 2
         text = user_conf_text(duration, server_qps, offline_qps, latency_s)
+        if plan.user_conf is None:  # the demo always writes one before its runs
+            raise DemoError("the demo's plan has no user.conf to rewrite")
         Path(plan.user_conf).write_text(text)
         (runs / "user.conf").write_text(text)  # the copy the runs and the tree's measurements use
         for scenario in invalid:

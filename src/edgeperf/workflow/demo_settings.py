@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..errors import EdgeperfError
+
 DEMO_BENCHMARK = "demo-digits"
 DEMO_SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 SUBMITTER = "edgeperf-demo"
@@ -126,7 +128,7 @@ def confirm_server_rate(folder: Path, model: Path, dataset: Path, threads: int |
         outcome = run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Server,
                                            mode=TestMode.PerformanceOnly, model=model, dataset=dataset,
                                            output=folder, user_conf=conf, threads=threads, report=False))
-        if outcome.result.performance.valid:
+        if _performance_of(outcome, folder).valid:
             say(f"Server: a run at {qps:.0f} queries/s is VALID; the Server runs use it")
             return qps
         say(f"Server: a run at {qps:.0f} queries/s is INVALID (see {folder}); halving")
@@ -148,4 +150,12 @@ def offline_rate(folder: Path, model: Path, dataset: Path, threads: int | None, 
     outcome = run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Offline,
                                        mode=TestMode.PerformanceOnly, model=model, dataset=dataset,
                                        output=folder, user_conf=conf, threads=threads, report=False))
-    return float(outcome.result.performance.samples_per_second)
+    return float(_performance_of(outcome, folder).samples_per_second)
+
+
+def _performance_of(outcome, folder: Path):
+    """The performance result of a PerformanceOnly run (LoadGen always reports one for it)."""
+    performance = outcome.result.performance
+    if performance is None:
+        raise EdgeperfError(f"the performance run in {folder} reported no performance result")
+    return performance

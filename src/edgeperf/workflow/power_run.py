@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..power import PowerMetric, compute_power_metric, parse_spl_text
+from ..power.spl import SplSamples
 from ..power.client import PowerClientError, PowerClientOptions, run_power_session
 from ..power.session import read_session_json, session_timezone
 
@@ -42,7 +43,7 @@ def _identify(server_json: dict) -> str:
     return ""
 
 
-def performance_dir_metric(perf_dir: str | Path, scenario: str) -> tuple[PowerMetric, list, dict]:
+def performance_dir_metric(perf_dir: str | Path, scenario: str) -> tuple[PowerMetric, SplSamples, dict]:
     """(metric, spl samples, server.json) of a ``performance/`` folder holding power/ and run_1/."""
     from ..loadgen.logs.readers import read_detail_log
 
@@ -61,7 +62,7 @@ def performance_dir_metric(perf_dir: str | Path, scenario: str) -> tuple[PowerMe
     return metric, samples, server
 
 
-def power_series(metric: PowerMetric, samples: list, server_json: dict):
+def power_series(metric: PowerMetric, samples: Iterable, server_json: dict):
     """The report's :class:`~edgeperf.report.data.PowerSeries` of a computed metric."""
     from ..report.data import PowerSeries
 
