@@ -217,7 +217,7 @@ def test_log_errors(tmp_path, build, truth):
         evaluate_brats(cut, build)
     bad_hex = tmp_path / "badhex.json"
     bad_hex.write_text('[{ "seq_id" : 0, "qsl_idx" : 0, "data" : "00ZZ" }]')
-    with pytest.raises(LogFormatError, match='"data" is not a hex string'):
+    with pytest.raises(LogFormatError, match='"data": expected hexadecimal bytes'):
         evaluate_brats(bad_hex, build)
     no_data = tmp_path / "nodata.json"
     no_data.write_text('[{ "seq_id" : 0, "qsl_idx" : 0 }]')

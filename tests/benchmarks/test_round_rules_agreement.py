@@ -37,7 +37,9 @@ SPEC_SERVER_MS = {"resnet": 15, "ssd-large": 100, "bert-99": 130, "bert-99.9": 1
 NO_TEST04 = {"rnnt", "bert-99", "bert-99.9"}
 ALL_TESTS = ("TEST01", "TEST04-A", "TEST04-B", "TEST05")
 
-DEFINITIONS = sorted(all_benchmarks(), key=lambda b: b.name)
+# The v1.1 suite's benchmarks; edgeperf's own Open-only model (demo-digits) has its own target,
+# checked against its training record in test_demo_digits.py.
+DEFINITIONS = sorted((b for b in all_benchmarks() if b.division == "closed"), key=lambda b: b.name)
 
 
 def test_every_checker_class_of_the_suite_has_a_definition():
