@@ -22,10 +22,20 @@ def synthetic_photo(rng: np.random.Generator, width: int, height: int) -> np.nda
         color = tuple(int(c) for c in rng.integers(0, 256, 3))
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
         if rng.random() < 0.5:
-            cv2.rectangle(img, (x, y), (x + int(rng.integers(10, width // 2)), y + int(rng.integers(10, height // 2))), color, -1)
+            cv2.rectangle(
+                img, (x, y), (x + int(rng.integers(10, width // 2)), y + int(rng.integers(10, height // 2))), color, -1
+            )
         else:
-            cv2.ellipse(img, (x, y), (int(rng.integers(5, width // 4)), int(rng.integers(5, height // 4))),
-                        float(rng.integers(0, 180)), 0, 360, color, -1)
+            cv2.ellipse(
+                img,
+                (x, y),
+                (int(rng.integers(5, width // 4)), int(rng.integers(5, height // 4))),
+                float(rng.integers(0, 180)),
+                0,
+                360,
+                color,
+                -1,
+            )
     noise = rng.normal(0, 6, img.shape)
     return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
@@ -69,7 +79,15 @@ def write_coco_like(root: Path, count: int, width: int = 640, height: int = 480,
         name = f"{i + 1:012d}.jpg"
         cv2.imwrite(str(root / "val2017" / name), synthetic_photo(rng, width, height), [cv2.IMWRITE_JPEG_QUALITY, 90])
         images.append({"id": i + 1, "file_name": name, "height": height, "width": width, "license": 1, "coco_url": ""})
-    ann.write_text(json.dumps({"info": {}, "licenses": [{"id": 1, "name": "synthetic"}], "images": images,
-                               "annotations": annotations,
-                               "categories": [{"id": 1, "name": "person", "supercategory": "person"}]}))
+    ann.write_text(
+        json.dumps(
+            {
+                "info": {},
+                "licenses": [{"id": 1, "name": "synthetic"}],
+                "images": images,
+                "annotations": annotations,
+                "categories": [{"id": 1, "name": "person", "supercategory": "person"}],
+            }
+        )
+    )
     return root

@@ -25,7 +25,11 @@ def edgeperf_offline(sut, qsl, settings, backend, logs):
         perf = result.performance
         if result.errors or perf is None:
             raise SystemExit(f"edgeperf run failed: {result.errors}")
-        return {"samples": perf.samples_per_query, "samples_per_second": perf.samples_per_second, "start_test_wall_s": wall}
+        return {
+            "samples": perf.samples_per_query,
+            "samples_per_second": perf.samples_per_second,
+            "start_test_wall_s": wall,
+        }
 
     def close() -> None:
         sut.close()
@@ -35,8 +39,16 @@ def edgeperf_offline(sut, qsl, settings, backend, logs):
     return run_once, close
 
 
-def compare_rounds(raw: Callable[[], dict], edgeperf: Callable[[], dict], close: Callable[[], None], rounds: int,
-                   target: float, *, number: str = "8.2f", before_close: Callable[[], Any] | None = None):
+def compare_rounds(
+    raw: Callable[[], dict],
+    edgeperf: Callable[[], dict],
+    close: Callable[[], None],
+    rounds: int,
+    target: float,
+    *,
+    number: str = "8.2f",
+    before_close: Callable[[], Any] | None = None,
+):
     """Time ``raw()`` then ``edgeperf()`` ``rounds`` times, printing each round, then ``close()``.
 
     Returns ``(rounds, raw median samples/s, edgeperf median samples/s, ratio, "MET"/"MISSED" against

@@ -165,8 +165,15 @@ class NativeQSL:
 # --------------------------------------------------------------------------- running a test
 
 
-def run_binding(module_name: str, scenario: str, fields: dict[str, Any], outdir: str,
-                recorder: IssueRecorder | None, qsl_total: int = QSL_TOTAL, qsl_perf: int = QSL_PERF) -> float:
+def run_binding(
+    module_name: str,
+    scenario: str,
+    fields: dict[str, Any],
+    outdir: str,
+    recorder: IssueRecorder | None,
+    qsl_total: int = QSL_TOTAL,
+    qsl_perf: int = QSL_PERF,
+) -> float:
     """Run one PerformanceOnly test through a module with the official binding's API.
 
     This is the *only* harness for ``wheel`` and ``dropin``: it differs between them in the
@@ -193,8 +200,14 @@ def run_binding(module_name: str, scenario: str, fields: dict[str, Any], outdir:
     return wall
 
 
-def run_native(scenario: str, fields: dict[str, Any], outdir: str, recorder: IssueRecorder | None,
-               qsl_total: int = QSL_TOTAL, qsl_perf: int = QSL_PERF) -> float:
+def run_native(
+    scenario: str,
+    fields: dict[str, Any],
+    outdir: str,
+    recorder: IssueRecorder | None,
+    qsl_total: int = QSL_TOTAL,
+    qsl_perf: int = QSL_PERF,
+) -> float:
     """The same test on edgeperf's native API (``start_test`` + ``complete_arrays``)."""
     from edgeperf.loadgen.engine import start_test
     from edgeperf.loadgen.enums import TestMode, TestScenario
@@ -209,8 +222,9 @@ def run_native(scenario: str, fields: dict[str, Any], outdir: str, recorder: Iss
     return time.perf_counter() - t0
 
 
-def run_impl(impl: str, scenario: str, fields: dict[str, Any], outdir: str,
-             recorder: IssueRecorder | None = None, **qsl) -> float:
+def run_impl(
+    impl: str, scenario: str, fields: dict[str, Any], outdir: str, recorder: IssueRecorder | None = None, **qsl
+) -> float:
     if impl == "native":
         return run_native(scenario, fields, outdir, recorder, **qsl)
     return run_binding(BINDING_MODULES[impl], scenario, fields, outdir, recorder, **qsl)
@@ -240,8 +254,13 @@ def _self_maxrss_kib() -> int:
 
 def case_single(impl: str, outdir: str, queries: int) -> dict[str, Any]:
     """SingleStream: p90 latency and QPS with LoadGen overhead over ``queries`` queries."""
-    fields = dict(V11_SEEDS, min_query_count=queries, min_duration_ms=100,
-                  single_stream_expected_latency_ns=1000, single_stream_target_latency_percentile=0.9)
+    fields = dict(
+        V11_SEEDS,
+        min_query_count=queries,
+        min_duration_ms=100,
+        single_stream_expected_latency_ns=1000,
+        single_stream_target_latency_percentile=0.9,
+    )
     wall = run_impl(impl, "SingleStream", fields, outdir)
     rec = read_detail(outdir)
     return {
@@ -268,8 +287,14 @@ def case_offline(impl: str, outdir: str, samples: int) -> dict[str, Any]:
 
 
 def server_fields(qps: float, queries: int, min_duration_ms: int) -> dict[str, Any]:
-    return dict(V11_SEEDS, server_target_qps=float(qps), server_target_latency_ns=10_000_000,
-                server_target_latency_percentile=0.99, min_query_count=queries, min_duration_ms=min_duration_ms)
+    return dict(
+        V11_SEEDS,
+        server_target_qps=float(qps),
+        server_target_latency_ns=10_000_000,
+        server_target_latency_percentile=0.99,
+        min_query_count=queries,
+        min_duration_ms=min_duration_ms,
+    )
 
 
 def _edgeperf_schedule(qps: float, min_duration_ms: int, queries: int) -> tuple[np.ndarray, int]:
@@ -291,8 +316,9 @@ def lateness_ns(issue_ns: np.ndarray, scheduled_rel_ns: np.ndarray) -> np.ndarra
     return raw - raw.min()
 
 
-def case_server(impl: str, outdir: str, qps: float, queries: int, min_duration_ms: int,
-                record: bool = True) -> dict[str, Any]:
+def case_server(
+    impl: str, outdir: str, qps: float, queries: int, min_duration_ms: int, record: bool = True
+) -> dict[str, Any]:
     """Server: one run at ``qps``; validity, p99, and (from the SUT side) issue lateness."""
     recorder = IssueRecorder() if record else None
     wall = run_impl(impl, "Server", server_fields(qps, queries, min_duration_ms), outdir, recorder)
@@ -313,7 +339,7 @@ def case_server(impl: str, outdir: str, qps: float, queries: int, min_duration_m
         issue = np.asarray(recorder.issue, dtype=np.int64)
         out["sut_issue_rate"] = (len(issue) - 1) / ((issue[-1] - issue[0]) / 1e9)
         deltas, duration = _edgeperf_schedule(qps, min_duration_ms, queries)
-        same = (len(deltas) == out["generated_query_count"] and int(duration) == out["generated_query_duration"])
+        same = len(deltas) == out["generated_query_count"] and int(duration) == out["generated_query_duration"]
         out["schedule_matches_edgeperf"] = bool(same)
         if same:
             late = lateness_ns(issue, deltas)
@@ -321,8 +347,9 @@ def case_server(impl: str, outdir: str, qps: float, queries: int, min_duration_m
     return out
 
 
-def case_multistream(impl: str, outdir: str, ruleset: str, queries: int, rate_hz: float,
-                     spq: int = 8) -> dict[str, Any]:
+def case_multistream(
+    impl: str, outdir: str, ruleset: str, queries: int, rate_hz: float, spq: int = 8
+) -> dict[str, Any]:
     """MultiStream jitter (edgeperf only).
 
     v1.1: query i is due at the tick ``start + (i + 1) / target_qps`` (the first tick is one
@@ -333,17 +360,33 @@ def case_multistream(impl: str, outdir: str, ruleset: str, queries: int, rate_hz
     """
     recorder = IssueRecorder()
     if ruleset == "v1.1":
-        fields = dict(V11_SEEDS, ruleset="v1.1", multi_stream_target_qps=float(rate_hz),
-                      multi_stream_samples_per_query=spq, multi_stream_max_async_queries=1,
-                      min_query_count=queries, min_duration_ms=1)
+        fields = dict(
+            V11_SEEDS,
+            ruleset="v1.1",
+            multi_stream_target_qps=float(rate_hz),
+            multi_stream_samples_per_query=spq,
+            multi_stream_max_async_queries=1,
+            min_query_count=queries,
+            min_duration_ms=1,
+        )
     else:
-        fields = dict(V11_SEEDS, ruleset="v2.0", multi_stream_expected_latency_ns=1000,
-                      multi_stream_samples_per_query=spq, min_query_count=queries, min_duration_ms=1)
+        fields = dict(
+            V11_SEEDS,
+            ruleset="v2.0",
+            multi_stream_expected_latency_ns=1000,
+            multi_stream_samples_per_query=spq,
+            min_query_count=queries,
+            min_duration_ms=1,
+        )
     wall = run_impl(impl, "MultiStream", fields, outdir, recorder)
     rec = read_detail(outdir)
     issue = np.asarray(recorder.issue, dtype=np.int64)
-    out: dict[str, Any] = {"ruleset": ruleset, "queries": len(issue), "valid": _pick(rec, "result_validity"),
-                           "wall_s": wall}
+    out: dict[str, Any] = {
+        "ruleset": ruleset,
+        "queries": len(issue),
+        "valid": _pick(rec, "result_validity"),
+        "wall_s": wall,
+    }
     if ruleset == "v1.1" and len(issue) > 1:
         from edgeperf.loadgen.rng import seconds_to_ns
 
@@ -393,22 +436,29 @@ def case_rss_server(impl: str, outdir: str, qps: float, queries: int) -> dict[st
     }
 
 
-def case_pregen(outdir: str, qps: float, min_duration_ms: int, min_query_count: int,
-                qsl_total: int, qsl_perf: int) -> dict[str, Any]:
+def case_pregen(
+    outdir: str, qps: float, min_duration_ms: int, min_query_count: int, qsl_total: int, qsl_perf: int
+) -> dict[str, Any]:
     """edgeperf pre-generation of a full-length Server series (loadable sets + queries)."""
     from edgeperf.loadgen.effective import compute_effective
     from edgeperf.loadgen.enums import TestMode, TestScenario
     from edgeperf.loadgen.queries import generate_loadable_sets, generate_queries
     from edgeperf.loadgen.settings import TestSettings
 
-    settings = TestSettings(scenario=TestScenario.Server, mode=TestMode.PerformanceOnly,
-                            server_target_qps=float(qps), min_duration_ms=min_duration_ms,
-                            min_query_count=min_query_count, **V11_SEEDS)
+    settings = TestSettings(
+        scenario=TestScenario.Server,
+        mode=TestMode.PerformanceOnly,
+        server_target_qps=float(qps),
+        min_duration_ms=min_duration_ms,
+        min_query_count=min_query_count,
+        **V11_SEEDS,
+    )
     eff, _ = compute_effective(settings, qsl_perf)
     rss_before = _self_maxrss_kib()
     t0 = time.perf_counter()
-    sets = generate_loadable_sets(qsl_total, eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario,
-                                  eff.samples_per_query)
+    sets = generate_loadable_sets(
+        qsl_total, eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario, eff.samples_per_query
+    )
     t1 = time.perf_counter()
     gen = generate_queries(eff, sets[0], TestMode.PerformanceOnly)
     t2 = time.perf_counter()
@@ -424,15 +474,20 @@ def case_pregen(outdir: str, qps: float, min_duration_ms: int, min_query_count: 
     }
 
 
-def case_wheel_pregen(outdir: str, qps: float, min_duration_ms: int, min_query_count: int,
-                      qsl_total: int, qsl_perf: int) -> dict[str, Any]:
+def case_wheel_pregen(
+    outdir: str, qps: float, min_duration_ms: int, min_query_count: int, qsl_total: int, qsl_perf: int
+) -> dict[str, Any]:
     """The wheel's pre-generation of the same series, made cheap with ``max_query_count = 1``:
     the whole schedule is generated, then the run ends after the first query."""
     fields = dict(server_fields(qps, min_query_count, min_duration_ms), max_query_count=1)
     wall = run_binding("mlperf_loadgen", "Server", fields, outdir, None, qsl_total=qsl_total, qsl_perf=qsl_perf)
     rec = read_detail(outdir)
-    return {"queries": _pick(rec, "generated_query_count"), "duration_ns": _pick(rec, "generated_query_duration"),
-            "total_s": wall, "maxrss_kib_self": _self_maxrss_kib()}
+    return {
+        "queries": _pick(rec, "generated_query_count"),
+        "duration_ns": _pick(rec, "generated_query_duration"),
+        "total_s": wall,
+        "maxrss_kib_self": _self_maxrss_kib(),
+    }
 
 
 CASES = {

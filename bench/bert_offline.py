@@ -110,14 +110,20 @@ def build_shaped(path: Path, layers: int, hidden: int, heads: int, seed: int = 0
         return output
 
     def layer_norm(x):
-        return op("LayerNormalization", [x, const(np.ones(hidden, np.float32)), const(np.zeros(hidden, np.float32))],
-                  axis=-1, epsilon=1e-12)
+        return op(
+            "LayerNormalization",
+            [x, const(np.ones(hidden, np.float32)), const(np.zeros(hidden, np.float32))],
+            axis=-1,
+            epsilon=1e-12,
+        )
 
     def dense(x, n_in, n_out):
         return op("Add", [op("MatMul", [x, weight(n_in, n_out)]), const(np.zeros(n_out, np.float32))])
 
     head = hidden // heads
-    x = op("Add", [op("Gather", [weight(VOCAB, hidden), "input_ids"]), op("Gather", [weight(2, hidden), "segment_ids"])])
+    x = op(
+        "Add", [op("Gather", [weight(VOCAB, hidden), "input_ids"]), op("Gather", [weight(2, hidden), "segment_ids"])]
+    )
     x = layer_norm(op("Add", [x, const((rng.standard_normal((SEQ, hidden)) * 0.02).astype(np.float32))]))
     # additive attention mask [N, 1, 1, S]: 0 for tokens, -10000 for padding
     m = op("Cast", ["input_mask"], to=TensorProto.FLOAT)
@@ -127,6 +133,7 @@ def build_shaped(path: Path, layers: int, hidden: int, heads: int, seed: int = 0
     merge_heads = const(np.array([0, SEQ, hidden], np.int64))
     scale = const(np.float32(1.0 / np.sqrt(head)))
     for _ in range(layers):
+
         def heads_of(t):
             return op("Transpose", [op("Reshape", [t, split_heads])], perm=[0, 2, 1, 3])
 
@@ -136,18 +143,29 @@ def build_shaped(path: Path, layers: int, hidden: int, heads: int, seed: int = 0
         context = op("Reshape", [op("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
         x = layer_norm(op("Add", [x, dense(context, hidden, hidden)]))
         inner = dense(x, hidden, 4 * hidden)
-        gelu = op("Mul", [op("Mul", [inner, const(np.float32(0.5))]),
-                          op("Add", [op("Erf", [op("Mul", [inner, const(np.float32(1 / np.sqrt(2)))])]),
-                                     const(np.float32(1))])])
+        gelu = op(
+            "Mul",
+            [
+                op("Mul", [inner, const(np.float32(0.5))]),
+                op("Add", [op("Erf", [op("Mul", [inner, const(np.float32(1 / np.sqrt(2)))])]), const(np.float32(1))]),
+            ],
+        )
         x = layer_norm(op("Add", [x, dense(gelu, 4 * hidden, hidden)]))
     logits = dense(x, hidden, 2)  # [N, S, 2]
     nodes.append(helper.make_node("Split", [logits, const(np.array([1, 1], np.int64))], ["start3", "end3"], axis=-1))
     op("Squeeze", ["start3", const(np.array([-1], np.int64))], "output_start_logits")
     op("Squeeze", ["end3", const(np.array([-1], np.int64))], "output_end_logits")
     graph = helper.make_graph(
-        nodes, "bert_shaped",
-        [helper.make_tensor_value_info(n, TensorProto.INT64, ["N", SEQ]) for n in ("input_ids", "input_mask", "segment_ids")],
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", SEQ]) for n in ("output_start_logits", "output_end_logits")],
+        nodes,
+        "bert_shaped",
+        [
+            helper.make_tensor_value_info(n, TensorProto.INT64, ["N", SEQ])
+            for n in ("input_ids", "input_mask", "segment_ids")
+        ],
+        [
+            helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", SEQ])
+            for n in ("output_start_logits", "output_end_logits")
+        ],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
@@ -223,7 +241,11 @@ def make_raw(model: Path, data: ArrayFeatures, threads: int, batch_size: int):
     n = len(data)
 
     def feeds(lo, hi):
-        return {"input_ids": data.input_ids[lo:hi], "input_mask": data.input_mask[lo:hi], "segment_ids": data.segment_ids[lo:hi]}
+        return {
+            "input_ids": data.input_ids[lo:hi],
+            "input_mask": data.input_mask[lo:hi],
+            "segment_ids": data.segment_ids[lo:hi],
+        }
 
     for _ in range(2):
         session.run(outputs, feeds(0, batch_size))
@@ -258,8 +280,11 @@ def main(argv=None) -> int:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     model = build_model(args.work_dir, args.model, args.layers, args.hidden, args.heads)
     data = squad_like_features(args.samples)
-    what = ("bert_standin" if args.model == "standin"
-            else f"BERT-shaped ({args.layers} layers, hidden {args.hidden}, {args.heads} heads)")
+    what = (
+        "bert_standin"
+        if args.model == "standin"
+        else f"BERT-shaped ({args.layers} layers, hidden {args.hidden}, {args.heads} heads)"
+    )
     print(
         f"{what}, {args.samples} SQuAD-like features; {args.threads} threads, batch {args.batch_size}, "
         f"{args.workers} worker(s), {args.rounds} round(s); onnxruntime {ort.__version__}, numpy {np.__version__}, "
@@ -270,18 +295,32 @@ def main(argv=None) -> int:
     edgeperf, close = make_edgeperf(model, data, args.threads, args.batch_size, args.workers)
     from bench._offline import compare_rounds
 
-    rounds, raw_sps, ep_sps, ratio, verdict, _ = compare_rounds(raw, edgeperf, close, args.rounds, TARGET_RATIO,
-                                                                number="10.2f")
+    rounds, raw_sps, ep_sps, ratio, verdict, _ = compare_rounds(
+        raw, edgeperf, close, args.rounds, TARGET_RATIO, number="10.2f"
+    )
     print()
     print(f"raw onnxruntime   {raw_sps:10.2f} samples/s  (median of {len(rounds)})")
     print(f"edgeperf Offline  {ep_sps:10.2f} samples/s  (median of {len(rounds)}; LoadGen's 'Samples per second')")
     print(f"edgeperf / raw    {ratio:10.3f}    target >= {TARGET_RATIO}: {verdict}")
     if args.json is not None:
-        args.json.write_text(json.dumps({
-            "model": what, "samples": args.samples, "batch_size": args.batch_size, "threads": args.threads,
-            "workers": args.workers, "rounds": rounds, "raw_samples_per_second": raw_sps,
-            "edgeperf_samples_per_second": ep_sps, "ratio": ratio, "target": TARGET_RATIO, "verdict": verdict,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "model": what,
+                    "samples": args.samples,
+                    "batch_size": args.batch_size,
+                    "threads": args.threads,
+                    "workers": args.workers,
+                    "rounds": rounds,
+                    "raw_samples_per_second": raw_sps,
+                    "edgeperf_samples_per_second": ep_sps,
+                    "ratio": ratio,
+                    "target": TARGET_RATIO,
+                    "verdict": verdict,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

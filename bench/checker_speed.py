@@ -88,8 +88,9 @@ def _inflated(data: bytes, factor: float, skip: frozenset[str]) -> bytes:
     return b"".join(parts)
 
 
-def build_synthetic_round(src: Path, dest: Path, results: int = REAL_RESULTS,
-                          detail_bytes: float = REAL_DETAIL_BYTES) -> dict:
+def build_synthetic_round(
+    src: Path, dest: Path, results: int = REAL_RESULTS, detail_bytes: float = REAL_DETAIL_BYTES
+) -> dict:
     """Write the synthetic round under ``dest`` (which must not exist); returns its make-up."""
     from edgeperf.submission.checks.detail import detail_keys
     from edgeperf.submission.rules import get_rules
@@ -107,8 +108,7 @@ def build_synthetic_round(src: Path, dest: Path, results: int = REAL_RESULTS,
                 _copy_submitter(org, dest / division.name / name, name, factor, skip, cache)
     total, nfiles = tree_bytes(dest)
     detail = sum(p.stat().st_size for p in dest.rglob("mlperf_log_detail.txt"))
-    return {"copies": copies, "inflation": factor, "tree_bytes": total, "tree_files": nfiles,
-            "detail_bytes": detail}
+    return {"copies": copies, "inflation": factor, "tree_bytes": total, "tree_files": nfiles, "detail_bytes": detail}
 
 
 def _copy_submitter(org: Path, out: Path, name: str, factor: float, skip, cache) -> None:
@@ -135,6 +135,7 @@ def _copy_submitter(org: Path, out: Path, name: str, factor: float, skip, cache)
 
 def check_tree_quiet(root: Path):
     from edgeperf.submission import check_tree
+
     return check_tree(root)
 
 
@@ -147,7 +148,16 @@ def time_cli(tree: Path, workers: int, out_dir: Path, src: Path | None = None) -
     if src is not None:
         env["PYTHONPATH"] = str(src)
     csv = out_dir / f"summary-{'base' if src else 'new'}-{workers}.csv"
-    args = [sys.executable, "-c", "from edgeperf.cli.main import main; main()", "check", str(tree), "--csv", str(csv), "-q"]
+    args = [
+        sys.executable,
+        "-c",
+        "from edgeperf.cli.main import main; main()",
+        "check",
+        str(tree),
+        "--csv",
+        str(csv),
+        "-q",
+    ]
     if src is None:
         args += ["--workers", str(workers)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -156,8 +166,15 @@ def time_cli(tree: Path, workers: int, out_dir: Path, src: Path | None = None) -
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"workers": workers, "wall_s": wall, "cpu_s": cpu, "max_rss_mb": after.ru_maxrss / 1024,
-            "exit": proc.returncode, "csv": str(csv), "last_line": proc.stdout.decode(errors="replace").strip().rsplit("\n", 1)[-1]}
+    return {
+        "workers": workers,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "max_rss_mb": after.ru_maxrss / 1024,
+        "exit": proc.returncode,
+        "csv": str(csv),
+        "last_line": proc.stdout.decode(errors="replace").strip().rsplit("\n", 1)[-1],
+    }
 
 
 def time_official(tree: Path, git_dir: Path, work: Path) -> dict:
@@ -169,21 +186,47 @@ def time_official(tree: Path, git_dir: Path, work: Path) -> dict:
 
     tools = work / "official"
     if not (tools / "tools/submission/submission-checker.py").exists():
-        data = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "r1.1", "tools/submission/submission-checker.py",
-                               "tools/submission/log_parser.py"], check=True, capture_output=True).stdout
+        data = subprocess.run(
+            [
+                "git",
+                f"--git-dir={git_dir}",
+                "archive",
+                "r1.1",
+                "tools/submission/submission-checker.py",
+                "tools/submission/log_parser.py",
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             tar.extractall(tools)
     csv = work / "summary-official.csv"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(tools / "tools/submission/submission-checker.py"), "--input", str(tree),
-                           "--csv", str(csv)], cwd=tools / "tools/submission", capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(tools / "tools/submission/submission-checker.py"),
+            "--input",
+            str(tree),
+            "--csv",
+            str(csv),
+        ],
+        cwd=tools / "tools/submission",
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     rows = max(0, len(csv.read_text().splitlines()) - 1) if csv.exists() else None
-    return {"wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-            "max_rss_mb": after.ru_maxrss / 1024, "exit": proc.returncode, "rows": rows,
-            "last_line": proc.stderr.strip().rsplit("\n", 1)[-1][-200:]}
+    return {
+        "wall_s": wall,
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "max_rss_mb": after.ru_maxrss / 1024,
+        "exit": proc.returncode,
+        "rows": rows,
+        "last_line": proc.stderr.strip().rsplit("\n", 1)[-1][-200:],
+    }
 
 
 def synthetic_main(args) -> int:
@@ -198,8 +241,10 @@ def synthetic_main(args) -> int:
         detail = sum(p.stat().st_size for p in dest.rglob("mlperf_log_detail.txt"))
         report = check_tree_quiet(dest)  # also warms the page cache
         read = report.read_stats.bytes_read
-        print(f"synthetic round: {nfiles} files, {total / 1e9:.2f} GB, detail logs {detail / 1e9:.2f} GB; "
-              f"{len(report.results)} results, {len(report.rows)} rows; the checker reads {read / 1e9:.2f} GB")
+        print(
+            f"synthetic round: {nfiles} files, {total / 1e9:.2f} GB, detail logs {detail / 1e9:.2f} GB; "
+            f"{len(report.results)} results, {len(report.rows)} rows; the checker reads {read / 1e9:.2f} GB"
+        )
         out_dir = Path(args.out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         runs = []
@@ -207,35 +252,59 @@ def synthetic_main(args) -> int:
             for w in args.workers:
                 r = time_cli(dest, w, out_dir)
                 runs.append(r)
-                print(f"  run {rep + 1} workers={w}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
-                      f"{read / 1e6 / r['wall_s']:.0f} MB/s of logs read, {total / 1e6 / r['wall_s']:.0f} MB/s of tree, "
-                      f"peak RSS {r['max_rss_mb']:.0f} MB, exit {r['exit']}", flush=True)
+                print(
+                    f"  run {rep + 1} workers={w}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+                    f"{read / 1e6 / r['wall_s']:.0f} MB/s of logs read, {total / 1e6 / r['wall_s']:.0f} MB/s of tree, "
+                    f"peak RSS {r['max_rss_mb']:.0f} MB, exit {r['exit']}",
+                    flush=True,
+                )
             if args.baseline_src and rep < args.baseline_runs:
                 r = time_cli(dest, 1, out_dir, src=args.baseline_src)
                 r["baseline"] = True
                 runs.append(r)
-                print(f"  run {rep + 1} baseline ({args.baseline_src}): {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
-                      f"{read / 1e6 / r['wall_s']:.0f} MB/s, peak RSS {r['max_rss_mb']:.0f} MB")
+                print(
+                    f"  run {rep + 1} baseline ({args.baseline_src}): {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+                    f"{read / 1e6 / r['wall_s']:.0f} MB/s, peak RSS {r['max_rss_mb']:.0f} MB"
+                )
         if args.official_git:
             for _ in range(args.baseline_runs):
                 r = time_official(dest, args.official_git, out_dir)
                 runs.append({**r, "official": True, "workers": 0})
-                print(f"  official r1.1 checker: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
-                      f"{total / 1e6 / r['wall_s']:.0f} MB/s of tree, {r['rows']} rows, exit {r['exit']}", flush=True)
+                print(
+                    f"  official r1.1 checker: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+                    f"{total / 1e6 / r['wall_s']:.0f} MB/s of tree, {r['rows']} rows, exit {r['exit']}",
+                    flush=True,
+                )
         summaries = {Path(r["csv"]).read_bytes() for r in runs if "csv" in r}
-        print(f"  summary.csv identical across all runs (workers {args.workers}"
-              f"{', baseline' if args.baseline_src else ''}): {len(summaries) == 1}")
+        print(
+            f"  summary.csv identical across all runs (workers {args.workers}"
+            f"{', baseline' if args.baseline_src else ''}): {len(summaries) == 1}"
+        )
         for w in args.workers:
             walls = [r["wall_s"] for r in runs if r["workers"] == w and not r.get("baseline") and not r.get("official")]
             cpus = [r["cpu_s"] for r in runs if r["workers"] == w and not r.get("baseline") and not r.get("official")]
             med = statistics.median(walls)
-            print(f"  workers={w}: median {med:.2f} s wall ({read / 1e6 / med:.0f} MB/s read, {total / 1e6 / med:.0f} MB/s "
-                  f"of tree), median CPU {statistics.median(cpus):.2f} s ({read / 1e6 / statistics.median(cpus):.0f} MB per CPU-s); "
-                  f"official r1.1 at 82 MB/s of tree: {total / 82e6:.1f} s -> {total / 82e6 / med:.1f}x")
+            print(
+                f"  workers={w}: median {med:.2f} s wall ({read / 1e6 / med:.0f} MB/s read, {total / 1e6 / med:.0f} MB/s "
+                f"of tree), median CPU {statistics.median(cpus):.2f} s ({read / 1e6 / statistics.median(cpus):.0f} MB per CPU-s); "
+                f"official r1.1 at 82 MB/s of tree: {total / 82e6:.1f} s -> {total / 82e6 / med:.1f}x"
+            )
         if args.json:
-            args.json.write_text(json.dumps({"tree_bytes": total, "detail_bytes": detail, "bytes_read": read,
-                                             "results": len(report.results), "runs": runs, "built": made,
-                                             "load": os.getloadavg()}, indent=2) + "\n")
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "tree_bytes": total,
+                        "detail_bytes": detail,
+                        "bytes_read": read,
+                        "results": len(report.results),
+                        "runs": runs,
+                        "built": made,
+                        "load": os.getloadavg(),
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
     finally:
         if not args.keep:
             shutil.rmtree(dest, ignore_errors=True)
@@ -247,14 +316,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree", type=Path, default=DEFAULT_TREE)
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--synthetic", type=Path, default=None,
-                    help="build (if missing) a synthetic round here and time `edgeperf check` on it")
+    ap.add_argument(
+        "--synthetic",
+        type=Path,
+        default=None,
+        help="build (if missing) a synthetic round here and time `edgeperf check` on it",
+    )
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--baseline-src", type=Path, default=None,
-                    help="a src/ directory of another edgeperf (e.g. `git archive main src`) to time on the same round")
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="a src/ directory of another edgeperf (e.g. `git archive main src`) to time on the same round",
+    )
     ap.add_argument("--baseline-runs", type=int, default=1)
-    ap.add_argument("--official-git", type=Path, default=None,
-                    help="git dir of mlcommons/inference: also time its r1.1 submission-checker.py on the round")
+    ap.add_argument(
+        "--official-git",
+        type=Path,
+        default=None,
+        help="git dir of mlcommons/inference: also time its r1.1 submission-checker.py on the round",
+    )
     ap.add_argument("--out-dir", default="/tmp/checker-speed")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic round (default: delete it afterwards)")
     args = ap.parse_args(argv)
@@ -263,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     from edgeperf.submission import check_tree  # import cost belongs to the first run
+
     times, report = [], None
     for _ in range(max(2, args.runs)):
         start = time.perf_counter()
@@ -274,18 +356,32 @@ def main(argv: list[str] | None = None) -> int:
     total, nfiles = tree_bytes(args.tree)
     mb = 1e6
     out = {
-        "tree": str(args.tree), "runs": len(times), "python": platform.python_version(),
-        "machine": platform.machine(), "cpus": os.cpu_count(),
-        "results": len(report.results), "no_results": len(report.no_results), "rows": len(report.rows),
-        "files_read": stats.files_read, "files_sized_only": stats.stats, "bytes_read": stats.bytes_read,
-        "files_read_twice": stats.read_more_than_once(), "tree_files": nfiles, "tree_bytes": total,
-        "first_run_s": first, "median_s": warm, "min_s": min(times[1:]),
-        "read_mb_per_s": stats.bytes_read / mb / warm, "tree_mb_per_s": total / mb / warm,
+        "tree": str(args.tree),
+        "runs": len(times),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "results": len(report.results),
+        "no_results": len(report.no_results),
+        "rows": len(report.rows),
+        "files_read": stats.files_read,
+        "files_sized_only": stats.stats,
+        "bytes_read": stats.bytes_read,
+        "files_read_twice": stats.read_more_than_once(),
+        "tree_files": nfiles,
+        "tree_bytes": total,
+        "first_run_s": first,
+        "median_s": warm,
+        "min_s": min(times[1:]),
+        "read_mb_per_s": stats.bytes_read / mb / warm,
+        "tree_mb_per_s": total / mb / warm,
     }
     print(f"tree: {args.tree}")
-    print(f"  {nfiles} files, {total / mb:.1f} MB; checker read {stats.files_read} files "
-          f"({stats.bytes_read / mb:.2f} MB), sized {stats.stats} accuracy logs; read twice: "
-          f"{len(out['files_read_twice'])}")
+    print(
+        f"  {nfiles} files, {total / mb:.1f} MB; checker read {stats.files_read} files "
+        f"({stats.bytes_read / mb:.2f} MB), sized {stats.stats} accuracy logs; read twice: "
+        f"{len(out['files_read_twice'])}"
+    )
     print(f"  {out['results']} results, {out['no_results']} NoResults, {out['rows']} summary rows")
     print(f"  first run (with imports): {first * 1e3:.1f} ms")
     print(f"  median of {len(times) - 1} warm runs: {warm * 1e3:.1f} ms (min {out['min_s'] * 1e3:.1f} ms)")

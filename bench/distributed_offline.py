@@ -47,8 +47,14 @@ def _settings(n: int):
     from edgeperf.loadgen.enums import TestMode, TestScenario
     from edgeperf.loadgen.settings import TestSettings
 
-    return TestSettings(scenario=TestScenario.Offline, mode=TestMode.PerformanceOnly, min_duration_ms=0,
-                        min_query_count=n, offline_expected_qps=1.0, performance_sample_count_override=n)
+    return TestSettings(
+        scenario=TestScenario.Offline,
+        mode=TestMode.PerformanceOnly,
+        min_duration_ms=0,
+        min_query_count=n,
+        offline_expected_qps=1.0,
+        performance_sample_count_override=n,
+    )
 
 
 def _timed(sut, qsl, n: int) -> float:
@@ -56,7 +62,9 @@ def _timed(sut, qsl, n: int) -> float:
     from edgeperf.loadgen.settings import LogOutputSettings, LogSettings
 
     with tempfile.TemporaryDirectory(prefix="edgeperf-bench-dist-") as logs:
-        result = start_test(sut, qsl, _settings(n), LogSettings(log_output=LogOutputSettings(outdir=logs), enable_trace=False))
+        result = start_test(
+            sut, qsl, _settings(n), LogSettings(log_output=LogOutputSettings(outdir=logs), enable_trace=False)
+        )
     if result.errors or result.performance is None:
         raise SystemExit(f"run failed: {result.errors}")
     return float(result.performance.samples_per_second)
@@ -92,8 +100,12 @@ def ray_replicas(model: Path, data: np.ndarray, replicas: int, batch: int) -> fl
     cpus = max(0.1, (os.cpu_count() or 1) / replicas)
     from edgeperf.benchmarks import get_benchmark
 
-    sut = RaySUT(get_benchmark("resnet50"), model, RayOptions(address="local", replicas=replicas, cpus_per_replica=cpus, threads=1,
-                                               node_ip_address="127.0.0.1"), batch_size=batch)
+    sut = RaySUT(
+        get_benchmark("resnet50"),
+        model,
+        RayOptions(address="local", replicas=replicas, cpus_per_replica=cpus, threads=1, node_ip_address="127.0.0.1"),
+        batch_size=batch,
+    )
     try:
         return _timed(sut, RaySampleQSL(_qsl(data), sut), len(data))
     finally:
@@ -104,9 +116,23 @@ class _Server:
     def __init__(self, model: Path):
         from edgeperf.serving.server import free_port
 
-        self.proc = subprocess.Popen([sys.executable, "-m", "edgeperf.cli.main", "serve-model", str(model), "--port",
-                                      str(free_port()), "--name", "resnet"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "edgeperf.cli.main",
+                "serve-model",
+                str(model),
+                "--port",
+                str(free_port()),
+                "--name",
+                "resnet",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         line = self.proc.stdout.readline()
         http = line.split("http://127.0.0.1:")[1].split(" ")[0]
         grpc = line.split(", 127.0.0.1:")[1].split(" ")[0]
@@ -159,7 +185,9 @@ def main(argv=None) -> int:
             for n in replica_counts:
                 runs[f"ray {n}"] = lambda n=n: ray_replicas(model, data, n, args.batch_size)
             for protocol in ("grpc", "http"):
-                runs[f"remote {protocol}"] = lambda p=protocol: remote(server.ports[p], p, data, args.batch_size, args.concurrency)
+                runs[f"remote {protocol}"] = lambda p=protocol: remote(
+                    server.ports[p], p, data, args.batch_size, args.concurrency
+                )
             for name, fn in runs.items():
                 value = fn()
                 figures.setdefault(name, []).append(value)
@@ -174,8 +202,17 @@ def main(argv=None) -> int:
         table[name] = {"samples_per_second": med, "ratio": med / base, "all": values}
         print(f"{name:14s} {med:10.1f} {med / base:13.2f}x")
     if args.json:
-        args.json.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(), "args": vars(args) | {
-            "work_dir": str(args.work_dir), "json": str(args.json)}, "figures": table}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": platform.platform(),
+                    "cpus": os.cpu_count(),
+                    "args": vars(args) | {"work_dir": str(args.work_dir), "json": str(args.json)},
+                    "figures": table,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -128,12 +128,25 @@ class Runner:
         case_dir = self.workdir / tag
         case_dir.mkdir(parents=True)
         result_path = case_dir / "result.json"
-        cmd = [sys.executable, "-m", "bench.loadgen_overhead", "--one", case, "--params", json.dumps(params),
-               "--outdir", str(case_dir / "logs"), "--result", str(result_path)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.loadgen_overhead",
+            "--one",
+            case,
+            "--params",
+            json.dumps(params),
+            "--outdir",
+            str(case_dir / "logs"),
+            "--result",
+            str(result_path),
+        ]
         if impl:
             cmd += ["--impl", impl]
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        )
         t0 = time.perf_counter()
         with open(case_dir / "stdout.txt", "wb") as out, open(case_dir / "stderr.txt", "wb") as err:
             # cwd = the case directory: no stray audit.config can be picked up.
@@ -151,8 +164,11 @@ class Runner:
         res["log_dir"] = str(case_dir)
         if self.verbose:
             summary = {k: res[k] for k in ("qps", "valid", "wall_s") if k in res}
-            print(f"  [{tag}] {wall:6.1f} s  rss {_fmt_kib(res['maxrss_kib'])}  {summary}"
-                  + (f"  ERROR {res['error']}" if "error" in res else ""), flush=True)
+            print(
+                f"  [{tag}] {wall:6.1f} s  rss {_fmt_kib(res['maxrss_kib'])}  {summary}"
+                + (f"  ERROR {res['error']}" if "error" in res else ""),
+                flush=True,
+            )
         return res
 
     @staticmethod
@@ -240,7 +256,9 @@ class Bench:
         print(text, flush=True)
         self.out.append(text)
 
-    def _compare_rows(self, res: dict[str, dict], figures: list[tuple[str, str, int]]) -> tuple[list[str], list[list[str]]]:
+    def _compare_rows(
+        self, res: dict[str, dict], figures: list[tuple[str, str, int]]
+    ) -> tuple[list[str], list[list[str]]]:
         header = ["figure"]
         for impl in self.impls:
             header.append(IMPL_LABEL[impl])
@@ -264,7 +282,7 @@ class Bench:
         good = sorted((r for r in runs if _get(r, key) is not None), key=lambda r: r[key])
         chosen = dict(good[len(good) // 2]) if good else dict(runs[0])
         chosen["runs"] = [r.get(key) for r in runs]
-        chosen["spread"] = (f"{_num(good[0][key])}..{_num(good[-1][key])}" if len(good) > 1 else None)
+        chosen["spread"] = f"{_num(good[0][key])}..{_num(good[-1][key])}" if len(good) > 1 else None
         return chosen
 
     def add_target(self, name: str, text: str, ratio: float | None, ok: bool | None, value: str) -> str:
@@ -277,18 +295,36 @@ class Bench:
         print(f"SingleStream: {n} queries per implementation", flush=True)
         res = {impl: self._median_run("single", impl, "p90_ns", queries=n) for impl in self.impls}
         self.results["single"] = res
-        header, rows = self._compare_rows(res, [
-            ("90th percentile latency (ns)", "p90_ns", 0),
-        ] + ([("  range over the runs", "spread", -1)] if self.plan.repeats > 1 else []) + [
-            ("QPS w/ loadgen overhead", "qps_with_overhead", 0),
-            ("QPS w/o loadgen overhead", "qps_without_overhead", 0),
-            ("result", "valid", 0),
-        ])
+        header, rows = self._compare_rows(
+            res,
+            [
+                ("90th percentile latency (ns)", "p90_ns", 0),
+            ]
+            + ([("  range over the runs", "spread", -1)] if self.plan.repeats > 1 else [])
+            + [
+                ("QPS w/ loadgen overhead", "qps_with_overhead", 0),
+                ("QPS w/o loadgen overhead", "qps_without_overhead", 0),
+                ("result", "valid", 0),
+            ],
+        )
         r = _ratio(_get(res.get("dropin"), "p90_ns"), _get(res.get("wheel"), "p90_ns"))
-        notes = [self.add_target("single_p90", "SingleStream p90 latency, drop-in <= 1.5x wheel", r,
-                                 None if r is None else r <= 1.5, _fmt_ratio(r))]
-        self.emit(table(f"SingleStream -- null SUT, {n:,} queries, median of {self.plan.repeats} run(s) by p90",
-                        header, rows, notes))
+        notes = [
+            self.add_target(
+                "single_p90",
+                "SingleStream p90 latency, drop-in <= 1.5x wheel",
+                r,
+                None if r is None else r <= 1.5,
+                _fmt_ratio(r),
+            )
+        ]
+        self.emit(
+            table(
+                f"SingleStream -- null SUT, {n:,} queries, median of {self.plan.repeats} run(s) by p90",
+                header,
+                rows,
+                notes,
+            )
+        )
 
     # -- Offline -------------------------------------------------------------------------
     def offline(self) -> None:
@@ -296,28 +332,45 @@ class Bench:
         print(f"Offline: one query of {n} samples per implementation", flush=True)
         res = {impl: self._median_run("offline", impl, "samples_per_second", samples=n) for impl in self.impls}
         self.results["offline"] = res
-        header, rows = self._compare_rows(res, [
-            ("samples per second", "samples_per_second", 0),
-        ] + ([("  range over the runs", "spread", -1)] if self.plan.repeats > 1 else []) + [
-            ("StartTest wall time (s)", "wall_s", 3),
-        ])
+        header, rows = self._compare_rows(
+            res,
+            [
+                ("samples per second", "samples_per_second", 0),
+            ]
+            + ([("  range over the runs", "spread", -1)] if self.plan.repeats > 1 else [])
+            + [
+                ("StartTest wall time (s)", "wall_s", 3),
+            ],
+        )
         base = _get(res.get("wheel"), "samples_per_second")
         r1 = _ratio(_get(res.get("dropin"), "samples_per_second"), base)
         r2 = _ratio(_get(res.get("native"), "samples_per_second"), base)
         notes = [
-            self.add_target("offline_dropin", "Offline samples/s, drop-in >= 1.0x wheel", r1,
-                            None if r1 is None else r1 >= 1.0, _fmt_ratio(r1)),
-            self.add_target("offline_native", "Offline samples/s, native >= 3x wheel", r2,
-                            None if r2 is None else r2 >= 3.0, _fmt_ratio(r2)),
+            self.add_target(
+                "offline_dropin",
+                "Offline samples/s, drop-in >= 1.0x wheel",
+                r1,
+                None if r1 is None else r1 >= 1.0,
+                _fmt_ratio(r1),
+            ),
+            self.add_target(
+                "offline_native",
+                "Offline samples/s, native >= 3x wheel",
+                r2,
+                None if r2 is None else r2 >= 3.0,
+                _fmt_ratio(r2),
+            ),
         ]
-        self.emit(table(f"Offline -- null SUT, {n:,} samples, median of {self.plan.repeats} run(s)",
-                        header, rows, notes))
+        self.emit(
+            table(f"Offline -- null SUT, {n:,} samples, median of {self.plan.repeats} run(s)", header, rows, notes)
+        )
 
     # -- Server --------------------------------------------------------------------------
     def _server_probe(self, impl: str, qps: float) -> dict[str, Any]:
         p = self.plan
-        return self.runner.run("server", impl, qps=float(qps), queries=p.server_queries,
-                               min_duration_ms=p.server_min_duration_ms)
+        return self.runner.run(
+            "server", impl, qps=float(qps), queries=p.server_queries, min_duration_ms=p.server_min_duration_ms
+        )
 
     @staticmethod
     def _valid(res: dict[str, Any]) -> bool:
@@ -360,13 +413,20 @@ class Bench:
                 best, lo = r, mid
             else:
                 hi = mid
-        return {"max_valid_qps": lo, "first_invalid_qps": hi, "saturated_issue_rate": rate, "probes": probes,
-                "best": best}
+        return {
+            "max_valid_qps": lo,
+            "first_invalid_qps": hi,
+            "saturated_issue_rate": rate,
+            "probes": probes,
+            "best": best,
+        }
 
     def server(self) -> None:
         p = self.plan
-        print(f"Server: bisection for the highest VALID target QPS, {p.server_queries} queries per run, "
-              f"10 ms bound", flush=True)
+        print(
+            f"Server: bisection for the highest VALID target QPS, {p.server_queries} queries per run, 10 ms bound",
+            flush=True,
+        )
         res: dict[str, Any] = {}
         for impl in self.impls:
             res[impl] = self._bisect(impl)
@@ -387,56 +447,78 @@ class Bench:
                 return None
             return r["lateness"].get(key)
 
-        flat = {impl: {
-            "max_valid_qps": res[impl]["max_valid_qps"],
-            "p99_at_max": _get(res[impl]["best"], "p99_ns"),
-            "sat_rate": res[impl].get("saturated_issue_rate"),
-            "late_p50": lat(res[impl]["best"], "p50_us"),
-            "late_p99": lat(res[impl]["best"], "p99_us"),
-            "late_max": lat(res[impl]["best"], "max_us"),
-            "c_late_p50": lat(res[impl].get("at_common"), "p50_us"),
-            "c_late_p99": lat(res[impl].get("at_common"), "p99_us"),
-            "c_late_max": lat(res[impl].get("at_common"), "max_us"),
-            "c_p99": _get(res[impl].get("at_common"), "p99_ns"),
-            "c_valid": _get(res[impl].get("at_common"), "valid"),
-            "probes": len(res[impl]["probes"]),
-        } for impl in self.impls}
-        header, rows = self._compare_rows(flat, [
-            ("highest VALID server_target_qps", "max_valid_qps", 0),
-            ("  p99 latency at that QPS (ns)", "p99_at_max", 0),
-            ("  issue lateness p50 (us)", "late_p50", 1),
-            ("  issue lateness p99 (us)", "late_p99", 1),
-            ("  issue lateness max (us)", "late_max", 1),
-            (f"at {_num(common)} QPS: result", "c_valid", 0),
-            ("  p99 latency (ns)", "c_p99", 0),
-            ("  issue lateness p50 (us)", "c_late_p50", 1),
-            ("  issue lateness p99 (us)", "c_late_p99", 1),
-            ("  issue lateness max (us)", "c_late_max", 1),
-            ("saturated issue rate (queries/s)", "sat_rate", 0),
-            ("probes run", "probes", -1),
-        ])
+        flat = {
+            impl: {
+                "max_valid_qps": res[impl]["max_valid_qps"],
+                "p99_at_max": _get(res[impl]["best"], "p99_ns"),
+                "sat_rate": res[impl].get("saturated_issue_rate"),
+                "late_p50": lat(res[impl]["best"], "p50_us"),
+                "late_p99": lat(res[impl]["best"], "p99_us"),
+                "late_max": lat(res[impl]["best"], "max_us"),
+                "c_late_p50": lat(res[impl].get("at_common"), "p50_us"),
+                "c_late_p99": lat(res[impl].get("at_common"), "p99_us"),
+                "c_late_max": lat(res[impl].get("at_common"), "max_us"),
+                "c_p99": _get(res[impl].get("at_common"), "p99_ns"),
+                "c_valid": _get(res[impl].get("at_common"), "valid"),
+                "probes": len(res[impl]["probes"]),
+            }
+            for impl in self.impls
+        }
+        header, rows = self._compare_rows(
+            flat,
+            [
+                ("highest VALID server_target_qps", "max_valid_qps", 0),
+                ("  p99 latency at that QPS (ns)", "p99_at_max", 0),
+                ("  issue lateness p50 (us)", "late_p50", 1),
+                ("  issue lateness p99 (us)", "late_p99", 1),
+                ("  issue lateness max (us)", "late_max", 1),
+                (f"at {_num(common)} QPS: result", "c_valid", 0),
+                ("  p99 latency (ns)", "c_p99", 0),
+                ("  issue lateness p50 (us)", "c_late_p50", 1),
+                ("  issue lateness p99 (us)", "c_late_p99", 1),
+                ("  issue lateness max (us)", "c_late_max", 1),
+                ("saturated issue rate (queries/s)", "sat_rate", 0),
+                ("probes run", "probes", -1),
+            ],
+        )
         r = _ratio(flat.get("dropin", {}).get("max_valid_qps"), flat.get("wheel", {}).get("max_valid_qps"))
         notes = [
-            self.add_target("server_qps", "Server highest VALID QPS, drop-in >= 1.0x wheel", r,
-                            None if r is None else r >= 1.0, _fmt_ratio(r)),
+            self.add_target(
+                "server_qps",
+                "Server highest VALID QPS, drop-in >= 1.0x wheel",
+                r,
+                None if r is None else r >= 1.0,
+                _fmt_ratio(r),
+            ),
             "  issue lateness: SUT-side arrival time of query i minus (start + scheduled delta i), the",
             "  schedule rebuilt with edgeperf.loadgen.rng.server_schedule (checked equal to each run's",
             "  generated_query_count/duration) and the start anchored on the least-late query (lower bound).",
         ]
-        self.emit(table(f"Server -- null SUT, {p.server_queries:,} queries/run, 10 ms p99 bound "
-                        f"(bisection to {p.server_tolerance:.0%})", header, rows, notes))
+        self.emit(
+            table(
+                f"Server -- null SUT, {p.server_queries:,} queries/run, 10 ms p99 bound "
+                f"(bisection to {p.server_tolerance:.0%})",
+                header,
+                rows,
+                notes,
+            )
+        )
 
     # -- MultiStream ---------------------------------------------------------------------
     def multistream(self) -> None:
         p = self.plan
         impls = [i for i in self.impls if i != "wheel"]
-        print(f"MultiStream (edgeperf only): v1.1 {p.ms_v11_queries} queries at {p.ms_v11_rate_hz:g} Hz, "
-              f"v2.0 {p.ms_v20_queries} queries", flush=True)
+        print(
+            f"MultiStream (edgeperf only): v1.1 {p.ms_v11_queries} queries at {p.ms_v11_rate_hz:g} Hz, "
+            f"v2.0 {p.ms_v20_queries} queries",
+            flush=True,
+        )
         res = {}
         for impl in impls:
             res[impl] = {
-                "v1.1": self.runner.run("multistream", impl, ruleset="v1.1", queries=p.ms_v11_queries,
-                                        rate_hz=p.ms_v11_rate_hz),
+                "v1.1": self.runner.run(
+                    "multistream", impl, ruleset="v1.1", queries=p.ms_v11_queries, rate_hz=p.ms_v11_rate_hz
+                ),
                 "v2.0": self.runner.run("multistream", impl, ruleset="v2.0", queries=p.ms_v20_queries, rate_hz=0),
             }
         self.results["multistream"] = res
@@ -478,25 +560,40 @@ class Bench:
     # -- RSS -----------------------------------------------------------------------------
     def rss(self) -> None:
         p = self.plan
-        print(f"Server RSS: {p.rss_queries} queries at {p.rss_qps:g} QPS, one process per implementation",
-              flush=True)
+        print(f"Server RSS: {p.rss_queries} queries at {p.rss_qps:g} QPS, one process per implementation", flush=True)
         res = {impl: self.runner.run("rss_server", impl, qps=p.rss_qps, queries=p.rss_queries) for impl in self.impls}
         for r in res.values():
             if r.get("maxrss_kib"):
                 r["maxrss_mib"] = r["maxrss_kib"] / 1024
         self.results["rss"] = res
-        header, rows = self._compare_rows(res, [
-            ("peak RSS (MiB)", "maxrss_mib", 0),
-            ("StartTest wall time (s)", "wall_s", 2),
-            ("process wall time (s)", "process_wall_s", 2),
-            ("result", "valid", 0),
-            ("p99 latency (ns)", "p99_ns", 0),
-        ])
+        header, rows = self._compare_rows(
+            res,
+            [
+                ("peak RSS (MiB)", "maxrss_mib", 0),
+                ("StartTest wall time (s)", "wall_s", 2),
+                ("process wall time (s)", "process_wall_s", 2),
+                ("result", "valid", 0),
+                ("p99 latency (ns)", "p99_ns", 0),
+            ],
+        )
         r = _ratio(_get(res.get("dropin"), "maxrss_mib"), _get(res.get("wheel"), "maxrss_mib"))
-        notes = [self.add_target("rss", "peak RSS of the Server run, drop-in <= 1.0x wheel", r,
-                                 None if r is None else r <= 1.0, _fmt_ratio(r))]
-        self.emit(table(f"Server {p.rss_queries:,} queries at {p.rss_qps:,.0f} QPS -- peak RSS and wall time",
-                        header, rows, notes))
+        notes = [
+            self.add_target(
+                "rss",
+                "peak RSS of the Server run, drop-in <= 1.0x wheel",
+                r,
+                None if r is None else r <= 1.0,
+                _fmt_ratio(r),
+            )
+        ]
+        self.emit(
+            table(
+                f"Server {p.rss_queries:,} queries at {p.rss_qps:,.0f} QPS -- peak RSS and wall time",
+                header,
+                rows,
+                notes,
+            )
+        )
 
     # -- Pre-generation ------------------------------------------------------------------
     def pregen(self) -> None:
@@ -504,9 +601,11 @@ class Bench:
         res: dict[str, Any] = {}
         rows = []
         cmp_params = dict(PREGEN, min_duration_ms=p.pregen_compare_ms)
-        print(f"Pre-generation: Server schedule of {p.pregen_compare_ms / 1000:g} s at 270 000 QPS "
-              f"(both implementations)" + (", then the full 600 s one (edgeperf)" if p.pregen_full else ""),
-              flush=True)
+        print(
+            f"Pre-generation: Server schedule of {p.pregen_compare_ms / 1000:g} s at 270 000 QPS "
+            f"(both implementations)" + (", then the full 600 s one (edgeperf)" if p.pregen_full else ""),
+            flush=True,
+        )
         if "wheel" in self.impls:
             res["wheel_short"] = self.runner.run("wheel_pregen", None, **cmp_params)
         res["edgeperf_short"] = self.runner.run("pregen", None, **cmp_params)
@@ -519,40 +618,77 @@ class Bench:
                 return [label, "-", "-", "-", "-", "error" if r else "-"]
             t = r.get("total_s")
             arrays = r.get("array_bytes")
-            return [label, _num(r.get("queries")), _num(t, 2), _num(r["maxrss_kib"] / 1024 ** 2, 2),
-                    "-" if arrays is None else _num(arrays / GIB, 2), note]
+            return [
+                label,
+                _num(r.get("queries")),
+                _num(t, 2),
+                _num(r["maxrss_kib"] / 1024**2, 2),
+                "-" if arrays is None else _num(arrays / GIB, 2),
+                note,
+            ]
 
         if "wheel_short" in res:
-            rows.append(row(f"wheel, {p.pregen_compare_ms // 1000} s", res["wheel_short"],
-                            "StartTest with max_query_count=1"))
-        rows.append(row(f"edgeperf, {p.pregen_compare_ms // 1000} s", res["edgeperf_short"],
-                        "generate_loadable_sets + generate_queries"))
+            rows.append(
+                row(f"wheel, {p.pregen_compare_ms // 1000} s", res["wheel_short"], "StartTest with max_query_count=1")
+            )
+        rows.append(
+            row(
+                f"edgeperf, {p.pregen_compare_ms // 1000} s",
+                res["edgeperf_short"],
+                "generate_loadable_sets + generate_queries",
+            )
+        )
         notes = []
         if p.pregen_full:
             full = res["edgeperf_full"]
             rows.append(row("edgeperf, 600 s", full, "generate_loadable_sets + generate_queries"))
             t = _get(full, "total_s")
-            rss_gib = (full.get("maxrss_kib") or 0) / 1024 ** 2 if "error" not in full else None
-            notes.append(self.add_target("pregen_time", "pre-generate 163 M-query schedule < 60 s", None,
-                                         None if t is None else t < 60, f"{_num(t, 1)} s"))
-            notes.append(self.add_target("pregen_mem", "pre-generate 163 M-query schedule < 4 GiB peak", None,
-                                         None if rss_gib is None else rss_gib < 4, f"{_num(rss_gib, 2)} GiB"))
+            rss_gib = (full.get("maxrss_kib") or 0) / 1024**2 if "error" not in full else None
+            notes.append(
+                self.add_target(
+                    "pregen_time",
+                    "pre-generate 163 M-query schedule < 60 s",
+                    None,
+                    None if t is None else t < 60,
+                    f"{_num(t, 1)} s",
+                )
+            )
+            notes.append(
+                self.add_target(
+                    "pregen_mem",
+                    "pre-generate 163 M-query schedule < 4 GiB peak",
+                    None,
+                    None if rss_gib is None else rss_gib < 4,
+                    f"{_num(rss_gib, 2)} GiB",
+                )
+            )
             ws = res.get("wheel_short")
             if ws and "error" not in ws and ws.get("queries"):
                 scale = (_get(full, "queries") or 0) / ws["queries"]
-                notes.append(f"  wheel at 600 s, extrapolated linearly from its {p.pregen_compare_ms // 1000} s run: "
-                             f"~{ws['total_s'] * scale:.0f} s, ~{ws['maxrss_kib'] * scale / 1024 ** 2:.0f} GiB "
-                             "(not run: it needs more memory than this machine has)")
-        self.emit(table("Server pre-generation at 270 000 QPS (v1.1 seeds, QSL 50 000 / 1 024)",
-                        ["run", "queries", "time (s)", "peak RSS (GiB)", "result arrays (GiB)", "how"], rows, notes))
+                notes.append(
+                    f"  wheel at 600 s, extrapolated linearly from its {p.pregen_compare_ms // 1000} s run: "
+                    f"~{ws['total_s'] * scale:.0f} s, ~{ws['maxrss_kib'] * scale / 1024**2:.0f} GiB "
+                    "(not run: it needs more memory than this machine has)"
+                )
+        self.emit(
+            table(
+                "Server pre-generation at 270 000 QPS (v1.1 seeds, QSL 50 000 / 1 024)",
+                ["run", "queries", "time (s)", "peak RSS (GiB)", "result arrays (GiB)", "how"],
+                rows,
+                notes,
+            )
+        )
 
 
 # =============================================================================== main
 
 
 def _machine() -> dict[str, Any]:
-    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
-                            "nproc": os.cpu_count()}
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "nproc": os.cpu_count(),
+    }
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
         for line in lscpu.splitlines():
@@ -562,7 +698,7 @@ def _machine() -> dict[str, Any]:
         pass
     try:
         with open("/proc/meminfo") as fh:
-            info["mem_total_gib"] = round(int(fh.readline().split()[1]) / 1024 ** 2, 1)
+            info["mem_total_gib"] = round(int(fh.readline().split()[1]) / 1024**2, 1)
     except OSError:
         pass
     for _module, dist in (("numpy", "numpy"), ("mlperf_loadgen", "mlcommons-loadgen"), ("edgeperf", "edgeperf")):
@@ -585,8 +721,13 @@ def _machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.loadgen_overhead", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small counts: a smoke test of about a minute")
-    ap.add_argument("--only", action="append", default=[], metavar="SECTION",
-                    help=f"run only these sections (repeatable or comma-separated): {', '.join(SECTIONS)}")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="SECTION",
+        help=f"run only these sections (repeatable or comma-separated): {', '.join(SECTIONS)}",
+    )
     ap.add_argument("--no-wheel", action="store_true", help="skip the official LoadGen (edgeperf only)")
     ap.add_argument("--json", metavar="PATH", help="also write every result as JSON here")
     ap.add_argument("--keep-logs", action="store_true", help="keep the per-run log directories")
@@ -621,8 +762,10 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(plan, Runner(workdir, verbose=not args.quiet), impls)
     bench.emit("edgeperf LoadGen overhead benchmark" + (" (--quick)" if args.quick else ""))
     bench.emit("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()))
-    bench.emit("ratios are edgeperf / wheel: above 1 is better for QPS and samples/s, worse for latency,\n"
-               "lateness, memory and time.\n")
+    bench.emit(
+        "ratios are edgeperf / wheel: above 1 is better for QPS and samples/s, worse for latency,\n"
+        "lateness, memory and time.\n"
+    )
     t0 = time.perf_counter()
     try:
         for section in SECTIONS:
@@ -631,15 +774,31 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         elapsed = time.perf_counter() - t0
         if bench.targets:
-            lines = [f"  {t['target']:<56} {('MET' if t['met'] else 'MISSED') if t['met'] is not None else 'n/a':>6}"
-                     f"  ({t['value']})" for t in bench.targets]
+            lines = [
+                f"  {t['target']:<56} {('MET' if t['met'] else 'MISSED') if t['met'] is not None else 'n/a':>6}"
+                f"  ({t['value']})"
+                for t in bench.targets
+            ]
             bench.emit("Targets\n-------\n" + "\n".join(lines) + "\n")
-        bench.emit(f"total benchmark time: {elapsed:.0f} s; {bench.runner.count} child processes; "
-                   f"logs {'kept in ' + str(workdir) if keep else 'removed'}")
+        bench.emit(
+            f"total benchmark time: {elapsed:.0f} s; {bench.runner.count} child processes; "
+            f"logs {'kept in ' + str(workdir) if keep else 'removed'}"
+        )
         if args.json:
-            Path(args.json).write_text(json.dumps({"machine": machine, "plan": plan.__dict__, "results": bench.results,
-                                                   "targets": bench.targets, "elapsed_s": elapsed,
-                                                   "tables": bench.out}, indent=1, default=str))
+            Path(args.json).write_text(
+                json.dumps(
+                    {
+                        "machine": machine,
+                        "plan": plan.__dict__,
+                        "results": bench.results,
+                        "targets": bench.targets,
+                        "elapsed_s": elapsed,
+                        "tables": bench.out,
+                    },
+                    indent=1,
+                    default=str,
+                )
+            )
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -86,8 +86,13 @@ def _child(code: str, args: list[str], env: dict | None = None) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"child failed:\n{proc.stderr[-3000:]}")
     count, cpu, inner = proc.stdout.split()[-3:]
-    return {"images": int(count), "seconds": float(inner), "cpu_s": float(cpu), "process_wall_s": wall,
-            "process_cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
+    return {
+        "images": int(count),
+        "seconds": float(inner),
+        "cpu_s": float(cpu),
+        "process_wall_s": wall,
+        "process_cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+    }
 
 
 def main(argv=None) -> int:
@@ -132,10 +137,13 @@ def main(argv=None) -> int:
                     row["ratio"] = a["seconds"] / b["seconds"]
                     out["runs"].append(row)
                     out["load"].append(os.getloadavg()[0])
-                    print(f"round {r + 1} {kind:9s} T={t}: reference {a['images'] / a['seconds']:7.1f} img/s "
-                          f"({a['cpu_s']:.1f} CPU-s), edgeperf {b['images'] / b['seconds']:7.1f} img/s ({b['cpu_s']:.1f} CPU-s), "
-                          f"ratio {row['ratio']:.2f}; cached start: reference {row['reference_cached']['seconds']:.2f} s, "
-                          f"edgeperf {row['edgeperf_cached']['seconds']:.2f} s  (load {os.getloadavg()[0]:.1f})", flush=True)
+                    print(
+                        f"round {r + 1} {kind:9s} T={t}: reference {a['images'] / a['seconds']:7.1f} img/s "
+                        f"({a['cpu_s']:.1f} CPU-s), edgeperf {b['images'] / b['seconds']:7.1f} img/s ({b['cpu_s']:.1f} CPU-s), "
+                        f"ratio {row['ratio']:.2f}; cached start: reference {row['reference_cached']['seconds']:.2f} s, "
+                        f"edgeperf {row['edgeperf_cached']['seconds']:.2f} s  (load {os.getloadavg()[0]:.1f})",
+                        flush=True,
+                    )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -151,9 +159,11 @@ def main(argv=None) -> int:
             cached = statistics.median(x["edgeperf_cached"]["seconds"] for x in rows)
             ref_cached = statistics.median(x["reference_cached"]["seconds"] for x in rows)
             rates[t] = ep_rate
-            print(f"{kind} T={t}: medians reference {ref_rate:.1f} img/s, edgeperf {ep_rate:.1f} img/s -> "
-                  f"{ep_rate / ref_rate:.2f}x (target >= 1.5); per CPU-second {ref_cpu:.1f} vs {ep_cpu:.1f} img; "
-                  f"cached start {ref_cached:.2f} s vs {cached:.2f} s")
+            print(
+                f"{kind} T={t}: medians reference {ref_rate:.1f} img/s, edgeperf {ep_rate:.1f} img/s -> "
+                f"{ep_rate / ref_rate:.2f}x (target >= 1.5); per CPU-second {ref_cpu:.1f} vs {ep_cpu:.1f} img; "
+                f"cached start {ref_cached:.2f} s vs {cached:.2f} s"
+            )
         if 1 in rates and 2 in rates:
             print(f"{kind}: edgeperf 1 -> 2 threads: {rates[2] / rates[1]:.2f}x")
     if args.json:

@@ -58,8 +58,12 @@ def _copy_submitter(src: Path, dst: Path, name: str, keep_system: str | None = N
     """Copy one submitter folder under a new name: files linked, system JSONs rewritten."""
     for dirpath, dirnames, filenames in os.walk(src):
         rel = Path(dirpath).relative_to(src)
-        if keep_system and len(rel.parts) >= 2 and rel.parts[0] in ("results", "measurements", "compliance") \
-                and rel.parts[1] != keep_system:
+        if (
+            keep_system
+            and len(rel.parts) >= 2
+            and rel.parts[0] in ("results", "measurements", "compliance")
+            and rel.parts[1] != keep_system
+        ):
             dirnames[:] = []
             continue
         (dst / rel).mkdir(parents=True, exist_ok=True)
@@ -114,10 +118,17 @@ def time_check_and_ingest(tree: Path, runs: int, db: str | None, work: Path) -> 
             ingest_cpu.append(time.process_time() - cpu)
             assert outcome.status == "added", outcome
     check_s, ingest_s = _median(check_times), _median(ingest_times)
-    return {**counts, "check_s": check_s, "ingest_s": ingest_s, "ratio": ingest_s / check_s,
-            "check_cpu_s": _median(check_cpu), "ingest_cpu_s": _median(ingest_cpu),
-            "cpu_ratio": _median(ingest_cpu) / _median(check_cpu),
-            "check_runs": check_times, "ingest_runs": ingest_times}
+    return {
+        **counts,
+        "check_s": check_s,
+        "ingest_s": ingest_s,
+        "ratio": ingest_s / check_s,
+        "check_cpu_s": _median(check_cpu),
+        "ingest_cpu_s": _median(ingest_cpu),
+        "cpu_ratio": _median(ingest_cpu) / _median(check_cpu),
+        "check_runs": check_times,
+        "ingest_runs": ingest_times,
+    }
 
 
 def _empty(store) -> None:
@@ -165,25 +176,46 @@ def time_page(tree: Path, work: Path, repeats: int) -> dict:
         load_s = time.perf_counter() - start
         rows = page.locator("#results-table tbody tr").count()
         submitters = page.eval_on_selector_all("#filter-submitter option", "o => o.map(x => x.value).filter(Boolean)")
-        timings: dict[str, list[float]] = {"filter submitter": [], "clear filter": [], "filter benchmark": [],
-                                            "sort result column": [], "sort submitter": []}
+        timings: dict[str, list[float]] = {
+            "filter submitter": [],
+            "clear filter": [],
+            "filter benchmark": [],
+            "sort result column": [],
+            "sort submitter": [],
+        }
         for i in range(repeats):
-            timings["filter submitter"].append(page.evaluate(_MEASURE, ["filter", ["filter-submitter", submitters[i % len(submitters)]]]))
+            timings["filter submitter"].append(
+                page.evaluate(_MEASURE, ["filter", ["filter-submitter", submitters[i % len(submitters)]]])
+            )
             timings["clear filter"].append(page.evaluate(_MEASURE, ["filter", ["filter-submitter", ""]]))
-            timings["filter benchmark"].append(page.evaluate(_MEASURE, ["filter", ["filter-benchmark", "SSD-MobileNets-v1"]]))
+            timings["filter benchmark"].append(
+                page.evaluate(_MEASURE, ["filter", ["filter-benchmark", "SSD-MobileNets-v1"]])
+            )
             page.evaluate(_MEASURE, ["filter", ["filter-benchmark", ""]])
-            timings["sort result column"].append(page.evaluate(
-                _MEASURE, ["click", '#results-table th.m[data-model="ssd-small"][data-scenario="Offline"] button']))
-            timings["sort submitter"].append(page.evaluate(_MEASURE, ["click", '#results-table button[data-sort="submitter"]']))
+            timings["sort result column"].append(
+                page.evaluate(
+                    _MEASURE, ["click", '#results-table th.m[data-model="ssd-small"][data-scenario="Offline"] button']
+                )
+            )
+            timings["sort submitter"].append(
+                page.evaluate(_MEASURE, ["click", '#results-table button[data-sort="submitter"]'])
+            )
         # For comparison only: every row of the largest table at once (page size "All").
         page.select_option("#filter-page-size", "100000")
         all_rows = page.locator("#results-table tbody tr").count()
-        sort_all = [page.evaluate(_MEASURE, ["click", '#results-table button[data-sort="submitter"]'])
-                    for _ in range(max(3, repeats // 3))]
+        sort_all = [
+            page.evaluate(_MEASURE, ["click", '#results-table button[data-sort="submitter"]'])
+            for _ in range(max(3, repeats // 3))
+        ]
         browser.close()
-    return {"page_bytes": size, "load_s": load_s, "rows": rows, "all_rows": all_rows,
-            "ms": {k: {"median": statistics.median(v), "max": max(v)} for k, v in timings.items()},
-            "sort_all_rows_ms": {"median": statistics.median(sort_all), "max": max(sort_all)}}
+    return {
+        "page_bytes": size,
+        "load_s": load_s,
+        "rows": rows,
+        "all_rows": all_rows,
+        "ms": {k: {"median": statistics.median(v), "max": max(v)} for k, v in timings.items()},
+        "sort_all_rows_ms": {"median": statistics.median(sort_all), "max": max(sort_all)},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,24 +237,38 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         build_round(args.fixture, tree)
         print(f"synthetic round built in {time.perf_counter() - start:.1f} s: {tree}")
-        figures = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                   "db": "postgresql" if args.db else "sqlite"}
+        figures = {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "db": "postgresql" if args.db else "sqlite",
+        }
         if not args.page_only:
             figures.update(time_check_and_ingest(tree, args.runs, args.db, work))
-            print(f"{figures['results']} results, {figures['no_results']} NoResults, {figures['summary_rows']} summary rows")
-            print(f"check  {figures['check_s']:.2f} s   ingest ({figures['db']}) {figures['ingest_s']:.2f} s   "
-                  f"ratio {figures['ratio']:.2f} (target <= 2)")
-            print(f"  CPU time (this process): check {figures['check_cpu_s']:.2f} s   ingest {figures['ingest_cpu_s']:.2f} s   "
-                  f"ratio {figures['cpu_ratio']:.2f}")
+            print(
+                f"{figures['results']} results, {figures['no_results']} NoResults, {figures['summary_rows']} summary rows"
+            )
+            print(
+                f"check  {figures['check_s']:.2f} s   ingest ({figures['db']}) {figures['ingest_s']:.2f} s   "
+                f"ratio {figures['ratio']:.2f} (target <= 2)"
+            )
+            print(
+                f"  CPU time (this process): check {figures['check_cpu_s']:.2f} s   ingest {figures['ingest_cpu_s']:.2f} s   "
+                f"ratio {figures['cpu_ratio']:.2f}"
+            )
         if not args.no_browser:
             page = time_page(tree, work, args.repeats)
             figures["page"] = page
-            print(f"page {page['page_bytes'] / 1e6:.1f} MB, loaded in {page['load_s']:.2f} s; largest table "
-                  f"{page['all_rows']} rows, {page['rows']} on its first page")
+            print(
+                f"page {page['page_bytes'] / 1e6:.1f} MB, loaded in {page['load_s']:.2f} s; largest table "
+                f"{page['all_rows']} rows, {page['rows']} on its first page"
+            )
             for name, t in page["ms"].items():
                 print(f"  {name:20s} median {t['median']:6.1f} ms   max {t['max']:6.1f} ms (target < 200)")
             t = page["sort_all_rows_ms"]
-            print(f"  sort, all {page['all_rows']} rows shown: median {t['median']:.1f} ms   max {t['max']:.1f} ms (information)")
+            print(
+                f"  sort, all {page['all_rows']} rows shown: median {t['median']:.1f} ms   max {t['max']:.1f} ms (information)"
+            )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0

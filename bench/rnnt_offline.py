@@ -235,19 +235,37 @@ def main(argv=None) -> int:
     from bench._offline import compare_rounds
 
     rounds, raw_sps, ep_sps, ratio, verdict, bare = compare_rounds(
-        raw, edgeperf, close, args.rounds, TARGET_RATIO, number="8.3f", before_close=model_only)
+        raw, edgeperf, close, args.rounds, TARGET_RATIO, number="8.3f", before_close=model_only
+    )
     print()
     print(f"raw loop (features + model)  {raw_sps:9.3f} samples/s  (median of {len(rounds)})")
-    print(f"edgeperf Offline             {ep_sps:9.3f} samples/s  (median of {len(rounds)}; LoadGen's 'Samples per second')")
+    print(
+        f"edgeperf Offline             {ep_sps:9.3f} samples/s  (median of {len(rounds)}; LoadGen's 'Samples per second')"
+    )
     print(f"edgeperf / raw               {ratio:9.3f}    target >= {TARGET_RATIO}: {verdict}")
     print(f"model only (features given)  {bare['samples_per_second']:9.3f} samples/s  (one pass, for scale)")
     if args.json is not None:
-        args.json.write_text(json.dumps({
-            "samples": args.samples, "audio_seconds": seconds, "threads": args.threads, "workers": args.workers,
-            "small": args.small, "blank_bias": bias, "symbols_per_frame": reached, "rounds": rounds,
-            "raw_samples_per_second": raw_sps, "edgeperf_samples_per_second": ep_sps, "ratio": ratio,
-            "model_only_samples_per_second": bare["samples_per_second"], "target": TARGET_RATIO, "verdict": verdict,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "samples": args.samples,
+                    "audio_seconds": seconds,
+                    "threads": args.threads,
+                    "workers": args.workers,
+                    "small": args.small,
+                    "blank_bias": bias,
+                    "symbols_per_frame": reached,
+                    "rounds": rounds,
+                    "raw_samples_per_second": raw_sps,
+                    "edgeperf_samples_per_second": ep_sps,
+                    "ratio": ratio,
+                    "model_only_samples_per_second": bare["samples_per_second"],
+                    "target": TARGET_RATIO,
+                    "verdict": verdict,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

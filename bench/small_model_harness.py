@@ -55,16 +55,30 @@ def export_reference(git_dir: Path, dest: Path, tag: str = "r1.1") -> Path:
     py = dest / "vision/classification_and_detection/python"
     if not (py / "main.py").exists():
         dest.mkdir(parents=True, exist_ok=True)
-        data = subprocess.run(["git", f"--git-dir={git_dir}", "archive", tag, "mlperf.conf",
-                               "vision/classification_and_detection/python"], check=True, capture_output=True).stdout
+        data = subprocess.run(
+            [
+                "git",
+                f"--git-dir={git_dir}",
+                "archive",
+                tag,
+                "mlperf.conf",
+                "vision/classification_and_detection/python",
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             tar.extractall(dest)
         # The one change needed to run r1.1's main.py on the current wheel: ConstructSUT lost its
         # third argument (a latency callback main.py only uses for its own results.json).
         main_py = py / "main.py"
         text = main_py.read_text()
-        main_py.write_text(text.replace("lg.ConstructSUT(issue_queries, flush_queries, process_latencies)",
-                                        "lg.ConstructSUT(issue_queries, flush_queries)"))
+        main_py.write_text(
+            text.replace(
+                "lg.ConstructSUT(issue_queries, flush_queries, process_latencies)",
+                "lg.ConstructSUT(issue_queries, flush_queries)",
+            )
+        )
     return dest
 
 
@@ -100,9 +114,28 @@ def run_reference(ref: Path, model: Path, images: Path, conf: Path, scenario: st
     cwd.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, PYTHONPATH=str(py))
-    cmd = [sys.executable, str(py / "main.py"), "--profile", "resnet50-onnxruntime", "--model", str(model),
-           "--dataset-path", str(images), "--scenario", scenario, "--threads", "2", "--max-batchsize", "32",
-           "--mlperf_conf", str(ref / "mlperf.conf"), "--user_conf", str(conf), "--output", str(out)]
+    cmd = [
+        sys.executable,
+        str(py / "main.py"),
+        "--profile",
+        "resnet50-onnxruntime",
+        "--model",
+        str(model),
+        "--dataset-path",
+        str(images),
+        "--scenario",
+        scenario,
+        "--threads",
+        "2",
+        "--max-batchsize",
+        "32",
+        "--mlperf_conf",
+        str(ref / "mlperf.conf"),
+        "--user_conf",
+        str(conf),
+        "--output",
+        str(out),
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -114,12 +147,35 @@ def run_reference(ref: Path, model: Path, images: Path, conf: Path, scenario: st
     return {**summary_figures(summary), "wall_s": wall}
 
 
-def run_edgeperf(model: Path, images: Path, conf: Path, scenario: str, out: Path, threads: int, workers: int,
-                 cache: Path) -> dict:
+def run_edgeperf(
+    model: Path, images: Path, conf: Path, scenario: str, out: Path, threads: int, workers: int, cache: Path
+) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-c", "from edgeperf.cli.main import main; main()", "run", "resnet50", "--scenario", scenario,
-           "--model", str(model), "--dataset", str(images), "--user-conf", str(conf), "--output", str(out),
-           "--threads", str(threads), "--workers", str(workers), "--batch-size", "32", "--cache-dir", str(cache)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from edgeperf.cli.main import main; main()",
+        "run",
+        "resnet50",
+        "--scenario",
+        scenario,
+        "--model",
+        str(model),
+        "--dataset",
+        str(images),
+        "--user-conf",
+        str(conf),
+        "--output",
+        str(out),
+        "--threads",
+        str(threads),
+        "--workers",
+        str(workers),
+        "--batch-size",
+        "32",
+        "--cache-dir",
+        str(cache),
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -141,7 +197,7 @@ def run_raw(model: Path, data: np.ndarray, samples: int, batch: int = 32, thread
     done, t = 0, time.perf_counter()
     while done < samples:
         for lo in range(0, n, batch):
-            sess.run(["ArgMax:0"], {"input_tensor:0": data[lo:lo + batch]})
+            sess.run(["ArgMax:0"], {"input_tensor:0": data[lo : lo + batch]})
         done += n
     return {"samples_per_second": done / (time.perf_counter() - t)}
 
@@ -168,6 +224,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from edgeperf.testing.onnx_standins import resnet50_standin
+
     sys.path.insert(0, str(REPO))
     from bench._images import write_imagenet_like
 
@@ -181,8 +238,11 @@ def main(argv=None) -> int:
     conf = user_conf(work / "user.conf", args.offline_qps, args.duration_ms)
     cache = work / "edgeperf-cache"
     data = preprocessed_arrays(images, cache)
-    print(f"{args.images} images -> {data.shape} {data.dtype} ({data[0].nbytes / 1e3:.0f} KB per sample); "
-          f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"{args.images} images -> {data.shape} {data.dtype} ({data[0].nbytes / 1e3:.0f} KB per sample); "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     # first runs fill both preprocessing caches and are not counted
     for scenario in args.scenarios[:1]:
         run_reference(ref, model, images, conf, scenario, work / "ref-out")
@@ -197,28 +257,47 @@ def main(argv=None) -> int:
             results[scenario]["reference"].append(a)
             results[scenario]["edgeperf"].append(b)
             key = "samples_per_second" if scenario == "Offline" else "p90_ns"
-            print(f"round {r + 1} {scenario:12s} reference {a[key]:12.1f}  edgeperf {b[key]:12.1f}  "
-                  f"ratio {b[key] / a[key]:.2f}  (load {os.getloadavg()[0]:.1f})", flush=True)
+            print(
+                f"round {r + 1} {scenario:12s} reference {a[key]:12.1f}  edgeperf {b[key]:12.1f}  "
+                f"ratio {b[key] / a[key]:.2f}  (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
         raw.append(run_raw(model, data, 20000)["samples_per_second"])
         print(f"round {r + 1} raw onnxruntime batch 32: {raw[-1]:.0f} samples/s", flush=True)
 
-    out = {"images": args.images, "threads": args.threads, "workers": args.workers, "raw": raw, "runs": results,
-           "cpus": os.cpu_count(), "python": platform.python_version()}
+    out = {
+        "images": args.images,
+        "threads": args.threads,
+        "workers": args.workers,
+        "raw": raw,
+        "runs": results,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
     print()
     raw_med = statistics.median(raw)
     if "Offline" in results:
         ref_med = statistics.median(x["samples_per_second"] for x in results["Offline"]["reference"])
         ep_med = statistics.median(x["samples_per_second"] for x in results["Offline"]["edgeperf"])
-        out["offline"] = {"reference": ref_med, "edgeperf": ep_med, "raw": raw_med,
-                          "vs_reference": ep_med / ref_med, "vs_raw": ep_med / raw_med}
-        print(f"Offline samples/s, medians: reference {ref_med:.0f}, edgeperf {ep_med:.0f}, raw {raw_med:.0f}: "
-              f"edgeperf/reference {ep_med / ref_med:.2f} (target >= 2), edgeperf/raw {ep_med / raw_med:.2f} (target >= 0.3)")
+        out["offline"] = {
+            "reference": ref_med,
+            "edgeperf": ep_med,
+            "raw": raw_med,
+            "vs_reference": ep_med / ref_med,
+            "vs_raw": ep_med / raw_med,
+        }
+        print(
+            f"Offline samples/s, medians: reference {ref_med:.0f}, edgeperf {ep_med:.0f}, raw {raw_med:.0f}: "
+            f"edgeperf/reference {ep_med / ref_med:.2f} (target >= 2), edgeperf/raw {ep_med / raw_med:.2f} (target >= 0.3)"
+        )
     if "SingleStream" in results:
         ref_med = statistics.median(x["p90_ns"] for x in results["SingleStream"]["reference"])
         ep_med = statistics.median(x["p90_ns"] for x in results["SingleStream"]["edgeperf"])
         out["singlestream"] = {"reference_p90_ns": ref_med, "edgeperf_p90_ns": ep_med, "ratio": ep_med / ref_med}
-        print(f"SingleStream p90, medians: reference {ref_med / 1e3:.1f} us, edgeperf {ep_med / 1e3:.1f} us: "
-              f"ratio {ep_med / ref_med:.2f} (target <= 0.9)")
+        print(
+            f"SingleStream p90, medians: reference {ref_med / 1e3:.1f} us, edgeperf {ep_med / 1e3:.1f} us: "
+            f"ratio {ep_med / ref_med:.2f} (target <= 0.9)"
+        )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0

@@ -93,8 +93,12 @@ def build_shaped(path: Path, width: int, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     w1 = (rng.standard_normal((width, 4, 3, 3, 3)) * 0.2).astype(np.float32)
     w2 = (rng.standard_normal((4, width, 3, 3, 3)) * 0.2).astype(np.float32)
-    inits = [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(np.zeros(width, np.float32), "b1"),
-             numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(np.zeros(4, np.float32), "b2")]
+    inits = [
+        numpy_helper.from_array(w1, "w1"),
+        numpy_helper.from_array(np.zeros(width, np.float32), "b1"),
+        numpy_helper.from_array(w2, "w2"),
+        numpy_helper.from_array(np.zeros(4, np.float32), "b2"),
+    ]
     nodes = [
         helper.make_node("Conv", ["input", "w1", "b1"], ["h"], kernel_shape=[3, 3, 3], pads=[1] * 6),
         helper.make_node("Relu", ["h"], ["r"]),
@@ -103,10 +107,15 @@ def build_shaped(path: Path, width: int, seed: int = 0) -> Path:
     ]
     dims = [1, *SHAPE]
     graph = helper.make_graph(
-        nodes, "unet3d_shaped",
+        nodes,
+        "unet3d_shaped",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, dims)],
-        [helper.make_tensor_value_info("deep_supervision_1", TensorProto.FLOAT, [1, 4, *(d // 2 for d in SHAPE[1:])]),
-         helper.make_tensor_value_info("output", TensorProto.FLOAT, dims)],
+        [
+            helper.make_tensor_value_info(
+                "deep_supervision_1", TensorProto.FLOAT, [1, 4, *(d // 2 for d in SHAPE[1:])]
+            ),
+            helper.make_tensor_value_info("output", TensorProto.FLOAT, dims),
+        ],
         initializer=inits,
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
@@ -155,8 +164,15 @@ def _edgeperf_parts(model: Path, data: np.ndarray, threads: int):
 def _settings(scenario, mode, n: int):
     from edgeperf.loadgen.settings import TestSettings
 
-    return TestSettings(scenario=scenario, mode=mode, min_duration_ms=0, min_query_count=n, offline_expected_qps=1.0,
-                        single_stream_expected_latency_ns=1_000_000, performance_sample_count_override=n)
+    return TestSettings(
+        scenario=scenario,
+        mode=mode,
+        min_duration_ms=0,
+        min_query_count=n,
+        offline_expected_qps=1.0,
+        single_stream_expected_latency_ns=1_000_000,
+        performance_sample_count_override=n,
+    )
 
 
 def make_edgeperf(model: Path, data: np.ndarray, threads: int):
@@ -213,15 +229,22 @@ def accuracy_log_memory(model: Path, data: np.ndarray, threads: int) -> dict:
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         t = time.perf_counter()
-        result = start_test(sut, qsl, settings, LogSettings(log_output=LogOutputSettings(outdir=logs), enable_trace=False))
+        result = start_test(
+            sut, qsl, settings, LogSettings(log_output=LogOutputSettings(outdir=logs), enable_trace=False)
+        )
         wall = time.perf_counter() - t
         peak = tracemalloc.get_traced_memory()[1] - base
         tracemalloc.stop()
         size = os.path.getsize(Path(logs) / "mlperf_log_accuracy.json")
     backend.close()
-    return {"records": result.accuracy_records, "log_bytes": size, "response_bytes": int(np.prod(SHAPE)) * 2,
-            "traced_peak_bytes": peak, "seconds": wall,
-            "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    return {
+        "records": result.accuracy_records,
+        "log_bytes": size,
+        "response_bytes": int(np.prod(SHAPE)) * 2,
+        "traced_peak_bytes": peak,
+        "seconds": wall,
+        "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
 
 
 def main(argv=None) -> int:
@@ -240,9 +263,12 @@ def main(argv=None) -> int:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     model = build_model(args.work_dir, args.model, args.width)
     data = brats_like_cases(args.samples)
-    print(f"3D-UNet {args.model} model{f' (width {args.width})' if args.model == 'shaped' else ''}, {args.samples} cases "
-          f"float32 {list(SHAPE)}; {args.threads} threads, {args.rounds} round(s); onnxruntime {ort.__version__}, "
-          f"numpy {np.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"3D-UNet {args.model} model{f' (width {args.width})' if args.model == 'shaped' else ''}, {args.samples} cases "
+        f"float32 {list(SHAPE)}; {args.threads} threads, {args.rounds} round(s); onnxruntime {ort.__version__}, "
+        f"numpy {np.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs",
+        flush=True,
+    )
 
     edgeperf, close, session = make_edgeperf(model, data, args.threads)
     raw = make_raw(session, data)
@@ -251,9 +277,11 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             a, a16, b = raw(False), raw(True), edgeperf()
             rounds.append({"raw": a, "raw_fp16": a16, "edgeperf": b})
-            print(f"round {r + 1}: raw {a['samples_per_second']:7.3f}  raw+fp16 {a16['samples_per_second']:7.3f}  "
-                  f"edgeperf {b['samples_per_second']:7.3f} samples/s   ratio {b['samples_per_second'] / a['samples_per_second']:.3f}",
-                  flush=True)
+            print(
+                f"round {r + 1}: raw {a['samples_per_second']:7.3f}  raw+fp16 {a16['samples_per_second']:7.3f}  "
+                f"edgeperf {b['samples_per_second']:7.3f} samples/s   ratio {b['samples_per_second'] / a['samples_per_second']:.3f}",
+                flush=True,
+            )
         costs = per_case_costs(session, data)
     finally:
         close()
@@ -267,18 +295,38 @@ def main(argv=None) -> int:
     print(f"raw onnxruntime   {med['raw']:9.3f} samples/s  (median of {len(rounds)})")
     print(f"raw + fp16 cast   {med['raw_fp16']:9.3f} samples/s")
     print(f"edgeperf Offline  {med['edgeperf']:9.3f} samples/s  (LoadGen's 'Samples per second')")
-    print(f"edgeperf / raw    {ratio:9.3f}    target >= {TARGET_RATIO}: {verdict}   (edgeperf / raw+fp16 {ratio16:.3f})")
-    print(f"per case          model {costs['model_s'] * 1e3:.0f} ms, edgeperf's float16 response {costs['response_s'] * 1e3:.0f} ms "
-          f"(medians of single calls) -> expected edgeperf / raw {costs['expected_ratio']:.3f}")
-    print(f"accuracy log      {memory['records']} records, {memory['log_bytes'] / mib:.0f} MiB; peak Python allocation while "
-          f"writing {memory['traced_peak_bytes'] / mib:.0f} MiB ({memory['traced_peak_bytes'] / memory['response_bytes']:.2f}x "
-          f"one response); process peak RSS {memory['max_rss_bytes'] / mib:.0f} MiB")
+    print(
+        f"edgeperf / raw    {ratio:9.3f}    target >= {TARGET_RATIO}: {verdict}   (edgeperf / raw+fp16 {ratio16:.3f})"
+    )
+    print(
+        f"per case          model {costs['model_s'] * 1e3:.0f} ms, edgeperf's float16 response {costs['response_s'] * 1e3:.0f} ms "
+        f"(medians of single calls) -> expected edgeperf / raw {costs['expected_ratio']:.3f}"
+    )
+    print(
+        f"accuracy log      {memory['records']} records, {memory['log_bytes'] / mib:.0f} MiB; peak Python allocation while "
+        f"writing {memory['traced_peak_bytes'] / mib:.0f} MiB ({memory['traced_peak_bytes'] / memory['response_bytes']:.2f}x "
+        f"one response); process peak RSS {memory['max_rss_bytes'] / mib:.0f} MiB"
+    )
     if args.json is not None:
-        args.json.write_text(json.dumps({
-            "model": args.model, "width": args.width, "samples": args.samples, "threads": args.threads, "rounds": rounds,
-            "medians": med, "ratio": ratio, "ratio_fp16": ratio16, "target": TARGET_RATIO, "verdict": verdict,
-            "accuracy_log": memory, "per_case": costs,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "model": args.model,
+                    "width": args.width,
+                    "samples": args.samples,
+                    "threads": args.threads,
+                    "rounds": rounds,
+                    "medians": med,
+                    "ratio": ratio,
+                    "ratio_fp16": ratio16,
+                    "target": TARGET_RATIO,
+                    "verdict": verdict,
+                    "accuracy_log": memory,
+                    "per_case": costs,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -202,11 +202,25 @@ def main(argv=None) -> int:
     print(f"edgeperf Offline  {ep_sps:10.2f} samples/s  (median of {len(rounds)}; LoadGen's 'Samples per second')")
     print(f"edgeperf / raw    {ratio:10.3f}    target >= {TARGET_RATIO}: {verdict}")
     if args.json is not None:
-        args.json.write_text(json.dumps({
-            "samples": args.samples, "batch_size": args.batch_size, "threads": args.threads, "workers": args.workers,
-            "width": args.width, "data": source, "rounds": rounds, "raw_samples_per_second": raw_sps,
-            "edgeperf_samples_per_second": ep_sps, "ratio": ratio, "target": TARGET_RATIO, "verdict": verdict,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "samples": args.samples,
+                    "batch_size": args.batch_size,
+                    "threads": args.threads,
+                    "workers": args.workers,
+                    "width": args.width,
+                    "data": source,
+                    "rounds": rounds,
+                    "raw_samples_per_second": raw_sps,
+                    "edgeperf_samples_per_second": ep_sps,
+                    "ratio": ratio,
+                    "target": TARGET_RATIO,
+                    "verdict": verdict,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -85,11 +85,19 @@ def manifest_entry(clip: Clip, fname: Optional[str] = None, rate: int = SAMPLE_R
     duration = clip.num_samples / rate
     return {
         "transcript": clip.transcript,
-        "files": [{
-            "channels": 1, "sample_rate": float(rate), "bitrate": 16, "duration": duration,
-            "num_samples": clip.num_samples, "encoding": "Signed Integer PCM", "silent": False,
-            "fname": fname or clip_path(clip), "speed": 1,
-        }],
+        "files": [
+            {
+                "channels": 1,
+                "sample_rate": float(rate),
+                "bitrate": 16,
+                "duration": duration,
+                "num_samples": clip.num_samples,
+                "encoding": "Signed Integer PCM",
+                "silent": False,
+                "fname": fname or clip_path(clip),
+                "speed": 1,
+            }
+        ],
         "original_duration": duration,
         "original_num_samples": clip.num_samples,
     }

@@ -87,8 +87,9 @@ def make_raw_brats(directory, shape_xyz: Sequence[int] = SMALL_SHAPE_XYZ, count:
     return root
 
 
-def make_preprocessed_brats(directory, shape_xyz: Sequence[int] = SMALL_SHAPE_XYZ, patch: Sequence[int] = SMALL_PATCH,
-                            count: int = len(CASES)) -> Path:
+def make_preprocessed_brats(
+    directory, shape_xyz: Sequence[int] = SMALL_SHAPE_XYZ, patch: Sequence[int] = SMALL_PATCH, count: int = len(CASES)
+) -> Path:
     """Raw fixture cases preprocessed into the reference layout; returns the ``build`` folder."""
     from edgeperf.datasets.brats import preprocess_brats
 
@@ -120,8 +121,7 @@ def _dice(pred: np.ndarray, truth: np.ndarray) -> float:
 def region_dice(prediction_full: np.ndarray, truth_full: np.ndarray) -> tuple[float, float, float]:
     """(whole, core, enhancing) DICE of two full-size nnU-Net label volumes."""
     return tuple(
-        _dice(np.isin(prediction_full, labels), np.isin(truth_full, labels))
-        for labels in ((1, 2, 3), (2, 3), (3,))
+        _dice(np.isin(prediction_full, labels), np.isin(truth_full, labels)) for labels in ((1, 2, 3), (2, 3), (3,))
     )
 
 
@@ -134,10 +134,14 @@ def expected_line(dataset, predicted_patches: dict[int, np.ndarray]) -> str:
         start = [(p - s) // 2 for p, s in zip(patch.shape, size)]
         full = np.zeros(tuple(int(v) for v in props["original_size_of_raw_data"]), np.uint8)
         (z0, z1), (y0, y1), (x0, x1) = props["crop_bbox"]
-        full[z0:z1, y0:y1, x0:x1] = patch[start[0]:start[0] + size[0], start[1]:start[1] + size[1], start[2]:start[2] + size[2]]
+        full[z0:z1, y0:y1, x0:x1] = patch[
+            start[0] : start[0] + size[0], start[1] : start[1] + size[1], start[2] : start[2] + size[2]
+        ]
         per_case[dataset.cases[index]] = region_dice(full, np.asarray(dataset.labels(index)))
     names = sorted(per_case)
     means = [float(f"{np.nanmean([per_case[n][k] for n in names]):.4f}") for k in range(3)]
     whole, core, enhancing = means
-    return (f"Accuracy: mean = {(whole + core + enhancing) / 3:.5f}, whole tumor = {whole:.4f}, "
-            f"tumor core = {core:.4f}, enhancing tumor = {enhancing:.4f}")
+    return (
+        f"Accuracy: mean = {(whole + core + enhancing) / 3:.5f}, whole tumor = {whole:.4f}, "
+        f"tumor core = {core:.4f}, enhancing tumor = {enhancing:.4f}"
+    )

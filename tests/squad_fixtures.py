@@ -93,10 +93,20 @@ SQUAD_DOCUMENT = {
                 {
                     "context": SUPER_BOWL,
                     "qas": [
-                        _qa("q-afc", "Which NFL team represented the AFC at Super Bowl 50?", SUPER_BOWL,
-                            "Denver Broncos", "Denver Broncos", "Denver"),
-                        _qa("q-nfc", "Which NFL team represented the NFC at Super Bowl 50?", SUPER_BOWL,
-                            "Carolina Panthers"),
+                        _qa(
+                            "q-afc",
+                            "Which NFL team represented the AFC at Super Bowl 50?",
+                            SUPER_BOWL,
+                            "Denver Broncos",
+                            "Denver Broncos",
+                            "Denver",
+                        ),
+                        _qa(
+                            "q-nfc",
+                            "Which NFL team represented the NFC at Super Bowl 50?",
+                            SUPER_BOWL,
+                            "Carolina Panthers",
+                        ),
                         _qa("q-score", "What was the final score of Super Bowl 50?", SUPER_BOWL, "24–10"),
                     ],
                 },
@@ -138,13 +148,15 @@ def write_vocab(path: PathLike, tokens: Sequence[str] = SQUAD_VOCAB) -> Path:
     return path
 
 
-def make_squad(directory: PathLike, name: str = "squad", document: Optional[dict] = None,
-               vocab: Sequence[str] = SQUAD_VOCAB) -> Path:
+def make_squad(
+    directory: PathLike, name: str = "squad", document: Optional[dict] = None, vocab: Sequence[str] = SQUAD_VOCAB
+) -> Path:
     """Write ``<directory>/<name>/dev-v1.1.json`` and ``vocab.txt``; return the folder."""
     folder = Path(directory) / name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dev-v1.1.json").write_text(json.dumps(document or SQUAD_DOCUMENT, ensure_ascii=False, indent=1),
-                                          encoding="utf-8")
+    (folder / "dev-v1.1.json").write_text(
+        json.dumps(document or SQUAD_DOCUMENT, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     write_vocab(folder / "vocab.txt", vocab)
     return folder
 
@@ -159,7 +171,7 @@ def answer_piece_span(dataset, example_index: int, text: str, answer_start: int)
     example = dataset.examples[example_index]
     first_word = example.char_to_word_offset[answer_start]
     last_word = example.char_to_word_offset[answer_start + len(text) - 1]
-    (ids, owner), = dataset.tokenizer.encode_words([example.doc_tokens])
+    ((ids, owner),) = dataset.tokenizer.encode_words([example.doc_tokens])
     owner = owner.tolist()
     start = owner.index(first_word)
     end = len(owner) - 1 - owner[::-1].index(last_word)
@@ -172,8 +184,9 @@ def answer_piece_span(dataset, example_index: int, text: str, answer_start: int)
     return start, end
 
 
-def oracle_logits(dataset, overrides: Optional[Mapping[str, tuple[str, int]]] = None,
-                  peak: float = 10.0) -> list[tuple[np.ndarray, np.ndarray]]:
+def oracle_logits(
+    dataset, overrides: Optional[Mapping[str, tuple[str, int]]] = None, peak: float = 10.0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per feature: float32 start and end logits ``[max_seq_length]`` peaking at the answer.
 
     The answer of a question is its first ground truth, or ``overrides[qas_id] = (text, start)``.

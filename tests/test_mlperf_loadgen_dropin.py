@@ -61,8 +61,15 @@ class DemoHarness:
     the run), and checked by the test afterwards.
     """
 
-    def __init__(self, form: str, scenario: str, total: int = TOTAL, perf: int = PERF, style: str | None = None,
-                 sleep_s: float = 0.001):
+    def __init__(
+        self,
+        form: str,
+        scenario: str,
+        total: int = TOTAL,
+        perf: int = PERF,
+        style: str | None = None,
+        sleep_s: float = 0.001,
+    ):
         constructor, with_report_cb, default_style = FORMS[form]
         self.fast = constructor == "ConstructFastSUT"
         self.style = style or default_style
@@ -117,7 +124,7 @@ class DemoHarness:
             self.completed_ids.extend(sample_id for sample_id, _ in pairs)
         if self.scenario == "Offline" and len(responses) > 8:
             for start in range(0, len(responses), 8):  # py_demo_offline answers piecewise
-                mlperf_loadgen.QuerySamplesComplete(responses[start:start + 8])
+                mlperf_loadgen.QuerySamplesComplete(responses[start : start + 8])
         else:
             mlperf_loadgen.QuerySamplesComplete(responses)
 
@@ -162,8 +169,10 @@ class DemoHarness:
         destroy = mlperf_loadgen.DestroyFastSUT if self.fast else mlperf_loadgen.DestroySUT
         destroy(self.sut)
         mlperf_loadgen.DestroyQSL(self.qsl)
-        return {kind: outdir / f"mlperf_log_{kind}{'.json' if kind in ('accuracy', 'trace') else '.txt'}"
-                for kind in LOG_FILES}
+        return {
+            kind: outdir / f"mlperf_log_{kind}{'.json' if kind in ('accuracy', 'trace') else '.txt'}"
+            for kind in LOG_FILES
+        }
 
 
 def demo_settings(scenario: str, mode: str):
@@ -260,7 +269,9 @@ def test_accuracy_run(tmp_path, scenario, form):
 
     # Every loadable set once: load, issue..., flush, unload.
     assert [len(s) for s in harness.load_calls] == loadable_set_sizes(scenario)
-    loaded_once = [i for s in harness.load_calls for i in s[: len(s) - (MS_SPQ - 1 if scenario == "MultiStream" else 0)]]
+    loaded_once = [
+        i for s in harness.load_calls for i in s[: len(s) - (MS_SPQ - 1 if scenario == "MultiStream" else 0)]
+    ]
     assert sorted(loaded_once) == list(range(TOTAL))
     assert harness.flushes == 3
     assert harness.latency_reports == []  # never in accuracy mode
@@ -362,8 +373,13 @@ def test_from_config(tmp_path):
 def _plain_fields(settings) -> dict:
     """Every setting value, without the diagnostics lists a failed FromConfig appends to."""
     values = {k: v for k, v in vars(settings).items() if not isinstance(v, list)}
-    values.update({f: getattr(settings, f) for f in type(settings).__dataclass_fields__
-                   if not isinstance(getattr(settings, f), list)})
+    values.update(
+        {
+            f: getattr(settings, f)
+            for f in type(settings).__dataclass_fields__
+            if not isinstance(getattr(settings, f), list)
+        }
+    )
     return values
 
 
@@ -457,7 +473,11 @@ def test_current_wheel_only_attributes_still_run(tmp_path):
 def test_enums_and_settings_objects():
     assert {m.name for m in mlperf_loadgen.TestScenario} >= {"SingleStream", "MultiStream", "Server", "Offline"}
     assert {m.name for m in mlperf_loadgen.TestMode} >= {
-        "SubmissionRun", "AccuracyOnly", "PerformanceOnly", "FindPeakPerformance"}
+        "SubmissionRun",
+        "AccuracyOnly",
+        "PerformanceOnly",
+        "FindPeakPerformance",
+    }
     assert {m.name for m in mlperf_loadgen.LoggingMode} == {"AsyncPoll", "EndOfTestOnly", "Synchronous"}
     log_settings = mlperf_loadgen.LogSettings()
     assert log_settings.log_output.outdir == "." and log_settings.log_output.prefix == "mlperf_log_"

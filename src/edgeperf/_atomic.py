@@ -29,7 +29,16 @@ from typing import IO, Iterable, Iterator
 
 from .errors import EdgeperfError
 
-__all__ = ["OutputError", "atomic_open", "atomic_write", "encode_text", "check_output_dir", "is_stdout", "prepare_output_dir", "refuse_overlap"]
+__all__ = [
+    "OutputError",
+    "atomic_open",
+    "atomic_write",
+    "encode_text",
+    "check_output_dir",
+    "is_stdout",
+    "prepare_output_dir",
+    "refuse_overlap",
+]
 
 #: errnos a write (not an open) fails with: the data could not go where it was sent.
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EPIPE, errno.EROFS, getattr(errno, "EDQUOT", -1)}
@@ -83,7 +92,7 @@ def _surrogates(exc: UnicodeError) -> tuple[bytes, int]:
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
     out = bytearray()
-    for ch in exc.object[exc.start:exc.end]:
+    for ch in exc.object[exc.start : exc.end]:
         cp = ord(ch)
         out += bytes([cp - 0xDC00]) if 0xDC80 <= cp <= 0xDCFF else f"\\u{cp:04x}".encode("ascii")
     return bytes(out), exc.end
@@ -149,7 +158,9 @@ def _in_place(target: Path, mode: str, encoding: str | None) -> Iterator[IO]:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None, permissions: int | None = 0o644) -> Iterator[IO]:
+def atomic_open(
+    path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None, permissions: int | None = 0o644
+) -> Iterator[IO]:
     """Open ``path`` for writing so that it is replaced whole on success and untouched on failure.
 
     ``-`` is standard output, a symbolic link is followed, a special file is written into (see the
@@ -199,8 +210,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         # Errors of the write itself name the user's file, not the temporary one.
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError) and (
-                exc.filename in (None, tmp) and exc.errno in _WRITE_ERRNOS | {errno.EACCES, errno.EPERM}):
+        if (
+            isinstance(exc, OSError)
+            and not isinstance(exc, OutputError)
+            and (exc.filename in (None, tmp) and exc.errno in _WRITE_ERRNOS | {errno.EACCES, errno.EPERM})
+        ):
             raise _wrap(shown, exc) from None
         raise
 
@@ -214,8 +228,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
 
 def _refuse_dash_folder(path: str | os.PathLike) -> None:
     if is_stdout(path):
-        raise OutputError(path, "'-' means standard output, which cannot hold a folder of files; expected a folder name",
-                          errno.EINVAL)
+        raise OutputError(
+            path, "'-' means standard output, which cannot hold a folder of files; expected a folder name", errno.EINVAL
+        )
 
 
 def check_output_dir(path: str | os.PathLike) -> None:
@@ -286,5 +301,9 @@ def refuse_overlap(outputs: dict[str, str | os.PathLike | None], inputs: dict[st
             i = Path(os.path.realpath(inp))
             if o == i or o in i.parents or i in o.parents:
                 how = "is" if o == i else ("contains" if o in i.parents else "lies inside")
-                raise OutputError(out, f"{out_name} {how} the input {in_name} {inp}; expected an output folder "
-                                       "apart from every input (replacing it would delete the input)", errno.EINVAL)
+                raise OutputError(
+                    out,
+                    f"{out_name} {how} the input {in_name} {inp}; expected an output folder "
+                    "apart from every input (replacing it would delete the input)",
+                    errno.EINVAL,
+                )

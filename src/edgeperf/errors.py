@@ -12,7 +12,12 @@ expects, so that raising them changes no caller's behaviour.
 from __future__ import annotations
 
 __all__ = [
-    "EdgeperfError", "UsageError", "UnknownNameError", "MissingPathError", "NotAFolderError", "MissingExtraError",
+    "EdgeperfError",
+    "UsageError",
+    "UnknownNameError",
+    "MissingPathError",
+    "NotAFolderError",
+    "MissingExtraError",
 ]
 
 

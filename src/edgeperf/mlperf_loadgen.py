@@ -254,7 +254,10 @@ DestroyFastSUT = DestroySUT
 
 def ConstructQSL(total_sample_count: int, performance_sample_count: int, load_cb: Callable, unload_cb: Callable) -> int:  # noqa: N802
     """Create a QSL from its sizes and load/unload callbacks."""
-    for name, value in (("total_sample_count", total_sample_count), ("performance_sample_count", performance_sample_count)):
+    for name, value in (
+        ("total_sample_count", total_sample_count),
+        ("performance_sample_count", performance_sample_count),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"ConstructQSL: {name} = {value!r}: expected an integer")
         if value < 1:

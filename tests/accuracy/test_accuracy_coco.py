@@ -52,13 +52,17 @@ def coco_dir(tmp_path):
         "info": {"description": "edgeperf tiny COCO"},
         "licenses": [],
         "images": [
-            {"id": i, "file_name": f"{i:012d}.jpg", "width": w, "height": h,
-             "coco_url": f"http://images.cocodataset.org/val2017/{i:012d}.jpg"}
+            {
+                "id": i,
+                "file_name": f"{i:012d}.jpg",
+                "width": w,
+                "height": h,
+                "coco_url": f"http://images.cocodataset.org/val2017/{i:012d}.jpg",
+            }
             for i, w, h in IMAGES
         ],
         "annotations": [
-            {"id": k + 1, "image_id": img, "category_id": cat, "bbox": box,
-             "area": box[2] * box[3], "iscrowd": 0}
+            {"id": k + 1, "image_id": img, "category_id": cat, "bbox": box, "area": box[2] * box[3], "iscrowd": 0}
             for k, (img, cat, box) in enumerate(ANNOTATIONS)
         ],
         "categories": CATEGORIES,
@@ -76,7 +80,8 @@ def gt_tuples(label_of=lambda cat: cat, order=None, score=1.0):
         w, h = sizes[img]
         rows = [
             [idx, y / h, x / w, (y + bh) / h, (x + bw) / w, score, label_of(cat)]
-            for im, cat, (x, y, bw, bh) in ANNOTATIONS if im == img
+            for im, cat, (x, y, bw, bh) in ANNOTATIONS
+            if im == img
         ]
         out.append(rows)
     return out
@@ -121,7 +126,8 @@ def gt_detections(skip=()):
     """The GT boxes as detections (exact, in pixels), leaving out annotation indices in skip."""
     return [
         {"image_id": img, "category_id": cat, "bbox": list(box), "score": 1.0}
-        for k, (img, cat, box) in enumerate(ANNOTATIONS) if k not in skip
+        for k, (img, cat, box) in enumerate(ANNOTATIONS)
+        if k not in skip
     ]
 
 
@@ -141,29 +147,32 @@ def test_perfect_log(tmp_path, coco_dir):
 def test_printed_lines_are_the_reference_layout(tmp_path, coco_dir):
     log = write_log(tmp_path / "log.json", gt_tuples())
     res = evaluate_coco(log, coco_dir)
-    layout = [
-        r"loading annotations into memory\.\.\.",
-        r"Done \(t=\d+\.\d\ds\)",
-        r"creating index\.\.\.",
-        r"index created!",
-        r"Loading and preparing results\.\.\.",
-        r"DONE \(t=\d+\.\d\ds\)",
-        r"creating index\.\.\.",
-        r"index created!",
-        r"Running per image evaluation\.\.\.",
-        r"Evaluate annotation type \*bbox\*",
-        r"DONE \(t=\d+\.\d\ds\)\.",
-        r"Accumulating evaluation results\.\.\.",
-        r"DONE \(t=\d+\.\d\ds\)\.",
-    ] + [TABLE_LINE.pattern.strip("^$")] * 12 + [r"mAP=100\.000%"]
+    layout = (
+        [
+            r"loading annotations into memory\.\.\.",
+            r"Done \(t=\d+\.\d\ds\)",
+            r"creating index\.\.\.",
+            r"index created!",
+            r"Loading and preparing results\.\.\.",
+            r"DONE \(t=\d+\.\d\ds\)",
+            r"creating index\.\.\.",
+            r"index created!",
+            r"Running per image evaluation\.\.\.",
+            r"Evaluate annotation type \*bbox\*",
+            r"DONE \(t=\d+\.\d\ds\)\.",
+            r"Accumulating evaluation results\.\.\.",
+            r"DONE \(t=\d+\.\d\ds\)\.",
+        ]
+        + [TABLE_LINE.pattern.strip("^$")] * 12
+        + [r"mAP=100\.000%"]
+    )
     assert len(res.lines) == len(layout)
     for line, pattern in zip(res.lines, layout):
         assert re.fullmatch(pattern, line), (line, pattern)
     # the table is exactly pycocotools' own
     _, table = reference_eval(coco_dir, gt_detections(), [i for i, _, _ in IMAGES])
     assert res.lines[13:25] == table
-    assert table[0] == (" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | "
-                        "maxDets=100 ] = 1.000")
+    assert table[0] == (" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000")
 
 
 def test_one_missing_detection_exact_drop(tmp_path, coco_dir):
@@ -228,21 +237,23 @@ def test_only_empty_records(tmp_path, coco_dir):
     assert res.details["stats"][0] == 0.0  # GT exists in the evaluated images: a real zero
     assert res.details["images"] == 4 and res.details["no_results"] == 4
     assert res.lines[4:8] == [
-        f"no results: http://images.cocodataset.org/val2017/{i:012d}.jpg, idx={k}"
-        for k, (i, _, _) in enumerate(IMAGES)
+        f"no results: http://images.cocodataset.org/val2017/{i:012d}.jpg, idx={k}" for k, (i, _, _) in enumerate(IMAGES)
     ]
-    assert res.lines[-4:] == ["found 4 results", "found 4 images",
-                              "found 4 images with no results", "ignored 0 dupes"]
+    assert res.lines[-4:] == ["found 4 results", "found 4 images", "found 4 images with no results", "ignored 0 dupes"]
 
 
 def test_duplicates_and_verbose_tail(tmp_path, coco_dir):
     per_index = gt_tuples()
     # a second record for qsl 0 with a wrong class: ignored
-    log = write_log(tmp_path / "log.json", per_index,
-                    extra=[(0, [[0, 0.1, 0.1, 0.2, 0.2, 0.9, 3]])])
+    log = write_log(tmp_path / "log.json", per_index, extra=[(0, [[0, 0.1, 0.1, 0.2, 0.2, 0.9, 3]])])
     res = evaluate_coco(log, coco_dir, verbose=True)
-    assert res.lines[-5:] == ["mAP=100.000%", "found 5 results", "found 4 images",
-                              "found 1 images with no results", "ignored 1 dupes"]
+    assert res.lines[-5:] == [
+        "mAP=100.000%",
+        "found 5 results",
+        "found 4 images",
+        "found 1 images with no results",
+        "ignored 1 dupes",
+    ]
     assert res.details["dupes"] == 1
     assert checker_value(res.lines) == "100.000"
 
@@ -268,8 +279,9 @@ def test_false_positive_on_empty_image(tmp_path, coco_dir):
     res = evaluate_coco(log, coco_dir)
     sizes = {i: (w, h) for i, w, h in IMAGES}
     dets = [dict(d, score=float(np.float32(0.9))) for d in gt_detections()]
-    dets.append({"image_id": 632, "category_id": 13, "bbox": [32.0, 32.0, 128.0, 128.0],
-                 "score": float(np.float32(0.95))})
+    dets.append(
+        {"image_id": 632, "category_id": 13, "bbox": [32.0, 32.0, 128.0, 128.0], "score": float(np.float32(0.95))}
+    )
     stats, _ = reference_eval(coco_dir, dets, sizes)
     assert res.details["stats"][0] == pytest.approx(stats[0])
     assert res.official_line == f"mAP={100 * stats[0]:.3f}%"
@@ -292,13 +304,16 @@ def test_output_file_and_no_litter(tmp_path, coco_dir, monkeypatch):
     assert len(dets) == len(ANNOTATIONS)
     assert list(dets[0]) == ["bbox", "category_id", "image_id", "image_loc", "score"]
     assert dets[0]["image_loc"] == os.path.join(str(coco_dir), "val2017", "000000000139.jpg")
-    assert text.startswith("[\n    {\n        \"bbox\": [\n")  # indent=4, sorted keys
+    assert text.startswith('[\n    {\n        "bbox": [\n')  # indent=4, sorted keys
     # boxes are de-normalised in float32 like the reference's numpy scalars
     x, y, w, h = ANNOTATIONS[0][2]
     f = np.float32
-    assert dets[0]["bbox"] == [float(f(x / 640) * f(640)), float(f(y / 480) * f(480)),
-                               float(f((x + w) / 640) * f(640) - f(x / 640) * f(640)),
-                               float(f((y + h) / 480) * f(480) - f(y / 480) * f(480))]
+    assert dets[0]["bbox"] == [
+        float(f(x / 640) * f(640)),
+        float(f(y / 480) * f(480)),
+        float(f((x + w) / 640) * f(640) - f(x / 640) * f(640)),
+        float(f((y + h) / 480) * f(480) - f(y / 480) * f(480)),
+    ]
     assert list(work.iterdir()) == []
 
 

@@ -67,8 +67,14 @@ def test_all_correct(tmp_path, val_map):
 def test_spec_hex_example(tmp_path, val_map):
     # label 65 as float32 is "00008242" (spec §3.d); the reader also takes lower-case hex
     log = tmp_path / "log.json"
-    log.write_text(json.dumps([{"seq_id": 0, "qsl_idx": 0, "data": "00008242"},
-                               {"seq_id": 1, "qsl_idx": 1, "data": struct.pack("<f", 970).hex()}]))
+    log.write_text(
+        json.dumps(
+            [
+                {"seq_id": 0, "qsl_idx": 0, "data": "00008242"},
+                {"seq_id": 1, "qsl_idx": 1, "data": struct.pack("<f", 970).hex()},
+            ]
+        )
+    )
     assert evaluate_imagenet(log, val_map).official_line == "accuracy=100.000%, good=2, total=2"
 
 
@@ -105,8 +111,7 @@ def test_rounding_and_value(tmp_path, val_map):
 @pytest.mark.parametrize("dtype, fmt", [("int32", "<i"), ("int64", "<q")])
 def test_integer_dtypes(tmp_path, val_map, dtype, fmt):
     log = write_log(tmp_path / "log.json", list(enumerate(LABELS)), fmt=fmt)
-    assert evaluate_imagenet(log, val_map, dtype=dtype).official_line == \
-        "accuracy=100.000%, good=5, total=5"
+    assert evaluate_imagenet(log, val_map, dtype=dtype).official_line == "accuracy=100.000%, good=5, total=5"
     # read as float32 the same bytes are tiny denormals / garbage: nothing matches
     if dtype == "int32":
         assert evaluate_imagenet(log, val_map).official_line == "accuracy=0.000%, good=0, total=5"
@@ -164,9 +169,11 @@ def test_empty_log_reports_zero_with_a_note(tmp_path, val_map):
 
 def test_truncated_log_is_refused(tmp_path, val_map):
     log = tmp_path / "log.json"
-    text = "[\n" + ",\n".join(
-        f'{{ "seq_id" : {i}, "qsl_idx" : {i % 5}, "data" : "00008242" }}' for i in range(400)
-    ) + "\n]\n"
+    text = (
+        "[\n"
+        + ",\n".join(f'{{ "seq_id" : {i}, "qsl_idx" : {i % 5}, "data" : "00008242" }}' for i in range(400))
+        + "\n]\n"
+    )
     log.write_text(text[:4096] + "\n\n...\n\n" + text[-4096:])
     with pytest.raises(LogFormatError, match="truncated"):
         evaluate_imagenet(log, val_map)
@@ -209,8 +216,7 @@ def test_registry_and_accuracy_txt(tmp_path, val_map):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".accuracy")] == []
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 999)), max_size=30))
 def test_counts_match_a_plain_model(tmp_path, val_map, records):
     log = write_log(tmp_path / "prop.json", records, fmt="<i")
@@ -222,6 +228,5 @@ def test_counts_match_a_plain_model(tmp_path, val_map, records):
     assert res.details["good"] == good and res.details["total"] == len(first)
     assert res.details["dupes"] == len(records) - len(first)
     if first:
-        assert res.official_line == \
-            f"accuracy={100 * good / len(first):.3f}%, good={good}, total={len(first)}"
+        assert res.official_line == f"accuracy={100 * good / len(first):.3f}%, good={good}, total={len(first)}"
         assert float(RESNET_PATTERN.match(res.official_line).group(1)) == res.value

@@ -65,7 +65,9 @@ def _expected(per_question_em, per_question_f1) -> str:
 
 def _feature_of(ds, qas_id: str, span: int = 0) -> int:
     e = QUESTION_IDS.index(qas_id)
-    return next(k for k in range(len(ds)) if ds.features.example_index[k] == e and ds.features.doc_span_index[k] == span)
+    return next(
+        k for k in range(len(ds)) if ds.features.example_index[k] == e and ds.features.doc_span_index[k] == span
+    )
 
 
 # -- the official line ----------------------------------------------------------------------------
@@ -75,8 +77,13 @@ def test_oracle_scores_exactly_100(tmp_path, ds):
     log = _log(tmp_path, oracle_logits(ds))
     result = evaluate_squad(log, ds, output_file=tmp_path / "predictions.json")
     assert result.lines[-1] == PERFECT == result.official_line
-    assert result.lines == ["Reading examples...", "Loading LoadGen logs...",
-                            f"Writing predictions to: {tmp_path / 'predictions.json'}", "Evaluating predictions...", PERFECT]
+    assert result.lines == [
+        "Reading examples...",
+        "Loading LoadGen logs...",
+        f"Writing predictions to: {tmp_path / 'predictions.json'}",
+        "Evaluating predictions...",
+        PERFECT,
+    ]
     assert result.metric == "squad_f1" and result.value == 100.0
     assert result.details["exact_match"] == 100.0 and result.details["records"] == 18
     predictions = json.loads((tmp_path / "predictions.json").read_text())
@@ -219,22 +226,26 @@ def test_a_start_without_maximal_context_is_skipped(tmp_path, ds):
 def test_best_indexes_sort_stably():
     logits = np.array([0.0, 3.0, 1.0, 3.0, 1.0, -2.0])
     assert best_indexes(logits, 4) == [1, 3, 2, 4]
-    assert best_indexes(np.array([1.0, np.nan, 2.0]), 3) == [i for i, _ in sorted(enumerate([1.0, np.nan, 2.0]),
-                                                                                  key=lambda x: x[1], reverse=True)]
+    assert best_indexes(np.array([1.0, np.nan, 2.0]), 3) == [
+        i for i, _ in sorted(enumerate([1.0, np.nan, 2.0]), key=lambda x: x[1], reverse=True)
+    ]
 
 
 # -- get_final_text and evaluate-v1.1 normalisation ---------------------------------------------
 
 
-@pytest.mark.parametrize("pred, orig, final", [
-    ("steve smith", "Steve Smith's", "Steve Smith"),
-    ("creme brulee", "crème brûlée.", "crème brûlée"),
-    ("1895", "(1895-1943).", "1895"),
-    ("24 – 10", "24–10", "24–10"),
-    ("[UNK]", "Zürich", "Zürich"),  # not found: the whole original span
-    ("smith", "Smith\u00ad's", "Smith\u00ad's"),  # soft hyphen: lengths differ, whole span
-    ("panthers 24", "Panthers 24–10", "Panthers 24"),
-])
+@pytest.mark.parametrize(
+    "pred, orig, final",
+    [
+        ("steve smith", "Steve Smith's", "Steve Smith"),
+        ("creme brulee", "crème brûlée.", "crème brûlée"),
+        ("1895", "(1895-1943).", "1895"),
+        ("24 – 10", "24–10", "24–10"),
+        ("[UNK]", "Zürich", "Zürich"),  # not found: the whole original span
+        ("smith", "Smith\u00ad's", "Smith\u00ad's"),  # soft hyphen: lengths differ, whole span
+        ("panthers 24", "Panthers 24–10", "Panthers 24"),
+    ],
+)
 def test_get_final_text(pred, orig, final):
     assert get_final_text(pred, orig, basic_tokenize) == final
 
@@ -258,12 +269,15 @@ def _raw_log(tmp_path, records):
     return path
 
 
-@pytest.mark.parametrize("qsl_idx, data, says", [
-    (18, "00000000" * 768, "qsl_idx is outside the data set's 18 features"),
-    (0, "000000", "3 data bytes are not a whole number of float32 values"),
-    (0, "00000000" * 3, "3 float32 values are not whole (start, end) logit pairs"),
-    (0, "00000000" * 770, "385 (start, end) logit pairs, more than the 384 positions"),
-])
+@pytest.mark.parametrize(
+    "qsl_idx, data, says",
+    [
+        (18, "00000000" * 768, "qsl_idx is outside the data set's 18 features"),
+        (0, "000000", "3 data bytes are not a whole number of float32 values"),
+        (0, "00000000" * 3, "3 float32 values are not whole (start, end) logit pairs"),
+        (0, "00000000" * 770, "385 (start, end) logit pairs, more than the 384 positions"),
+    ],
+)
 def test_undecodable_records_name_the_record(tmp_path, ds, qsl_idx, data, says):
     log = _raw_log(tmp_path, [(1, "00000000" * 768), (qsl_idx, data)])
     with pytest.raises(AccuracyError) as info:
@@ -278,8 +292,10 @@ def test_short_records_are_padded_and_other_layouts_decode(tmp_path, ds):
     log = write_accuracy_log(tmp_path / "t.json", payloads)
     assert evaluate_squad(log, ds, output_dtype="float16", output_transposed=True).official_line == PERFECT
     # records cut after the last real token: the rest is padded with -10000
-    short = [interleaved(s[: int(ds.features.n_tokens[k])], e[: int(ds.features.n_tokens[k])])
-             for k, (s, e) in enumerate(logits)]
+    short = [
+        interleaved(s[: int(ds.features.n_tokens[k])], e[: int(ds.features.n_tokens[k])])
+        for k, (s, e) in enumerate(logits)
+    ]
     assert evaluate_squad(write_accuracy_log(tmp_path / "s.json", short), ds).official_line == PERFECT
 
 

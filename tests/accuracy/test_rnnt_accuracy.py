@@ -54,8 +54,12 @@ def test_one_substituted_word_in_five(tmp_path):
 
 def test_corpus_level_not_a_mean_of_utterance_rates(tmp_path, speech_dir):
     # sample 0 "hello world": one word wrong (1/2); the other 15 words right: 1/17, not (1/2)/4
-    records = [(0, _indices("hello there")), (1, _indices(TRANSCRIPTS[1])), (2, _indices(TRANSCRIPTS[2])),
-               (3, _indices(TRANSCRIPTS[3]))]
+    records = [
+        (0, _indices("hello there")),
+        (1, _indices(TRANSCRIPTS[1])),
+        (2, _indices(TRANSCRIPTS[2])),
+        (3, _indices(TRANSCRIPTS[3])),
+    ]
     result = evaluate_wer(_log(tmp_path / "log.json", records), speech_dir)
     assert result.official_line == f"Word Error Rate: {1 / 17 * 100}%, accuracy={(1 - 1 / 17) * 100}%"
     assert result.official_line == "Word Error Rate: 5.88235294117647%, accuracy=94.11764705882352%"

@@ -62,7 +62,9 @@ def test_oracle_logits_score_one(tmp_path, build, truth):
     assert result.value == 1.0 and result.exact == 1.0 and result.notes == []
     per_case = result.details["per_case"]
     assert per_case[CASE_NAMES[0]] == (1.0, 1.0, 1.0)
-    assert per_case[CASE_NAMES[1]][:2] == (1.0, 1.0) and np.isnan(per_case[CASE_NAMES[1]][2])  # no enhancing anywhere: NaN
+    assert per_case[CASE_NAMES[1]][:2] == (1.0, 1.0) and np.isnan(
+        per_case[CASE_NAMES[1]][2]
+    )  # no enhancing anywhere: NaN
     assert (tmp_path / "summary.csv").read_text().splitlines() == [
         "casename,whole tumor,tumor core,enhancing tumor",
         f"{CASE_NAMES[0]},1.0000,1.0000,1.0000",
@@ -111,8 +113,10 @@ def test_enhancing_predicted_where_there_is_none_scores_zero_not_nan(tmp_path, b
     result = evaluate_brats(_write(tmp_path / "log.json", [(0, truth[0]), (1, wrong), (2, truth[2])]), build)
     core = float(f"{(2.0 + case_core) / 3:.4f}")
     enhancing = float(f"{(1.0 + 0.0 + 1.0) / 3:.4f}")
-    expected = (f"Accuracy: mean = {(1.0 + core + enhancing) / 3:.5f}, whole tumor = 1.0000, "
-                f"tumor core = {core:.4f}, enhancing tumor = {enhancing:.4f}")
+    expected = (
+        f"Accuracy: mean = {(1.0 + core + enhancing) / 3:.5f}, whole tumor = 1.0000, "
+        f"tumor core = {core:.4f}, enhancing tumor = {enhancing:.4f}"
+    )
     assert result.lines == [expected] == [expected_line(ds, {0: truth[0], 1: wrong, 2: truth[2]})]
     assert result.details["per_case"][CASE_NAMES[1]][2] == 0.0
 
@@ -125,7 +129,7 @@ def test_padding_is_cut_off_before_the_argmax(tmp_path, build, ds, truth):
         size = ds.properties(i)["size_after_cropping"]
         inside = np.zeros(SMALL_PATCH, bool)
         start = [(p - s) // 2 for p, s in zip(SMALL_PATCH, size)]
-        inside[start[0]:start[0] + size[0], start[1]:start[1] + size[1], start[2]:start[2] + size[2]] = True
+        inside[start[0] : start[0] + size[0], start[1] : start[1] + size[1], start[2] : start[2] + size[2]] = True
         logits[3][~inside] = 100.0
         records.append((i, logits))
     assert evaluate_brats(_write(tmp_path / "log.json", records), build).lines == [PERFECT]
@@ -135,7 +139,9 @@ def test_ties_go_to_the_first_channel_and_nan_counts_as_maximum(tmp_path, build,
     zeros = [(i, np.zeros((4, *SMALL_PATCH), np.float16)) for i in range(3)]
     result = evaluate_brats(_write(tmp_path / "zeros.json", zeros), build)
     # all background: every region 0, except enhancing of case 1 (empty on both sides: NaN)
-    assert result.lines == ["Accuracy: mean = 0.00000, whole tumor = 0.0000, tumor core = 0.0000, enhancing tumor = 0.0000"]
+    assert result.lines == [
+        "Accuracy: mean = 0.00000, whole tumor = 0.0000, tumor core = 0.0000, enhancing tumor = 0.0000"
+    ]
     nan_logits = []
     for i in range(3):
         logits = one_hot(truth[i], dtype=np.float16)
@@ -148,21 +154,31 @@ def test_ties_go_to_the_first_channel_and_nan_counts_as_maximum(tmp_path, build,
 def test_float32_responses_with_output_dtype(tmp_path, build, truth):
     log = _write(tmp_path / "log.json", [(i, truth[i]) for i in range(3)], dtype=np.float32)
     assert evaluate_brats(log, build, output_dtype="float32").lines == [PERFECT]
-    with pytest.raises(AccuracyError, match=r"seq_id 0 \(qsl_idx 0\): 393216 data bytes; case HGG__BraTS19_TEST_1 needs "
-                                            r"float16 \[4, 32, 32, 24\] = 196608 bytes \(wrong output dtype\?\)"):
+    with pytest.raises(
+        AccuracyError,
+        match=r"seq_id 0 \(qsl_idx 0\): 393216 data bytes; case HGG__BraTS19_TEST_1 needs "
+        r"float16 \[4, 32, 32, 24\] = 196608 bytes \(wrong output dtype\?\)",
+    ):
         evaluate_brats(log, build)
     with pytest.raises(ValueError, match="output_dtype must be one of"):
         evaluate_brats(log, build, output_dtype="bfloat16")
 
 
 def test_any_json_layout_and_hex_case(tmp_path, build, truth):
-    entries = [{"data": one_hot(truth[i]).astype(np.float16).tobytes().hex(), "qsl_idx": i, "seq_id": 5 - i} for i in range(3)]
+    entries = [
+        {"data": one_hot(truth[i]).astype(np.float16).tobytes().hex(), "qsl_idx": i, "seq_id": 5 - i} for i in range(3)
+    ]
     compact = tmp_path / "compact.json"
     compact.write_text(json.dumps(entries))  # lower case, data before qsl_idx, no spaces
     assert evaluate_brats(compact, build).lines == [PERFECT]
     spaced = tmp_path / "spaced.json"
-    spaced.write_text(json.dumps(entries, indent=3).upper().replace('"DATA"', '"data"').replace('"QSL_IDX"', '"qsl_idx"')
-                      .replace('"SEQ_ID"', '"seq_id"'))
+    spaced.write_text(
+        json.dumps(entries, indent=3)
+        .upper()
+        .replace('"DATA"', '"data"')
+        .replace('"QSL_IDX"', '"qsl_idx"')
+        .replace('"SEQ_ID"', '"seq_id"')
+    )
     assert evaluate_brats(spaced, build).lines == [PERFECT]
 
 
@@ -204,7 +220,9 @@ def test_log_errors(tmp_path, build, truth):
     with pytest.raises(AccuracyError, match="empty.json: the accuracy log has no records"):
         evaluate_brats(empty, build)
     outside = _write(tmp_path / "outside.json", [(7, truth[0])])
-    with pytest.raises(AccuracyError, match=r"outside.json:qsl_idx 7: qsl_idx is outside .*preprocessed_files.pkl \(3 cases\)"):
+    with pytest.raises(
+        AccuracyError, match=r"outside.json:qsl_idx 7: qsl_idx is outside .*preprocessed_files.pkl \(3 cases\)"
+    ):
         evaluate_brats(outside, build)
     full = _perfect(tmp_path, truth).read_bytes()
     truncated = tmp_path / "truncated.json"
@@ -213,7 +231,7 @@ def test_log_errors(tmp_path, build, truth):
         evaluate_brats(truncated, build)
     cut = tmp_path / "cut.json"
     cut.write_bytes(full[: len(full) // 2])
-    with pytest.raises(LogFormatError, match="the file ends inside a record's \"data\""):
+    with pytest.raises(LogFormatError, match='the file ends inside a record\'s "data"'):
         evaluate_brats(cut, build)
     bad_hex = tmp_path / "badhex.json"
     bad_hex.write_text('[{ "seq_id" : 0, "qsl_idx" : 0, "data" : "00ZZ" }]')
@@ -236,13 +254,17 @@ def test_label_errors(tmp_path, build, truth):
     import nibabel as nib
 
     nib.save(nib.Nifti1Image(np.zeros((5, 5, 5), np.uint8), np.eye(4)), str(labels / f"{CASE_NAMES[2]}.nii.gz"))
-    with pytest.raises(AccuracyError, match=r"label volume \(z, y, x\) is \[5, 5, 5\]; the case's original size is \[30, 36, 28\]"):
+    with pytest.raises(
+        AccuracyError, match=r"label volume \(z, y, x\) is \[5, 5, 5\]; the case's original size is \[30, 36, 28\]"
+    ):
         evaluate_brats(log, copy)
     shutil.rmtree(copy / "raw_data")
     with pytest.raises(AccuracyError, match="no labels folder"):
         evaluate_brats(log, copy)
     # the label folder can be given explicitly
-    assert evaluate_brats(log, copy, label_dir=build / "raw_data" / "nnUNet_raw_data" / "Task043_BraTS2019" / "labelsTr").lines == [PERFECT]
+    assert evaluate_brats(
+        log, copy, label_dir=build / "raw_data" / "nnUNet_raw_data" / "Task043_BraTS2019" / "labelsTr"
+    ).lines == [PERFECT]
     with pytest.raises(AccuracyError, match="no preprocessed_files.pkl here or in preprocessed_data/"):
         evaluate_brats(log, tmp_path / "nowhere")
 
@@ -276,8 +298,22 @@ def test_max_samples_run(cli, tmp_path, build, truth):
 
     model = unet3d_standin(tmp_path / "m.onnx", shape=(4, *SMALL_PATCH))
     out = tmp_path / "out"
-    result = cli("run", "3d-unet-99", "--scenario", "SingleStream", "--mode", "accuracy", "--model", model,
-                 "--dataset", build, "--output", out, "--max-samples", 2)
+    result = cli(
+        "run",
+        "3d-unet-99",
+        "--scenario",
+        "SingleStream",
+        "--mode",
+        "accuracy",
+        "--model",
+        model,
+        "--dataset",
+        build,
+        "--output",
+        out,
+        "--max-samples",
+        2,
+    )
     assert result.exit_code == 0, result.output
     assert sorted(e["qsl_idx"] for e in json.loads((out / "mlperf_log_accuracy.json").read_text())) == [0, 1]
     assert (out / "accuracy.txt").read_text().startswith("Accuracy: mean = ")

@@ -44,7 +44,9 @@ def test_load_records_both_signatures(resnet):
         backend.load(resnet, S.RESNET50_SIGNATURE)
         assert backend.signature == S.RESNET50_SIGNATURE
         assert backend.model == str(resnet)
-        assert backend.model_signature.input("input_tensor:0") == TensorSpec("input_tensor:0", "float32", ("N", 3, 224, 224))
+        assert backend.model_signature.input("input_tensor:0") == TensorSpec(
+            "input_tensor:0", "float32", ("N", 3, 224, 224)
+        )
         assert backend.model_signature.output("ArgMax:0").dtype == "int64"
 
 
@@ -73,7 +75,10 @@ def test_every_mismatch_is_listed_in_one_error_naming_the_file(resnet):
     }
     assert "output 'ArgMax:0': dtype: expected int32, found int64" in text
     assert "output 'softmax_tensor:0': rank: expected 3 float32[N,1001,1], found 2 float32[N,1001]" in text
-    assert "input 'input:0': presence: expected input float32[N,3,224,224], found no such input (the model's inputs: 'input_tensor:0' float32[N,3,224,224])" in text
+    assert (
+        "input 'input:0': presence: expected input float32[N,3,224,224], found no such input (the model's inputs: 'input_tensor:0' float32[N,3,224,224])"
+        in text
+    )
     assert backend.signature is None  # nothing half-loaded
 
 
@@ -84,11 +89,16 @@ def test_fixed_dimension_mismatch_and_dynamic_dimensions(resnet):
     )
     with OnnxRuntimeBackend() as backend, pytest.raises(ModelMismatchError) as info:
         backend.load(resnet, sig)
-    assert [(m.tensor, m.what) for m in info.value.mismatches] == [("input_tensor:0", "dim 2"), ("input_tensor:0", "dim 3")]
+    assert [(m.tensor, m.what) for m in info.value.mismatches] == [
+        ("input_tensor:0", "dim 2"),
+        ("input_tensor:0", "dim 3"),
+    ]
     assert "dim 2: expected 299 in float32[?,3,299,299], found 224 in float32[N,3,224,224]" in str(info.value)
     # A signature may fix a dimension the model leaves dynamic, and name dynamic ones as it likes.
-    ok = ModelSignature(inputs=(TensorSpec("input_tensor:0", "float32", (8, 3, 224, 224)),),
-                        outputs=(TensorSpec("ArgMax:0", "int64", ("batch",)),))
+    ok = ModelSignature(
+        inputs=(TensorSpec("input_tensor:0", "float32", (8, 3, 224, 224)),),
+        outputs=(TensorSpec("ArgMax:0", "int64", ("batch",)),),
+    )
     with OnnxRuntimeBackend() as backend:
         backend.load(resnet, ok)
 
@@ -96,7 +106,11 @@ def test_fixed_dimension_mismatch_and_dynamic_dimensions(resnet):
 def test_missing_file_directory_and_garbage_each_give_one_clear_error(tmp_path):
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"this is not a protobuf \x00\xff" * 10)
-    cases = [(tmp_path / "nope.onnx", "no such file"), (tmp_path, "not a regular file"), (garbage, "onnxruntime cannot load it")]
+    cases = [
+        (tmp_path / "nope.onnx", "no such file"),
+        (tmp_path, "not a regular file"),
+        (garbage, "onnxruntime cannot load it"),
+    ]
     for path, reason in cases:
         with pytest.raises(ModelFileError) as info:
             OnnxRuntimeBackend().load(path, S.RESNET50_SIGNATURE)
@@ -120,9 +134,15 @@ def test_predict_only_the_requested_outputs(resnet):
 def test_predict_rejects_unknown_outputs_and_bad_feeds_clearly(resnet):
     with OnnxRuntimeBackend() as backend:
         backend.load(resnet, S.RESNET50_SIGNATURE)
-        with pytest.raises(PredictError, match=r"unknown output name\(s\) 'Softmax:0'; the signature's outputs are 'ArgMax:0', 'softmax_tensor:0'"):
+        with pytest.raises(
+            PredictError,
+            match=r"unknown output name\(s\) 'Softmax:0'; the signature's outputs are 'ArgMax:0', 'softmax_tensor:0'",
+        ):
             backend.predict({"input_tensor:0": _images(1)}, outputs=["Softmax:0"])
-        with pytest.raises(PredictError, match=r"input 'input_tensor:0' is missing \(expected float32\[N,3,224,224\]\); 'x' is not an input"):
+        with pytest.raises(
+            PredictError,
+            match=r"input 'input_tensor:0' is missing \(expected float32\[N,3,224,224\]\); 'x' is not an input",
+        ):
             backend.predict({"x": _images(1)})
         with pytest.raises(PredictError, match=r"input 'input_tensor:0': dtype float64, expected float32"):
             backend.predict({"input_tensor:0": _images(1).astype(np.float64)})
@@ -195,8 +215,9 @@ def test_runtime_failure_is_a_predict_error_naming_the_model(tmp_path):
     # A signature that leaves the batch dynamic while the model fixes it at 1: the feed check
     # lets batch 2 through, onnxruntime refuses it.
     path = S.ssd_resnet34_standin(tmp_path / "ssd_r34.onnx")
-    sig = ModelSignature(inputs=(TensorSpec("image", "float32", ("N", 3, 1200, 1200)),),
-                         outputs=S.SSD_RESNET34_SIGNATURE.outputs)
+    sig = ModelSignature(
+        inputs=(TensorSpec("image", "float32", ("N", 3, 1200, 1200)),), outputs=S.SSD_RESNET34_SIGNATURE.outputs
+    )
     with OnnxRuntimeBackend() as backend:
         backend.load(path, sig)
         assert backend.model_signature.input("image").shape[0] == 1
@@ -228,9 +249,14 @@ def test_a_provider_that_silently_falls_back_is_an_error_only_when_asked_for(res
         pytest.skip("this onnxruntime build has only the CPU provider")
     backend = OnnxRuntimeBackend(providers=[extra[0], "CPUExecutionProvider"])
     backend._ort = _FallingBackOrt()
-    with pytest.raises(BackendConfigError, match=rf"{extra[0]} failed to start for model '{resnet}' \(session runs on: CPUExecutionProvider\)"):
+    with pytest.raises(
+        BackendConfigError,
+        match=rf"{extra[0]} failed to start for model '{resnet}' \(session runs on: CPUExecutionProvider\)",
+    ):
         backend.load(resnet, S.RESNET50_SIGNATURE)
-    monkeypatch.setattr("edgeperf.backends.onnxruntime_backend._default_providers", lambda available: [extra[0], "CPUExecutionProvider"])
+    monkeypatch.setattr(
+        "edgeperf.backends.onnxruntime_backend._default_providers", lambda available: [extra[0], "CPUExecutionProvider"]
+    )
     backend = OnnxRuntimeBackend()
     backend._ort = _FallingBackOrt()
     backend.load(resnet, S.RESNET50_SIGNATURE)
@@ -242,4 +268,6 @@ def test_default_providers_prefer_a_gpu():
 
     assert _default_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
     assert _default_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]) == [
-        "CUDAExecutionProvider", "CPUExecutionProvider"]
+        "CUDAExecutionProvider",
+        "CPUExecutionProvider",
+    ]

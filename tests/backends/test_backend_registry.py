@@ -48,7 +48,9 @@ class EchoBackend(Backend):
         return {n: x * self.scale for n in names}
 
 
-ECHO_SIG = ModelSignature(inputs=(TensorSpec("x", "float32", ("N", 2)),), outputs=(TensorSpec("y", "float32", ("N", 2)),))
+ECHO_SIG = ModelSignature(
+    inputs=(TensorSpec("x", "float32", ("N", 2)),), outputs=(TensorSpec("y", "float32", ("N", 2)),)
+)
 
 
 @pytest.fixture
@@ -64,8 +66,9 @@ def test_importing_the_package_imports_no_heavy_library():
         "print(sorted(m for m in ('onnxruntime', 'torch', 'onnx') if m in sys.modules))"
     )
     src = str(Path(registry.__file__).parents[2])
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": src})
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": src}
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -85,7 +88,9 @@ def test_unknown_backend_and_unknown_option_list_the_valid_ones():
     with pytest.raises(BackendConfigError, match=r"unknown backend 'kserve'; known backends: .*onnxruntime.*torch"):
         get_backend("kserve")
     pytest.importorskip("onnxruntime")
-    with pytest.raises(BackendConfigError, match=r"unknown option\(s\) 'thread'; its options are: threads, providers, inter_op_threads"):
+    with pytest.raises(
+        BackendConfigError, match=r"unknown option\(s\) 'thread'; its options are: threads, providers, inter_op_threads"
+    ):
         get_backend("onnxruntime", thread=4)
 
 
@@ -195,7 +200,11 @@ def test_compare_signatures_rules():
     ]
     with pytest.raises(ModelMismatchError) as info:
         check_signature("remote://model", want, found)
-    assert str(info.value).splitlines()[0] == "model 'remote://model' does not match the expected signature (4 mismatches):"
+    assert (
+        str(info.value).splitlines()[0]
+        == "model 'remote://model' does not match the expected signature (4 mismatches):"
+    )
     assert str(Mismatch("input", "a", "dim 1", "3", "4")) == "input 'a': dim 1: expected 3, found 4"
     assert str(ModelMismatchError("m", [Mismatch("model", "forward", "x", "1", "2")])).startswith(
-        "model 'm' does not match the expected signature (1 mismatch):")
+        "model 'm' does not match the expected signature (1 mismatch):"
+    )

@@ -78,8 +78,10 @@ class DeepSupervision(nn.Module):
         return x * 2, x[:, :, ::2, ::2, ::2], x[:, :, ::4, ::4, ::4]
 
 
-UNET_SIG = ModelSignature(inputs=(TensorSpec("input", "float32", (1, 4, 8, 8, 8)),),
-                          outputs=(TensorSpec("output", "float32", (1, 4, 8, 8, 8)),))
+UNET_SIG = ModelSignature(
+    inputs=(TensorSpec("input", "float32", (1, 4, 8, 8, 8)),),
+    outputs=(TensorSpec("output", "float32", (1, 4, 8, 8, 8)),),
+)
 
 
 def _x(n, seed=0):
@@ -142,24 +144,41 @@ def test_dry_run_lists_every_mismatch_at_load():
 
 
 def test_dry_run_reports_fixed_size_mismatches_and_missing_dict_keys():
-    sig = ModelSignature(CLASSIFIER_SIG.inputs, (TensorSpec("ArgMax:0", "int64", ("N",)),
-                                                 TensorSpec("softmax_tensor:0", "float32", ("N", 1001)),
-                                                 TensorSpec("logits", "float32", ("N", 10))))
+    sig = ModelSignature(
+        CLASSIFIER_SIG.inputs,
+        (
+            TensorSpec("ArgMax:0", "int64", ("N",)),
+            TensorSpec("softmax_tensor:0", "float32", ("N", 1001)),
+            TensorSpec("logits", "float32", ("N", 10)),
+        ),
+    )
     with pytest.raises(ModelMismatchError) as info:
         TorchBackend().load_module(DictClassifier(), sig)
     assert [(m.tensor, m.what) for m in info.value.mismatches] == [("logits", "presence")]
     assert "no such key (keys: 'softmax_tensor:0', 'ArgMax:0', 'unused')" in str(info.value)
-    sig = ModelSignature(CLASSIFIER_SIG.inputs, (TensorSpec("ArgMax:0", "int64", ("N",)),
-                                                 TensorSpec("softmax_tensor:0", "float32", ("N", 1001))))
-    with pytest.raises(ModelMismatchError, match=r"softmax_tensor:0': dim 1: expected 1001 in float32\[N,1001\], found 10"):
+    sig = ModelSignature(
+        CLASSIFIER_SIG.inputs,
+        (TensorSpec("ArgMax:0", "int64", ("N",)), TensorSpec("softmax_tensor:0", "float32", ("N", 1001))),
+    )
+    with pytest.raises(
+        ModelMismatchError, match=r"softmax_tensor:0': dim 1: expected 1001 in float32\[N,1001\], found 10"
+    ):
         TorchBackend().load_module(Classifier(), sig)
 
 
 def test_too_few_outputs_and_wrong_argument_count():
-    with pytest.raises(ModelMismatchError, match=r"forward': outputs: expected 3 tensors \(ArgMax:0, softmax_tensor:0, x\), found a single tensor"):
-        TorchBackend().load_module(nn.Identity(), ModelSignature(CLASSIFIER_SIG.inputs, CLASSIFIER_SIG.outputs + (
-            TensorSpec("x", "float32", ()),)))
-    with pytest.raises(ModelMismatchError, match=r"positional arguments: expected 3 \(one per input: input_ids, input_mask, segment_ids\), found forward\(\) takes 1"):
+    with pytest.raises(
+        ModelMismatchError,
+        match=r"forward': outputs: expected 3 tensors \(ArgMax:0, softmax_tensor:0, x\), found a single tensor",
+    ):
+        TorchBackend().load_module(
+            nn.Identity(),
+            ModelSignature(CLASSIFIER_SIG.inputs, CLASSIFIER_SIG.outputs + (TensorSpec("x", "float32", ()),)),
+        )
+    with pytest.raises(
+        ModelMismatchError,
+        match=r"positional arguments: expected 3 \(one per input: input_ids, input_mask, segment_ids\), found forward\(\) takes 1",
+    ):
         TorchBackend().load_module(Classifier(), BERT_SIG)
     with pytest.raises(ModelMismatchError, match=r"positional arguments: expected 3 .* found forward\(\) takes 1"):
         TorchBackend().load_module(torch.jit.script(Classifier()), BERT_SIG)
@@ -206,8 +225,10 @@ def test_torchscript_and_pickled_module_files(tmp_path):
         np.testing.assert_array_equal(out["ArgMax:0"], a)
         np.testing.assert_allclose(out["softmax_tensor:0"], p, rtol=1e-6)
     with pytest.raises(ModelMismatchError, match=rf"model '{scripted}' .*\n.*dtype: expected int32, found int64"):
-        TorchBackend().load(scripted, ModelSignature(CLASSIFIER_SIG.inputs, (TensorSpec("ArgMax:0", "int32", ("N",)),
-                                                                             CLASSIFIER_SIG.outputs[1])))
+        TorchBackend().load(
+            scripted,
+            ModelSignature(CLASSIFIER_SIG.inputs, (TensorSpec("ArgMax:0", "int32", ("N",)), CLASSIFIER_SIG.outputs[1])),
+        )
 
 
 def test_exported_program_file(tmp_path):
@@ -227,7 +248,9 @@ def test_bad_model_files_give_one_clear_error(tmp_path):
     torch.save(Classifier().state_dict(), state)
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"\x80not a torch file" * 8)
-    with pytest.raises(ModelFileError, match=rf"model file '{state}': holds a state dict, not a torch module; .*load_module"):
+    with pytest.raises(
+        ModelFileError, match=rf"model file '{state}': holds a state dict, not a torch module; .*load_module"
+    ):
         TorchBackend().load(state, CLASSIFIER_SIG)
     with pytest.raises(ModelFileError) as info:
         TorchBackend().load(garbage, CLASSIFIER_SIG)

@@ -20,36 +20,45 @@ def test_remote_is_a_plugin_through_the_entry_point_group():
     assert isinstance(get_backend("remote", url="127.0.0.1:8000"), RemoteBackend)
 
 
-@pytest.mark.parametrize("url, address", [
-    ("127.0.0.1:8000", "127.0.0.1:8000"),
-    ("http://127.0.0.1:8001", "127.0.0.1:8001"),
-    ("grpc://localhost:9000/", "localhost:9000"),
-])
+@pytest.mark.parametrize(
+    "url, address",
+    [
+        ("127.0.0.1:8000", "127.0.0.1:8000"),
+        ("http://127.0.0.1:8001", "127.0.0.1:8001"),
+        ("grpc://localhost:9000/", "localhost:9000"),
+    ],
+)
 def test_urls_accepted(url, address):
     assert RemoteBackend(url).address == address
 
 
-@pytest.mark.parametrize("url, fragment", [
-    ("", "--url is required"),
-    ("127.0.0.1", "host:port"),
-    ("127.0.0.1:0", "1-65535"),
-    ("127.0.0.1:70000", "1-65535"),
-    ("ftp://127.0.0.1:21", "scheme"),
-    ("http://127.0.0.1:8000/v2/models", "without a path"),
-])
+@pytest.mark.parametrize(
+    "url, fragment",
+    [
+        ("", "--url is required"),
+        ("127.0.0.1", "host:port"),
+        ("127.0.0.1:0", "1-65535"),
+        ("127.0.0.1:70000", "1-65535"),
+        ("ftp://127.0.0.1:21", "scheme"),
+        ("http://127.0.0.1:8000/v2/models", "without a path"),
+    ],
+)
 def test_bad_urls_are_one_clear_error(url, fragment):
     with pytest.raises(BackendConfigError, match=fragment):
         RemoteBackend(url)
 
 
-@pytest.mark.parametrize("options, fragment", [
-    ({"protocol": "websocket"}, "protocol must be one of http, grpc"),
-    ({"timeout": 0}, "timeout must be a positive number"),
-    ({"timeout": float("inf")}, "timeout must be a positive number"),
-    ({"timeout": float("nan")}, "timeout must be a positive number"),
-    ({"ready_timeout": -1}, "ready_timeout must be a positive number"),
-    ({"threads": 4}, "--threads and --providers configure a local model"),
-])
+@pytest.mark.parametrize(
+    "options, fragment",
+    [
+        ({"protocol": "websocket"}, "protocol must be one of http, grpc"),
+        ({"timeout": 0}, "timeout must be a positive number"),
+        ({"timeout": float("inf")}, "timeout must be a positive number"),
+        ({"timeout": float("nan")}, "timeout must be a positive number"),
+        ({"ready_timeout": -1}, "ready_timeout must be a positive number"),
+        ({"threads": 4}, "--threads and --providers configure a local model"),
+    ],
+)
 def test_bad_options_are_refused(options, fragment):
     with pytest.raises(BackendConfigError, match=fragment):
         RemoteBackend("127.0.0.1:8000", **options)
@@ -57,8 +66,16 @@ def test_bad_options_are_refused(options, fragment):
 
 def test_kserve_datatypes_follow_the_protocol_table():
     # KServe v2 "Tensor Data Types": BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES.
-    pairs = {"BOOL": "bool", "UINT8": "uint8", "INT32": "int32", "INT64": "int64", "FP16": "float16",
-             "FP32": "float32", "FP64": "float64", "BYTES": "object"}
+    pairs = {
+        "BOOL": "bool",
+        "UINT8": "uint8",
+        "INT32": "int32",
+        "INT64": "int64",
+        "FP16": "float16",
+        "FP32": "float32",
+        "FP64": "float64",
+        "BYTES": "object",
+    }
     for kserve, numpy_name in pairs.items():
         assert kserve_to_dtype(kserve) == numpy_name
         assert dtype_to_kserve(numpy_name) == kserve
@@ -68,12 +85,17 @@ def test_kserve_datatypes_follow_the_protocol_table():
 
 
 def test_metadata_becomes_a_signature_with_dynamic_dimensions():
-    meta = {"name": "resnet", "inputs": [{"name": "input_tensor:0", "datatype": "FP32", "shape": [-1, 3, 224, 224]}],
-            "outputs": [{"name": "ArgMax:0", "datatype": "INT64", "shape": [-1]}]}
+    meta = {
+        "name": "resnet",
+        "inputs": [{"name": "input_tensor:0", "datatype": "FP32", "shape": [-1, 3, 224, 224]}],
+        "outputs": [{"name": "ArgMax:0", "datatype": "INT64", "shape": [-1]}],
+    }
     sig = _signature_from_metadata(meta)
-    assert sig == ModelSignature([TensorSpec("input_tensor:0", "float32", (None, 3, 224, 224))],
-                                 [TensorSpec("ArgMax:0", "int64", (None,))])
-    wrong = _signature_from_metadata({"inputs": [{"name": "input_tensor:0", "datatype": "FP16", "shape": [-1, 3, 224, 224]}],
-                                      "outputs": []})
+    assert sig == ModelSignature(
+        [TensorSpec("input_tensor:0", "float32", (None, 3, 224, 224))], [TensorSpec("ArgMax:0", "int64", (None,))]
+    )
+    wrong = _signature_from_metadata(
+        {"inputs": [{"name": "input_tensor:0", "datatype": "FP16", "shape": [-1, 3, 224, 224]}], "outputs": []}
+    )
     problems = compare_signatures(sig, wrong)
     assert [(m.tensor, m.what) for m in problems] == [("input_tensor:0", "dtype"), ("ArgMax:0", "presence")]

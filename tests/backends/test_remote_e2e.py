@@ -46,9 +46,22 @@ class ModelServer:
     def __init__(self, model: Path, name: str):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edgeperf.cli.main", "serve-model", str(model), "--port", str(free_port()),
-             "--name", name],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "edgeperf.cli.main",
+                "serve-model",
+                str(model),
+                "--port",
+                str(free_port()),
+                "--name",
+                name,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            start_new_session=True,
         )
         self.output: list[str] = []
         self.ports: dict[str, int] = {}
@@ -93,18 +106,44 @@ def env(tmp_path_factory):
     model = resnet50_standin(root / "resnet-standin.onnx")
     server = ModelServer(model, "resnet")
     try:
-        yield {"root": root, "model": model, "data": make_imagenet(root), "conf": write_short_conf(root), "server": server}
+        yield {
+            "root": root,
+            "model": model,
+            "data": make_imagenet(root),
+            "conf": write_short_conf(root),
+            "server": server,
+        }
     finally:
         server.stop()
 
 
 def _run(out: Path, env, protocol: str, scenario: str, *extra, port: int | None = None):
     port = env["server"].ports[protocol] if port is None else port
-    return CliRunner().invoke(build_app(), [
-        "run", "resnet50", "--scenario", scenario, "--dataset", str(env["data"]), "--user-conf", str(env["conf"]),
-        "--output", str(out), "--backend", "remote", "--url", f"127.0.0.1:{port}", "--model-name", "resnet",
-        "--protocol", protocol, *extra,
-    ], env={"COLUMNS": "200"})
+    return CliRunner().invoke(
+        build_app(),
+        [
+            "run",
+            "resnet50",
+            "--scenario",
+            scenario,
+            "--dataset",
+            str(env["data"]),
+            "--user-conf",
+            str(env["conf"]),
+            "--output",
+            str(out),
+            "--backend",
+            "remote",
+            "--url",
+            f"127.0.0.1:{port}",
+            "--model-name",
+            "resnet",
+            "--protocol",
+            protocol,
+            *extra,
+        ],
+        env={"COLUMNS": "200"},
+    )
 
 
 @pytest.mark.parametrize("protocol", ["http", "grpc"])
@@ -119,8 +158,12 @@ def test_remote_run_is_valid_and_passes_the_performance_checks(env, tmp_path, pr
     outcome, findings = performance_findings(out, scenario)
     # Nothing drops the result (a short run only gets v1.1's SOFT notes: duration, query count).
     assert invalidating(findings) == []
-    assert {f.check for f in findings} <= {"performance.min_duration", "performance.min_query_count", "performance.latency",
-                                            "performance.samples_per_query"}
+    assert {f.check for f in findings} <= {
+        "performance.min_duration",
+        "performance.min_query_count",
+        "performance.latency",
+        "performance.samples_per_query",
+    }
     assert outcome.log_scenario == scenario
     assert outcome.result is not None and outcome.result > 0
     # The SUT named in the logs is the remote one, so a reader can tell where the model ran.
@@ -151,11 +194,32 @@ def test_server_killed_midway_ends_the_run_with_the_logs_intact(env, tmp_path, p
         conf.write_text("*.*.min_duration = 60000\n*.*.min_query_count = 100000\n*.Offline.target_qps = 50\n")
         killer = threading.Timer(3.0, server.kill)
         killer.start()
-        result = CliRunner().invoke(build_app(), [
-            "run", "resnet50", "--scenario", "Server", "--dataset", str(env["data"]), "--user-conf", str(conf),
-            "--output", str(out), "--backend", "remote", "--url", f"127.0.0.1:{server.ports[protocol]}",
-            "--model-name", "resnet", "--protocol", protocol, "--timeout", "5",
-        ], env={"COLUMNS": "200"})
+        result = CliRunner().invoke(
+            build_app(),
+            [
+                "run",
+                "resnet50",
+                "--scenario",
+                "Server",
+                "--dataset",
+                str(env["data"]),
+                "--user-conf",
+                str(conf),
+                "--output",
+                str(out),
+                "--backend",
+                "remote",
+                "--url",
+                f"127.0.0.1:{server.ports[protocol]}",
+                "--model-name",
+                "resnet",
+                "--protocol",
+                protocol,
+                "--timeout",
+                "5",
+            ],
+            env={"COLUMNS": "200"},
+        )
         killer.join()
     finally:
         server.stop()
@@ -173,10 +237,26 @@ def test_server_killed_midway_ends_the_run_with_the_logs_intact(env, tmp_path, p
 
 
 def test_unknown_model_name_is_one_clear_error(env, tmp_path):
-    result = CliRunner().invoke(build_app(), [
-        "run", "resnet50", "--scenario", "Offline", "--dataset", str(env["data"]), "--output", str(tmp_path / "o"),
-        "--backend", "remote", "--url", f"127.0.0.1:{env['server'].ports['http']}", "--model-name", "nope",
-    ], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        build_app(),
+        [
+            "run",
+            "resnet50",
+            "--scenario",
+            "Offline",
+            "--dataset",
+            str(env["data"]),
+            "--output",
+            str(tmp_path / "o"),
+            "--backend",
+            "remote",
+            "--url",
+            f"127.0.0.1:{env['server'].ports['http']}",
+            "--model-name",
+            "nope",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 2, result.output
     assert "remote model 'nope' at http://127.0.0.1:" in result.output
     assert "Traceback" not in result.output

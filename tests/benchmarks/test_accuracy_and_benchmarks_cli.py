@@ -27,8 +27,17 @@ def _perfect_detections(qsl_idx: int, image: dict, contiguous: bool) -> bytes:
         label = a["category_id"]
         if contiguous:
             label = [c["id"] for c in COCO_CATEGORIES].index(label) + 1
-        rows.append([qsl_idx, y / image["height"], x / image["width"], (y + h) / image["height"],
-                     (x + w) / image["width"], 1.0, label])
+        rows.append(
+            [
+                qsl_idx,
+                y / image["height"],
+                x / image["width"],
+                (y + h) / image["height"],
+                (x + w) / image["width"],
+                1.0,
+                label,
+            ]
+        )
     return np.asarray(rows, "<f4").tobytes()
 
 
@@ -87,8 +96,10 @@ def test_benchmarks_lists_the_three_with_their_targets(cli):
     result = cli("benchmarks")
     assert result.exit_code == 0, result.output
     # off a terminal: one tab-separated line per benchmark (issue 15: nothing cut)
-    rows = {name: next(line for line in result.output.splitlines() if line.split("\t")[0] == name)
-            for name in ("resnet50", "ssd-mobilenet", "ssd-resnet34")}
+    rows = {
+        name: next(line for line in result.output.splitlines() if line.split("\t")[0] == name)
+        for name in ("resnet50", "ssd-mobilenet", "ssd-resnet34")
+    }
     assert "75.6954" in rows["resnet50"] and "top1" in rows["resnet50"]
     assert "21.78" in rows["ssd-mobilenet"] and "coco_map" in rows["ssd-mobilenet"]
     assert "19.8" in rows["ssd-resnet34"] and "coco_map" in rows["ssd-resnet34"]

@@ -31,8 +31,17 @@ def _detections(qsl_idx: int, image: dict, contiguous: bool) -> bytes:
         label = a["category_id"]
         if contiguous:
             label = [c["id"] for c in COCO_CATEGORIES].index(label) + 1
-        rows.append([qsl_idx, y / image["height"], x / image["width"], (y + h) / image["height"],
-                     (x + w) / image["width"], 1.0, label])
+        rows.append(
+            [
+                qsl_idx,
+                y / image["height"],
+                x / image["width"],
+                (y + h) / image["height"],
+                (x + w) / image["width"],
+                1.0,
+                label,
+            ]
+        )
     return np.asarray(rows, "<f4").tobytes()
 
 
@@ -116,7 +125,14 @@ def test_an_option_of_another_script_is_refused_in_one_line(cli, tmp_path, image
 
 def test_help_documents_the_deliberate_differences(cli):
     text = " ".join(cli("accuracy", "--help").output.split())
-    for flag in ("--dtype", "--output_dtype", "--max_examples", "--use-inv-map", "--remove-48-empty-images", "--verbose"):
+    for flag in (
+        "--dtype",
+        "--output_dtype",
+        "--max_examples",
+        "--use-inv-map",
+        "--remove-48-empty-images",
+        "--verbose",
+    ):
         assert flag in text
     assert "N-1" in text  # the official --max_examples quirk
     assert "8 bytes" in text  # the official RNN-T int32
@@ -158,8 +174,9 @@ def test_bert_float16_logits_and_max_examples(cli, tmp_path):
         payloads.append(np.stack([start, end], axis=-1).astype("<f2").tobytes())
     log = _write_log(tmp_path / "fp16.json", list(enumerate(payloads)))
     perfect = '{"exact_match": 100.0, "f1": 100.0}'
-    result = cli("accuracy", "bert-99", "--log", log, "--dataset", squad, "--output_dtype", "float16",
-                 "--max_examples", "5")
+    result = cli(
+        "accuracy", "bert-99", "--log", log, "--dataset", squad, "--output_dtype", "float16", "--max_examples", "5"
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == perfect
     everything = cli("accuracy", "bert-99", "--log", log, "--dataset", squad, "--output_dtype", "float16")

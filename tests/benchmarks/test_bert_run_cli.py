@@ -52,8 +52,21 @@ def bert_models(tmp_path_factory) -> dict[str, Path]:
 
 
 def _run(cli, out, model, dataset, scenario, mode, *extra, conf=None, benchmark="bert-99"):
-    args = ["run", benchmark, "--scenario", scenario, "--mode", mode, "--model", model, "--dataset", dataset,
-            "--output", out, *extra]
+    args = [
+        "run",
+        benchmark,
+        "--scenario",
+        scenario,
+        "--mode",
+        mode,
+        "--model",
+        model,
+        "--dataset",
+        dataset,
+        "--output",
+        out,
+        *extra,
+    ]
     if conf is not None:
         args += ["--user-conf", conf]
     return cli(*args)
@@ -128,8 +141,19 @@ def test_accuracy_mode_response_bytes(cli, tmp_path, squad_dir, squad, bert_mode
 
 def test_max_samples_and_batch_size(cli, tmp_path, squad_dir, bert_models, fast_conf):
     out = tmp_path / "out"
-    result = _run(cli, out, bert_models["bert"], squad_dir, "Offline", "accuracy", "--max-samples", "7",
-                  "--batch-size", "3", conf=fast_conf)
+    result = _run(
+        cli,
+        out,
+        bert_models["bert"],
+        squad_dir,
+        "Offline",
+        "accuracy",
+        "--max-samples",
+        "7",
+        "--batch-size",
+        "3",
+        conf=fast_conf,
+    )
     assert result.exit_code == 0, result.output
     entries = json.loads((out / "mlperf_log_accuracy.json").read_text())
     assert sorted(e["qsl_idx"] for e in entries) == list(range(7))
@@ -137,8 +161,9 @@ def test_max_samples_and_batch_size(cli, tmp_path, squad_dir, bert_models, fast_
 
 def test_bert_99_9_runs_too(cli, tmp_path, squad_dir, bert_models, fast_conf):
     out = tmp_path / "out"
-    result = _run(cli, out, bert_models["bert"], squad_dir, "Offline", "performance", conf=fast_conf,
-                  benchmark="bert-99.9")
+    result = _run(
+        cli, out, bert_models["bert"], squad_dir, "Offline", "performance", conf=fast_conf, benchmark="bert-99.9"
+    )
     assert result.exit_code == 0, result.output
     assert "SUT name : edgeperf-bert-99.9-onnxruntime" in (out / "mlperf_log_summary.txt").read_text()
 
@@ -191,7 +216,10 @@ def test_oracle_with_one_wrong_answer(cli, tmp_path, squad_dir, squad, bert_mode
 def test_listed_with_targets(cli):
     result = cli("benchmarks")
     assert result.exit_code == 0, result.output
-    rows = {name: next(line for line in result.output.splitlines() if line.split("\t")[0] == name) for name in ("bert-99", "bert-99.9")}
+    rows = {
+        name: next(line for line in result.output.splitlines() if line.split("\t")[0] == name)
+        for name in ("bert-99", "bert-99.9")
+    }
     assert "squad_f1 >= 89.9653" in rows["bert-99"] and "90.7831" in rows["bert-99.9"]
     assert "130 ms" in rows["bert-99"] and "10833/10833" in rows["bert-99"]
     assert "SingleStream, Offline" in rows["bert-99"]

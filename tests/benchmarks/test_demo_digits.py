@@ -63,8 +63,10 @@ def test_shipped_images_are_the_held_out_part_of_the_training_scripts_split():
 
 
 def _accuracy_log(path, records):
-    entries = [{"seq_id": i, "qsl_idx": q, "data": np.array([p], "<f4").tobytes().hex().upper()}
-               for i, (q, p) in enumerate(records)]
+    entries = [
+        {"seq_id": i, "qsl_idx": q, "data": np.array([p], "<f4").tobytes().hex().upper()}
+        for i, (q, p) in enumerate(records)
+    ]
     path.write_text(json.dumps(entries))
     return path
 
@@ -73,8 +75,10 @@ def test_evaluator_prints_the_imagenet_style_line(tmp_path):
     bench = get_benchmark("demo-digits")
     labels = [int(line.split()[1]) for line in (DATA_DIR / "val_map.txt").read_text().splitlines()]
     wrong = (labels[2] + 1) % 10
-    log = _accuracy_log(tmp_path / "mlperf_log_accuracy.json",
-                        [(0, labels[0]), (1, labels[1]), (2, wrong), (3, labels[3]), (0, labels[0])])
+    log = _accuracy_log(
+        tmp_path / "mlperf_log_accuracy.json",
+        [(0, labels[0]), (1, labels[1]), (2, wrong), (3, labels[3]), (0, labels[0])],
+    )
     result = bench.evaluate(log, demo_dataset_path())
     assert result.official_line == "accuracy=75.000%, good=3, total=4"
     assert result.value == 75.0

@@ -37,8 +37,7 @@ def _imagenet_table(root: Path, wrong: dict[int, int] | None = None) -> dict:
     ds = ImagenetDataset(root, layout="NCHW")
     wrong = wrong or {}
     return {
-        content_key(ds.preprocessed(i)): {"ArgMax:0": np.int64(wrong.get(i, ds.label(i)) + 1)}
-        for i in range(len(ds))
+        content_key(ds.preprocessed(i)): {"ArgMax:0": np.int64(wrong.get(i, ds.label(i)) + 1)} for i in range(len(ds))
     }
 
 
@@ -93,8 +92,11 @@ def _ssd_resnet34_table(root: Path, drop: set[int] = frozenset()) -> dict:
     return table
 
 
-_TABLES = {"resnet50": ("input_tensor:0", _imagenet_table), "ssd-mobilenet": ("image_tensor:0", _ssd_mobilenet_table),
-           "ssd-resnet34": ("image", _ssd_resnet34_table)}
+_TABLES = {
+    "resnet50": ("input_tensor:0", _imagenet_table),
+    "ssd-mobilenet": ("image_tensor:0", _ssd_mobilenet_table),
+    "ssd-resnet34": ("image", _ssd_resnet34_table),
+}
 
 
 def _register_oracle(name: str, benchmark: str, table: dict) -> str:
@@ -108,11 +110,26 @@ def _register_oracle(name: str, benchmark: str, table: dict) -> str:
     return name
 
 
-def _oracle_run(cli, tmp_path: Path, benchmark: str, dataset: Path, model: Path, backend: str,
-                scenario: str = "Offline") -> tuple[Path, str]:
+def _oracle_run(
+    cli, tmp_path: Path, benchmark: str, dataset: Path, model: Path, backend: str, scenario: str = "Offline"
+) -> tuple[Path, str]:
     out = tmp_path / f"{benchmark}-{backend}"
-    result = cli("run", benchmark, "--scenario", scenario, "--mode", "accuracy", "--model", model,
-                 "--dataset", dataset, "--output", out, "--backend", backend)
+    result = cli(
+        "run",
+        benchmark,
+        "--scenario",
+        scenario,
+        "--mode",
+        "accuracy",
+        "--model",
+        model,
+        "--dataset",
+        dataset,
+        "--output",
+        out,
+        "--backend",
+        backend,
+    )
     assert result.exit_code == 0, result.output
     official = (out / "accuracy.txt").read_text().splitlines()[-1]
     assert official in result.output.splitlines()
@@ -219,7 +236,13 @@ def _untimed(text: str) -> list[str]:
 
 def test_edgeperf_accuracy_rescores_a_run_log(cli, tmp_path, coco_dir, imagenet_dir, models):
     cases = [
-        ("resnet50", imagenet_dir, models["resnet50"], _imagenet_table(imagenet_dir, {0: 1, 4: 14}), "accuracy=60.000%, good=3, total=5"),
+        (
+            "resnet50",
+            imagenet_dir,
+            models["resnet50"],
+            _imagenet_table(imagenet_dir, {0: 1, 4: 14}),
+            "accuracy=60.000%, good=3, total=5",
+        ),
         ("ssd-mobilenet", coco_dir, models["ssd-mobilenet"], _ssd_mobilenet_table(coco_dir, {1002}), "mAP=75.000%"),
     ]
     for benchmark, dataset, model, table, line in cases:

@@ -20,15 +20,26 @@ import pytest
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 ARTIFACTS = Path(os.environ.get("EDGEPERF_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"),
+]
 
 
 def _screenshot(page: Path, png: Path, tmp_path: Path) -> np.ndarray:
     png.parent.mkdir(parents=True, exist_ok=True)
     # --no-sandbox: CI runs as root; a private profile keeps runs independent
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1500",
-           f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--screenshot={png}", page.resolve().as_uri()]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--window-size=1100,1500",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--screenshot={png}",
+        page.resolve().as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and png.is_file(), proc.stderr[-2000:]
     import cv2
@@ -41,8 +52,22 @@ def _screenshot(page: Path, png: Path, tmp_path: Path) -> np.ndarray:
 @pytest.mark.parametrize("kind", ["performance", "accuracy"])
 def test_report_html_screenshot(kind, cli, models, imagenet_dir, fast_conf, tmp_path):
     out = tmp_path / kind
-    r = cli("run", "resnet50", "--scenario", "Offline", "--mode", kind, "--model", models["resnet50-label1"],
-            "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", out)
+    r = cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "Offline",
+        "--mode",
+        kind,
+        "--model",
+        models["resnet50-label1"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        out,
+    )
     assert r.exit_code == 0, r.output
     page = (out / "report.html").read_text()
     if kind == "accuracy":

@@ -103,7 +103,10 @@ def test_count_keeps_the_first_samples(speech_dir):
     [
         ("dr. smith paid $5 & left", "doctor smith paid five dollars and left"),
         ("HE SAID 'NO' TO MR. JONES", "he said 'no' to mister jones"),
-        ("it cost $3.50 in 1984, not 2005", "it cost three dollars fifty cents in nineteen eighty four not two thousand five"),
+        (
+            "it cost $3.50 in 1984, not 2005",
+            "it cost three dollars fifty cents in nineteen eighty four not two thousand five",
+        ),
         ("the 21st of 1,200 men - 007 + co.", "the twenty first of twelve hundred men zero zero seven plus company"),
         ("café  déjà-vu!", "cafe deja vu"),
         ("1900 and 1905 or 2019", "nineteen hundred and nineteen oh five or twenty nineteen"),
@@ -232,10 +235,18 @@ def test_unreadable_and_too_short_audio(tmp_path):
         ("[1]", "entry 0: expected an object, found int"),
         ('[{"files": [], "transcript": "a"}]', "entry 0: missing key 'original_duration'"),
         ('[{"files": [], "original_duration": 1.0, "transcript": "a"}]', "entry 0: 'files' must be a non-empty list"),
-        ('[{"files": [{"fname": 3}], "original_duration": 1.0, "transcript": "a"}]', r"files\[0\]\.fname must be a non-empty string"),
-        ('[{"files": [{"fname": "a.wav"}], "original_duration": "long", "transcript": "a"}]',
-         "'original_duration' must be a number of seconds, found 'long'"),
-        ('[{"files": [{"fname": "a.wav"}], "original_duration": 1.0, "transcript": 5}]', "'transcript' must be a string"),
+        (
+            '[{"files": [{"fname": 3}], "original_duration": 1.0, "transcript": "a"}]',
+            r"files\[0\]\.fname must be a non-empty string",
+        ),
+        (
+            '[{"files": [{"fname": "a.wav"}], "original_duration": "long", "transcript": "a"}]',
+            "'original_duration' must be a number of seconds, found 'long'",
+        ),
+        (
+            '[{"files": [{"fname": "a.wav"}], "original_duration": 1.0, "transcript": 5}]',
+            "'transcript' must be a string",
+        ),
     ],
 )
 def test_malformed_manifests(tmp_path, content, expected):

@@ -41,7 +41,7 @@ def _by_hand(x: np.ndarray) -> np.ndarray:
     power = np.empty((257, frames))
     for t in range(frames):
         spectrum = np.fft.rfft(padded[160 * t : 160 * t + 512] * window)
-        power[:, t] = spectrum.real ** 2 + spectrum.imag ** 2 + 1e-10
+        power[:, t] = spectrum.real**2 + spectrum.imag**2 + 1e-10
     fb = librosa.filters.mel(sr=16000, n_fft=512, n_mels=80, fmin=0, fmax=8000).astype(np.float64)
     logmel = np.log(fb @ power + 1e-20)
     spliced = []
@@ -65,10 +65,18 @@ def _reference_torch(x: np.ndarray) -> np.ndarray:
     seq_len = (w.shape[1] + 159) // 160
     seq_len = (seq_len + 2) // 3
     w = torch.cat((w[:, :1], w[:, 1:] - 0.97 * w[:, :-1]), dim=1)
-    spec = torch.stft(w, n_fft=512, hop_length=160, win_length=320, center=True, pad_mode="reflect",
-                      window=torch.hann_window(320, periodic=False), return_complex=True)
+    spec = torch.stft(
+        w,
+        n_fft=512,
+        hop_length=160,
+        win_length=320,
+        center=True,
+        pad_mode="reflect",
+        window=torch.hann_window(320, periodic=False),
+        return_complex=True,
+    )
     power = spec.real.pow(2) + spec.imag.pow(2)
-    power = power + 1e-5 ** 2
+    power = power + 1e-5**2
     fb = torch.tensor(librosa.filters.mel(sr=16000, n_fft=512, n_mels=80, fmin=0, fmax=8000), dtype=torch.float)
     y = torch.log(torch.matmul(fb, power) + 1e-20)
     seq = [y]

@@ -50,8 +50,13 @@ def speech(tmp_path_factory):
     model = small_rnnt()
     conf = root / "user.conf"
     conf.write_text(RNNT_USER_CONF)
-    return {"dataset": make_librispeech(root), "checkpoint": write_checkpoint(root / "rnnt.pt", model),
-            "model": model, "conf": conf, "root": root}
+    return {
+        "dataset": make_librispeech(root),
+        "checkpoint": write_checkpoint(root / "rnnt.pt", model),
+        "model": model,
+        "conf": conf,
+        "root": root,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +70,24 @@ def _run(cli, speech, out, scenario, mode, *extra, dataset=None, model=None):
     # One intra-op thread: the decoder's tiny per-symbol ops only lose time to thread hand-offs,
     # badly so on a busy two-core machine.
     threads = () if "--threads" in extra else ("--threads", "1")
-    return cli("run", "rnnt", "--scenario", scenario, "--mode", mode, "--model", model or speech["checkpoint"],
-               "--dataset", dataset or speech["dataset"], "--user-conf", speech["conf"], "--output", out, *threads, *extra)
+    return cli(
+        "run",
+        "rnnt",
+        "--scenario",
+        scenario,
+        "--mode",
+        mode,
+        "--model",
+        model or speech["checkpoint"],
+        "--dataset",
+        dataset or speech["dataset"],
+        "--user-conf",
+        speech["conf"],
+        "--output",
+        out,
+        *threads,
+        *extra,
+    )
 
 
 def _detail(out: Path) -> list[dict]:
@@ -129,8 +150,21 @@ def test_accuracy_mode(cli, speech, expected_tokens, tmp_path, scenario):
 
 def test_batch_size_workers_and_max_samples(cli, speech, expected_tokens, tmp_path):
     out = tmp_path / "out"
-    result = _run(cli, speech, out, "Offline", "accuracy", "--batch-size", "3", "--workers", "2", "--threads", "1",
-                  "--max-samples", "3")
+    result = _run(
+        cli,
+        speech,
+        out,
+        "Offline",
+        "accuracy",
+        "--batch-size",
+        "3",
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+        "--max-samples",
+        "3",
+    )
     assert result.exit_code == 0, result.output
     entries = _entries(out)
     assert sorted(e["qsl_idx"] for e in entries) == [0, 1, 2]
@@ -145,7 +179,9 @@ def _register_oracle(name: str, dataset: Path, transcripts: dict[int, str] | Non
     ds = LibrispeechDataset(dataset)
     transcripts = transcripts or {}
     table = {
-        content_key(ds.preprocessed(i)): {"tokens": np.array(transcript_indices(transcripts.get(i, ds.transcript(i))), np.int64)}
+        content_key(ds.preprocessed(i)): {
+            "tokens": np.array(transcript_indices(transcripts.get(i, ds.transcript(i))), np.int64)
+        }
         for i in range(len(ds))
     }
     signature = get_benchmark("rnnt").signature
@@ -166,7 +202,9 @@ def test_oracle_is_perfect_and_one_wrong_word_costs_one_error(cli, speech, tmp_p
     assert (out / "accuracy.txt").read_text().splitlines() == [SUMMARY_LINE, PERFECT]
     assert PERFECT in result.output.splitlines()
     by_index = {e["qsl_idx"]: e["data"] for e in _entries(out)}
-    assert by_index == {i: np.array(transcript_indices(t), "<i8").tobytes().hex().upper() for i, t in enumerate(TRANSCRIPTS)}
+    assert by_index == {
+        i: np.array(transcript_indices(t), "<i8").tobytes().hex().upper() for i, t in enumerate(TRANSCRIPTS)
+    }
 
     wrong = _register_oracle("test-oracle-rnnt-wrong", speech["dataset"], {1: "the quick brown cat jumps"})
     out = tmp_path / "one-wrong"
@@ -209,8 +247,10 @@ def test_wrong_sample_rate(cli, speech, tmp_path):
     result = _run(cli, speech, out, "SingleStream", "performance", dataset=dataset)
     assert result.exit_code == 2
     line = _one_line_error(result)
-    assert line == (f"edgeperf: {dataset / clip_path(CLIPS[3])}: sample rate 22050 Hz, expected 16000 Hz "
-                    "(the reference does not resample LibriSpeech; convert the file to 16 kHz)")
+    assert line == (
+        f"edgeperf: {dataset / clip_path(CLIPS[3])}: sample rate 22050 Hz, expected 16000 Hz "
+        "(the reference does not resample LibriSpeech; convert the file to 16 kHz)"
+    )
     assert not out.exists()
 
 
@@ -223,8 +263,10 @@ def test_model_errors(cli, speech, tmp_path):
     assert result.exit_code == 2
     assert _one_line_error(result).startswith(f"edgeperf: model file '{junk}': torch cannot read it")
 
-    narrow = write_checkpoint(tmp_path / "narrow.pt", build_rnnt(RNNTConfig(in_features=80, encoder_hidden=8,
-                                                                             pred_hidden=8, joint_hidden=8), seed=0))
+    narrow = write_checkpoint(
+        tmp_path / "narrow.pt",
+        build_rnnt(RNNTConfig(in_features=80, encoder_hidden=8, pred_hidden=8, joint_hidden=8), seed=0),
+    )
     result = _run(cli, speech, tmp_path / "b", "Offline", "performance", model=narrow)
     assert result.exit_code == 2
     assert f"model '{narrow}' does not match the expected signature" in result.output

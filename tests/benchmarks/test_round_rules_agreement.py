@@ -17,20 +17,37 @@ from edgeperf.submission.rules import V1_1
 
 # submission.md, "Accuracy targets": class -> (metric line of accuracy.txt, target as Python computes it)
 SPEC_TARGETS = {
-    "resnet": ("acc", 75.6954), "ssd-small": ("mAP", 21.78), "ssd-large": ("mAP", 19.8),
-    "rnnt": ("WER", 91.62252), "bert-99": ("F1", 89.96526), "bert-99.9": ("F1", 90.783126),
-    "3d-unet-99": ("DICE", 0.84447), "3d-unet-99.9": ("DICE", 0.852147),
+    "resnet": ("acc", 75.6954),
+    "ssd-small": ("mAP", 21.78),
+    "ssd-large": ("mAP", 19.8),
+    "rnnt": ("WER", 91.62252),
+    "bert-99": ("F1", 89.96526),
+    "bert-99.9": ("F1", 90.783126),
+    "3d-unet-99": ("DICE", 0.84447),
+    "3d-unet-99.9": ("DICE", 0.852147),
 }
 # submission.md, required scenarios for an edge system (bert-99.9 is invalid there).
 SPEC_EDGE_REQUIRED = {
-    "resnet": ("SingleStream", "Offline"), "ssd-small": ("SingleStream", "Offline"),
-    "ssd-large": ("SingleStream", "Offline"), "rnnt": ("SingleStream", "Offline"),
-    "bert-99": ("SingleStream", "Offline"), "bert-99.9": (),
-    "3d-unet-99": ("SingleStream", "Offline"), "3d-unet-99.9": ("SingleStream", "Offline"),
+    "resnet": ("SingleStream", "Offline"),
+    "ssd-small": ("SingleStream", "Offline"),
+    "ssd-large": ("SingleStream", "Offline"),
+    "rnnt": ("SingleStream", "Offline"),
+    "bert-99": ("SingleStream", "Offline"),
+    "bert-99.9": (),
+    "3d-unet-99": ("SingleStream", "Offline"),
+    "3d-unet-99.9": ("SingleStream", "Offline"),
 }
 # submission.md: the minimum performance_sample_count per class.
-SPEC_MIN_PSC = {"ssd-small": 256, "ssd-large": 64, "resnet": 1024, "rnnt": 2513, "bert-99": 10833,
-                "bert-99.9": 10833, "3d-unet-99": 16, "3d-unet-99.9": 16}
+SPEC_MIN_PSC = {
+    "ssd-small": 256,
+    "ssd-large": 64,
+    "resnet": 1024,
+    "rnnt": 2513,
+    "bert-99": 10833,
+    "bert-99.9": 10833,
+    "3d-unet-99": 16,
+    "3d-unet-99.9": 16,
+}
 # submission.md (mlperf.conf v1.1): Server target_latency in ms.
 SPEC_SERVER_MS = {"resnet": 15, "ssd-large": 100, "bert-99": 130, "bert-99.9": 130, "rnnt": 1000}
 # submission.md §5.9: TEST04-A/B are dropped for rnnt, bert-* and dlrm-*, and for a MultiStream folder.
@@ -60,8 +77,9 @@ def test_definition_agrees_with_the_rules(bench):
     if bound is not None:
         assert bench.server_latency_ms * 1_000_000 == bound
     for scenario in ("SingleStream", "MultiStream", "Server", "Offline"):
-        assert tuple(t.value for t in required_tests(bench.name, scenario)) == \
-            V1_1.required_compliance_tests(cls, scenario)
+        assert tuple(t.value for t in required_tests(bench.name, scenario)) == V1_1.required_compliance_tests(
+            cls, scenario
+        )
 
 
 @pytest.mark.parametrize("bench", DEFINITIONS, ids=lambda b: b.name)

@@ -33,8 +33,21 @@ RAN_OUT = "Ending early: Ran out of generated queries to issue"
 def _run(cli, models, imagenet_dir, conf, out, scenario, mode, *extra, model="resnet50-label1"):
     started = time.perf_counter()
     result = cli(
-        "run", "resnet50", "--scenario", scenario, "--mode", mode, "--model", models[model],
-        "--dataset", imagenet_dir, "--user-conf", conf, "--output", out, *extra,
+        "run",
+        "resnet50",
+        "--scenario",
+        scenario,
+        "--mode",
+        mode,
+        "--model",
+        models[model],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        conf,
+        "--output",
+        out,
+        *extra,
     )
     return result, time.perf_counter() - started
 
@@ -191,9 +204,13 @@ def _find_peak_lines(out: Path) -> list[str]:
 @pytest.mark.parametrize("paced", [(0.005, 0.0)], indirect=True)
 def test_find_peak_server(cli, models, imagenet_dir, tmp_path, paced):
     conf = tmp_path / "user.conf"
-    conf.write_text("*.*.min_duration = 50\n*.*.min_query_count = 5\n*.Server.target_qps = 50\n*.Server.target_latency = 20\n")
+    conf.write_text(
+        "*.*.min_duration = 50\n*.*.min_query_count = 5\n*.Server.target_qps = 50\n*.Server.target_latency = 20\n"
+    )
     out = tmp_path / "out"
-    result, _ = _run(cli, models, imagenet_dir, conf, out, "Server", "find-peak", "--backend", paced, "--batch-size", "1")
+    result, _ = _run(
+        cli, models, imagenet_dir, conf, out, "Server", "find-peak", "--backend", paced, "--batch-size", "1"
+    )
     assert result.exit_code == 0, result.output
     _check_logs(out)
     lines = _find_peak_lines(out)
@@ -206,8 +223,10 @@ def test_find_peak_server(cli, models, imagenet_dir, tmp_path, paced):
     # what must hold is the search's own logic, whichever way the runs went.
     errors = [r["value"] for r in _detail_records(out) if r["metadata"]["is_error"]]
     if errors:
-        assert errors == ["FindPeakPerformance: Initial lower bound does not satisfy performance constraints, "
-                          "msg: Reduce target QPS to improve latency."]
+        assert errors == [
+            "FindPeakPerformance: Initial lower bound does not satisfy performance constraints, "
+            "msg: Reduce target QPS to improve latency."
+        ]
         return
     bounds = next(line for line in lines if line.startswith("FindPeakPerformance: Found boundaries: "))
     lower, upper = (float(v) for v in re.findall(r"[\d.]+", bounds.split(":", 2)[2]))
@@ -245,8 +264,21 @@ def test_find_peak_multistream(cli, models, imagenet_dir, tmp_path, paced):
 def test_threads_batch_size_and_max_samples_reach_the_run(cli, models, imagenet_dir, fast_conf, tmp_path):
     out = tmp_path / "out"
     result, _ = _run(
-        cli, models, imagenet_dir, fast_conf, out, "Offline", "accuracy",
-        "--threads", "1", "--batch-size", "2", "--workers", "2", "--max-samples", "3",
+        cli,
+        models,
+        imagenet_dir,
+        fast_conf,
+        out,
+        "Offline",
+        "accuracy",
+        "--threads",
+        "1",
+        "--batch-size",
+        "2",
+        "--workers",
+        "2",
+        "--max-samples",
+        "3",
     )
     assert result.exit_code == 0, result.output
     assert sorted(e["qsl_idx"] for e in _accuracy_entries(out)) == [0, 1, 2]

@@ -25,8 +25,23 @@ def _labels(imagenet_dir):
 def test_accuracy_alias_json_and_report(cli, models, imagenet_dir, fast_conf, tmp_path):
     out = tmp_path / "acc"
     doc_path = tmp_path / "run.json"
-    result = cli("run", "resnet50", "--scenario", "Offline", "--accuracy", "--model", models["resnet50-label1"],
-                 "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", out, "--json", doc_path)
+    result = cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "Offline",
+        "--accuracy",
+        "--model",
+        models["resnet50-label1"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        out,
+        "--json",
+        doc_path,
+    )
     assert result.exit_code == 0, result.output
     labels = _labels(imagenet_dir)
     expected = 100.0 * sum(1 for lb in labels if lb == 1) / len(labels)
@@ -54,8 +69,25 @@ def test_accuracy_report_counts_missing_samples(cli, models, imagenet_dir, fast_
     from edgeperf.benchmarks.runner import accuracy_summary
 
     out = tmp_path / "acc"
-    assert cli("run", "resnet50", "--scenario", "SingleStream", "--mode", "accuracy", "--model", models["resnet50"],
-               "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", out).exit_code == 0
+    assert (
+        cli(
+            "run",
+            "resnet50",
+            "--scenario",
+            "SingleStream",
+            "--mode",
+            "accuracy",
+            "--model",
+            models["resnet50"],
+            "--dataset",
+            imagenet_dir,
+            "--user-conf",
+            fast_conf,
+            "--output",
+            out,
+        ).exit_code
+        == 0
+    )
     log = out / "mlperf_log_accuracy.json"
     entries = json.loads(log.read_text())
     log.write_text(json.dumps(entries[:-2]))
@@ -69,9 +101,28 @@ def test_accuracy_report_counts_missing_samples(cli, models, imagenet_dir, fast_
 def test_quick_mode_is_labelled_not_compliant_everywhere(cli, models, imagenet_dir, fast_conf, tmp_path):
     out = tmp_path / "quick"
     doc_path = tmp_path / "q.json"
-    result = cli("run", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"], "--dataset", imagenet_dir,
-                 "--user-conf", fast_conf, "--output", out, "--duration", "0.3", "--count", "3",
-                 "--max-batchsize", "1", "--json", doc_path)
+    result = cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "SingleStream",
+        "--model",
+        models["resnet50"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        out,
+        "--duration",
+        "0.3",
+        "--count",
+        "3",
+        "--max-batchsize",
+        "1",
+        "--json",
+        doc_path,
+    )
     assert result.exit_code == 0, result.output
     assert "NOT COMPLIANT" in result.output
     doc = json.loads(doc_path.read_text())
@@ -95,32 +146,106 @@ def test_providers_parsing():
 
 
 def test_providers_cpu_runs_and_unavailable_gpu_is_one_clear_line(cli, models, imagenet_dir, fast_conf, tmp_path):
-    ok = cli("run", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"], "--dataset", imagenet_dir,
-             "--user-conf", fast_conf, "--output", tmp_path / "cpu", "--providers", "cpu")
+    ok = cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "SingleStream",
+        "--model",
+        models["resnet50"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        tmp_path / "cpu",
+        "--providers",
+        "cpu",
+    )
     assert ok.exit_code == 0, ok.output
     import onnxruntime
 
     if "TensorrtExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this onnxruntime has TensorRT")
-    bad = cli("run", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"], "--dataset", imagenet_dir,
-              "--user-conf", fast_conf, "--output", tmp_path / "trt", "--providers", "tensorrt:trt_fp16_enable=True")
+    bad = cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "SingleStream",
+        "--model",
+        models["resnet50"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        tmp_path / "trt",
+        "--providers",
+        "tensorrt:trt_fp16_enable=True",
+    )
     assert bad.exit_code == 2
     assert "TensorrtExecutionProvider" in bad.output and "Traceback" not in bad.output
 
 
 def test_device_needs_the_torch_backend(cli, models, imagenet_dir, fast_conf, tmp_path):
-    bad = cli("run", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"], "--dataset", imagenet_dir,
-              "--user-conf", fast_conf, "--output", tmp_path / "d", "--device", "cuda")
+    bad = cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "SingleStream",
+        "--model",
+        models["resnet50"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        tmp_path / "d",
+        "--device",
+        "cuda",
+    )
     assert bad.exit_code == 2
     assert "--device applies to the torch backend" in bad.output
 
 
 def test_compliance_run_takes_device_and_providers_too(cli, models, imagenet_dir, fast_conf, tmp_path):
-    bad = cli("compliance", "run", "TEST01", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"],
-              "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", tmp_path / "t", "--device", "cpu")
+    bad = cli(
+        "compliance",
+        "run",
+        "TEST01",
+        "resnet50",
+        "--scenario",
+        "SingleStream",
+        "--model",
+        models["resnet50"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        tmp_path / "t",
+        "--device",
+        "cpu",
+    )
     assert bad.exit_code == 2 and "--device applies to the torch backend" in bad.output
-    bad = cli("compliance", "run", "TEST01", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"],
-              "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", tmp_path / "t", "--providers", "cuda:x")
+    bad = cli(
+        "compliance",
+        "run",
+        "TEST01",
+        "resnet50",
+        "--scenario",
+        "SingleStream",
+        "--model",
+        models["resnet50"],
+        "--dataset",
+        imagenet_dir,
+        "--user-conf",
+        fast_conf,
+        "--output",
+        tmp_path / "t",
+        "--providers",
+        "cuda:x",
+    )
     assert bad.exit_code == 2 and "'x' is not key=value" in bad.output
 
 
@@ -131,9 +256,29 @@ def test_compliance_run_next_command_is_never_wrapped(models, imagenet_dir, fast
     from edgeperf.cli.main import build_app
 
     out = tmp_path / "a-rather-long-folder-name-for-the-compliance-test-output" / "TEST05"
-    r = CliRunner().invoke(build_app(), [str(a) for a in (
-        "compliance", "run", "TEST05", "resnet50", "--scenario", "SingleStream", "--model", models["resnet50"],
-        "--dataset", imagenet_dir, "--user-conf", fast_conf, "--output", out)], env={"COLUMNS": "80"})
+    r = CliRunner().invoke(
+        build_app(),
+        [
+            str(a)
+            for a in (
+                "compliance",
+                "run",
+                "TEST05",
+                "resnet50",
+                "--scenario",
+                "SingleStream",
+                "--model",
+                models["resnet50"],
+                "--dataset",
+                imagenet_dir,
+                "--user-conf",
+                fast_conf,
+                "--output",
+                out,
+            )
+        ],
+        env={"COLUMNS": "80"},
+    )
     assert r.exit_code == 0, r.output
     (line,) = [ln for ln in r.output.splitlines() if ln.startswith("Next: edgeperf compliance verify")]
     assert line.endswith(f"--compliance {out}")

@@ -114,8 +114,20 @@ def test_missing_user_conf(cli, tmp_path, imagenet_dir, models):
 
 def test_unknown_backend_lists_the_known_ones(cli, tmp_path, imagenet_dir, models):
     out = tmp_path / "out"
-    result = cli("run", "resnet50", "--scenario", "Offline", "--model", models["resnet50"], "--dataset", imagenet_dir,
-                 "--output", out, "--backend", "tensorrt")
+    result = cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "Offline",
+        "--model",
+        models["resnet50"],
+        "--dataset",
+        imagenet_dir,
+        "--output",
+        out,
+        "--backend",
+        "tensorrt",
+    )
     lines = _message(result)
     assert len(lines) == 1
     assert "unknown backend 'tensorrt'" in lines[0] and "onnxruntime" in lines[0] and "torch" in lines[0]

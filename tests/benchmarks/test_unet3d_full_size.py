@@ -49,15 +49,26 @@ def _traced_peak(fn) -> tuple[int, object]:
     return peak, value
 
 
-
 # Offline completes on a worker thread while its 64 MB record is still being written; the series
 # now waits for in-flight accuracy writes before the log is closed (completion.py).
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_full_size_run_end_to_end(cli, tmp_path, full, scenario):
     ds = full["ds"]
     out = tmp_path / "out"
-    result = cli("run", "3d-unet-99", "--scenario", scenario, "--mode", "accuracy", "--model", full["model"],
-                 "--dataset", full["build"], "--output", out)
+    result = cli(
+        "run",
+        "3d-unet-99",
+        "--scenario",
+        scenario,
+        "--mode",
+        "accuracy",
+        "--model",
+        full["model"],
+        "--dataset",
+        full["build"],
+        "--output",
+        out,
+    )
     assert result.exit_code == 0, result.output
     logits = ds.preprocessed(0)[list(PERMUTATION)].astype(np.float16)
     line = expected_line(ds, {0: np.argmax(logits, axis=0).astype(np.uint8)})
@@ -136,7 +147,9 @@ def test_reading_the_log_decodes_in_place(tmp_path, full):
     del logits
     size = path.stat().st_size
     peak, result = _traced_peak(lambda: evaluate_brats(path, full["build"]))
-    assert result.lines == ["Accuracy: mean = 1.00000, whole tumor = 1.0000, tumor core = 1.0000, enhancing tumor = 1.0000"]
+    assert result.lines == [
+        "Accuracy: mean = 1.00000, whole tumor = 1.0000, tumor core = 1.0000, enhancing tumor = 1.0000"
+    ]
     # one decoded response (0.5x the file) plus the label volume and masks; the record's hex text
     # alone (1x the file) would exceed this
     assert peak < 0.9 * size, f"scoring a {size / 2**20:.0f} MiB log allocated {peak / 2**20:.1f} MiB at once"

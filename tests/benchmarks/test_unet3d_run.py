@@ -66,8 +66,21 @@ def _standin_line(ds: BratsDataset) -> str:
 
 
 def _run(cli, out, model, dataset, scenario, mode, *extra):
-    return cli("run", "3d-unet-99", "--scenario", scenario, "--mode", mode, "--model", model,
-               "--dataset", dataset, "--output", out, *extra)
+    return cli(
+        "run",
+        "3d-unet-99",
+        "--scenario",
+        scenario,
+        "--mode",
+        mode,
+        "--model",
+        model,
+        "--dataset",
+        dataset,
+        "--output",
+        out,
+        *extra,
+    )
 
 
 def _records(out: Path) -> list[dict]:
@@ -166,7 +179,10 @@ def test_definitions():
         assert b.quality.threshold == pytest.approx(threshold, abs=1e-12)
         assert b.server_latency_ms == 10
         assert b.required_scenarios == (TestScenario.SingleStream, TestScenario.Offline)
-        assert b.signature.describe() == "inputs: 'input' float32[1,4,224,224,160]; outputs: 'output' float32[1,4,224,224,160]"
+        assert (
+            b.signature.describe()
+            == "inputs: 'input' float32[1,4,224,224,160]; outputs: 'output' float32[1,4,224,224,160]"
+        )
         assert b.requested_outputs == ("output",)
 
 
@@ -181,7 +197,9 @@ def test_benchmarks_list(cli):
     result = cli("benchmarks")
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if "3d-unet" in line]
-    assert any(r.split("\t")[0] == "3d-unet-99" and "0.8445" in r and "67/16" in r and "10 ms" in r for r in rows), result.output
+    assert any(r.split("\t")[0] == "3d-unet-99" and "0.8445" in r and "67/16" in r and "10 ms" in r for r in rows), (
+        result.output
+    )
     assert any("3d-unet-99.9" in r and "0.8521" in r for r in rows), result.output
 
 

@@ -14,7 +14,7 @@ from edgeperf.benchmarks.vision import (
 )
 
 # §11: [idx 0, 0.1, 0.2, 0.5, 0.6, score 0.9, class 1] as seven little-endian float32.
-SSD_EXAMPLE_HEX = "00000000" "CDCCCC3D" "CDCC4C3E" "0000003F" "9A99193F" "6666663F" "0000803F"
+SSD_EXAMPLE_HEX = "00000000CDCCCC3DCDCC4C3E0000003F9A99193F6666663F0000803F"
 
 
 def hexof(data: bytes) -> str:

@@ -18,9 +18,16 @@ from edgeperf import __version__  # noqa: E402
 from edgeperf.cli.main import build_command  # noqa: E402
 
 # The v1.1 quality targets (spec benchmarks.md §1.3): fraction x FP32 reference.
-TARGETS = {"resnet50": 0.99 * 76.46, "ssd-mobilenet": 0.99 * 22.0, "ssd-resnet34": 0.99 * 20.0,
-           "bert-99": 0.99 * 90.874, "bert-99.9": 0.999 * 90.874, "3d-unet-99": 0.99 * 0.853,
-           "3d-unet-99.9": 0.999 * 0.853, "rnnt": 0.99 * 92.548}
+TARGETS = {
+    "resnet50": 0.99 * 76.46,
+    "ssd-mobilenet": 0.99 * 22.0,
+    "ssd-resnet34": 0.99 * 20.0,
+    "bert-99": 0.99 * 90.874,
+    "bert-99.9": 0.999 * 90.874,
+    "3d-unet-99": 0.99 * 0.853,
+    "3d-unet-99.9": 0.999 * 0.853,
+    "rnnt": 0.99 * 92.548,
+}
 # edgeperf's Open-division demo model: 99% of the held-out accuracy recorded beside it.
 _DEMO_RECORD = Path(__import__("edgeperf").__file__).parent / "benchmarks" / "data" / "demo-digits" / "model.json"
 TARGETS["demo-digits"] = 0.99 * json.loads(_DEMO_RECORD.read_text())["held_out_accuracy"]

@@ -29,8 +29,11 @@ def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "out"
     json_path = out.parent / "demo-outcome.json"
     # A narrow terminal: nothing may be cut or wrapped to fit it.
-    result = CliRunner().invoke(build_app(), ["demo", "--output", str(out), "--duration", "0.3",
-                                              "--json", str(json_path)], env={"COLUMNS": "40"})
+    result = CliRunner().invoke(
+        build_app(),
+        ["demo", "--output", str(out), "--duration", "0.3", "--json", str(json_path)],
+        env={"COLUMNS": "40"},
+    )
     return out, result, json_path
 
 
@@ -61,8 +64,17 @@ def test_demo_power_run_is_in_the_tree_when_the_simulator_is_there(demo):
     out, result, _ = demo
     if simulator_power_measurer() is None:
         pytest.skip("this build has no power simulator (edgeperf.power director/client)")
-    perf = (out / "submission" / "open" / "edgeperf-demo" / "results" / "edgeperf-demo-system" / "demo-digits"
-            / "Offline" / "performance")
+    perf = (
+        out
+        / "submission"
+        / "open"
+        / "edgeperf-demo"
+        / "results"
+        / "edgeperf-demo-system"
+        / "demo-digits"
+        / "Offline"
+        / "performance"
+    )
     for name in ("power/client.json", "power/server.json", "ranging/spl.txt", "run_1/spl.txt"):
         assert (perf / name).is_file(), name
     data = json.loads((out / "demo.json").read_text())
@@ -101,8 +113,9 @@ def test_demo_verdict_is_the_checkers(demo):
     verdict = report.verdict()
     assert verdict.exit_code == 0 and not report.no_results and len(report.results) == 4
     assert f"Checker: {verdict.line}" in result.output
-    again = CliRunner().invoke(build_app(), ["check", str(out / "submission"), "--extra-model-map",
-                                             "demo-digits:resnet", "--quiet"])
+    again = CliRunner().invoke(
+        build_app(), ["check", str(out / "submission"), "--extra-model-map", "demo-digits:resnet", "--quiet"]
+    )
     assert again.exit_code == 0, again.output
 
 
@@ -112,12 +125,16 @@ def test_demo_table_shows_what_the_logs_and_accuracy_files_say(demo):
     res = out / "submission" / "open" / "edgeperf-demo" / "results" / "edgeperf-demo-system" / "demo-digits"
     recorded = demo_model_record()["held_out_accuracy"]
     expected = {
-        "SingleStream": _summary_value(res / "SingleStream/performance/run_1/mlperf_log_summary.txt",
-                                       "90th percentile latency (ns)") / 1e6,
-        "MultiStream": _summary_value(res / "MultiStream/performance/run_1/mlperf_log_summary.txt",
-                                      "Samples per query"),
-        "Server": _summary_value(res / "Server/performance/run_1/mlperf_log_summary.txt",
-                                 "Scheduled samples per second"),
+        "SingleStream": _summary_value(
+            res / "SingleStream/performance/run_1/mlperf_log_summary.txt", "90th percentile latency (ns)"
+        )
+        / 1e6,
+        "MultiStream": _summary_value(
+            res / "MultiStream/performance/run_1/mlperf_log_summary.txt", "Samples per query"
+        ),
+        "Server": _summary_value(
+            res / "Server/performance/run_1/mlperf_log_summary.txt", "Scheduled samples per second"
+        ),
         "Offline": _summary_value(res / "Offline/performance/run_1/mlperf_log_summary.txt", "Samples per second"),
     }
     for scenario in SCENARIOS:
@@ -151,8 +168,11 @@ def test_demo_results_page_opens_in_headless_chromium(demo):
     page_path = Path(json.loads((out / "demo.json").read_text())["paths"]["results_page"])
     assert f"Open the results page: python3 -m webbrowser -t {page_path.resolve().as_uri()}" in result.output
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                    headless=True, args=["--no-sandbox"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            headless=True,
+            args=["--no-sandbox"],
+        )
         try:
             page = browser.new_page()
             page.goto(page_path.resolve().as_uri())
@@ -189,8 +209,9 @@ def test_demo_refuses_bad_durations_and_outputs_with_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_demo_json_to_stdout_prints_only_the_json(tmp_path):
-    result = CliRunner().invoke(build_app(), ["demo", "--output", str(tmp_path / "out"),
-                                              "--duration", "0.1", "--json", "-"])
+    result = CliRunner().invoke(
+        build_app(), ["demo", "--output", str(tmp_path / "out"), "--duration", "0.1", "--json", "-"]
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["format"] == "edgeperf-demo" and data["version"] == 1

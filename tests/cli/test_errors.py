@@ -74,8 +74,13 @@ def _edgeperf_exception_classes() -> list[type[BaseException]]:
             continue
         for name, obj in vars(module).items():
             # Warning categories (DatasetWarning, ...) are shown, never raised: not errors.
-            if (inspect.isclass(obj) and issubclass(obj, BaseException) and not issubclass(obj, Warning)
-                    and obj.__module__ == module.__name__ and not name.startswith("_")):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, BaseException)
+                and not issubclass(obj, Warning)
+                and obj.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
                 found[f"{obj.__module__}.{name}"] = obj
     return [found[k] for k in sorted(found)]
 

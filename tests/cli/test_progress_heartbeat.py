@@ -46,8 +46,11 @@ def test_heartbeat_off_a_terminal():
     stream = io.StringIO()
     console = SimpleNamespace(is_terminal=False)
     progress = LiveProgress(console, "bert-99 Offline", heartbeat=stream, heartbeat_s=0.05)
-    progress(ev.SeriesStart(0, progress=FakeSeries(done=3, total=8), mode=TestMode.AccuracyOnly,
-                            scenario=TestScenario.Offline))
+    progress(
+        ev.SeriesStart(
+            0, progress=FakeSeries(done=3, total=8), mode=TestMode.AccuracyOnly, scenario=TestScenario.Offline
+        )
+    )
     deadline = time.monotonic() + 5
     while stream.getvalue().count("\n") < 2 and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -58,7 +58,11 @@ def summary_text(
         footer_e = "1 ERROR encountered. See detailed log."
     else:
         footer_e = f"{errors} ERRORS encountered. See detailed log."
-    footer_w = "No warnings encountered during test." if warnings == 0 else f"{warnings} warning encountered. See detailed log."
+    footer_w = (
+        "No warnings encountered during test."
+        if warnings == 0
+        else f"{warnings} warning encountered. See detailed log."
+    )
     lines = [
         "================================================",
         "MLPerf Results Summary",

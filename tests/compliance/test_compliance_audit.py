@@ -23,14 +23,27 @@ SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 
 @pytest.mark.parametrize(
     "bench,target",
-    [("resnet50", 4096), ("resnet", 4096), ("ssd-mobilenet", 1024), ("ssd-small", 1024), ("ssd-resnet34", 256),
-     ("ssd-large", 256), ("3d-unet-99", 64), ("3d-unet-99.9", 64), ("bert-99", 4096), ("bert-99.9", 4096),
-     ("dlrm-99", 4096), ("rnnt", 4096)],
+    [
+        ("resnet50", 4096),
+        ("resnet", 4096),
+        ("ssd-mobilenet", 1024),
+        ("ssd-small", 1024),
+        ("ssd-resnet34", 256),
+        ("ssd-large", 256),
+        ("3d-unet-99", 64),
+        ("3d-unet-99.9", 64),
+        ("bert-99", 4096),
+        ("bert-99.9", 4096),
+        ("dlrm-99", 4096),
+        ("rnnt", 4096),
+    ],
 )
 def test_test01_sampling_targets(bench, target):
     assert sampling_target(bench) == target
     assert [(s.key, s.value) for s in audit_settings("TEST01", bench)] == [
-        ("mode", 2), ("accuracy_log_rng_seed", 720381539243781796), ("accuracy_log_sampling_target", target)
+        ("mode", 2),
+        ("accuracy_log_rng_seed", 720381539243781796),
+        ("accuracy_log_sampling_target", target),
     ]
 
 
@@ -45,19 +58,30 @@ def test_the_seeds_are_the_official_ones():
 
 def test_text_of_each_test():
     assert audit_config_text("TEST01", "resnet50").splitlines()[-3:] == [
-        "*.*.mode = 2", "*.*.accuracy_log_rng_seed = 720381539243781796", "*.*.accuracy_log_sampling_target = 4096"
+        "*.*.mode = 2",
+        "*.*.accuracy_log_rng_seed = 720381539243781796",
+        "*.*.accuracy_log_sampling_target = 4096",
     ]
     assert audit_config_text("TEST05", "resnet50").splitlines()[-4:] == [
-        "*.*.mode = 2", "*.*.qsl_rng_seed = 313588358309856706",
-        "*.*.sample_index_rng_seed = 471397156132239067", "*.*.schedule_rng_seed = 413914573387865862",
+        "*.*.mode = 2",
+        "*.*.qsl_rng_seed = 313588358309856706",
+        "*.*.sample_index_rng_seed = 471397156132239067",
+        "*.*.schedule_rng_seed = 413914573387865862",
     ]
     a = [line for line in audit_config_text("TEST04-A", "resnet50").splitlines() if not line.startswith("#")]
-    assert a[:3] == ["*.MultiStream.mode = 2", "*.MultiStream.performance_issue_unique = 1",
-                     "*.MultiStream.performance_issue_same = 0"]
+    assert a[:3] == [
+        "*.MultiStream.mode = 2",
+        "*.MultiStream.performance_issue_unique = 1",
+        "*.MultiStream.performance_issue_same = 0",
+    ]
     assert len(a) == 12 and {line.split(".")[1] for line in a} == {"MultiStream", "Offline", "SingleStream", "Server"}
     b = [line for line in audit_config_text("TEST04-B", "resnet50").splitlines() if not line.startswith("#")]
-    assert b[:4] == ["*.MultiStream.mode = 2", "*.MultiStream.performance_issue_unique = 0",
-                     "*.MultiStream.performance_issue_same = 1", "*.MultiStream.performance_issue_same_index = 3"]
+    assert b[:4] == [
+        "*.MultiStream.mode = 2",
+        "*.MultiStream.performance_issue_unique = 0",
+        "*.MultiStream.performance_issue_same = 1",
+        "*.MultiStream.performance_issue_same_index = 3",
+    ]
     assert len(b) == 16
 
 
@@ -79,7 +103,11 @@ def test_the_parser_applies_every_setting(tmp_path, test, scenario):
     elif test is ComplianceTest.TEST04_A:
         assert (s.performance_issue_unique, s.performance_issue_same) == (True, False)
     else:
-        assert (s.performance_issue_unique, s.performance_issue_same, s.performance_issue_same_index) == (False, True, 3)
+        assert (s.performance_issue_unique, s.performance_issue_same, s.performance_issue_same_index) == (
+            False,
+            True,
+            3,
+        )
     assert s.config_warnings == []
 
 

@@ -35,7 +35,12 @@ from edgeperf.loadgen import rng
 from edgeperf.loadgen.enums import TestMode, TestScenario
 from edgeperf.loadgen.logs.accuracy import iter_accuracy_log
 from edgeperf.loadgen.logs.readers import LogFormatError, read_detail_log
-from edgeperf.loadgen.queries import AccuracyLogSampler, accuracy_log_probability, generate_loadable_sets, generate_queries
+from edgeperf.loadgen.queries import (
+    AccuracyLogSampler,
+    accuracy_log_probability,
+    generate_loadable_sets,
+    generate_queries,
+)
 
 PERF_TESTS = fixture_tests()
 TEST01S = fixture_tests(("TEST01",))
@@ -96,7 +101,9 @@ def test_cli_verify_reproduces_each_folder(cli, t, tmp_path):
 def test_cli_refuses_truncated_accuracy_logs(cli, tmp_path):
     t = TEST01S[0]
     out = tmp_path / "out"
-    result = cli("compliance", "verify", "TEST01", "--results", t.results_dir, "--compliance", t.test_dir, "--output", out)
+    result = cli(
+        "compliance", "verify", "TEST01", "--results", t.results_dir, "--compliance", t.test_dir, "--output", out
+    )
     assert result.exit_code == 2
     assert "truncated for publication" in result.output and "--skip-accuracy" in result.output
     assert not out.exists()  # nothing written
@@ -111,6 +118,7 @@ def test_api_refuses_truncated_accuracy_logs(tmp_path):
 
 # ----------------------------------------------------------------------------- verify_accuracy.txt
 
+
 def _published_counts(t) -> dict[str, int]:
     lines = (t.test_dir / "verify_accuracy.txt").read_text().splitlines()
     return {k: int(v) for k, v in (line.split(" = ") for line in lines if " = " in line)}
@@ -119,13 +127,19 @@ def _published_counts(t) -> dict[str, int]:
 def _sampling(detail_path):
     """The seq_ids LoadGen samples into the accuracy log, and each generated sample's qsl_idx."""
     d = read_detail_log(detail_path)
-    eff = types.SimpleNamespace(**{k[len("effective_"):]: d[k] for k in d.keys() if k.startswith("effective_")})
+    eff = types.SimpleNamespace(**{k[len("effective_") :]: d[k] for k in d.keys() if k.startswith("effective_")})
     eff.scenario = TestScenario(eff.scenario)
     generated = d["generated_query_count"] * d["generated_samples_per_query"]
-    selected = AccuracyLogSampler().select(generated, accuracy_log_probability(eff),
-                                           rng.accuracy_log_offset(eff.accuracy_log_rng_seed), False)
-    sets = generate_loadable_sets(d["qsl_reported_total_count"], eff.performance_sample_count, eff.qsl_rng_seed,
-                                  eff.scenario, eff.samples_per_query)
+    selected = AccuracyLogSampler().select(
+        generated, accuracy_log_probability(eff), rng.accuracy_log_offset(eff.accuracy_log_rng_seed), False
+    )
+    sets = generate_loadable_sets(
+        d["qsl_reported_total_count"],
+        eff.performance_sample_count,
+        eff.qsl_rng_seed,
+        eff.scenario,
+        eff.samples_per_query,
+    )
     queries = generate_queries(eff, sets[0], TestMode.PerformanceOnly)
     return eff.scenario, selected, queries.sample_indices, d["qsl_reported_total_count"]
 
@@ -149,8 +163,10 @@ def test_verify_accuracy_counts_that_the_truncated_logs_allow(t):
 
     # Records left in both truncated logs pass the official test (first byte equal); all but one
     # are byte-identical (see test_real_responses_that_differ_beyond_the_first_element).
-    acc = {q: data for _, q, data in iter_accuracy_log(t.results_dir / "accuracy/mlperf_log_accuracy.json",
-                                                       allow_truncated=True)}
+    acc = {
+        q: data
+        for _, q, data in iter_accuracy_log(t.results_dir / "accuracy/mlperf_log_accuracy.json", allow_truncated=True)
+    }
     both = [(q, data) for _, q, data in perf if q in acc]
     assert all(data[:2] == acc[q][:2] for q, data in both)
     differing = [q for q, data in both if data != acc[q]]
@@ -176,8 +192,10 @@ def test_real_responses_that_differ_beyond_the_first_element(tmp_path):
     from edgeperf.loadgen.logs.accuracy import AccuracyLog
 
     t = next(t for t in TEST01S if t.id == ALIBABA_A100_OFFLINE)
-    for src, name in ((t.test_dir / "accuracy/mlperf_log_accuracy.json", "perf.json"),
-                      (t.results_dir / "accuracy/mlperf_log_accuracy.json", "acc.json")):
+    for src, name in (
+        (t.test_dir / "accuracy/mlperf_log_accuracy.json", "perf.json"),
+        (t.results_dir / "accuracy/mlperf_log_accuracy.json", "acc.json"),
+    ):
         with AccuracyLog(tmp_path / name) as log:
             for seq_id, qsl_idx, data in iter_accuracy_log(src, allow_truncated=True):
                 log.append(seq_id, qsl_idx, bytes.fromhex(data))
@@ -188,7 +206,10 @@ def test_real_responses_that_differ_beyond_the_first_element(tmp_path):
     assert not d.official and d.dtype == "float32" and d.first_element is not None and d.first_element > 0
     assert 0 < d.max_abs_diff < 0.001
     report = "\n".join(result.report_lines())
-    assert "1 differs in its bytes" in report and "Not counted by the official check: 1 with an equal first element." in report
+    assert (
+        "1 differs in its bytes" in report
+        and "Not counted by the official check: 1 with an equal first element." in report
+    )
     assert "1414" in report
 
 
@@ -196,8 +217,13 @@ def test_some_records_survive_in_both_truncated_logs():
     """The data comparison above is not vacuous: some qsl_idx survive truncation in both logs."""
     overlaps = 0
     for t in TEST01S:
-        perf = {q for _, q, _ in iter_accuracy_log(t.test_dir / "accuracy/mlperf_log_accuracy.json", allow_truncated=True)}
-        acc = {q for _, q, _ in iter_accuracy_log(t.results_dir / "accuracy/mlperf_log_accuracy.json", allow_truncated=True)}
+        perf = {
+            q for _, q, _ in iter_accuracy_log(t.test_dir / "accuracy/mlperf_log_accuracy.json", allow_truncated=True)
+        }
+        acc = {
+            q
+            for _, q, _ in iter_accuracy_log(t.results_dir / "accuracy/mlperf_log_accuracy.json", allow_truncated=True)
+        }
         overlaps += len(perf & acc)
     assert overlaps > 0
     assert np.isfinite(overlaps)

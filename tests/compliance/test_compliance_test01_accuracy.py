@@ -49,8 +49,14 @@ class VectorSUT:
 
 
 def _settings(scenario, mode):
-    return TestSettings(scenario=scenario, mode=mode, min_duration_ms=50, min_query_count=64,
-                        single_stream_expected_latency_ns=20000, offline_expected_qps=4000)
+    return TestSettings(
+        scenario=scenario,
+        mode=mode,
+        min_duration_ms=50,
+        min_query_count=64,
+        single_stream_expected_latency_ns=20000,
+        offline_expected_qps=4000,
+    )
 
 
 def _submission(tmp_path, scenario, perf_sut, total=400, performance=200):
@@ -59,19 +65,37 @@ def _submission(tmp_path, scenario, perf_sut, total=400, performance=200):
     results = tmp_path / "results/sys/resnet50" / scenario.value
     test01 = tmp_path / "compliance/sys/resnet50" / scenario.value / "TEST01"
     honest = VectorSUT()
-    start_test(honest, RecordingQSL(total, performance), _settings(scenario, TestMode.AccuracyOnly),
-               log_settings(results / "accuracy"), audit_config=None)
-    start_test(honest, RecordingQSL(total, performance), _settings(scenario, TestMode.PerformanceOnly),
-               log_settings(results / "performance/run_1"), audit_config=None)
+    start_test(
+        honest,
+        RecordingQSL(total, performance),
+        _settings(scenario, TestMode.AccuracyOnly),
+        log_settings(results / "accuracy"),
+        audit_config=None,
+    )
+    start_test(
+        honest,
+        RecordingQSL(total, performance),
+        _settings(scenario, TestMode.PerformanceOnly),
+        log_settings(results / "performance/run_1"),
+        audit_config=None,
+    )
     audit = write_audit_config("TEST01", "resnet50", tmp_path / "audit.config")
     run = test01 / "run"
     # accuracy mode requested, as a harness would default to: audit.config switches it to performance
-    start_test(perf_sut, RecordingQSL(total, performance), _settings(scenario, TestMode.AccuracyOnly),
-               log_settings(run), audit_config=str(audit))
+    start_test(
+        perf_sut,
+        RecordingQSL(total, performance),
+        _settings(scenario, TestMode.AccuracyOnly),
+        log_settings(run),
+        audit_config=str(audit),
+    )
     (test01 / "performance/run_1").mkdir(parents=True)
     (test01 / "accuracy").mkdir()
-    for name, sub in (("mlperf_log_summary.txt", "performance/run_1"), ("mlperf_log_detail.txt", "performance/run_1"),
-                      ("mlperf_log_accuracy.json", "accuracy")):
+    for name, sub in (
+        ("mlperf_log_summary.txt", "performance/run_1"),
+        ("mlperf_log_detail.txt", "performance/run_1"),
+        ("mlperf_log_accuracy.json", "accuracy"),
+    ):
         (run / name).rename(test01 / sub / name)
     return results, test01
 
@@ -93,10 +117,14 @@ def test_a_deterministic_sut_passes(tmp_path, scenario):
     assert c["num_perf_log_qsl_idx_match"] == c["num_perf_log_entries"]
     assert c["num_perf_log_data_mismatch"] == c["num_missing_qsl_idxs"] == c["num_acc_log_duplicate_keys"] == 0
     text = (test01 / "verify_accuracy.txt").read_text()
-    assert text.startswith("Verifying accuracy. This might take a while...\nReading accuracy mode results...\n"
-                           "Reading performance mode results...\nnum_acc_log_entries = 400\n")
-    assert text.endswith(f"num_perf_log_qsl_idx_match = {c['num_perf_log_entries']}\nnum_perf_log_data_mismatch = 0\n"
-                         "num_missing_qsl_idxs = 0\nTEST PASS\n\n")
+    assert text.startswith(
+        "Verifying accuracy. This might take a while...\nReading accuracy mode results...\n"
+        "Reading performance mode results...\nnum_acc_log_entries = 400\n"
+    )
+    assert text.endswith(
+        f"num_perf_log_qsl_idx_match = {c['num_perf_log_entries']}\nnum_perf_log_data_mismatch = 0\n"
+        "num_missing_qsl_idxs = 0\nTEST PASS\n\n"
+    )
     # (an instant SUT makes runs too short to be VALID, so the performance part stops; see the CLI tests)
     assert (test01 / "verify_performance.txt").read_text().startswith("Verifying performance.\n")
     assert out.report_lines()[1].startswith(f"TEST01 accuracy PASS: {c['num_perf_log_entries']} sampled responses")
@@ -144,7 +172,8 @@ def test_a_sut_answering_differently_in_performance_mode_fails_with_a_report(tmp
     repeats = len(big) - len(firsts) + sum(1 for d in small if d.repeat)
     equal_first = sum(1 for d in small if not d.repeat)
     parts = ([f"{equal_first} with an equal first element"] if equal_first else []) + [
-        f"{repeats} repeating a qsl_idx sampled earlier (compared with that earlier response)"]
+        f"{repeats} repeating a qsl_idx sampled earlier (compared with that earlier response)"
+    ]
     assert f"Not counted by the official check: {'; '.join(parts)}." in report
     first = acc.differences[0]
     assert f"{first.seq_id:>8} {first.qsl_idx:>8}" in report and "max |diff| (float32)" in report
@@ -163,27 +192,42 @@ def test_baseline_comparison_on_both_sides_of_the_threshold(tmp_path):
     def scorer(compliance_score):
         def evaluate(log):
             value = 80.0 if log.name == "mlperf_log_accuracy_baseline.json" else compliance_score
-            return _Scored(value=value, official_line=f"accuracy={value:.3f}%, good=0, total=0",
-                           lines=[f"accuracy={value:.3f}%, good=0, total=0"])
+            return _Scored(
+                value=value,
+                official_line=f"accuracy={value:.3f}%, good=0, total=0",
+                lines=[f"accuracy={value:.3f}%, good=0, total=0"],
+            )
+
         return evaluate
 
     def verify(score, fraction=0.99):
-        return verify_compliance("TEST01", results, test01, dtype="float32", evaluate=scorer(score),
-                                 quality_fraction=fraction).accuracy
+        return verify_compliance(
+            "TEST01", results, test01, dtype="float32", evaluate=scorer(score), quality_fraction=fraction
+        ).accuracy
 
     ok = verify(79.2)
     assert ok.passed and not ok.official_passed
     lines = (test01 / "verify_accuracy.txt").read_text().splitlines()
-    assert lines[-8:] == ["num_missing_qsl_idxs = 0", "TEST FAIL", "", "Verifying accuracy via baseline comparison...",
-                          "baseline accuracy: 80.0 (100.00%)", "compliance accuracy: 79.2 (99.00%)",
-                          "threshold accuracy: 99.0%", "TEST PASS"]
+    assert lines[-8:] == [
+        "num_missing_qsl_idxs = 0",
+        "TEST FAIL",
+        "",
+        "Verifying accuracy via baseline comparison...",
+        "baseline accuracy: 80.0 (100.00%)",
+        "compliance accuracy: 79.2 (99.00%)",
+        "threshold accuracy: 99.0%",
+        "TEST PASS",
+    ]
     assert (test01 / "accuracy/baseline_accuracy.txt").read_text() == "accuracy=80.000%, good=0, total=0\n"
     assert (test01 / "accuracy/compliance_accuracy.txt").read_text() == "accuracy=79.200%, good=0, total=0\n"
 
     bad = verify(79.19)
     assert not bad.passed
-    assert (test01 / "verify_accuracy.txt").read_text().endswith("compliance accuracy: 79.19 (98.99%)\n"
-                                                                 "threshold accuracy: 99.0%\nTEST FAIL\n")
+    assert (
+        (test01 / "verify_accuracy.txt")
+        .read_text()
+        .endswith("compliance accuracy: 79.19 (98.99%)\nthreshold accuracy: 99.0%\nTEST FAIL\n")
+    )
     strict = verify(79.92, 0.999)
     assert strict.passed and "threshold accuracy: 99.9%" in (test01 / "verify_accuracy.txt").read_text()
     assert "Baseline comparison: accuracy 79.92" in "\n".join(strict.report_lines())
@@ -208,6 +252,7 @@ def test_baseline_records_follow_create_accuracy_baseline(tmp_path):
 
 # ---------------------------------------------------------------------------- official quirks
 
+
 def _log(path, records):
     path.write_text(json.dumps([{"seq_id": s, "qsl_idx": q, "data": d} for s, q, d in records]))
     return path
@@ -215,24 +260,34 @@ def _log(path, records):
 
 def test_official_counting_rules(tmp_path):
     acc = _log(tmp_path / "acc.json", [(0, 1, "01"), (1, 1, "02"), (2, 2, "03"), (3, 2, "03"), (4, 3, "0A0B")])
-    perf = _log(tmp_path / "perf.json", [
-        (10, 1, "01"),    # match, equal
-        (11, 1, "01FF"),  # compared with the previous *performance* record "01": first byte equal
-        (12, 9, "05"),    # qsl_idx not in the accuracy log: missing
-        (13, 9, "06"),    # now compared with the performance record "05": mismatch
-        (14, 2, ""),      # empty vs one byte: mismatch by size
-        (15, 3, "0A0C"),  # only the second byte differs: the official check passes it
-    ])
+    perf = _log(
+        tmp_path / "perf.json",
+        [
+            (10, 1, "01"),  # match, equal
+            (11, 1, "01FF"),  # compared with the previous *performance* record "01": first byte equal
+            (12, 9, "05"),  # qsl_idx not in the accuracy log: missing
+            (13, 9, "06"),  # now compared with the performance record "05": mismatch
+            (14, 2, ""),  # empty vs one byte: mismatch by size
+            (15, 3, "0A0C"),  # only the second byte differs: the official check passes it
+        ],
+    )
     r = verify_test01_accuracy(acc, perf)
     assert r.counts == {
-        "num_acc_log_entries": 5, "num_acc_log_duplicate_keys": 2, "num_acc_log_data_mismatch": 1,
-        "num_perf_log_entries": 6, "num_perf_log_qsl_idx_match": 5, "num_perf_log_data_mismatch": 2,
+        "num_acc_log_entries": 5,
+        "num_acc_log_duplicate_keys": 2,
+        "num_acc_log_data_mismatch": 1,
+        "num_perf_log_entries": 6,
+        "num_perf_log_qsl_idx_match": 5,
+        "num_perf_log_data_mismatch": 2,
         "num_missing_qsl_idxs": 1,
     }
     assert not r.passed and r.text.endswith("TEST FAIL\n\n")
     # the report compares every record with the accuracy run itself
     assert [(d.seq_id, d.performance_bytes, d.accuracy_bytes, d.first_byte, d.official) for d in r.differences] == [
-        (11, 2, 1, 1, False), (14, 0, 1, 0, True), (15, 2, 2, 1, False)]
+        (11, 2, 1, 1, False),
+        (14, 0, 1, 0, True),
+        (15, 2, 2, 1, False),
+    ]
     report = "\n".join(r.report_lines())
     assert "1 sampled responses have a qsl_idx that the accuracy log lacks" in report
     assert "The accuracy log repeats 2 qsl_idx (1 with different data)" in report

@@ -26,8 +26,11 @@ OFFICIAL_LINE = re.compile(
 def verdict(test, scenario, ref, got, **kw):
     ref_kw = {k[4:]: v for k, v in kw.items() if k.startswith("ref_")}
     got_kw = {k[4:]: v for k, v in kw.items() if k.startswith("got_")}
-    r = verify_performance_lines(test, summary_text(scenario, ref, **ref_kw).splitlines(True),
-                                 summary_text(scenario, got, **got_kw).splitlines(True))
+    r = verify_performance_lines(
+        test,
+        summary_text(scenario, ref, **ref_kw).splitlines(True),
+        summary_text(scenario, got, **got_kw).splitlines(True),
+    )
     assert all(OFFICIAL_LINE.match(line) for line in r.lines), r.lines
     return r
 
@@ -54,13 +57,19 @@ def test_bounds_are_strict_in_float_arithmetic(test, scenario):
 @pytest.mark.parametrize(
     "test,ref,got,passed",
     [
-        ("TEST01", "1000", "1099.99", True), ("TEST01", "1000", "1100.01", False),
-        ("TEST01", "1000", "900.01", True), ("TEST01", "1000", "899.99", False),
-        ("TEST01", "1000", "1100", False), ("TEST01", "1000", "900", False),  # exactly ±10 %: strict
+        ("TEST01", "1000", "1099.99", True),
+        ("TEST01", "1000", "1100.01", False),
+        ("TEST01", "1000", "900.01", True),
+        ("TEST01", "1000", "899.99", False),
+        ("TEST01", "1000", "1100", False),
+        ("TEST01", "1000", "900", False),  # exactly ±10 %: strict
         ("TEST01", "3", "3.3", True),  # 3 * 1.1 == 3.3000000000000003 in floats: the official script passes +10 %
-        ("TEST05", "1000", "1049.99", True), ("TEST05", "1000", "1050.01", False),
-        ("TEST05", "1000", "950.01", True), ("TEST05", "1000", "949.99", False),
-        ("TEST05", "1000", "1050", False), ("TEST05", "1000", "950", False),
+        ("TEST05", "1000", "1049.99", True),
+        ("TEST05", "1000", "1050.01", False),
+        ("TEST05", "1000", "950.01", True),
+        ("TEST05", "1000", "949.99", False),
+        ("TEST05", "1000", "1050", False),
+        ("TEST05", "1000", "950", False),
     ],
 )
 def test_round_values_around_the_bounds(test, ref, got, passed):
@@ -90,7 +99,10 @@ class TestTest04:
         assert not faster.passed and faster.lines[-1] == "TEST FAIL: Test score invalid"
         assert "suggests caching" in faster.explain()
         slower = verdict("TEST04", "Offline", "1000", "899.99")
-        assert slower.passed and slower.lines[-2:] == ["TEST PASS", "Note: TEST04-B is significantly slower than TEST04-A"]
+        assert slower.passed and slower.lines[-2:] == [
+            "TEST PASS",
+            "Note: TEST04-B is significantly slower than TEST04-A",
+        ]
         assert verdict("TEST04", "Offline", "1000", "900.01").lines[-1] == "TEST PASS"
         assert verdict("TEST04", "Server", "1000", "1100.01").lines[-1] == "TEST FAIL: Test score invalid"
         assert verdict("TEST04", "Server", "1000", "800").lines[-1].startswith("Note:")
@@ -111,8 +123,13 @@ class TestTest04:
 
     def test_labels_and_no_validity_check(self):
         r = verdict("TEST04", "Offline", "52325", "44945.4", ref_valid=False, got_valid=False)
-        assert r.lines == ["Verifying performance.", "TEST04-A score = 52325", "TEST04-B score = 44945.4",
-                           "TEST PASS", "Note: TEST04-B is significantly slower than TEST04-A"]
+        assert r.lines == [
+            "Verifying performance.",
+            "TEST04-A score = 52325",
+            "TEST04-B score = 44945.4",
+            "TEST PASS",
+            "Note: TEST04-B is significantly slower than TEST04-A",
+        ]
 
     def test_the_scan_stops_at_the_settings_line(self):
         """So the error footer, which comes after it, is never reported for TEST04."""
@@ -122,7 +139,9 @@ class TestTest04:
     def test_false_settings_stop(self):
         a = summary_text("Offline", "1000").replace("performance_issue_unique : 0", "performance_issue_unique : false")
         r = verify_performance_lines("TEST04", a.splitlines(True), summary_text("Offline", "1000").splitlines(True))
-        assert r.stopped == "TEST FAIL: Invalid test settings in TEST04-A summary." and r.lines == ["Verifying performance."]
+        assert r.stopped == "TEST FAIL: Invalid test settings in TEST04-A summary." and r.lines == [
+            "Verifying performance."
+        ]
         b = summary_text("Offline", "1000").replace("performance_issue_same : 0", "performance_issue_same : false")
         r = verify_performance_lines("TEST04", summary_text("Offline", "1000").splitlines(True), b.splitlines(True))
         assert r.stopped == "TEST FAIL: Invalid test settings in TEST04-B summary." and not r.passed
@@ -141,9 +160,14 @@ def test_invalid_runs_stop_the_script(test):
 @pytest.mark.parametrize("test", ["TEST01", "TEST05"])
 def test_errors_are_warnings(test):
     r = verdict(test, "Offline", "1000", "1000", ref_errors=1, got_errors=12)
-    assert r.lines == ["Verifying performance.", "WARNING: 1 ERROR reported in reference results",
-                       "WARNING: 12 ERROR reported in test results", "reference score = 1000", "test score = 1000",
-                       "TEST PASS"]
+    assert r.lines == [
+        "Verifying performance.",
+        "WARNING: 1 ERROR reported in reference results",
+        "WARNING: 12 ERROR reported in test results",
+        "reference score = 1000",
+        "test score = 1000",
+        "TEST PASS",
+    ]
 
 
 def test_scenario_mismatch_and_missing_scores():
@@ -170,6 +194,7 @@ def test_malformed_summary_names_the_line():
 
 # ----------------------------------------------------------------------- through the folders
 
+
 def _tree(tmp_path, scenario, ref, a, b, t5):
     results = tmp_path / "results/sys/resnet50" / scenario
     comp = tmp_path / "compliance/sys/resnet50" / scenario
@@ -183,13 +208,17 @@ def _tree(tmp_path, scenario, ref, a, b, t5):
 def test_verify_writes_where_the_official_tools_do(tmp_path):
     results, comp = _tree(tmp_path, "Offline", "1000", "1000", "1200", "1049")
     out = verify_compliance("TEST05", results, comp / "TEST05")
-    assert out.passed and (comp / "TEST05/verify_performance.txt").read_text().endswith("test score = 1049\nTEST PASS\n")
+    assert out.passed and (comp / "TEST05/verify_performance.txt").read_text().endswith(
+        "test score = 1049\nTEST PASS\n"
+    )
     # TEST04's verdict goes to TEST04-A only, whichever half is named
     for name in ("TEST04-A", "TEST04-B", "TEST04"):
         folder = comp / ("TEST04-A" if name == "TEST04" else name)
         out = verify_compliance(name, results, folder)
         assert not out.passed and out.output_dir == comp / "TEST04-A"
-        assert (comp / "TEST04-A/verify_performance.txt").read_text().splitlines()[-1] == "TEST FAIL: Test score invalid"
+        assert (comp / "TEST04-A/verify_performance.txt").read_text().splitlines()[
+            -1
+        ] == "TEST FAIL: Test score invalid"
         assert not (comp / "TEST04-B/verify_performance.txt").exists()
         (comp / "TEST04-A/verify_performance.txt").unlink()
 

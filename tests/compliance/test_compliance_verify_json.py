@@ -23,8 +23,9 @@ def test_verify_json_matches_the_published_verify_file(tmp_path):
     folder = tmp_path / "TEST05"
     shutil.copytree(t.test_dir, folder)
     out = tmp_path / "verify.json"
-    result = compliance_cli()("compliance", "verify", "TEST05", "--results", t.results_dir, "--compliance", folder,
-                              "--json", out)
+    result = compliance_cli()(
+        "compliance", "verify", "TEST05", "--results", t.results_dir, "--compliance", folder, "--json", out
+    )
     doc = json.loads(out.read_text())
     assert (doc["format"], doc["format_version"]) == ("edgeperf-compliance-verify", 1)
     assert doc["test"] == "TEST05"

@@ -41,8 +41,26 @@ def test_examples_in_file_order(ds):
     assert [e.qas_id for e in ds.examples] == QUESTION_IDS
     assert ds.version == "1.1"
     cafe = ds.examples[3]
-    assert cafe.doc_tokens == ("The", "café", "Señor", "Smith's", "opened", "in", "Zürich", "in", "1998,", "serving",
-                               "crème", "brûlée", "and\u00a0tea.", "Its", "owner", "is", "Señor", "Smith.")
+    assert cafe.doc_tokens == (
+        "The",
+        "café",
+        "Señor",
+        "Smith's",
+        "opened",
+        "in",
+        "Zürich",
+        "in",
+        "1998,",
+        "serving",
+        "crème",
+        "brûlée",
+        "and\u00a0tea.",
+        "Its",
+        "owner",
+        "is",
+        "Señor",
+        "Smith.",
+    )
     assert ds.examples[4].doc_tokens is cafe.doc_tokens  # shared by the paragraph's questions
     assert ds.examples[0].answer_texts == ["Denver Broncos", "Denver Broncos", "Denver"]
 
@@ -69,12 +87,44 @@ def test_feature_counts_and_spans(ds):
 def test_short_paragraph_feature_by_hand(ds):
     feature = ds.features.feature(3)  # "Who owns the café?"
     assert feature.tokens == [
-        "[CLS]", "who", "owns", "the", "cafe", "?", "[SEP]",
-        "the", "cafe", "senor", "smith", "'", "s", "opened", "in", "[UNK]", "in", "1998", ",", "serving",
-        "creme", "br", "##ul", "##ee", "and", "tea", ".", "its", "owner", "is", "senor", "smith", ".", "[SEP]",
+        "[CLS]",
+        "who",
+        "owns",
+        "the",
+        "cafe",
+        "?",
+        "[SEP]",
+        "the",
+        "cafe",
+        "senor",
+        "smith",
+        "'",
+        "s",
+        "opened",
+        "in",
+        "[UNK]",
+        "in",
+        "1998",
+        ",",
+        "serving",
+        "creme",
+        "br",
+        "##ul",
+        "##ee",
+        "and",
+        "tea",
+        ".",
+        "its",
+        "owner",
+        "is",
+        "senor",
+        "smith",
+        ".",
+        "[SEP]",
     ]
-    assert feature.token_to_orig_map == dict(zip(range(7, 33), [0, 1, 2, 3, 3, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11, 11, 11,
-                                                                 12, 12, 12, 13, 14, 15, 16, 17, 17]))
+    assert feature.token_to_orig_map == dict(
+        zip(range(7, 33), [0, 1, 2, 3, 3, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11, 11, 11, 12, 12, 12, 13, 14, 15, 16, 17, 17])
+    )
     assert feature.token_is_max_context == {p: True for p in range(7, 33)}
     assert feature.input_ids[:34].tolist() == [SQUAD_VOCAB.index(t) for t in feature.tokens]
     assert feature.input_ids[34:].tolist() == [0] * 350
@@ -87,7 +137,9 @@ def test_max_context_of_an_answer_in_two_spans(ds):
     # q-harbor: "grace" (piece 300) is in all three spans but has the most context in span 1
     f = ds.features
     e = QUESTION_IDS.index("q-harbor")
-    first, last = answer_piece_span(ds, e, "Grace Hopper", SQUAD_DOCUMENT["data"][1]["paragraphs"][0]["context"].index("Grace"))
+    first, last = answer_piece_span(
+        ds, e, "Grace Hopper", SQUAD_DOCUMENT["data"][1]["paragraphs"][0]["context"].index("Grace")
+    )
     rows = [k for k in range(len(ds)) if f.example_index[k] == e]
     offset = 8  # [CLS] + "who was the harbor master ?" (6 pieces) + [SEP]; spans of 384 - 6 - 3 = 375
     in_span0 = offset + first
@@ -144,9 +196,18 @@ def _reference_features(ds, max_seq_length=384, doc_stride=128, max_query_length
             ids = [tok.vocab[t] for t in tokens]
             mask = [1] * len(ids)
             pad = max_seq_length - len(ids)
-            out.append(dict(example_index=example_index, doc_span_index=span_index, tokens=tokens,
-                            token_to_orig_map=t2o, token_is_max_context=is_max, input_ids=ids + [0] * pad,
-                            input_mask=mask + [0] * pad, segment_ids=segment + [0] * pad))
+            out.append(
+                dict(
+                    example_index=example_index,
+                    doc_span_index=span_index,
+                    tokens=tokens,
+                    token_to_orig_map=t2o,
+                    token_is_max_context=is_max,
+                    input_ids=ids + [0] * pad,
+                    input_mask=mask + [0] * pad,
+                    segment_ids=segment + [0] * pad,
+                )
+            )
     return out
 
 
@@ -167,7 +228,9 @@ def test_every_feature_matches_the_reference_transcription(ds):
 
 @pytest.mark.parametrize("max_seq_length, doc_stride, max_query_length", [(32, 8, 8), (24, 5, 4), (40, 64, 16)])
 def test_other_window_sizes_match_the_reference_transcription(squad_dir, max_seq_length, doc_stride, max_query_length):
-    small = SquadDataset(squad_dir, max_seq_length=max_seq_length, doc_stride=doc_stride, max_query_length=max_query_length)
+    small = SquadDataset(
+        squad_dir, max_seq_length=max_seq_length, doc_stride=doc_stride, max_query_length=max_query_length
+    )
     assert small.features.input_ids.shape[1] == max_seq_length
     _compare(small, _reference_features(small, max_seq_length, doc_stride, max_query_length))
 
@@ -217,7 +280,10 @@ def _folder(tmp_path, document=None, vocab=True, raw=None):
 
 
 def test_missing_dataset_folder(tmp_path):
-    with pytest.raises(DatasetError, match="SQuAD dataset folder .*missing.* does not exist: expected a folder holding dev-v1.1.json and vocab.txt"):
+    with pytest.raises(
+        DatasetError,
+        match="SQuAD dataset folder .*missing.* does not exist: expected a folder holding dev-v1.1.json and vocab.txt",
+    ):
         SquadDataset(tmp_path / "missing")
 
 
@@ -260,14 +326,25 @@ def test_not_utf8_json(tmp_path):
         SquadDataset(folder)
 
 
-@pytest.mark.parametrize("mutate, where", [
-    (lambda d: d.pop("data"), 'top level: missing "data"'),
-    (lambda d: d["data"][0]["paragraphs"][1]["qas"][2].pop("question"), 'data[0].paragraphs[1].qas[2]: missing "question"'),
-    (lambda d: d["data"][1]["paragraphs"][0].__setitem__("context", 5), 'data[1].paragraphs[0]: "context" must be a string'),
-    (lambda d: d["data"][0]["paragraphs"][0]["qas"][0]["answers"][1].__setitem__("text", None),
-     'data[0].paragraphs[0].qas[0].answers[1]: "text" must be a string (the answer text), found null'),
-    (lambda d: d["data"].__setitem__(0, []), "data[0]: expected an object, found a list"),
-])
+@pytest.mark.parametrize(
+    "mutate, where",
+    [
+        (lambda d: d.pop("data"), 'top level: missing "data"'),
+        (
+            lambda d: d["data"][0]["paragraphs"][1]["qas"][2].pop("question"),
+            'data[0].paragraphs[1].qas[2]: missing "question"',
+        ),
+        (
+            lambda d: d["data"][1]["paragraphs"][0].__setitem__("context", 5),
+            'data[1].paragraphs[0]: "context" must be a string',
+        ),
+        (
+            lambda d: d["data"][0]["paragraphs"][0]["qas"][0]["answers"][1].__setitem__("text", None),
+            'data[0].paragraphs[0].qas[0].answers[1]: "text" must be a string (the answer text), found null',
+        ),
+        (lambda d: d["data"].__setitem__(0, []), "data[0]: expected an object, found a list"),
+    ],
+)
 def test_wrong_json_structure_names_the_place(tmp_path, mutate, where):
     document = json.loads(json.dumps(SQUAD_DOCUMENT))
     mutate(document)

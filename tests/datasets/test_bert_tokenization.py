@@ -65,7 +65,18 @@ def test_ids_are_vocabulary_lines(tokenizer):
 
 
 def test_basic_tokenize():
-    assert basic_tokenize("Steve Smith's (1895-1943).") == ["steve", "smith", "'", "s", "(", "1895", "-", "1943", ")", "."]
+    assert basic_tokenize("Steve Smith's (1895-1943).") == [
+        "steve",
+        "smith",
+        "'",
+        "s",
+        "(",
+        "1895",
+        "-",
+        "1943",
+        ")",
+        ".",
+    ]
     assert basic_tokenize("Ünïcödé\u3000x") == ["unicode", "x"]  # ideographic space is Zs
     assert basic_tokenize("a^b`c$") == ["a", "^", "b", "`", "c", "$"]  # ASCII symbols count as punctuation
 
@@ -126,7 +137,13 @@ def _reference_basic(text: str) -> list[str]:
         current = ""
         for ch in token:
             o = ord(ch)
-            if (33 <= o <= 47) or (58 <= o <= 64) or (91 <= o <= 96) or (123 <= o <= 126) or unicodedata.category(ch)[0] == "P":
+            if (
+                (33 <= o <= 47)
+                or (58 <= o <= 64)
+                or (91 <= o <= 96)
+                or (123 <= o <= 126)
+                or unicodedata.category(ch)[0] == "P"
+            ):
                 if current:
                     words.append(current)
                 words.append(ch)
@@ -157,12 +174,71 @@ def _reference_wordpiece(word: str, vocab: dict[str, int]) -> list[str]:
 
 
 _ALPHABET = (
-    ["hello", "world", "worlds", "un", "aff", "able", "unaffable", "lace", "love", "hop", "per", "the",
-     "café", "CAFÉ", "Señor", "crème", "brûlée", "Zürich", "Ünïcödé", "ΣΑΣ", "Σ", "ς", "ας", "中", "文",
-     "[SEP]", "[CLS]", "[sep]", "50", "24–10", "1998"]
+    [
+        "hello",
+        "world",
+        "worlds",
+        "un",
+        "aff",
+        "able",
+        "unaffable",
+        "lace",
+        "love",
+        "hop",
+        "per",
+        "the",
+        "café",
+        "CAFÉ",
+        "Señor",
+        "crème",
+        "brûlée",
+        "Zürich",
+        "Ünïcödé",
+        "ΣΑΣ",
+        "Σ",
+        "ς",
+        "ας",
+        "中",
+        "文",
+        "[SEP]",
+        "[CLS]",
+        "[sep]",
+        "50",
+        "24–10",
+        "1998",
+    ]
     + list(".,()?!'–-:;\"^`$@#&*~/\\|")
-    + [" ", "  ", "\t", "\n", "\r", "\u00a0", "\u202f", "\u3000", "\u2028", "\x00", "\x0b", "\u00ad", "\u200b",
-       "\ufffd", "\u0378", "\u061d", "\u0301", "\u0308", "é", "ñ", "İ", "ß", "ǅ", "ﬁ", "Ω", "K", "\u0130", "\U0001F600", "\ue000"]
+    + [
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r",
+        "\u00a0",
+        "\u202f",
+        "\u3000",
+        "\u2028",
+        "\x00",
+        "\x0b",
+        "\u00ad",
+        "\u200b",
+        "\ufffd",
+        "\u0378",
+        "\u061d",
+        "\u0301",
+        "\u0308",
+        "é",
+        "ñ",
+        "İ",
+        "ß",
+        "ǅ",
+        "ﬁ",
+        "Ω",
+        "K",
+        "\u0130",
+        "\U0001f600",
+        "\ue000",
+    ]
 )
 
 
@@ -176,9 +252,11 @@ def test_matches_an_independent_reference_on_random_text(tokenizer):
 def test_encode_words_matches_word_by_word_tokenisation(tokenizer):
     rng = random.Random(7)
     for _ in range(300):
-        words = ["".join(rng.choice(_ALPHABET[:40]) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(0, 8))]
+        words = [
+            "".join(rng.choice(_ALPHABET[:40]) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(0, 8))
+        ]
         words = [w for w in words if w.strip()]
-        (ids, owner), = tokenizer.encode_words([words])
+        ((ids, owner),) = tokenizer.encode_words([words])
         expected_pieces, expected_owner = [], []
         for index, word in enumerate(words):
             pieces = _reference_tokenize(word, tokenizer.vocab)
@@ -206,11 +284,14 @@ def test_missing_vocab_file(tmp_path):
     assert info.value.path == str(tmp_path / "vocab.txt")
 
 
-@pytest.mark.parametrize("content, says", [
-    (b"", "is empty"),
-    (b"[PAD]\nhello\n[CLS]\n", "has no [UNK], [SEP] line"),
-    (b"[UNK]\n[CLS]\n[SEP]\ncaf\xe9\n", "is not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"", "is empty"),
+        (b"[PAD]\nhello\n[CLS]\n", "has no [UNK], [SEP] line"),
+        (b"[UNK]\n[CLS]\n[SEP]\ncaf\xe9\n", "is not UTF-8"),
+    ],
+)
 def test_unusable_vocab_file(tmp_path, content, says):
     path = tmp_path / "vocab.txt"
     path.write_bytes(content)

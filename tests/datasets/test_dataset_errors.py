@@ -17,6 +17,7 @@ def test_dataset_error_is_a_value_error():
 
 # ------------------------------------------------------------------------------------- ImageNet
 
+
 def test_missing_imagenet_folder(tmp_path):
     with pytest.raises(DatasetError, match="ImageNet folder .*nowhere does not exist") as caught:
         ImagenetDataset(tmp_path / "nowhere")
@@ -33,9 +34,18 @@ def test_missing_val_map(tmp_path):
 @pytest.mark.parametrize(
     "line, message",
     [
-        ("ILSVRC2012_val_00000002.JPEG", r"val_map\.txt:2: expected '<relative image path> <integer label>' \(two fields\), got 1 field"),
-        ("ILSVRC2012_val_00000002.JPEG 970 extra", r"val_map\.txt:2: .*got 3 fields: 'ILSVRC2012_val_00000002.JPEG 970 extra'"),
-        ("ILSVRC2012_val_00000002.JPEG nine", r"val_map\.txt:2: expected an integer label after 'ILSVRC2012_val_00000002.JPEG', got 'nine'"),
+        (
+            "ILSVRC2012_val_00000002.JPEG",
+            r"val_map\.txt:2: expected '<relative image path> <integer label>' \(two fields\), got 1 field",
+        ),
+        (
+            "ILSVRC2012_val_00000002.JPEG 970 extra",
+            r"val_map\.txt:2: .*got 3 fields: 'ILSVRC2012_val_00000002.JPEG 970 extra'",
+        ),
+        (
+            "ILSVRC2012_val_00000002.JPEG nine",
+            r"val_map\.txt:2: expected an integer label after 'ILSVRC2012_val_00000002.JPEG', got 'nine'",
+        ),
     ],
 )
 def test_malformed_val_map_line_names_file_and_line(tmp_path, line, message):
@@ -86,6 +96,7 @@ def test_unknown_layout(tmp_path):
 
 # ----------------------------------------------------------------------------------------- COCO
 
+
 def annotations_of(root):
     return root / "annotations" / "instances_val2017.json"
 
@@ -117,7 +128,10 @@ def test_annotations_not_json(tmp_path):
         ({"images": {}}, r"instances_val2017\.json: has 'images' of type dict"),
         ([1, 2], r"instances_val2017\.json: expected a JSON object"),
         ({"images": [{"id": 1, "height": 2, "width": 3}]}, r"images\[0\] lacks a valid 'file_name'"),
-        ({"images": [{"id": 1, "file_name": "a.jpg", "height": "2", "width": 3}]}, r"images\[0\] lacks a valid 'height'"),
+        (
+            {"images": [{"id": 1, "file_name": "a.jpg", "height": "2", "width": 3}]},
+            r"images\[0\] lacks a valid 'height'",
+        ),
         ({"images": [], "annotations": {}}, r"'annotations' is dict, expected a list"),
         ({"images": [], "annotations": [{"image_id": 1, "category_id": 2}]}, r"annotations\[0\] is malformed"),
         ({"images": [], "categories": [{"name": "x"}]}, r"categories\[0\] lacks an integer 'id'"),

@@ -58,12 +58,20 @@ def test_prepare_librispeech_writes_wavs_and_the_manifest(tmp_path):
     assert r.exit_code == 0, r.output
     manifest = json.loads((tmp_path / "out" / "dev-clean-wav.json").read_text())
     assert [m["files"][0]["fname"] for m in manifest] == [
-        "dev-clean-wav/84/121123/84-121123-0000.wav", "dev-clean-wav/84/121123/84-121123-0001.wav"]
+        "dev-clean-wav/84/121123/84-121123-0000.wav",
+        "dev-clean-wav/84/121123/84-121123-0001.wav",
+    ]
     first = manifest[0]
     assert first["transcript"] == "hello world"
     assert first["original_num_samples"] == 32000 and first["original_duration"] == pytest.approx(2.0)
     f = first["files"][0]
-    assert (f["channels"], f["sample_rate"], f["bitrate"], f["encoding"], f["speed"]) == (1, 16000.0, 16, "Signed Integer PCM", 1)
+    assert (f["channels"], f["sample_rate"], f["bitrate"], f["encoding"], f["speed"]) == (
+        1,
+        16000.0,
+        16,
+        "Signed Integer PCM",
+        1,
+    )
     data, rate = sf.read(str(tmp_path / "out" / f["fname"]), dtype="int16")
     info = sf.info(str(tmp_path / "out" / f["fname"]))
     assert rate == 16000 and info.format == "WAV" and info.subtype == "PCM_16"
@@ -90,10 +98,15 @@ def test_prepare_coco_resizes_images_and_rescales_annotations(tmp_path):
     cv2.imwrite(str(src / "val2017" / "000000000001.jpg"), img)
     gray = np.full((20, 20), 128, np.uint8)
     cv2.imwrite(str(src / "val2017" / "000000000002.jpg"), gray)
-    ann = {"info": {}, "categories": [{"id": 1, "name": "x"}],
-           "images": [{"id": 1, "file_name": "000000000001.jpg", "width": 60, "height": 40},
-                      {"id": 2, "file_name": "000000000002.jpg", "width": 20, "height": 20}],
-           "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [6, 4, 30, 20], "area": 600, "iscrowd": 0}]}
+    ann = {
+        "info": {},
+        "categories": [{"id": 1, "name": "x"}],
+        "images": [
+            {"id": 1, "file_name": "000000000001.jpg", "width": 60, "height": 40},
+            {"id": 2, "file_name": "000000000002.jpg", "width": 20, "height": 20},
+        ],
+        "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [6, 4, 30, 20], "area": 600, "iscrowd": 0}],
+    }
     (src / "annotations" / "instances_val2017.json").write_text(json.dumps(ann))
     r = cli("dataset", "prepare", "coco", src, tmp_path / "out", "--size", "120")
     assert r.exit_code == 0, r.output
@@ -103,7 +116,9 @@ def test_prepare_coco_resizes_images_and_rescales_annotations(tmp_path):
     (a,) = out["annotations"]
     assert a["bbox"] == pytest.approx([6 * 2, 4 * 3, 30 * 2, 20 * 3]) and a["area"] == pytest.approx(600 * 2 * 3)
     resized = cv2.imread(str(tmp_path / "out" / "val2017" / "000000000001.png"))
-    expected = cv2.resize(cv2.imread(str(src / "val2017" / "000000000001.jpg")), (120, 120), interpolation=cv2.INTER_LINEAR)
+    expected = cv2.resize(
+        cv2.imread(str(src / "val2017" / "000000000001.jpg")), (120, 120), interpolation=cv2.INTER_LINEAR
+    )
     assert np.array_equal(resized, expected)
     assert cv2.imread(str(tmp_path / "out" / "val2017" / "000000000002.png")).shape == (120, 120, 3)
 

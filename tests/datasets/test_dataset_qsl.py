@@ -151,9 +151,7 @@ class LabelSUT:
     def issue_query(self, samples):
         batch = self.qsl.get_batch([s.index for s in samples])
         assert batch.shape[1:] == (3, 224, 224)
-        responses = [
-            QuerySampleResponse(s.id, np.float32(self.dataset.labels[s.index]).tobytes(), 4) for s in samples
-        ]
+        responses = [QuerySampleResponse(s.id, np.float32(self.dataset.labels[s.index]).tobytes(), 4) for s in samples]
         query_samples_complete(responses)
 
     def flush_queries(self):

@@ -29,7 +29,7 @@ def test_broken_connection_is_resumed_not_restarted(tmp_path):
         ranges = [r for name, r in server.requests if name == "model.onnx"]
     assert (tmp_path / "model.onnx").read_bytes() == DATA
     assert ranges[0] is None and ranges[1] is not None
-    start = int(ranges[1][len("bytes="):].split("-")[0])
+    start = int(ranges[1][len("bytes=") :].split("-")[0])
     assert 0 < start <= 100_000  # continued from the bytes it had
     assert result.official and result.digest == MD5
     assert not (tmp_path / "model.onnx.part").exists()
@@ -107,11 +107,28 @@ def test_cli_fetch_with_a_mirror_verifies_the_official_checksum_and_extracts(tmp
     item = catalog.DATASETS["librispeech"]
     official = item.files[0]
     # the real MD5 is that of the real 337 MB archive: point the catalogue at this one's for the test
-    monkeypatch.setitem(catalog.DATASETS, "librispeech", catalog.Item(item.name, item.kind, item.description, (
-        catalog.Download(official.url, official.filename, "md5:" + hashlib.md5(archive).hexdigest(), "test"),)))
+    monkeypatch.setitem(
+        catalog.DATASETS,
+        "librispeech",
+        catalog.Item(
+            item.name,
+            item.kind,
+            item.description,
+            (catalog.Download(official.url, official.filename, "md5:" + hashlib.md5(archive).hexdigest(), "test"),),
+        ),
+    )
     with FileServer({"dev-clean.tar.gz": archive}) as server:
-        r = _cli("fetch", "librispeech", "--dest", tmp_path, "--mirror", server.url, "--extract",
-                 "--json", tmp_path / "fetch.json")
+        r = _cli(
+            "fetch",
+            "librispeech",
+            "--dest",
+            tmp_path,
+            "--mirror",
+            server.url,
+            "--extract",
+            "--json",
+            tmp_path / "fetch.json",
+        )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "LibriSpeech/dev-clean/1/2/1-2.trans.txt").read_bytes() == payload
     doc = json.loads((tmp_path / "fetch.json").read_text())

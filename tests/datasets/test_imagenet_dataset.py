@@ -65,8 +65,16 @@ def test_resize_and_crop_geometry_of_the_spec_example():
 
 @pytest.mark.parametrize(
     "h, w, expected",
-    [(375, 500, (256, 341)), (500, 375, (341, 256)), (480, 640, (256, 341)), (100, 100, (256, 256)),
-     (333, 500, (256, 384)), (500, 333, (384, 256)), (256, 512, (256, 512)), (768, 512, (384, 256))],
+    [
+        (375, 500, (256, 341)),
+        (500, 375, (341, 256)),
+        (480, 640, (256, 341)),
+        (100, 100, (256, 256)),
+        (333, 500, (256, 384)),
+        (500, 333, (384, 256)),
+        (256, 512, (256, 512)),
+        (768, 512, (384, 256)),
+    ],
 )
 def test_resize_uses_the_integer_size_formulas(h, w, expected):
     out = resize_with_aspectratio(np.zeros((h, w, 3), np.uint8), 224, 224)
@@ -132,7 +140,9 @@ def test_missing_files_are_skipped_and_counted(tmp_path):
     assert dataset.labels.tolist() == [65, 230, 817, 13]
     assert [p.name for p in dataset.paths] == [imagenet_file_name(k) for k in (1, 3, 4, 5)]
     # sample 1 is now the third listed image (the 224×224 one)
-    np.testing.assert_array_equal(dataset.preprocessed(1), straightforward_vgg(root / imagenet_file_name(3), (256, 256), 16, 16))
+    np.testing.assert_array_equal(
+        dataset.preprocessed(1), straightforward_vgg(root / imagenet_file_name(3), (256, 256), 16, 16)
+    )
 
 
 def test_count_keeps_the_first_images_found(tmp_path):

@@ -53,8 +53,11 @@ def test_the_pinned_unidecode_release_is_the_references():
     # " 1/4" and "" -- which changes the words the reference compares against.
     assert normalize_transcript("x¼y") == "x one four y"
     assert normalize_transcript("a\u02efb") == "a b"
-    extras = {line.split("=", 1)[0].strip(): line for line in (REPO / "pyproject.toml").read_text().splitlines()
-              if line.startswith(("speech = [", "test = ["))}
+    extras = {
+        line.split("=", 1)[0].strip(): line
+        for line in (REPO / "pyproject.toml").read_text().splitlines()
+        if line.startswith(("speech = [", "test = ["))
+    }
     assert '"unidecode==1.1.1"' in extras["speech"]
     assert '"unidecode==1.1.1"' in extras["test"]
 
@@ -156,12 +159,16 @@ def entry(fname: str, transcript: str, seconds: float) -> dict:
 
 def test_an_utterance_that_cannot_be_normalised_is_dropped_with_a_warning(tmp_path):
     manifest = tmp_path / "dev-clean-wav.json"
-    manifest.write_text(json.dumps([
-        entry("a.wav", "first", 10.0),
-        entry("b.wav", "it cost $1,.50", 7.2),
-        entry("c.wav", "too long", 16.0),
-        entry("d.wav", "third", 5.0),
-    ]))
+    manifest.write_text(
+        json.dumps(
+            [
+                entry("a.wav", "first", 10.0),
+                entry("b.wav", "it cost $1,.50", 7.2),
+                entry("c.wav", "too long", 16.0),
+                entry("d.wav", "third", 5.0),
+            ]
+        )
+    )
     with pytest.warns(DatasetWarning) as caught:
         m = read_manifest(manifest)
     assert len(caught) == 1

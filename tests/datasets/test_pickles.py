@@ -15,8 +15,12 @@ from edgeperf.datasets import pickles
 from edgeperf.datasets.pickles import SkippedArray, load_pickle
 
 VOLUME = np.arange(4 * 16 * 128 * 128, dtype=np.float32).reshape(4, 16, 128, 128)  # 4 MiB
-PROPS = collections.OrderedDict(crop_bbox=[[0, 10], [1, 11], [2, 12]], size_after_cropping=np.array([10, 10, 10]),
-                                spacing=(1.0, 1.0, 1.0), name="BraTS19_x")
+PROPS = collections.OrderedDict(
+    crop_bbox=[[0, 10], [1, 11], [2, 12]],
+    size_after_cropping=np.array([10, 10, 10]),
+    spacing=(1.0, 1.0, 1.0),
+    name="BraTS19_x",
+)
 
 
 def _case(tmp_path, protocol: int):

@@ -71,8 +71,12 @@ def test_coco_cache_reuse(tmp_path, monkeypatch):
     root = make_coco(tmp_path / "data")
     cache = tmp_path / "cache"
     want = CocoDataset(root, cache_dir=cache).preprocessed(2)
-    assert (cache / CocoDataset(root, cache_dir=cache).cache_directory.relative_to(cache)
-            / "val2017" / "000000252219.jpg.npy").is_file()
+    assert (
+        cache
+        / CocoDataset(root, cache_dir=cache).cache_directory.relative_to(cache)
+        / "val2017"
+        / "000000252219.jpg.npy"
+    ).is_file()
     forbid_imread(monkeypatch)
     got = CocoDataset(root, cache_dir=cache).preprocessed(2)
     assert got.dtype == np.uint8 and got.shape == (300, 300, 3)
@@ -107,7 +111,9 @@ def test_coco_preprocessings_and_sizes_have_their_own_directories(tmp_path):
         CocoDataset(root, cache_dir=cache, preprocess="ssd-resnet34").cache_directory,
     }
     assert len(dirs) == 4
-    assert CocoDataset(root, cache_dir=cache, preprocess="ssd-resnet34").cache_directory.parent.name.startswith("coco-1200-")
+    assert CocoDataset(root, cache_dir=cache, preprocess="ssd-resnet34").cache_directory.parent.name.startswith(
+        "coco-1200-"
+    )
 
 
 def test_fingerprint_is_stable_and_sensitive():
@@ -126,7 +132,7 @@ def test_a_corrupt_cache_file_is_recreated(imagenet, tmp_path, count_imread, dam
     if damage == "garbage":
         path.write_bytes(b"not a numpy file at all")
     elif damage == "truncated":
-        path.write_bytes(path.read_bytes()[: 1000])
+        path.write_bytes(path.read_bytes()[:1000])
     elif damage == "empty":
         path.write_bytes(b"")
     elif damage == "wrong shape":

@@ -15,9 +15,12 @@ def _datasets(tmp_path):
     root = make_imagenet(tmp_path / "in")
     coco = make_coco(tmp_path / "co")
     return [
-        ImagenetDataset(root, layout="NCHW"), ImagenetDataset(root, layout="NHWC"),
-        CocoDataset(coco, preprocess="ssd-mobilenet"), CocoDataset(coco, preprocess="ssd-mobilenet", layout="NCHW"),
-        CocoDataset(coco, preprocess="ssd-resnet34"), CocoDataset(coco, preprocess="ssd-resnet34", layout="NHWC"),
+        ImagenetDataset(root, layout="NCHW"),
+        ImagenetDataset(root, layout="NHWC"),
+        CocoDataset(coco, preprocess="ssd-mobilenet"),
+        CocoDataset(coco, preprocess="ssd-mobilenet", layout="NCHW"),
+        CocoDataset(coco, preprocess="ssd-resnet34"),
+        CocoDataset(coco, preprocess="ssd-resnet34", layout="NHWC"),
     ]
 
 

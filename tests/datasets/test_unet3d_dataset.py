@@ -14,7 +14,16 @@ pytest.importorskip("scipy")
 
 from scipy.ndimage import binary_fill_holes  # noqa: E402
 
-from brats_fixtures import AFFINE, CASE_NAMES, CASES, SMALL_PATCH, SMALL_SHAPE_XYZ, case_volumes, make_preprocessed_brats, make_raw_brats  # noqa: E402
+from brats_fixtures import (  # noqa: E402
+    AFFINE,
+    CASE_NAMES,
+    CASES,
+    SMALL_PATCH,
+    SMALL_SHAPE_XYZ,
+    case_volumes,
+    make_preprocessed_brats,
+    make_raw_brats,
+)  # noqa: E402
 from edgeperf.datasets.base import DatasetError  # noqa: E402
 from edgeperf.datasets.brats import (  # noqa: E402
     CASE_LIST,
@@ -55,15 +64,17 @@ def _independent(files: list[Path], patch) -> tuple[np.ndarray, list[list[int]]]
     mask = binary_fill_holes(mask)
     where = np.argwhere(mask)
     lo, hi = where.min(axis=0), where.max(axis=0) + 1
-    crop = data[:, lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
-    inside = mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    crop = data[:, lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+    inside = mask[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
     norm = np.zeros_like(crop)
     for c in range(4):
         values = crop[c][inside]
         norm[c][inside] = (values - values.mean()) / (values.std() + 1e-8)
     out = np.zeros((4, *patch))
     start = [(p - s) // 2 for p, s in zip(patch, crop.shape[1:])]
-    out[:, start[0]:start[0] + crop.shape[1], start[1]:start[1] + crop.shape[2], start[2]:start[2] + crop.shape[3]] = norm
+    out[
+        :, start[0] : start[0] + crop.shape[1], start[1] : start[1] + crop.shape[2], start[2] : start[2] + crop.shape[3]
+    ] = norm
     return out, [[int(a), int(b)] for a, b in zip(lo, hi)]
 
 
@@ -85,7 +96,9 @@ def test_normalisation_padding_and_hole_filling(raw):
     size = props["size_after_cropping"]
     inner = unpad(data, size)
     (z0, z1), (y0, y1), (x0, x1) = props["crop_bbox"]
-    original = np.stack([nib.load(str(f)).get_fdata().transpose(2, 1, 0) for f in _files(raw, 0)])[:, z0:z1, y0:y1, x0:x1]
+    original = np.stack([nib.load(str(f)).get_fdata().transpose(2, 1, 0) for f in _files(raw, 0)])[
+        :, z0:z1, y0:y1, x0:x1
+    ]
     mask = binary_fill_holes(np.any(original != 0, axis=0))
     hole = mask & np.all(original == 0, axis=0)
     assert hole.any()  # the fixture brain has a hole: it is inside the mask, so it is normalised
@@ -97,7 +110,10 @@ def test_normalisation_padding_and_hole_filling(raw):
     # padding: before = (patch - size) // 2 on each axis, zeros around
     before = [(p - s) // 2 for p, s in zip(SMALL_PATCH, size)]
     assert np.count_nonzero(data) == np.count_nonzero(inner)
-    assert np.array_equal(data[:, before[0]:before[0] + size[0], before[1]:before[1] + size[1], before[2]:before[2] + size[2]], inner)
+    assert np.array_equal(
+        data[:, before[0] : before[0] + size[0], before[1] : before[1] + size[1], before[2] : before[2] + size[2]],
+        inner,
+    )
 
 
 def test_nibabel_axes_are_transposed_to_simpleitk_order(tmp_path):
@@ -136,7 +152,9 @@ def test_pad_and_unpad_round_trip():
 def test_label_remap():
     seg = np.array([[[0, 1], [2, 4]]], np.uint8)
     assert remap_brats_labels(seg).tolist() == [[[0, 2], [1, 3]]]
-    with pytest.raises(DatasetError, match=r"seg.nii.gz: segmentation holds label\(s\) \[3\]; BraTS labels are 0, 1, 2 and 4"):
+    with pytest.raises(
+        DatasetError, match=r"seg.nii.gz: segmentation holds label\(s\) \[3\]; BraTS labels are 0, 1, 2 and 4"
+    ):
         remap_brats_labels(np.array([0, 3, 4]), "seg.nii.gz")
 
 
@@ -157,8 +175,10 @@ def test_reference_layout(build):
         # label_patch is the ground truth cropped and padded like the input
         patch = ds.label_patch(i)
         assert patch.shape == SMALL_PATCH
-        assert np.array_equal(unpad(patch, props["size_after_cropping"]),
-                              remap_brats_labels(seg)[tuple(slice(a, b) for a, b in props["crop_bbox"])])
+        assert np.array_equal(
+            unpad(patch, props["size_after_cropping"]),
+            remap_brats_labels(seg)[tuple(slice(a, b) for a, b in props["crop_bbox"])],
+        )
 
 
 def test_dataset_prepare_brats_command(raw, tmp_path):
@@ -195,14 +215,18 @@ def _copy_build(build: Path, tmp_path: Path) -> Path:
 def test_missing_folder_and_case_list(tmp_path):
     with pytest.raises(DatasetError, match="BraTS data set folder .*nowhere does not exist"):
         BratsDataset(tmp_path / "nowhere")
-    with pytest.raises(DatasetError, match=r"no preprocessed_files.pkl in it .*preprocessed_data/preprocessed_files.pkl"):
+    with pytest.raises(
+        DatasetError, match=r"no preprocessed_files.pkl in it .*preprocessed_data/preprocessed_files.pkl"
+    ):
         BratsDataset(tmp_path)
 
 
 def test_missing_case_file(build, tmp_path):
     root = _copy_build(build, tmp_path)
     (root / "preprocessed_data" / f"{CASE_NAMES[1]}.pkl").unlink()
-    with pytest.raises(DatasetError, match=rf"BraTS case file .*{CASE_NAMES[1]}.pkl does not exist; preprocessed_files.pkl lists it"):
+    with pytest.raises(
+        DatasetError, match=rf"BraTS case file .*{CASE_NAMES[1]}.pkl does not exist; preprocessed_files.pkl lists it"
+    ):
         BratsDataset(root, patch_size=SMALL_PATCH)
 
 
@@ -255,7 +279,9 @@ def test_preprocessing_errors(raw, tmp_path):
     affine = AFFINE.copy()
     affine[2, 2] = 2.0
     nib.save(nib.Nifti1Image(np.asanyarray(image.dataobj), affine), str(odd))
-    with pytest.raises(DatasetError, match=r"voxel spacing \(z, y, x\) \[2.0, 1.0, 1.0\] mm differs .* resampling is not implemented"):
+    with pytest.raises(
+        DatasetError, match=r"voxel spacing \(z, y, x\) \[2.0, 1.0, 1.0\] mm differs .* resampling is not implemented"
+    ):
         preprocess_case([odd, *files[1:]], SMALL_PATCH)
     small = tmp_path / "small_t2.nii.gz"
     nib.save(nib.Nifti1Image(np.zeros((4, 4, 4), np.int16), AFFINE), str(small))

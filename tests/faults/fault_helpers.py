@@ -50,7 +50,9 @@ FAST_USER_CONF = """\
 TEMP_MARKERS = (".tmp", "edgeperf-tmp", "edgeperf-build-", "edgeperf-run-", "edgeperf-probe-", "edgeperf-old-")
 
 
-def edgeperf(*args, cwd=None, fsize: int | None = None, stdout=None, timeout: float = 120) -> subprocess.CompletedProcess:
+def edgeperf(
+    *args, cwd=None, fsize: int | None = None, stdout=None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run ``edgeperf *args`` in a child process, optionally under a file size limit of
     ``fsize`` bytes (RLIMIT_FSIZE: writes beyond it fail with EFBIG, as on a full disk)."""
 
@@ -59,9 +61,17 @@ def edgeperf(*args, cwd=None, fsize: int | None = None, stdout=None, timeout: fl
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
     env = dict(os.environ, COLUMNS="200", PYTHONPATH=str(REPO / "src"))
-    return subprocess.run([sys.executable, "-m", "edgeperf.cli.main", *map(str, args)], cwd=cwd, env=env,
-                          stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE,
-                          preexec_fn=limit, timeout=timeout, text=True, errors="replace")
+    return subprocess.run(
+        [sys.executable, "-m", "edgeperf.cli.main", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=stdout if stdout is not None else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=limit,
+        timeout=timeout,
+        text=True,
+        errors="replace",
+    )
 
 
 def error_line(result, *must_contain: str) -> str:
@@ -118,8 +128,21 @@ def leftovers(*roots: Path) -> list[str]:
 
 def run_args(assets, output, *extra, model=None, dataset=None, conf=None, scenario="Offline"):
     """``edgeperf run resnet50`` arguments on the fault assets."""
-    return ["run", "resnet50", "--scenario", scenario, "--model", model or assets["model"], "--dataset",
-            dataset or assets["imagenet"], "--user-conf", conf or assets["conf"], "--output", output, *extra]
+    return [
+        "run",
+        "resnet50",
+        "--scenario",
+        scenario,
+        "--model",
+        model or assets["model"],
+        "--dataset",
+        dataset or assets["imagenet"],
+        "--user-conf",
+        conf or assets["conf"],
+        "--output",
+        output,
+        *extra,
+    ]
 
 
 # -- fixtures (imported by each test module; see the module doc) -----------------------------------
@@ -145,8 +168,9 @@ def assets_fixture(tmp_path_factory) -> dict[str, Path]:
     (root / "folder.onnx").mkdir()
     conf = root / "fast.conf"
     conf.write_text(FAST_USER_CONF)
-    _ASSETS.update(root=root, imagenet=make_imagenet(root), model=good,
-                   failing=failing_standin(root / "failing.onnx"), conf=conf)
+    _ASSETS.update(
+        root=root, imagenet=make_imagenet(root), model=good, failing=failing_standin(root / "failing.onnx"), conf=conf
+    )
     return _ASSETS
 
 

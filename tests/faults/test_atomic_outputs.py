@@ -13,8 +13,14 @@ import threading
 
 import pytest
 
-from edgeperf._atomic import (OutputError, atomic_write, check_output_dir, encode_text, prepare_output_dir,
-                              refuse_overlap)
+from edgeperf._atomic import (
+    OutputError,
+    atomic_write,
+    check_output_dir,
+    encode_text,
+    prepare_output_dir,
+    refuse_overlap,
+)
 from edgeperf.errors import EdgeperfError
 
 

@@ -17,22 +17,25 @@ def _private_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # StartTest writes its logs and looks for audit.config here
 
 
-@pytest.mark.parametrize("name, value, error, expected", [
-    ("server_target_qps", 0, ValueError, "above 0"),
-    ("server_target_qps", -3.5, ValueError, "above 0"),
-    ("offline_expected_qps", 0.0, ValueError, "above 0"),
-    ("multi_stream_target_qps", 0, ValueError, "above 0"),
-    ("server_target_qps", float("inf"), ValueError, "finite"),
-    ("offline_expected_qps", float("nan"), ValueError, "finite"),
-    ("server_target_latency_percentile", float("-inf"), ValueError, "finite"),
-    ("min_duration_ms", "10000", TypeError, "integer"),
-    ("min_duration_ms", 1.5, TypeError, "integer"),
-    ("min_query_count", -1, ValueError, "0 or more"),
-    ("offline_expected_qps", "fast", TypeError, "number"),
-    ("server_coalesce_queries", "yes", TypeError, "True or False"),
-    ("scenario", "Offline", TypeError, "TestScenario"),
-    ("mode", 2, TypeError, "TestMode"),
-])
+@pytest.mark.parametrize(
+    "name, value, error, expected",
+    [
+        ("server_target_qps", 0, ValueError, "above 0"),
+        ("server_target_qps", -3.5, ValueError, "above 0"),
+        ("offline_expected_qps", 0.0, ValueError, "above 0"),
+        ("multi_stream_target_qps", 0, ValueError, "above 0"),
+        ("server_target_qps", float("inf"), ValueError, "finite"),
+        ("offline_expected_qps", float("nan"), ValueError, "finite"),
+        ("server_target_latency_percentile", float("-inf"), ValueError, "finite"),
+        ("min_duration_ms", "10000", TypeError, "integer"),
+        ("min_duration_ms", 1.5, TypeError, "integer"),
+        ("min_query_count", -1, ValueError, "0 or more"),
+        ("offline_expected_qps", "fast", TypeError, "number"),
+        ("server_coalesce_queries", "yes", TypeError, "True or False"),
+        ("scenario", "Offline", TypeError, "TestScenario"),
+        ("mode", 2, TypeError, "TestMode"),
+    ],
+)
 def test_a_wrong_setting_fails_at_the_assignment_naming_it(name, value, error, expected):
     settings = lg.TestSettings()
     before = getattr(settings, name)
@@ -55,11 +58,14 @@ def test_good_values_are_still_accepted():
     assert settings.min_duration_ms == 100
 
 
-@pytest.mark.parametrize("total, perf, expected", [
-    (0, 0, "total_sample_count = 0"),
-    (10, 0, "performance_sample_count = 0"),
-    (-1, 5, "total_sample_count = -1"),
-])
+@pytest.mark.parametrize(
+    "total, perf, expected",
+    [
+        (0, 0, "total_sample_count = 0"),
+        (10, 0, "performance_sample_count = 0"),
+        (-1, 5, "total_sample_count = -1"),
+    ],
+)
 def test_construct_qsl_refuses_empty_sizes(total, perf, expected):
     with pytest.raises(ValueError, match="ConstructQSL") as info:
         lg.ConstructQSL(total, perf, lambda s: None, lambda s: None)
@@ -74,8 +80,9 @@ def test_construct_qsl_refuses_a_string_size_and_a_non_callable():
 
 
 def _handles():
-    sut = lg.ConstructSUT(lambda qs: lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, 0, 0) for q in qs]),
-                          lambda: None)
+    sut = lg.ConstructSUT(
+        lambda qs: lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, 0, 0) for q in qs]), lambda: None
+    )
     qsl = lg.ConstructQSL(8, 8, lambda s: None, lambda s: None)
     return sut, qsl
 

@@ -13,7 +13,16 @@ import stat
 import subprocess
 
 import pytest
-from fault_helpers import assets_fixture, cli_fixture, edgeperf, error_line, leftovers, run_args, snapshot, unwritable_fixture  # noqa: F401 (fixtures)
+from fault_helpers import (
+    assets_fixture,  # noqa: F401 (a fixture)
+    cli_fixture,  # noqa: F401 (a fixture)
+    edgeperf,
+    error_line,
+    leftovers,
+    run_args,
+    snapshot,
+    unwritable_fixture,  # noqa: F401 (a fixture)
+)
 from fixture_paths import FIXTURES
 
 HEX_LOG = '[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "%s" }\n]\n'
@@ -28,9 +37,11 @@ def runs(assets, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("fault-runs")
     app, runner = build_app(), CliRunner()
-    for args in (run_args(assets, root / "res" / "accuracy", "--mode", "accuracy"),
-                 run_args(assets, root / "res" / "performance" / "run_1"),
-                 ["compliance", "run", "TEST01", *run_args(assets, root / "TEST01")[1:]]):
+    for args in (
+        run_args(assets, root / "res" / "accuracy", "--mode", "accuracy"),
+        run_args(assets, root / "res" / "performance" / "run_1"),
+        ["compliance", "run", "TEST01", *run_args(assets, root / "TEST01")[1:]],
+    ):
         result = runner.invoke(app, [str(a) for a in args])
         assert result.exit_code == 0, result.output
     return root
@@ -58,15 +69,20 @@ def summary_csv(tree, tmp_path_factory):
 
 # -- accuracy: bad logs ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "no such file"),
-    (b"", "expected '[' starting an accuracy log, found the end of the file"),
-    (b'[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "0100', "the file ends inside"),
-    (bytes(range(256)) * 4, "not UTF-8 text"),
-    ((HEX_LOG % "ZZ").encode(), "hexadecimal"),
-    ((HEX_LOG % "ABC").encode(), "even number of hex digits"),
-    (b'{"not": "a list"}', "JSON array"),
-], ids=["missing", "empty", "truncated", "binary", "non-hex", "odd-hex", "not-a-list"])
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "no such file"),
+        (b"", "expected '[' starting an accuracy log, found the end of the file"),
+        (b'[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "0100', "the file ends inside"),
+        (bytes(range(256)) * 4, "not UTF-8 text"),
+        ((HEX_LOG % "ZZ").encode(), "hexadecimal"),
+        ((HEX_LOG % "ABC").encode(), "even number of hex digits"),
+        (b'{"not": "a list"}', "JSON array"),
+    ],
+    ids=["missing", "empty", "truncated", "binary", "non-hex", "odd-hex", "not-a-list"],
+)
 def test_accuracy_bad_log(cli, assets, tmp_path, content, expected):
     log = tmp_path / "mlperf_log_accuracy.json"
     if content is not None:
@@ -77,22 +93,41 @@ def test_accuracy_bad_log(cli, assets, tmp_path, content, expected):
 
 
 def test_accuracy_log_is_a_folder(cli, assets, tmp_path):
-    error_line(cli("accuracy", "resnet50", "--log", tmp_path, "--dataset", assets["imagenet"]),
-               str(tmp_path), "is a folder; expected a file")
+    error_line(
+        cli("accuracy", "resnet50", "--log", tmp_path, "--dataset", assets["imagenet"]),
+        str(tmp_path),
+        "is a folder; expected a file",
+    )
 
 
 def test_accuracy_output_to_stdout_dash(cli, assets, runs, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = cli("accuracy", "resnet50", "--log", runs / "res/accuracy/mlperf_log_accuracy.json",
-                 "--dataset", assets["imagenet"], "--output", "-")
+    result = cli(
+        "accuracy",
+        "resnet50",
+        "--log",
+        runs / "res/accuracy/mlperf_log_accuracy.json",
+        "--dataset",
+        assets["imagenet"],
+        "--output",
+        "-",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == (runs / "res/accuracy/accuracy.txt").read_text()
     assert not (tmp_path / "-").exists()
 
 
 def _accuracy(cli, assets, runs, output):
-    return cli("accuracy", "resnet50", "--log", runs / "res/accuracy/mlperf_log_accuracy.json",
-               "--dataset", assets["imagenet"], "--output", output)
+    return cli(
+        "accuracy",
+        "resnet50",
+        "--log",
+        runs / "res/accuracy/mlperf_log_accuracy.json",
+        "--dataset",
+        assets["imagenet"],
+        "--output",
+        output,
+    )
 
 
 def test_accuracy_output_special_files_are_written_into_not_replaced(cli, assets, runs):
@@ -141,13 +176,23 @@ def test_accuracy_output_full_disk_keeps_the_old_file(assets, runs, tmp_path):
     target = tmp_path / "accuracy.txt"
     target.write_text("the earlier result, " * 10 + "\n")
     before = target.read_bytes()
-    result = edgeperf("accuracy", "resnet50", "--log", runs / "res/accuracy/mlperf_log_accuracy.json",
-                      "--dataset", assets["imagenet"], "--output", target, fsize=10)
+    result = edgeperf(
+        "accuracy",
+        "resnet50",
+        "--log",
+        runs / "res/accuracy/mlperf_log_accuracy.json",
+        "--dataset",
+        assets["imagenet"],
+        "--output",
+        target,
+        fsize=10,
+    )
     error_line(result, str(target), "ulimit")
     assert target.read_bytes() == before and leftovers(tmp_path) == []
 
 
 # -- check ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("what", ["missing", "a-file"])
 def test_check_tree_missing_or_a_file(cli, tmp_path, what):
@@ -233,9 +278,16 @@ def test_check_stdout_on_a_full_device(tree):
 
 # -- report and benchmarks ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "summary.csv"), (b"", "empty"), (bytes(range(256)), "UTF-8"),
-], ids=["missing", "empty", "binary"])
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "summary.csv"),
+        (b"", "empty"),
+        (bytes(range(256)), "UTF-8"),
+    ],
+    ids=["missing", "empty", "binary"],
+)
 def test_report_bad_summary(cli, tmp_path, content, expected):
     path = tmp_path / "summary.csv"
     if content is not None:
@@ -273,11 +325,16 @@ def test_benchmarks_stdout_on_a_full_device():
 
 # -- compliance verify ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, expected", [
-    (bytes(range(256)) * 20, "not UTF-8"),
-    (b"garbage ][ x", "expected '[' starting an accuracy log"),
-    (b"", None),
-], ids=["binary", "garbage", "empty"])
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (bytes(range(256)) * 20, "not UTF-8"),
+        (b"garbage ][ x", "expected '[' starting an accuracy log"),
+        (b"", None),
+    ],
+    ids=["binary", "garbage", "empty"],
+)
 def test_verify_garbage_test01_accuracy_log(cli, runs, tmp_path, content, expected):
     test01 = tmp_path / "TEST01"
     shutil.copytree(runs / "TEST01", test01)
@@ -295,8 +352,11 @@ def test_verify_garbage_test01_accuracy_log(cli, runs, tmp_path, content, expect
 def test_verify_missing_folders(cli, runs, tmp_path, which):
     args = {"results": runs / "res", "compliance": runs / "TEST01"}
     args[which] = tmp_path / "nowhere"
-    error_line(cli("compliance", "verify", "TEST01", "--results", args["results"], "--compliance", args["compliance"]),
-               "nowhere", "expected")
+    error_line(
+        cli("compliance", "verify", "TEST01", "--results", args["results"], "--compliance", args["compliance"]),
+        "nowhere",
+        "expected",
+    )
 
 
 def test_verify_output_is_a_file_or_unwritable(cli, runs, tmp_path, unwritable):
@@ -309,6 +369,7 @@ def test_verify_output_is_a_file_or_unwritable(cli, runs, tmp_path, unwritable):
 
 
 # -- submission system-json -----------------------------------------------------------------------
+
 
 def test_system_json_dash_and_default_are_stdout(cli, tmp_path, monkeypatch):
     import json
@@ -367,10 +428,31 @@ def test_dash_is_refused_where_a_folder_is_written(cli, assets, runs, summary_cs
         "run": run_args(assets, "-"),
         "compliance-run": ["compliance", "run", "TEST01", *run_args(assets, "-")[1:]],
         "report": ["report", summary_csv, "--output", "-"],
-        "verify": ["compliance", "verify", "TEST01", "--results", runs / "res", "--compliance", runs / "TEST01",
-                   "--output", "-"],
-        "build": ["submission", "build", "--runs", runs / "res", "--system", FIXTURES / "closed/Alibaba/systems/T4x1_TRT.json",
-                  "--submitter", "Alibaba", "--division", "closed", "--output", "-"],
+        "verify": [
+            "compliance",
+            "verify",
+            "TEST01",
+            "--results",
+            runs / "res",
+            "--compliance",
+            runs / "TEST01",
+            "--output",
+            "-",
+        ],
+        "build": [
+            "submission",
+            "build",
+            "--runs",
+            runs / "res",
+            "--system",
+            FIXTURES / "closed/Alibaba/systems/T4x1_TRT.json",
+            "--submitter",
+            "Alibaba",
+            "--division",
+            "closed",
+            "--output",
+            "-",
+        ],
     }[command]
     error_line(cli(*args), "standard output", "expected a folder name")
     assert not (tmp_path / "-").exists()

@@ -9,20 +9,35 @@ import sys
 import time
 
 import pytest
-from fault_helpers import FAST_USER_CONF, REPO, assets_fixture, cli_fixture, edgeperf, error_line, leftovers, run_args, snapshot, unwritable_fixture  # noqa: F401 (fixtures)
+from fault_helpers import (
+    FAST_USER_CONF,
+    REPO,
+    assets_fixture,  # noqa: F401 (a fixture)
+    cli_fixture,  # noqa: F401 (a fixture)
+    edgeperf,
+    error_line,
+    leftovers,
+    run_args,
+    snapshot,
+    unwritable_fixture,  # noqa: F401 (a fixture)
+)
 
 LOGS = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json")
 
 
 # -- missing, empty, truncated, binary, folder-instead-of-file inputs -------------------------------
 
-@pytest.mark.parametrize("model, expected", [
-    ("missing.onnx", "missing.onnx"),
-    ("empty.onnx", "empty.onnx"),
-    ("truncated.onnx", "truncated.onnx"),
-    ("binary.onnx", "binary.onnx"),
-    ("folder.onnx", "folder.onnx"),
-])
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        ("missing.onnx", "missing.onnx"),
+        ("empty.onnx", "empty.onnx"),
+        ("truncated.onnx", "truncated.onnx"),
+        ("binary.onnx", "binary.onnx"),
+        ("folder.onnx", "folder.onnx"),
+    ],
+)
 def test_run_bad_model_file(cli, assets, tmp_path, model, expected):
     out = tmp_path / "out"
     before = snapshot(assets["root"])
@@ -32,12 +47,16 @@ def test_run_bad_model_file(cli, assets, tmp_path, model, expected):
     assert snapshot(assets["root"]) == before
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda p: None, "user.conf"),
-    (lambda p: p.write_bytes(b"\x00\xff\xfe garbage \x00"), "not a text file"),
-    (lambda p: p.write_text(FAST_USER_CONF + "*.Offline.min_dur"), "user.conf:8:"),
-    (lambda p: p.mkdir(), "user.conf"),
-], ids=["missing", "binary", "truncated", "folder"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda p: None, "user.conf"),
+        (lambda p: p.write_bytes(b"\x00\xff\xfe garbage \x00"), "not a text file"),
+        (lambda p: p.write_text(FAST_USER_CONF + "*.Offline.min_dur"), "user.conf:8:"),
+        (lambda p: p.mkdir(), "user.conf"),
+    ],
+    ids=["missing", "binary", "truncated", "folder"],
+)
 def test_run_bad_user_conf(cli, assets, tmp_path, make, expected):
     conf = tmp_path / "user.conf"
     make(conf)
@@ -61,16 +80,28 @@ def test_run_dataset_missing_or_a_file(cli, assets, tmp_path):
 
 # -- huge, zero, NaN and inf numbers ---------------------------------------------------------------
 
-@pytest.mark.parametrize("value, expected", [
-    ("0", "above 0"), ("-5", "above 0"), ("nan", "finite"), ("inf", "finite"),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("0", "above 0"),
+        ("-5", "above 0"),
+        ("nan", "finite"),
+        ("inf", "finite"),
+    ],
+)
 @pytest.mark.parametrize("scenario, key", [("Offline", "target_qps"), ("Server", "target_qps")])
 def test_run_rate_zero_nan_inf_names_file_line_key(cli, assets, tmp_path, scenario, key, value, expected):
     conf = tmp_path / "rates.conf"
     conf.write_text(assets["conf"].read_text() + f"\n*.{scenario}.{key} = {value}\n")
     line_nr = len(conf.read_text().splitlines())
     out = tmp_path / "out"
-    line = error_line(cli(*run_args(assets, out, scenario=scenario, conf=conf)), f"rates.conf:{line_nr}:", f"*.{scenario}.{key} = {value}", expected)
+    line = error_line(
+        cli(*run_args(assets, out, scenario=scenario, conf=conf)),
+        f"rates.conf:{line_nr}:",
+        f"*.{scenario}.{key} = {value}",
+        expected,
+    )
     assert "Traceback" not in line
     assert not out.exists()
 
@@ -95,10 +126,12 @@ def test_run_zero_nan_inf_integer_options(cli, assets, tmp_path, option, value):
 
 # -- faults of the model and of the output folder --------------------------------------------------
 
+
 def test_run_model_failing_its_first_inference(cli, assets, tmp_path):
     out = tmp_path / "out"
-    line = error_line(cli(*run_args(assets, out, model=assets["failing"])),
-                      "failing.onnx", "first inference", "expected")
+    line = error_line(
+        cli(*run_args(assets, out, model=assets["failing"])), "failing.onnx", "first inference", "expected"
+    )
     assert "Reshape" in line  # the runtime's own reason is kept
     assert not out.exists()
 
@@ -179,11 +212,15 @@ def test_user_conf_warnings_are_printed_before_the_run(cli, assets, tmp_path):
     assert result.output.index("did you mean") < result.output.index("Result is")
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00garbage", "not a text file"),
-    (b"", "no settings"),
-    (b"hello world\n", "bad.audit:1:"),
-], ids=["binary", "empty", "garbage"])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00garbage", "not a text file"),
+        (b"", "no settings"),
+        (b"hello world\n", "bad.audit:1:"),
+    ],
+    ids=["binary", "empty", "garbage"],
+)
 def test_compliance_run_bad_audit_config_names_the_users_file(cli, assets, tmp_path, content, expected):
     audit = tmp_path / "bad.audit"
     audit.write_bytes(content)
@@ -208,6 +245,7 @@ def test_compliance_run_unknown_test(cli, assets, tmp_path):
 
 # -- Ctrl-C, then a rerun ---------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_ctrl_c_then_rerun(assets, tmp_path):
     """SIGINT while LoadGen runs: exit 130 with one line; a rerun into the same folder then works
@@ -217,8 +255,13 @@ def test_ctrl_c_then_rerun(assets, tmp_path):
     out = tmp_path / "out"
     args = run_args(assets, out, conf=conf)
     env = dict(os.environ, COLUMNS="200", PYTHONPATH=str(REPO / "src"))
-    proc = subprocess.Popen([sys.executable, "-m", "edgeperf.cli.main", *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgeperf.cli.main", *map(str, args)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         detail = out / "mlperf_log_detail.txt"
@@ -234,7 +277,8 @@ def test_ctrl_c_then_rerun(assets, tmp_path):
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert [line for line in stderr.splitlines() if line.strip()] == [
-        "edgeperf: interrupted; the log files written so far are closed."]
+        "edgeperf: interrupted; the log files written so far are closed."
+    ]
     rerun = edgeperf(*run_args(assets, out))
     assert rerun.returncode == 0, rerun.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted([*LOGS, "report.html"])
@@ -259,10 +303,13 @@ def test_cache_dir_a_file_or_unwritable_is_not_blamed_on_the_model(cli, assets, 
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("line, limit", [
-    ("*.*.min_duration = 99999999999999999999999", "9223372036854"),
-    ("*.Offline.min_query_count = 18446744073709551616", "9223372036854775807"),
-])
+@pytest.mark.parametrize(
+    "line, limit",
+    [
+        ("*.*.min_duration = 99999999999999999999999", "9223372036854"),
+        ("*.Offline.min_query_count = 18446744073709551616", "9223372036854775807"),
+    ],
+)
 def test_run_huge_config_integers_that_would_wrap(cli, assets, tmp_path, line, limit):
     conf = tmp_path / "huge.conf"
     conf.write_text(assets["conf"].read_text() + line + "\n")

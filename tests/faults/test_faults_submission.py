@@ -38,6 +38,7 @@ def _hash_lines(acc) -> list[str]:
 
 # -- submission truncate --------------------------------------------------------------------------
 
+
 def test_truncate_binary_log_names_the_file_and_changes_nothing(cli, tmp_path):
     root, acc = _tree(tmp_path / "tree", bytes(range(256)) * 60)
     before = snapshot(root)
@@ -104,6 +105,7 @@ def test_truncate_tree_missing_or_a_file(cli, tmp_path):
 
 # -- submission build -----------------------------------------------------------------------------
 
+
 def _runs(tmp_path):
     runs = tmp_path / "runs"
     acc = runs / "resnet50/Offline/accuracy"
@@ -114,8 +116,22 @@ def _runs(tmp_path):
 
 
 def _build(cli, runs, output, *extra, system=SYSTEM):
-    return cli("submission", "build", "--runs", runs, "--system", system, "--submitter", "Alibaba",
-               "--division", "closed", "--output", output, "--no-check", *extra)
+    return cli(
+        "submission",
+        "build",
+        "--runs",
+        runs,
+        "--system",
+        system,
+        "--submitter",
+        "Alibaba",
+        "--division",
+        "closed",
+        "--output",
+        output,
+        "--no-check",
+        *extra,
+    )
 
 
 @pytest.mark.parametrize("where", ["same", "parent", "inside"])
@@ -137,8 +153,9 @@ def test_build_refuses_an_output_holding_the_system_json(cli, tmp_path):
     assert system.read_bytes() == SYSTEM.read_bytes()
 
 
-@pytest.mark.parametrize("what, expected", [("folder", "is a folder"), ("binary", "not valid JSON"),
-                                            ("missing", "file not found")])
+@pytest.mark.parametrize(
+    "what, expected", [("folder", "is a folder"), ("binary", "not valid JSON"), ("missing", "file not found")]
+)
 def test_build_bad_system_json(cli, tmp_path, what, expected):
     runs = _runs(tmp_path)
     system = tmp_path / "sys.json"
@@ -152,13 +169,35 @@ def test_build_bad_system_json(cli, tmp_path, what, expected):
 
 # -- submission run -------------------------------------------------------------------------------
 
+
 def _oneshot(assets, tmp_path, *extra, model=None, system=None):
     if system is None:  # the real Alibaba system JSON, moved to the open division
         system = tmp_path / "T4x1_TRT.json"
         system.write_text(json.dumps(dict(json.loads(SYSTEM.read_text()), division="open")))
-    return ["submission", "run", "resnet50", "--scenarios", "Offline", "--model", model or assets["model"],
-            "--dataset", assets["imagenet"], "--system", system, "--submitter", "Alibaba", "--division", "open",
-            "--output", tmp_path / "tree", "--user-conf", assets["conf"], "--max-samples", "4", *extra]
+    return [
+        "submission",
+        "run",
+        "resnet50",
+        "--scenarios",
+        "Offline",
+        "--model",
+        model or assets["model"],
+        "--dataset",
+        assets["imagenet"],
+        "--system",
+        system,
+        "--submitter",
+        "Alibaba",
+        "--division",
+        "open",
+        "--output",
+        tmp_path / "tree",
+        "--user-conf",
+        assets["conf"],
+        "--max-samples",
+        "4",
+        *extra,
+    ]
 
 
 def test_run_mistyped_model_leaves_no_plan(cli, assets, tmp_path):
@@ -200,10 +239,19 @@ def test_run_ctrl_c_then_resume_redoes_only_the_unfinished_steps(assets, tmp_pat
 
     args = _oneshot(assets, tmp_path)
     system = args[args.index("--system") + 1]
-    opts = OneShotOptions(benchmarks=["resnet50"], scenarios=["Offline"], model=assets["model"],
-                          dataset=assets["imagenet"], system=system, submitter="Alibaba", division="open",
-                          output=tmp_path / "tree", user_conf=assets["conf"], max_samples=4,
-                          keep_going=True)  # the stand-in model misses the accuracy target
+    opts = OneShotOptions(
+        benchmarks=["resnet50"],
+        scenarios=["Offline"],
+        model=assets["model"],
+        dataset=assets["imagenet"],
+        system=system,
+        submitter="Alibaba",
+        division="open",
+        output=tmp_path / "tree",
+        user_conf=assets["conf"],
+        max_samples=4,
+        keep_going=True,
+    )  # the stand-in model misses the accuracy target
 
     def interrupt_performance(step):
         if step.step == "performance":
@@ -238,8 +286,22 @@ def test_build_full_disk_leaves_no_tree_and_no_staging(cli, assets, tmp_path):
     system = tmp_path / "T4x1_TRT.json"
     system.write_text(json.dumps(dict(json.loads(SYSTEM.read_text()), division="open")))
     before = snapshot(runs)
-    result = edgeperf("submission", "build", "--runs", runs, "--system", system, "--submitter", "Alibaba",
-                      "--division", "open", "--output", tmp_path / "tree", "--no-check", fsize=8192)
+    result = edgeperf(
+        "submission",
+        "build",
+        "--runs",
+        runs,
+        "--system",
+        system,
+        "--submitter",
+        "Alibaba",
+        "--division",
+        "open",
+        "--output",
+        tmp_path / "tree",
+        "--no-check",
+        fsize=8192,
+    )
     error_line(result, f"cannot write {tmp_path / 'tree'}", "ulimit", "nothing was written")
     assert not (tmp_path / "tree").exists() and leftovers(tmp_path) == []
     assert snapshot(runs) == before

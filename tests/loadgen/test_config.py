@@ -357,8 +357,15 @@ def test_value_conversions(tmp_path, line, field, expected):
     assert got == expected
 
 
-@pytest.mark.parametrize("value, mode", [("0", TestMode.SubmissionRun), ("1", TestMode.AccuracyOnly),
-                                          ("2", TestMode.PerformanceOnly), ("3", TestMode.FindPeakPerformance)])
+@pytest.mark.parametrize(
+    "value, mode",
+    [
+        ("0", TestMode.SubmissionRun),
+        ("1", TestMode.AccuracyOnly),
+        ("2", TestMode.PerformanceOnly),
+        ("3", TestMode.FindPeakPerformance),
+    ],
+)
 def test_mode_values(tmp_path, value, mode):
     start = TestMode.AccuracyOnly if mode is TestMode.SubmissionRun else TestMode.SubmissionRun
     s, rc = load(tmp_path, f"*.*.mode = {value}\n", settings=TestSettings(mode=start))
@@ -472,30 +479,70 @@ def test_shipped_mlperf_conf_has_no_warnings_or_errors():
 
 # (key, value) of spec §3.5, in file order.
 SPEC_35 = (
-    [(f"{m}.*.performance_sample_count_override", v) for m, v in [
-        ("mobilenet", 1024), ("gnmt", 3903900), ("resnet50", 1024), ("ssd-mobilenet", 256),
-        ("ssd-resnet34", 64), ("bert", 10833), ("dlrm", 204800), ("rnnt", 2513), ("3d-unet", 16)]]
-    + [("*.*.qsl_rng_seed", 1624344308455410291), ("*.*.sample_index_rng_seed", 517984244576520566),
-       ("*.*.schedule_rng_seed", 10051496985653635065)]
-    + [("*.SingleStream.target_latency_percentile", 90), ("*.SingleStream.min_duration", 600000),
-       ("*.SingleStream.min_query_count", 1024)]
-    + [("*.MultiStream.target_qps", 20), ("*.MultiStream.target_latency_percentile", 99),
-       ("*.MultiStream.max_async_queries", 1), ("*.MultiStream.target_latency", 50),
-       ("*.MultiStream.min_duration", 600000), ("*.MultiStream.min_query_count", 270336),
-       ("ssd-resnet34.MultiStream.target_qps", 15), ("ssd-resnet34.MultiStream.target_latency", 66),
-       ("gnmt.MultiStream.min_query_count", 90112), ("gnmt.MultiStream.target_latency", 100),
-       ("gnmt.MultiStream.target_qps", 10), ("gnmt.MultiStream.target_latency_percentile", 97)]
-    + [("*.Server.target_latency", 10), ("*.Server.target_latency_percentile", 99),
-       ("*.Server.target_duration", 0), ("*.Server.min_duration", 600000),
-       ("*.Server.min_query_count", 270336), ("resnet50.Server.target_latency", 15),
-       ("ssd-resnet34.Server.target_latency", 100), ("gnmt.Server.target_latency", 250),
-       ("bert.Server.target_latency", 130), ("dlrm.Server.target_latency", 30),
-       ("rnnt.Server.target_latency", 1000), ("gnmt.Server.min_query_count", 90112),
-       ("gnmt.Server.target_latency_percentile", 97)]
-    + [("*.Offline.target_latency_percentile", 90), ("*.Offline.min_duration", 600000),
-       ("*.Offline.min_query_count", 24576)]
-    + [("*.SingleStream.target_latency", 10), ("*.Server.target_qps", 1.0), ("*.Offline.target_qps", 1.0),
-       ("*.MultiStream.samples_per_query", 4)]
+    [
+        (f"{m}.*.performance_sample_count_override", v)
+        for m, v in [
+            ("mobilenet", 1024),
+            ("gnmt", 3903900),
+            ("resnet50", 1024),
+            ("ssd-mobilenet", 256),
+            ("ssd-resnet34", 64),
+            ("bert", 10833),
+            ("dlrm", 204800),
+            ("rnnt", 2513),
+            ("3d-unet", 16),
+        ]
+    ]
+    + [
+        ("*.*.qsl_rng_seed", 1624344308455410291),
+        ("*.*.sample_index_rng_seed", 517984244576520566),
+        ("*.*.schedule_rng_seed", 10051496985653635065),
+    ]
+    + [
+        ("*.SingleStream.target_latency_percentile", 90),
+        ("*.SingleStream.min_duration", 600000),
+        ("*.SingleStream.min_query_count", 1024),
+    ]
+    + [
+        ("*.MultiStream.target_qps", 20),
+        ("*.MultiStream.target_latency_percentile", 99),
+        ("*.MultiStream.max_async_queries", 1),
+        ("*.MultiStream.target_latency", 50),
+        ("*.MultiStream.min_duration", 600000),
+        ("*.MultiStream.min_query_count", 270336),
+        ("ssd-resnet34.MultiStream.target_qps", 15),
+        ("ssd-resnet34.MultiStream.target_latency", 66),
+        ("gnmt.MultiStream.min_query_count", 90112),
+        ("gnmt.MultiStream.target_latency", 100),
+        ("gnmt.MultiStream.target_qps", 10),
+        ("gnmt.MultiStream.target_latency_percentile", 97),
+    ]
+    + [
+        ("*.Server.target_latency", 10),
+        ("*.Server.target_latency_percentile", 99),
+        ("*.Server.target_duration", 0),
+        ("*.Server.min_duration", 600000),
+        ("*.Server.min_query_count", 270336),
+        ("resnet50.Server.target_latency", 15),
+        ("ssd-resnet34.Server.target_latency", 100),
+        ("gnmt.Server.target_latency", 250),
+        ("bert.Server.target_latency", 130),
+        ("dlrm.Server.target_latency", 30),
+        ("rnnt.Server.target_latency", 1000),
+        ("gnmt.Server.min_query_count", 90112),
+        ("gnmt.Server.target_latency_percentile", 97),
+    ]
+    + [
+        ("*.Offline.target_latency_percentile", 90),
+        ("*.Offline.min_duration", 600000),
+        ("*.Offline.min_query_count", 24576),
+    ]
+    + [
+        ("*.SingleStream.target_latency", 10),
+        ("*.Server.target_qps", 1.0),
+        ("*.Offline.target_qps", 1.0),
+        ("*.MultiStream.samples_per_query", 4),
+    ]
 )
 
 

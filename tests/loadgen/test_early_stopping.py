@@ -98,8 +98,19 @@ def official_walk(queries: int, p: float) -> int:
 
 @pytest.mark.parametrize(
     "h,t,p",
-    [(1, 0, 0.9), (44, 0, 0.9), (63, 1, 0.9), (79, 2, 0.9), (661, 1, 0.99), (10, 5, 0.5),
-     (200, 30, 0.9), (150, 150, 0.3), (5, 40, 0.97), (1000, 3, 0.999), (3, 300, 0.999)],
+    [
+        (1, 0, 0.9),
+        (44, 0, 0.9),
+        (63, 1, 0.9),
+        (79, 2, 0.9),
+        (661, 1, 0.99),
+        (10, 5, 0.5),
+        (200, 30, 0.9),
+        (150, 150, 0.3),
+        (5, 40, 0.97),
+        (1000, 3, 0.999),
+        (3, 300, 0.999),
+    ],
 )
 def test_odds_matches_exact_binomial_cdf(h, t, p):
     ref = exact_odds(h, t, p)
@@ -125,10 +136,12 @@ def test_odds_matches_exact_binomial_cdf_random(h, t, p):
 
 @pytest.mark.parametrize(
     "h,t,p",
-    [(90_000, 10_000, 0.9),      # near the median of the distribution
-     (2_000_000, 20_000, 0.99),  # a long Server run, far tail
-     (1_120_000, 11_539, 0.99),  # the size of a real MultiStream run (1179125 queries)
-     (120_000, 1_000, 0.99)],
+    [
+        (90_000, 10_000, 0.9),  # near the median of the distribution
+        (2_000_000, 20_000, 0.99),  # a long Server run, far tail
+        (1_120_000, 11_539, 0.99),  # the size of a real MultiStream run (1179125 queries)
+        (120_000, 1_000, 0.99),
+    ],
 )
 def test_odds_is_accurate_for_large_counts(h, t, p):
     ref = decimal_odds(h, t, p)
@@ -234,10 +247,18 @@ def test_tolerance_and_confidence_are_honoured():
     "queries,p,discarded",
     [
         # SingleStream, 90th percentile, from real LoadGen summaries
-        (100, 0.9, 2), (201, 0.9, 9), (659, 0.9, 47), (708, 0.9, 51), (2048, 0.9, 172),
-        (2116, 0.9, 178), (2145, 0.9, 181), (7469, 0.9, 685), (79944, 0.9, 7796),
+        (100, 0.9, 2),
+        (201, 0.9, 9),
+        (659, 0.9, 47),
+        (708, 0.9, 51),
+        (2048, 0.9, 172),
+        (2116, 0.9, 178),
+        (2145, 0.9, 181),
+        (7469, 0.9, 685),
+        (79944, 0.9, 7796),
         # MultiStream (v2.0 definition), 99th percentile
-        (1_179_125, 0.99, 11539), (2_091_550, 0.99, 20579),
+        (1_179_125, 0.99, 11539),
+        (2_091_550, 0.99, 20579),
     ],
 )
 def test_discard_counts_of_real_runs(queries, p, discarded):
@@ -344,8 +365,10 @@ def test_single_stream_too_few_queries_fails():
         " * Need to process at least 64 queries for early stopping.",
     )
     assert es.records == (
-        ("early_stopping_result",
-         " * Only processed 63 queries.  * Need to process at least 64 queries for early stopping."),
+        (
+            "early_stopping_result",
+            " * Only processed 63 queries.  * Need to process at least 64 queries for early stopping.",
+        ),
         ("result_query_count", 63),
         ("early_stopping_latency_ss", 0),
         ("early_stopping_latency_ms", 0),
@@ -438,8 +461,11 @@ def test_server_failure_texts():
         " query were under latency.",
     )
     assert es.records == (
-        ("early_stopping_result", " * Run unsuccessful.  * Processed 459 queries.  * Would need to run at least"
-         " 203 more queries,  with the run being successful if every additional  query were under latency."),
+        (
+            "early_stopping_result",
+            " * Run unsuccessful.  * Processed 459 queries.  * Would need to run at least"
+            " 203 more queries,  with the run being successful if every additional  query were under latency.",
+        ),
         ("result_query_count", 459),
         ("result_overlatency_query_count", 1),
     )

@@ -37,7 +37,7 @@ def read_detail(path: Path) -> list[tuple[str, object, str]]:
     for line in path.read_text().splitlines():
         if not line.startswith(":::MLLOG "):
             continue
-        rec = json.loads(line[len(":::MLLOG "):])
+        rec = json.loads(line[len(":::MLLOG ") :])
         raw = _VALUE_RE.search(line).group(1)
         out.append((rec["key"], rec["value"], raw))
     return out
@@ -62,7 +62,7 @@ def settings_from_requested(records) -> tuple[TestSettings, int]:
     for key, value, _raw in records:
         if not key.startswith("requested_"):
             continue
-        name = key[len("requested_"):]
+        name = key[len("requested_") :]
         if name == "scenario":
             s.scenario = TestScenario(value)
         elif name == "test_mode":
@@ -147,9 +147,14 @@ def test_fixture_logs_found():
 
 
 def test_singlestream():
-    s = TestSettings(scenario=TestScenario.SingleStream, single_stream_expected_latency_ns=753452,
-                     single_stream_target_latency_percentile=0.9, min_duration_ms=600000, min_query_count=1024,
-                     performance_sample_count_override=1024)
+    s = TestSettings(
+        scenario=TestScenario.SingleStream,
+        single_stream_expected_latency_ns=753452,
+        single_stream_target_latency_percentile=0.9,
+        min_duration_ms=600000,
+        min_query_count=1024,
+        performance_sample_count_override=1024,
+    )
     eff, errors = compute_effective(s, 5000)
     assert errors == []
     assert eff.target_qps == 1e9 / 753452
@@ -164,9 +169,14 @@ def test_singlestream():
 
 
 def test_multistream_v11():
-    s = TestSettings(scenario=TestScenario.MultiStream, multi_stream_target_qps=20, multi_stream_max_async_queries=1,
-                     multi_stream_samples_per_query=8, multi_stream_target_latency_percentile=0.99,
-                     min_query_count=270336)
+    s = TestSettings(
+        scenario=TestScenario.MultiStream,
+        multi_stream_target_qps=20,
+        multi_stream_max_async_queries=1,
+        multi_stream_samples_per_query=8,
+        multi_stream_target_latency_percentile=0.99,
+        min_query_count=270336,
+    )
     eff, errors = compute_effective(s, 64)
     assert errors == []
     assert eff.target_latency_ns == 50_000_000  # 1 / 20 s
@@ -177,14 +187,19 @@ def test_multistream_v11():
     assert eff.min_sample_count == 270336 * 8
     ssd = compute_effective(TestSettings(scenario=TestScenario.MultiStream, multi_stream_target_qps=15), 64)[0]
     assert ssd.target_latency_ns == 66_666_666  # 1/15 s truncated to ns
-    two = compute_effective(TestSettings(scenario=TestScenario.MultiStream, multi_stream_target_qps=20,
-                                         multi_stream_max_async_queries=2), 64)[0]
+    two = compute_effective(
+        TestSettings(scenario=TestScenario.MultiStream, multi_stream_target_qps=20, multi_stream_max_async_queries=2),
+        64,
+    )[0]
     assert two.target_latency_ns == 100_000_000
 
 
 def test_multistreamfree():
-    s = TestSettings(scenario=TestScenario.MultiStreamFree, multi_stream_target_latency_ns=123_456_789,
-                     multi_stream_samples_per_query=3)
+    s = TestSettings(
+        scenario=TestScenario.MultiStreamFree,
+        multi_stream_target_latency_ns=123_456_789,
+        multi_stream_samples_per_query=3,
+    )
     eff, _ = compute_effective(s, 10)
     assert eff.target_latency_ns == 123_456_789
     assert eff.samples_per_query == 3
@@ -192,8 +207,13 @@ def test_multistreamfree():
 
 
 def test_multistream_v20():
-    s = TestSettings(scenario=TestScenario.MultiStream, ruleset="v2.0", multi_stream_samples_per_query=8,
-                     multi_stream_target_qps=20, multi_stream_max_async_queries=3)
+    s = TestSettings(
+        scenario=TestScenario.MultiStream,
+        ruleset="v2.0",
+        multi_stream_samples_per_query=8,
+        multi_stream_target_qps=20,
+        multi_stream_max_async_queries=3,
+    )
     eff, _ = compute_effective(s, 10)
     assert eff.target_qps == 1e9 / 8_000_000 == 125.0
     assert eff.max_async_queries == 1
@@ -201,15 +221,25 @@ def test_multistream_v20():
     assert eff.samples_per_query == 8
     assert eff.ruleset == "v2.0" and eff.early_stopping and eff.multi_stream_v2
     keys = [k for k, _ in requested_records(s)]
-    assert keys[2:5] == ["requested_multi_stream_expected_latency_ns",
-                         "requested_multi_stream_target_latency_percentile",
-                         "requested_multi_stream_samples_per_query"]
+    assert keys[2:5] == [
+        "requested_multi_stream_expected_latency_ns",
+        "requested_multi_stream_target_latency_percentile",
+        "requested_multi_stream_samples_per_query",
+    ]
 
 
 def test_server():
-    s = TestSettings(scenario=TestScenario.Server, server_target_qps=272250, server_target_latency_ns=15_000_000,
-                     server_target_latency_percentile=0.99, server_max_async_queries=0, min_duration_ms=600000,
-                     min_query_count=270336, server_coalesce_queries=True, server_num_issue_query_threads=2)
+    s = TestSettings(
+        scenario=TestScenario.Server,
+        server_target_qps=272250,
+        server_target_latency_ns=15_000_000,
+        server_target_latency_percentile=0.99,
+        server_max_async_queries=0,
+        min_duration_ms=600000,
+        min_query_count=270336,
+        server_coalesce_queries=True,
+        server_num_issue_query_threads=2,
+    )
     eff, errors = compute_effective(s, 1024)
     assert errors == []
     assert eff.target_qps == 272250.0
@@ -238,8 +268,9 @@ def test_negative_offline_qps():
 
 
 def test_offline_example_from_spec():
-    s = TestSettings(scenario=TestScenario.Offline, offline_expected_qps=4300, min_duration_ms=600000,
-                     min_query_count=24576)
+    s = TestSettings(
+        scenario=TestScenario.Offline, offline_expected_qps=4300, min_duration_ms=600000, min_query_count=24576
+    )
     eff, errors = compute_effective(s, 1024)
     assert errors == []
     assert eff.samples_per_query == 2_838_000  # 1.1 * 600 * 4300
@@ -253,8 +284,9 @@ def test_offline_example_from_spec():
 
 
 def test_offline_uses_requested_min_query_count_when_larger():
-    s = TestSettings(scenario=TestScenario.Offline, offline_expected_qps=10, min_duration_ms=1000,
-                     min_query_count=24576)
+    s = TestSettings(
+        scenario=TestScenario.Offline, offline_expected_qps=10, min_duration_ms=1000, min_query_count=24576
+    )
     eff, _ = compute_effective(s, 1024)
     assert eff.samples_per_query == 24576  # > 1.1 * 1 s * 10
     assert eff.min_query_count == 1 and eff.min_sample_count == 24576
@@ -262,8 +294,13 @@ def test_offline_uses_requested_min_query_count_when_larger():
 
 @pytest.mark.parametrize("flag", ["performance_issue_unique", "performance_issue_same"])
 def test_offline_audit_modes_use_performance_sample_count(flag):
-    s = TestSettings(scenario=TestScenario.Offline, offline_expected_qps=7680, min_duration_ms=600000,
-                     min_query_count=24576, **{flag: True})
+    s = TestSettings(
+        scenario=TestScenario.Offline,
+        offline_expected_qps=7680,
+        min_duration_ms=600000,
+        min_query_count=24576,
+        **{flag: True},
+    )
     eff, _ = compute_effective(s, 1024)
     assert eff.samples_per_query == 1024
     assert eff.min_sample_count == 1024
@@ -275,8 +312,7 @@ def test_performance_sample_count_override():
 
 
 def test_validation_errors_verbatim():
-    s = TestSettings(performance_issue_same=True, performance_issue_same_index=1024,
-                     performance_issue_unique=True)
+    s = TestSettings(performance_issue_same=True, performance_issue_same_index=1024, performance_issue_unique=True)
     _, errors = compute_effective(s, 1024)
     assert [e.message for e in errors] == [
         "Sample Idx to be repeated in performance_issue_same mode cannot be greater than loaded "
@@ -289,13 +325,28 @@ def test_validation_errors_verbatim():
 
 
 def test_copied_fields_and_extras():
-    s = TestSettings(qsl_rng_seed=1, sample_index_rng_seed=2, schedule_rng_seed=3, accuracy_log_rng_seed=4,
-                     accuracy_log_probability=0.5, accuracy_log_sampling_target=6, print_timestamps=True,
-                     max_duration_ms=7, max_query_count=8, sut_stall_timeout_s=9.5,
-                     server_find_peak_qps_decimals_of_precision=2, server_find_peak_qps_boundary_step_size=0.5,
-                     mode=TestMode.FindPeakPerformance)
+    s = TestSettings(
+        qsl_rng_seed=1,
+        sample_index_rng_seed=2,
+        schedule_rng_seed=3,
+        accuracy_log_rng_seed=4,
+        accuracy_log_probability=0.5,
+        accuracy_log_sampling_target=6,
+        print_timestamps=True,
+        max_duration_ms=7,
+        max_query_count=8,
+        sut_stall_timeout_s=9.5,
+        server_find_peak_qps_decimals_of_precision=2,
+        server_find_peak_qps_boundary_step_size=0.5,
+        mode=TestMode.FindPeakPerformance,
+    )
     eff, _ = compute_effective(s, 1)
-    assert (eff.qsl_rng_seed, eff.sample_index_rng_seed, eff.schedule_rng_seed, eff.accuracy_log_rng_seed) == (1, 2, 3, 4)
+    assert (eff.qsl_rng_seed, eff.sample_index_rng_seed, eff.schedule_rng_seed, eff.accuracy_log_rng_seed) == (
+        1,
+        2,
+        3,
+        4,
+    )
     assert eff.accuracy_log_probability == 0.5 and eff.accuracy_log_sampling_target == 6
     assert eff.print_timestamps is True
     assert (eff.max_duration_ms, eff.max_query_count) == (7, 8)
@@ -319,34 +370,64 @@ def test_with_changes_and_frozen():
 # ---------------------------------------------------------------------- records (§12.2)
 
 COMMON_REQUESTED_TAIL = [
-    "requested_min_duration_ms", "requested_max_duration_ms", "requested_min_query_count",
-    "requested_max_query_count", "requested_qsl_rng_seed", "requested_sample_index_rng_seed",
-    "requested_schedule_rng_seed", "requested_accuracy_log_rng_seed", "requested_accuracy_log_probability",
-    "requested_accuracy_log_sampling_target", "requested_print_timestamps",
-    "requested_performance_issue_unique", "requested_performance_issue_same",
-    "requested_performance_issue_same_index", "requested_performance_sample_count_override",
+    "requested_min_duration_ms",
+    "requested_max_duration_ms",
+    "requested_min_query_count",
+    "requested_max_query_count",
+    "requested_qsl_rng_seed",
+    "requested_sample_index_rng_seed",
+    "requested_schedule_rng_seed",
+    "requested_accuracy_log_rng_seed",
+    "requested_accuracy_log_probability",
+    "requested_accuracy_log_sampling_target",
+    "requested_print_timestamps",
+    "requested_performance_issue_unique",
+    "requested_performance_issue_same",
+    "requested_performance_issue_same_index",
+    "requested_performance_sample_count_override",
 ]
 
 
 @pytest.mark.parametrize(
     "scenario, specific",
     [
-        (TestScenario.SingleStream, ["requested_single_stream_expected_latency_ns",
-                                     "requested_single_stream_target_latency_percentile"]),
-        (TestScenario.MultiStream, ["requested_multi_stream_target_qps", "requested_multi_stream_target_latency_ns",
-                                    "requested_multi_stream_target_latency_percentile",
-                                    "requested_multi_stream_samples_per_query",
-                                    "requested_multi_stream_max_async_queries"]),
-        (TestScenario.MultiStreamFree, ["requested_multi_stream_target_qps",
-                                        "requested_multi_stream_target_latency_ns",
-                                        "requested_multi_stream_target_latency_percentile",
-                                        "requested_multi_stream_samples_per_query",
-                                        "requested_multi_stream_max_async_queries"]),
-        (TestScenario.Server, ["requested_server_target_qps", "requested_server_target_latency_ns",
-                               "requested_server_target_latency_percentile", "requested_server_coalesce_queries",
-                               "requested_server_find_peak_qps_decimals_of_precision",
-                               "requested_server_find_peak_qps_boundary_step_size",
-                               "requested_server_max_async_queries", "requested_server_num_issue_query_threads"]),
+        (
+            TestScenario.SingleStream,
+            ["requested_single_stream_expected_latency_ns", "requested_single_stream_target_latency_percentile"],
+        ),
+        (
+            TestScenario.MultiStream,
+            [
+                "requested_multi_stream_target_qps",
+                "requested_multi_stream_target_latency_ns",
+                "requested_multi_stream_target_latency_percentile",
+                "requested_multi_stream_samples_per_query",
+                "requested_multi_stream_max_async_queries",
+            ],
+        ),
+        (
+            TestScenario.MultiStreamFree,
+            [
+                "requested_multi_stream_target_qps",
+                "requested_multi_stream_target_latency_ns",
+                "requested_multi_stream_target_latency_percentile",
+                "requested_multi_stream_samples_per_query",
+                "requested_multi_stream_max_async_queries",
+            ],
+        ),
+        (
+            TestScenario.Server,
+            [
+                "requested_server_target_qps",
+                "requested_server_target_latency_ns",
+                "requested_server_target_latency_percentile",
+                "requested_server_coalesce_queries",
+                "requested_server_find_peak_qps_decimals_of_precision",
+                "requested_server_find_peak_qps_boundary_step_size",
+                "requested_server_max_async_queries",
+                "requested_server_num_issue_query_threads",
+            ],
+        ),
         (TestScenario.Offline, ["requested_offline_expected_qps"]),
     ],
 )
@@ -370,15 +451,30 @@ def test_effective_record_keys_and_types():
     eff, _ = compute_effective(TestSettings(scenario=TestScenario.Server), 1)
     recs = effective_records(eff)
     assert [k for k, _ in recs] == [
-        "effective_scenario", "effective_test_mode", "effective_samples_per_query", "effective_target_qps",
-        "effective_target_latency_ns", "effective_target_latency_percentile", "effective_max_async_queries",
-        "effective_target_duration_ms", "effective_min_duration_ms", "effective_max_duration_ms",
-        "effective_min_query_count", "effective_max_query_count", "effective_min_sample_count",
-        "effective_qsl_rng_seed", "effective_sample_index_rng_seed", "effective_schedule_rng_seed",
-        "effective_accuracy_log_rng_seed", "effective_accuracy_log_probability",
-        "effective_accuracy_log_sampling_target", "effective_print_timestamps",
-        "effective_performance_issue_unique", "effective_performance_issue_same",
-        "effective_performance_issue_same_index", "effective_performance_sample_count",
+        "effective_scenario",
+        "effective_test_mode",
+        "effective_samples_per_query",
+        "effective_target_qps",
+        "effective_target_latency_ns",
+        "effective_target_latency_percentile",
+        "effective_max_async_queries",
+        "effective_target_duration_ms",
+        "effective_min_duration_ms",
+        "effective_max_duration_ms",
+        "effective_min_query_count",
+        "effective_max_query_count",
+        "effective_min_sample_count",
+        "effective_qsl_rng_seed",
+        "effective_sample_index_rng_seed",
+        "effective_schedule_rng_seed",
+        "effective_accuracy_log_rng_seed",
+        "effective_accuracy_log_probability",
+        "effective_accuracy_log_sampling_target",
+        "effective_print_timestamps",
+        "effective_performance_issue_unique",
+        "effective_performance_issue_same",
+        "effective_performance_issue_same_index",
+        "effective_performance_sample_count",
     ]
     d = dict(recs)
     assert d["effective_scenario"] == "Server" and d["effective_test_mode"] == "PerformanceOnly"
@@ -389,8 +485,13 @@ def test_effective_record_keys_and_types():
 
 
 def test_parameters_lines_formats():
-    s = TestSettings(scenario=TestScenario.Server, server_target_qps=1234567.0, accuracy_log_probability=0.015,
-                     print_timestamps=True, performance_issue_same=True)
+    s = TestSettings(
+        scenario=TestScenario.Server,
+        server_target_qps=1234567.0,
+        accuracy_log_probability=0.015,
+        print_timestamps=True,
+        performance_issue_same=True,
+    )
     lines = test_parameters_lines(compute_effective(s, 10)[0])
     assert lines[1] == "target_qps : 1.23457e+06"
     assert "accuracy_log_probability : 0.015" in lines

@@ -16,11 +16,22 @@ from edgeperf.loadgen.settings import TestSettings
 
 
 def _run(tmp_path, mode=TestMode.SubmissionRun):
-    settings = TestSettings(scenario=TestScenario.SingleStream, mode=mode, min_duration_ms=100,
-                            min_query_count=10, single_stream_expected_latency_ns=1000)
+    settings = TestSettings(
+        scenario=TestScenario.SingleStream,
+        mode=mode,
+        min_duration_ms=100,
+        min_query_count=10,
+        single_stream_expected_latency_ns=1000,
+    )
     seen: list[ev.Event] = []
-    result = start_test(ImmediateSUT(), RecordingQSL(total=150, performance=100), settings, log_settings(tmp_path),
-                        audit_config=None, listeners=[seen.append])
+    result = start_test(
+        ImmediateSUT(),
+        RecordingQSL(total=150, performance=100),
+        settings,
+        log_settings(tmp_path),
+        audit_config=None,
+        listeners=[seen.append],
+    )
     return result, seen
 
 
@@ -34,7 +45,10 @@ def test_a_submission_run_emits_typed_events_in_order(tmp_path):
     assert (start.scenario, start.mode) == (TestScenario.SingleStream, TestMode.SubmissionRun)
     assert end.result is result
     assert [e.mode for e in seen if isinstance(e, ev.SeriesStart)] == [
-        TestMode.AccuracyOnly, TestMode.AccuracyOnly, TestMode.PerformanceOnly]
+        TestMode.AccuracyOnly,
+        TestMode.AccuracyOnly,
+        TestMode.PerformanceOnly,
+    ]
     for begin, stop in zip(seen[2::3][:3], seen[3::3][:3]):
         assert isinstance(begin, ev.PowerBegin) and isinstance(stop, ev.PowerEnd)
         assert begin.wall_time_ns <= stop.wall_time_ns

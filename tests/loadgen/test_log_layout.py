@@ -34,7 +34,11 @@ def _run(tmp_path, scenario, sut, **fields):
         setattr(s, k, v)
     qsl = RecordingQSL(total=500, performance=100)
     result = start_test(sut, qsl, s, log_settings(tmp_path), audit_config=None)
-    return result, (tmp_path / "mlperf_log_summary.txt").read_text(), read_detail_log(tmp_path / "mlperf_log_detail.txt")
+    return (
+        result,
+        (tmp_path / "mlperf_log_summary.txt").read_text(),
+        read_detail_log(tmp_path / "mlperf_log_detail.txt"),
+    )
 
 
 def test_single_stream_logs_match_the_real_layout(tmp_path):
@@ -69,22 +73,44 @@ def test_invalid_single_stream_summary_has_the_real_recommendation_block(tmp_pat
     real = (ALIBABA_TEST04A_SS / "performance/run_1/mlperf_log_summary.txt").read_text()
     assert labels(summary)[:-3] == labels(real)[:-3]  # the real run also had an audit.config warning
     assert summary.endswith("\n1 ERROR encountered. See detailed log.\n")
-    assert detail["result_invalid_reason"] == "Decrease the expected latency so the loadgen pre-generates more queries. "
+    assert (
+        detail["result_invalid_reason"] == "Decrease the expected latency so the loadgen pre-generates more queries. "
+    )
 
 
 # Server and MultiStream have no v1.1 Edge fixtures; their layout is the one spec §12.1/§12.2 gives.
 SERVER_SUMMARY = [
-    "SUT name", "Scenario", "Mode    ", "Scheduled samples per second", "Result is",
-    "  Performance constraints satisfied", "  Min duration satisfied", "  Min queries satisfied", "",
-    "================================================", "Additional Stats", "================================================",
-    "Completed samples per second   ", "",
-    "Min latency (ns)               ", "Max latency (ns)               ", "Mean latency (ns)              ",
-    "50.00 percentile latency (ns)  ", "90.00 percentile latency (ns)  ", "95.00 percentile latency (ns)  ",
-    "97.00 percentile latency (ns)  ", "99.00 percentile latency (ns)  ", "99.90 percentile latency (ns)  ",
+    "SUT name",
+    "Scenario",
+    "Mode    ",
+    "Scheduled samples per second",
+    "Result is",
+    "  Performance constraints satisfied",
+    "  Min duration satisfied",
+    "  Min queries satisfied",
+    "",
+    "================================================",
+    "Additional Stats",
+    "================================================",
+    "Completed samples per second   ",
+    "",
+    "Min latency (ns)               ",
+    "Max latency (ns)               ",
+    "Mean latency (ns)              ",
+    "50.00 percentile latency (ns)  ",
+    "90.00 percentile latency (ns)  ",
+    "95.00 percentile latency (ns)  ",
+    "97.00 percentile latency (ns)  ",
+    "99.00 percentile latency (ns)  ",
+    "99.90 percentile latency (ns)  ",
 ]
 MULTISTREAM_ADDITIONAL = [
-    "Intervals between each IssueQuery", *[f"{p} percentile" for p in ("50.00", "90.00", "95.00", "97.00", "99.00", "99.90")], "",
-    "Per-query latency", *[f"{p} percentile latency (ns)  " for p in ("50.00", "90.00", "95.00", "97.00", "99.00", "99.90")], "",
+    "Intervals between each IssueQuery",
+    *[f"{p} percentile" for p in ("50.00", "90.00", "95.00", "97.00", "99.00", "99.90")],
+    "",
+    "Per-query latency",
+    *[f"{p} percentile latency (ns)  " for p in ("50.00", "90.00", "95.00", "97.00", "99.00", "99.90")],
+    "",
     "Per-sample latency",
 ]
 
@@ -93,22 +119,37 @@ def test_server_summary_and_detail_layout(tmp_path):
     result, summary, detail = _run(tmp_path, TestScenario.Server, ImmediateSUT(), server_target_qps=300)
     assert result.valid
     got = labels(summary)
-    assert got[:3] == ["================================================", "MLPerf Results Summary", "================================================"]
+    assert got[:3] == [
+        "================================================",
+        "MLPerf Results Summary",
+        "================================================",
+    ]
     assert got[3 : 3 + len(SERVER_SUMMARY)] == SERVER_SUMMARY
     requested = [k for k in detail.keys() if k.startswith("requested_")][:10]
     assert requested == [
-        "requested_scenario", "requested_test_mode", "requested_server_target_qps",
-        "requested_server_target_latency_ns", "requested_server_target_latency_percentile",
-        "requested_server_coalesce_queries", "requested_server_find_peak_qps_decimals_of_precision",
-        "requested_server_find_peak_qps_boundary_step_size", "requested_server_max_async_queries",
+        "requested_scenario",
+        "requested_test_mode",
+        "requested_server_target_qps",
+        "requested_server_target_latency_ns",
+        "requested_server_target_latency_percentile",
+        "requested_server_coalesce_queries",
+        "requested_server_find_peak_qps_decimals_of_precision",
+        "requested_server_find_peak_qps_boundary_step_size",
+        "requested_server_max_async_queries",
         "requested_server_num_issue_query_threads",
     ]
     results = [k for k in detail.keys() if k.startswith("result_")]
     assert results[:6] == [
-        "result_validity", "result_perf_constraints_met", "result_min_duration_met", "result_min_queries_met",
-        "result_scheduled_samples_per_sec", "result_completed_samples_per_sec",
+        "result_validity",
+        "result_perf_constraints_met",
+        "result_min_duration_met",
+        "result_min_queries_met",
+        "result_scheduled_samples_per_sec",
+        "result_completed_samples_per_sec",
     ]
-    assert "Ending naturally: Minimum query count and test duration met." not in [r["value"] for r in detail.all("generic_message")]
+    assert "Ending naturally: Minimum query count and test duration met." not in [
+        r["value"] for r in detail.all("generic_message")
+    ]
 
 
 @pytest.mark.parametrize("scenario", [TestScenario.MultiStream, TestScenario.MultiStreamFree])

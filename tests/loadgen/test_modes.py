@@ -16,8 +16,13 @@ from edgeperf.loadgen.settings import TestSettings
 
 
 def test_submission_run_is_an_accuracy_pass_then_a_performance_pass(tmp_path):
-    s = TestSettings(scenario=TestScenario.SingleStream, mode=TestMode.SubmissionRun, min_duration_ms=100,
-                     min_query_count=10, single_stream_expected_latency_ns=1000)
+    s = TestSettings(
+        scenario=TestScenario.SingleStream,
+        mode=TestMode.SubmissionRun,
+        min_duration_ms=100,
+        min_query_count=10,
+        single_stream_expected_latency_ns=1000,
+    )
     sut, qsl = ImmediateSUT(), RecordingQSL(total=250, performance=100)
     result = start_test(sut, qsl, s, log_settings(tmp_path), audit_config=None)
     assert result.performance is not None and result.performance.valid
@@ -36,9 +41,16 @@ def test_submission_run_is_an_accuracy_pass_then_a_performance_pass(tmp_path):
 
 def test_audit_config_overrides_mode_and_is_announced(tmp_path, monkeypatch):
     audit = tmp_path / "audit.config"
-    audit.write_text("*.*.mode = 2\n*.*.accuracy_log_rng_seed = 720381539243781796\n*.*.accuracy_log_sampling_target = 50\n")
-    s = TestSettings(scenario=TestScenario.SingleStream, mode=TestMode.AccuracyOnly, min_duration_ms=50,
-                     min_query_count=10, single_stream_expected_latency_ns=1000)
+    audit.write_text(
+        "*.*.mode = 2\n*.*.accuracy_log_rng_seed = 720381539243781796\n*.*.accuracy_log_sampling_target = 50\n"
+    )
+    s = TestSettings(
+        scenario=TestScenario.SingleStream,
+        mode=TestMode.AccuracyOnly,
+        min_duration_ms=50,
+        min_query_count=10,
+        single_stream_expected_latency_ns=1000,
+    )
     out = tmp_path / "logs"
     result = start_test(ImmediateSUT(), RecordingQSL(100, 100), s, log_settings(out), audit_config=str(audit))
     detail = read_detail_log(out / "mlperf_log_detail.txt")
@@ -77,8 +89,18 @@ class _FakeTest:
         self.tried.append(value)
         ok = self.passes(value)
         stats = latency_stats([1, 2, 3], eff.target_latency_percentile)
-        perf = PerformanceResult(eff.scenario, eff.samples_per_query, 3, stats, None, None, True, True, ok,
-                                 () if ok else ("Reduce target QPS to improve latency.",))
+        perf = PerformanceResult(
+            eff.scenario,
+            eff.samples_per_query,
+            3,
+            stats,
+            None,
+            None,
+            True,
+            True,
+            ok,
+            () if ok else ("Reduce target QPS to improve latency.",),
+        )
         return perf, object()
 
     def finish_performance(self, perf, recorder, eff, mode_name):
@@ -104,7 +126,9 @@ def test_find_peak_server_widens_then_bisects_to_the_precision():
 def test_find_peak_multistream_bisects_integers():
     fake = _FakeTest(lambda spq: spq <= 13)
     result = TestResult(TestScenario.MultiStream, TestMode.FindPeakPerformance)
-    find_peak.find_peak_performance(fake, _eff(scenario=TestScenario.MultiStream, multi_stream_samples_per_query=2), result)
+    find_peak.find_peak_performance(
+        fake, _eff(scenario=TestScenario.MultiStream, multi_stream_samples_per_query=2), result
+    )
     assert fake.tried[:4] == [2, 4, 8, 16]
     assert result.find_peak_value == 13
 
@@ -114,8 +138,13 @@ def test_find_peak_stops_when_the_lower_bound_already_fails():
     result = TestResult(TestScenario.Server, TestMode.FindPeakPerformance)
     find_peak.find_peak_performance(fake, _eff(scenario=TestScenario.Server, server_target_qps=100.0), result)
     assert fake.tried == [100.0]
-    assert fake.errors == [("error_runtime", "FindPeakPerformance: Initial lower bound does not satisfy "
-                            "performance constraints, msg: Reduce target QPS to improve latency.")]
+    assert fake.errors == [
+        (
+            "error_runtime",
+            "FindPeakPerformance: Initial lower bound does not satisfy "
+            "performance constraints, msg: Reduce target QPS to improve latency.",
+        )
+    ]
 
 
 def test_find_peak_is_refused_for_offline(tmp_path):

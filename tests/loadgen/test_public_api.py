@@ -14,8 +14,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_all_names_the_api_the_issue_lists_and_each_resolves():
-    required = {"start_test", "TestSettings", "LogSettings", "complete_arrays", "SystemUnderTest",
-                "QuerySampleLibrary"}
+    required = {"start_test", "TestSettings", "LogSettings", "complete_arrays", "SystemUnderTest", "QuerySampleLibrary"}
     assert required <= set(loadgen.__all__)
     assert len(set(loadgen.__all__)) == len(loadgen.__all__)
     for name in loadgen.__all__:

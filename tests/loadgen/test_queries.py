@@ -9,7 +9,9 @@ from edgeperf.loadgen.enums import TestMode, TestScenario
 from edgeperf.loadgen.queries import generate_loadable_sets, generate_queries
 from edgeperf.loadgen.settings import TestSettings
 
-V11_SEEDS = dict(qsl_rng_seed=1624344308455410291, sample_index_rng_seed=517984244576520566, schedule_rng_seed=10051496985653635065)
+V11_SEEDS = dict(
+    qsl_rng_seed=1624344308455410291, sample_index_rng_seed=517984244576520566, schedule_rng_seed=10051496985653635065
+)
 
 
 def _generate(scenario, mode=TestMode.PerformanceOnly, total=5000, psc=1024, **fields):
@@ -18,7 +20,9 @@ def _generate(scenario, mode=TestMode.PerformanceOnly, total=5000, psc=1024, **f
         setattr(s, k, v)
     eff, problems = compute_effective(s, psc)
     assert problems == []
-    sets = generate_loadable_sets(total, eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario, eff.samples_per_query)
+    sets = generate_loadable_sets(
+        total, eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario, eff.samples_per_query
+    )
     return generate_queries(eff, sets[0], mode), sets
 
 
@@ -50,7 +54,9 @@ def test_accuracy_mode_issues_every_loaded_sample_once():
 
 
 def test_multistream_queries_are_contiguous_windows_of_the_padded_set():
-    gen, sets = _generate(TestScenario.MultiStream, multi_stream_samples_per_query=4, multi_stream_target_qps=20, min_query_count=100)
+    gen, sets = _generate(
+        TestScenario.MultiStream, multi_stream_samples_per_query=4, multi_stream_target_qps=20, min_query_count=100
+    )
     loaded = sets[0].indices
     assert len(loaded) == 1024 + 3
     queries = gen.sample_indices.reshape(gen.count, 4)

@@ -218,9 +218,7 @@ def test_mixed_scalar_and_bulk_draws_follow_one_stream():
 # ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "a,b", [(0, 0), (0, 1), (0, 1023), (5, 17), (0, 2**31), (-3, 2**32 - 4), (0, 3 * 2**30)]
-)
+@pytest.mark.parametrize("a,b", [(0, 0), (0, 1), (0, 1023), (5, 17), (0, 2**31), (-3, 2**32 - 4), (0, 3 * 2**30)])
 def test_uniform_int_matches_reference(a, b):
     ref = RefMT(99)
     w = MT19937Words(99)
@@ -369,8 +367,7 @@ def test_accuracy_order_matches_real_accuracy_log():
     # pick out whatever records it has.
     text = (ALIBABA_ACC / "mlperf_log_accuracy.json").read_text(encoding="utf-8")
     recs = {
-        int(m.group(1)): int(m.group(2))
-        for m in re.finditer(r'"seq_id"\s*:\s*(\d+),\s*"qsl_idx"\s*:\s*(\d+)', text)
+        int(m.group(1)): int(m.group(2)) for m in re.finditer(r'"seq_id"\s*:\s*(\d+),\s*"qsl_idx"\s*:\s*(\d+)', text)
     }
     assert len(recs) >= 20
     assert 0 in recs and 4999 in recs
@@ -437,8 +434,9 @@ def test_test01_first_logged_seq_ids():
 # ----------------------------------------------------------------------------------
 
 _SPANS = st.one_of(
-    st.sampled_from([1, 2, 3, 1024, 5000, 2**31 - 1, 2**31, 2**31 + 1, 2**31 + 12345,
-                     3 * 2**30, 2**32 - 2, 2**32 - 1, 2**32]),
+    st.sampled_from(
+        [1, 2, 3, 1024, 5000, 2**31 - 1, 2**31, 2**31 + 1, 2**31 + 12345, 3 * 2**30, 2**32 - 2, 2**32 - 1, 2**32]
+    ),
     st.integers(1, 2**32),
 )
 
@@ -495,8 +493,7 @@ def test_canonical_array_equals_scalar(seed, n, pre):
 @given(
     seed=st.integers(0, 2**64 - 1),
     n=st.integers(0, 2000),
-    lam=st.one_of(st.sampled_from([1.0, 26.0, 940.0, 1327.2245, 270000.0]),
-                  st.floats(0.01, 1e7)),
+    lam=st.one_of(st.sampled_from([1.0, 26.0, 940.0, 1327.2245, 270000.0]), st.floats(0.01, 1e7)),
 )
 def test_exponential_ns_array_equals_scalar(seed, n, lam):
     w1 = MT19937Words(seed)
@@ -572,9 +569,7 @@ def _scalar_schedule(seed, qps, gen_duration, min_queries):
     return deltas, timestamp
 
 
-@pytest.mark.parametrize(
-    "qps,count,duration", [(26.0, 270336, 10399595429279), (940.0, 563848, 600003291256)]
-)
+@pytest.mark.parametrize("qps,count,duration", [(26.0, 270336, 10399595429279), (940.0, 563848, 600003291256)])
 def test_server_schedule_spec_vectors(qps, count, duration):
     gen = 600 * 10**9
     deltas, final = _scalar_schedule(SCHED_SEED, qps, gen, 270336)

@@ -45,7 +45,7 @@ def result_keys(detail_text: str) -> list[str]:
     """Keys of the records r2.0's PerformanceSummary::LogDetail writes, in file order."""
     import json
 
-    keys = [json.loads(line[len(":::MLLOG "):])["key"] for line in detail_text.splitlines()]
+    keys = [json.loads(line[len(":::MLLOG ") :])["key"] for line in detail_text.splitlines()]
     start = keys.index("result_validity")
     return keys[start : keys.index("result_99.90_percentile_latency_ns") + 1]
 
@@ -138,8 +138,13 @@ def test_v2_config_reads_doubles_and_drops_the_v11_multistream_keys(tmp_path):
 def test_v2_multistream_short_run_is_invalid_for_want_of_queries(tmp_path):
     need = min_queries_for_early_stopping(0.99)
     assert need == 662
-    summary, detail, text = run(tmp_path, scenario=TestScenario.MultiStream, min_query_count=100,
-                                max_query_count=100, multi_stream_expected_latency_ns=1000)
+    summary, detail, text = run(
+        tmp_path,
+        scenario=TestScenario.MultiStream,
+        min_query_count=100,
+        max_query_count=100,
+        multi_stream_expected_latency_ns=1000,
+    )
     i = summary.index("Result is : INVALID")
     assert summary[i - 1].startswith("99th percentile latency (ns) : ")
     assert summary[i + 1 : i + 4] == [
@@ -158,8 +163,13 @@ def test_v2_multistream_short_run_is_invalid_for_want_of_queries(tmp_path):
 
 
 def test_v2_multistream_summary_has_only_the_per_query_block(tmp_path):
-    summary, detail, text = run(tmp_path, scenario=TestScenario.MultiStream, min_query_count=700,
-                                max_query_count=700, multi_stream_expected_latency_ns=1000)
+    summary, detail, text = run(
+        tmp_path,
+        scenario=TestScenario.MultiStream,
+        min_query_count=700,
+        max_query_count=700,
+        multi_stream_expected_latency_ns=1000,
+    )
     assert "Result is : VALID" in summary
     k = summary.index("Additional Stats")
     block = summary[k + 2 : summary.index("Test Parameters Used") - 1]
@@ -172,27 +182,47 @@ def test_v2_multistream_summary_has_only_the_per_query_block(tmp_path):
     assert not any("Per-sample" in line for line in summary)
     assert int(block[1].split(":")[1]) == detail["result_min_query_latency_ns"]
     assert result_keys(text) == [
-        "result_validity", "result_min_duration_met", "result_min_queries_met", "early_stopping_met",
-        "early_stopping_result", "result_query_count",
-        "result_min_query_latency_ns", "result_max_query_latency_ns", "result_mean_query_latency_ns",
-        "result_50.00_percentile_per_query_latency_ns", "result_90.00_percentile_per_query_latency_ns",
-        "result_95.00_percentile_per_query_latency_ns", "result_97.00_percentile_per_query_latency_ns",
-        "result_99.00_percentile_per_query_latency_ns", "result_99.90_percentile_per_query_latency_ns",
+        "result_validity",
+        "result_min_duration_met",
+        "result_min_queries_met",
+        "early_stopping_met",
+        "early_stopping_result",
+        "result_query_count",
+        "result_min_query_latency_ns",
+        "result_max_query_latency_ns",
+        "result_mean_query_latency_ns",
+        "result_50.00_percentile_per_query_latency_ns",
+        "result_90.00_percentile_per_query_latency_ns",
+        "result_95.00_percentile_per_query_latency_ns",
+        "result_97.00_percentile_per_query_latency_ns",
+        "result_99.00_percentile_per_query_latency_ns",
+        "result_99.90_percentile_per_query_latency_ns",
         "early_stopping_latency_ms",
-        "result_min_latency_ns", "result_max_latency_ns", "result_mean_latency_ns",
-        "result_50.00_percentile_latency_ns", "result_90.00_percentile_latency_ns",
-        "result_95.00_percentile_latency_ns", "result_97.00_percentile_latency_ns",
-        "result_99.00_percentile_latency_ns", "result_99.90_percentile_latency_ns",
+        "result_min_latency_ns",
+        "result_max_latency_ns",
+        "result_mean_latency_ns",
+        "result_50.00_percentile_latency_ns",
+        "result_90.00_percentile_latency_ns",
+        "result_95.00_percentile_latency_ns",
+        "result_97.00_percentile_latency_ns",
+        "result_99.00_percentile_latency_ns",
+        "result_99.90_percentile_latency_ns",
     ]
 
 
 def test_v2_single_stream_records_in_r2_order(tmp_path):
     summary, detail, text = run(tmp_path, min_query_count=70, max_query_count=70)
     assert result_keys(text)[:10] == [
-        "result_validity", "result_min_duration_met", "result_min_queries_met", "early_stopping_met",
-        "early_stopping_result", "result_query_count",
-        "result_qps_with_loadgen_overhead", "result_qps_without_loadgen_overhead",
-        "early_stopping_latency_ss", "early_stopping_latency_ms",
+        "result_validity",
+        "result_min_duration_met",
+        "result_min_queries_met",
+        "early_stopping_met",
+        "early_stopping_result",
+        "result_query_count",
+        "result_qps_with_loadgen_overhead",
+        "result_qps_without_loadgen_overhead",
+        "early_stopping_latency_ss",
+        "early_stopping_latency_ms",
     ]
     assert detail["result_query_count"] == 70
     need90 = min_queries_for_early_stopping(0.9)
@@ -207,8 +237,12 @@ def test_v2_offline_reports_early_stopping_as_met(tmp_path):
     assert summary[i + 1] == "  Early stopping satisfied: Yes"
     assert "Early Stopping Result:" not in summary  # r2.0 prints that block for SS/MS/Server only
     assert result_keys(text)[:6] == [
-        "result_validity", "result_min_duration_met", "result_min_queries_met", "early_stopping_met",
-        "early_stopping_result", "result_query_count",
+        "result_validity",
+        "result_min_duration_met",
+        "result_min_queries_met",
+        "early_stopping_met",
+        "early_stopping_result",
+        "result_query_count",
     ]
     assert detail["early_stopping_met"] is True
     assert detail["early_stopping_result"] == ""
@@ -216,7 +250,9 @@ def test_v2_offline_reports_early_stopping_as_met(tmp_path):
 
 
 def test_v11_offline_has_no_early_stopping(tmp_path):
-    s = TestSettings(scenario=TestScenario.Offline, min_duration_ms=0, min_query_count=64, mode=TestMode.PerformanceOnly)
+    s = TestSettings(
+        scenario=TestScenario.Offline, min_duration_ms=0, min_query_count=64, mode=TestMode.PerformanceOnly
+    )
     start_test(ImmediateSUT(), RecordingQSL(64, 64), s, log_settings(tmp_path), audit_config=None)
     summary = (tmp_path / "mlperf_log_summary.txt").read_text()
     assert "Early stopping" not in summary
@@ -244,8 +280,9 @@ from edgeperf.loadgen.queries import generate_loadable_sets, generate_queries  #
 
 
 def _loaded(eff, total):
-    return generate_loadable_sets(total, eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario,
-                                  eff.samples_per_query)[0]
+    return generate_loadable_sets(
+        total, eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario, eff.samples_per_query
+    )[0]
 
 
 def _expected_single_stream(eff, L, count, min_queries, equal_issue_used=False):
@@ -281,8 +318,16 @@ def test_v2_concatenated_permutations_for_single_stream():
     # max(100, 2 * 1 s * 1000 qps) = 2000, then up past a multiple of the QSL's count: 2000 + 64 - 16
     assert eff.min_query_count == 2048 and eff.sample_concatenate_permutation
     assert compute_effective(s, 50)[0].min_query_count == 2050  # already a multiple: a whole 50 more
-    eff, _ = compute_effective(TestSettings(min_duration_ms=0, min_query_count=40, ruleset="v2.0",
-                                            sample_concatenate_permutation=True, sample_index_rng_seed=5), 20)
+    eff, _ = compute_effective(
+        TestSettings(
+            min_duration_ms=0,
+            min_query_count=40,
+            ruleset="v2.0",
+            sample_concatenate_permutation=True,
+            sample_index_rng_seed=5,
+        ),
+        20,
+    )
     assert eff.min_query_count == 40 + 20  # 40 is a multiple of 20
     loaded = _loaded(eff, 20)
     gen = generate_queries(eff, loaded, TestMode.PerformanceOnly)
@@ -293,8 +338,14 @@ def test_v2_concatenated_permutations_for_single_stream():
 
 
 def test_v2_concatenated_permutations_for_offline():
-    s = TestSettings(scenario=TestScenario.Offline, min_duration_ms=0, min_query_count=90, ruleset="v2.0",
-                     sample_concatenate_permutation=True, sample_index_rng_seed=3)
+    s = TestSettings(
+        scenario=TestScenario.Offline,
+        min_duration_ms=0,
+        min_query_count=90,
+        ruleset="v2.0",
+        sample_concatenate_permutation=True,
+        sample_index_rng_seed=3,
+    )
     eff, _ = compute_effective(s, 20)
     loaded = _loaded(eff, 50)
     gen = generate_queries(eff, loaded, TestMode.PerformanceOnly)

@@ -55,9 +55,14 @@ SPEC_25_DEFAULTS = {
 }
 
 DOUBLE_FIELDS = {
-    "single_stream_target_latency_percentile", "multi_stream_target_qps", "multi_stream_target_latency_percentile",
-    "server_target_qps", "server_target_latency_percentile", "server_find_peak_qps_boundary_step_size",
-    "offline_expected_qps", "accuracy_log_probability",
+    "single_stream_target_latency_percentile",
+    "multi_stream_target_qps",
+    "multi_stream_target_latency_percentile",
+    "server_target_qps",
+    "server_target_latency_percentile",
+    "server_find_peak_qps_boundary_step_size",
+    "offline_expected_qps",
+    "accuracy_log_probability",
 }
 
 
@@ -154,10 +159,7 @@ def test_from_files_defaults_to_shipped_mlperf_conf():
 def test_from_files_order(tmp_path):
     user = tmp_path / "user.conf"
     user.write_text(
-        "resnet50.Server.target_qps = 5000\n"
-        "*.Server.target_latency = 20\n"
-        "*.*.mode = 1\n"
-        "*.*.min_query_count = 100\n"
+        "resnet50.Server.target_qps = 5000\n*.Server.target_latency = 20\n*.*.mode = 1\n*.*.min_query_count = 100\n"
     )
     s = TestSettings.from_files("resnet50", "Server", user_conf=user)
     assert s.server_target_qps == 5000.0

@@ -226,7 +226,9 @@ def test_report_latency_results_raises(tmp_path):
 def test_load_samples_raises(tmp_path):
     sut = BaseSUT()
     with pytest.raises(SutError, match=r"QSL raised OSError from load_samples_to_ram: disk on fire") as info:
-        run_in_thread(lambda: start_test(sut, QSL(fail_on_load=True), make_settings("SingleStream"), log_settings(tmp_path)))
+        run_in_thread(
+            lambda: start_test(sut, QSL(fail_on_load=True), make_settings("SingleStream"), log_settings(tmp_path))
+        )
     assert sut.issued == 0
     _, detail = check_logs_closed(info.value.result.log_paths)
     assert any("disk on fire" in v for v in error_values(detail))
@@ -358,7 +360,9 @@ def test_duplicates_appear_in_accuracy_log(tmp_path):
             complete_arrays(ids, data)
 
     sut = TwiceBatched()
-    result = run_in_thread(lambda: start_test(sut, QSL(), make_settings("Offline", "AccuracyOnly"), log_settings(tmp_path)))
+    result = run_in_thread(
+        lambda: start_test(sut, QSL(), make_settings("Offline", "AccuracyOnly"), log_settings(tmp_path))
+    )
     files, detail = check_logs_closed(result.log_paths)
     assert error_values(detail) == [MSG_TWICE] * TOTAL
     counts = Counter(r["qsl_idx"] for r in read_accuracy_log(result.log_paths["accuracy"]))
@@ -381,7 +385,9 @@ def test_duplicate_within_multisample_query_does_not_finish_it(tmp_path):
             threading.Thread(target=later, daemon=True).start()
 
     sut = DupFirst()
-    settings = make_settings("MultiStream", multi_stream_samples_per_query=2, multi_stream_target_qps=20, min_query_count=3)
+    settings = make_settings(
+        "MultiStream", multi_stream_samples_per_query=2, multi_stream_target_qps=20, min_query_count=3
+    )
     result = run_in_thread(lambda: start_test(sut, QSL(), settings, log_settings(tmp_path)))
     _, detail = check_logs_closed(result.log_paths)
     assert error_values(detail) == [MSG_TWICE] * sut.queries
@@ -404,7 +410,9 @@ def test_completion_of_an_old_sample(tmp_path):
                 query_samples_complete([QuerySampleResponse(self.first_id, b"", 0)])
 
     sut = Old()
-    result = run_in_thread(lambda: start_test(sut, QSL(), make_settings("SingleStream", "AccuracyOnly"), log_settings(tmp_path)))
+    result = run_in_thread(
+        lambda: start_test(sut, QSL(), make_settings("SingleStream", "AccuracyOnly"), log_settings(tmp_path))
+    )
     files, detail = check_logs_closed(result.log_paths)
     assert error_values(detail) == [
         f"Received completion for an old sample. Min expected id: {PERF} Actual id: 0"  # seq_id of the first sample
@@ -424,11 +432,13 @@ def test_reentrant_completion_records_every_sample(tmp_path, scenario):
             singles, rest = samples[:1], samples[1:]
             query_samples_complete([QuerySampleResponse(s.id, payload(s.index), 5) for s in singles])
             for start in range(0, len(rest), 3):
-                chunk = rest[start:start + 3]
+                chunk = rest[start : start + 3]
                 complete_arrays(np.array([s.id for s in chunk]), [payload(s.index) for s in chunk])
 
     sut = Reentrant()
-    result = run_in_thread(lambda: start_test(sut, QSL(), make_settings(scenario, "AccuracyOnly"), log_settings(tmp_path)))
+    result = run_in_thread(
+        lambda: start_test(sut, QSL(), make_settings(scenario, "AccuracyOnly"), log_settings(tmp_path))
+    )
     files, detail = check_logs_closed(result.log_paths)
     assert detail.errors() == []
     records = files["accuracy"]

@@ -76,8 +76,11 @@ def _reference_greedy(model, feats: np.ndarray, max_symbols: int = MAX_SYMBOLS_P
 
 def _reference_names() -> dict[str, tuple[int, ...]]:
     names = {}
-    for prefix, layers, inputs, hidden in (("encoder.pre_rnn.lstm", 2, 240, 1024), ("encoder.post_rnn.lstm", 3, 2048, 1024),
-                                           ("prediction.dec_rnn.lstm", 2, 320, 320)):
+    for prefix, layers, inputs, hidden in (
+        ("encoder.pre_rnn.lstm", 2, 240, 1024),
+        ("encoder.post_rnn.lstm", 3, 2048, 1024),
+        ("prediction.dec_rnn.lstm", 2, 320, 320),
+    ):
         for n in range(layers):
             names[f"{prefix}.weight_ih_l{n}"] = (4 * hidden, inputs if n == 0 else hidden)
             names[f"{prefix}.weight_hh_l{n}"] = (4 * hidden, hidden)
@@ -132,8 +135,9 @@ def test_start_of_sequence_is_a_zero_vector():
 # -- greedy decoding ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("seed", "blank_bias"), [(1, 2.0), (0, 1.0), (2, 0.0), (1, 3.0)],
-                         ids=["few", "many", "saturated", "sparse"])
+@pytest.mark.parametrize(
+    ("seed", "blank_bias"), [(1, 2.0), (0, 1.0), (2, 0.0), (1, 3.0)], ids=["few", "many", "saturated", "sparse"]
+)
 def test_greedy_decoder_equals_the_spec_loop(features, seed, blank_bias):
     model = small_rnnt(seed, blank_bias)
     decoder = greedy_decoder(model)
@@ -201,7 +205,9 @@ def test_prefixes_and_bare_state_dicts(tmp_path):
     for name in ("ddp.pt", "bare.pt"):
         state = read_checkpoint(tmp_path / name)
         assert set(state) == set(model.state_dict())
-    assert migrate_state_dict({"joint_net.0.weight": 1, "audio_preprocessor.featurizer.fb": 2}) == {"joint.net.0.weight": 1}
+    assert migrate_state_dict({"joint_net.0.weight": 1, "audio_preprocessor.featurizer.fb": 2}) == {
+        "joint.net.0.weight": 1
+    }
 
 
 def test_checkpoint_errors_name_the_file_and_the_problem(tmp_path):

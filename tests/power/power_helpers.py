@@ -25,8 +25,9 @@ def ptd_time(t: float) -> str:
     return d.strftime("%m-%d-%Y %H:%M:%S.") + f"{d.microsecond // 1000:03d}"
 
 
-def write_server_config(path: Path, *, ptd_port: int, source: str = "constant:50", faults=(), ntp="127.0.0.1:1",
-                        extra_ptd: str = "") -> Path:
+def write_server_config(
+    path: Path, *, ptd_port: int, source: str = "constant:50", faults=(), ntp="127.0.0.1:1", extra_ptd: str = ""
+) -> Path:
     fault_args = "".join(f" --fault {f}" for f in faults)
     path.write_text(
         "[server]\n"
@@ -43,11 +44,13 @@ def write_server_config(path: Path, *, ptd_port: int, source: str = "constant:50
 
 
 @contextlib.contextmanager
-def running_director(tmp: Path, *, source="constant:50", faults=(), settle=0.2, skip_time_sync=True, ntp="127.0.0.1:1",
-                     **options):
+def running_director(
+    tmp: Path, *, source="constant:50", faults=(), settle=0.2, skip_time_sync=True, ntp="127.0.0.1:1", **options
+):
     """A Director serving on an ephemeral loopback port from a thread; always shut down afterwards."""
-    cfg = load_server_config(write_server_config(tmp / "server.conf", ptd_port=free_port(), source=source,
-                                                 faults=faults, ntp=ntp))
+    cfg = load_server_config(
+        write_server_config(tmp / "server.conf", ptd_port=free_port(), source=source, faults=faults, ntp=ntp)
+    )
     director = Director(cfg, DirectorOptions(settle_s=settle, skip_time_sync=skip_time_sync, **options))
     director.bind()
     thread = threading.Thread(target=director.serve_forever, daemon=True)
@@ -71,7 +74,8 @@ def fake_loadgen(seconds: float = 1.6, result: float = 100.0):
         time.sleep(0.05)
         folder.joinpath("mlperf_log_detail.txt").write_text(
             f':::MLLOG {{"key": "power_begin", "value": "{ptd_time(begin)}", "time_ms": 0}}\n'
-            f':::MLLOG {{"key": "power_end", "value": "{ptd_time(end)}", "time_ms": 0}}\n')
+            f':::MLLOG {{"key": "power_end", "value": "{ptd_time(end)}", "time_ms": 0}}\n'
+        )
         folder.joinpath("mlperf_log_summary.txt").write_text(f"Samples per second: {result}\n")
 
     return workload
@@ -139,8 +143,10 @@ def chronyd_on_loopback(tmp: Path, port: int | None = None):
     tmp.mkdir(parents=True, exist_ok=True)
     tmp.chmod(0o777)  # chronyd drops root privileges to its own user before writing the drift file
     conf = tmp / "chrony.conf"
-    conf.write_text(f"port {port}\nbindaddress 127.0.0.1\nlocal stratum 8\nallow 127.0.0.1\ncmdport 0\n"
-                    f"driftfile {tmp}/drift\npidfile {tmp}/chronyd.pid\n")
+    conf.write_text(
+        f"port {port}\nbindaddress 127.0.0.1\nlocal stratum 8\nallow 127.0.0.1\ncmdport 0\n"
+        f"driftfile {tmp}/drift\npidfile {tmp}/chronyd.pid\n"
+    )
     log = open(tmp / "chronyd.log", "wb")
     proc = subprocess.Popen([chronyd, "-f", str(conf), "-d", "-x"], stdout=log, stderr=subprocess.STDOUT)
     try:

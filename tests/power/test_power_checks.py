@@ -39,8 +39,11 @@ def replace_in(path, old: str, new: str) -> None:
 
 def _strict_drops(tree) -> set[tuple[str, str]]:
     report = check_tree(tree, CheckOptions(strict=True))
-    return {(f.check, f.file.split("/performance/")[-1]) for f in report.findings
-            if f.severity.invalidates and f.check.startswith("power.")}
+    return {
+        (f.check, f.file.split("/performance/")[-1])
+        for f in report.findings
+        if f.severity.invalidates and f.check.startswith("power.")
+    }
 
 
 @pytest.fixture

@@ -18,14 +18,24 @@ def _cli(*args):
 RUN = ("run", "resnet50", "--scenario", "Offline", "--model", "m.onnx", "--dataset", "data")
 
 
-@pytest.mark.parametrize("extra, message", [
-    (("--power", "127.0.0.1:4950"), "--power needs --power-ntp HOST[:PORT] for the clock check, or "
-                                     "--power-skip-time-sync to skip it (recorded)"),
-    (("--power", "127.0.0.1:x", "--power-skip-time-sync"), "--power '127.0.0.1:x': port 'x' is not an integer "
-                                                           "(expected HOST:PORT)"),
-    (("--power", "127.0.0.1:4950", "--power-skip-time-sync", "--mode", "accuracy"),
-     "--power needs --mode performance (power is measured over performance runs only)"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            ("--power", "127.0.0.1:4950"),
+            "--power needs --power-ntp HOST[:PORT] for the clock check, or "
+            "--power-skip-time-sync to skip it (recorded)",
+        ),
+        (
+            ("--power", "127.0.0.1:x", "--power-skip-time-sync"),
+            "--power '127.0.0.1:x': port 'x' is not an integer (expected HOST:PORT)",
+        ),
+        (
+            ("--power", "127.0.0.1:4950", "--power-skip-time-sync", "--mode", "accuracy"),
+            "--power needs --mode performance (power is measured over performance runs only)",
+        ),
+    ],
+)
 def test_run_power_usage_errors(extra, message, tmp_path):
     r = _cli(*RUN, "--output", tmp_path / "out", *extra)
     assert r.exit_code == 2
@@ -41,6 +51,11 @@ def test_run_power_unreachable_director(tmp_path):
         port = s.getsockname()[1]
         r = _cli(*RUN, "--output", tmp_path / "out", "--power", f"127.0.0.1:{port}", "--power-skip-time-sync")
     assert r.exit_code == 1
-    assert r.output.strip().splitlines()[-1].startswith(
-        f"edgeperf: power run failed, no power result was written: cannot connect to the power server 127.0.0.1:{port}")
+    assert (
+        r.output.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"edgeperf: power run failed, no power result was written: cannot connect to the power server 127.0.0.1:{port}"
+        )
+    )
     assert not (tmp_path / "out").exists()

@@ -37,7 +37,7 @@ POWER_CONF = """\
 *.Server.min_query_count = 16
 *.Server.target_latency = 1000
 """
-KRAI_PERF = (FIXTURES / "closed/Krai/results/xavier-power.0-fan.cool-tflite-v2.5.0-ruy/resnet50/singlestream/performance")
+KRAI_PERF = FIXTURES / "closed/Krai/results/xavier-power.0-fan.cool-tflite-v2.5.0-ruy/resnet50/singlestream/performance"
 
 
 def _listing(root: Path) -> list[str]:
@@ -68,9 +68,23 @@ def server(tmp_path):
     port = free_port()
     cfg = write_server_config(tmp_path / "server.conf", ptd_port=free_port())
     cfg.write_text(cfg.read_text().replace("listen = 127.0.0.1 0", f"listen = 127.0.0.1 {port}"))
-    proc = subprocess.Popen([sys.executable, "-m", "edgeperf.cli.main", "power", "server", "--config", str(cfg),
-                             "--skip-time-sync", "--settle-seconds", "0.3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "edgeperf.cli.main",
+            "power",
+            "server",
+            "--config",
+            str(cfg),
+            "--skip-time-sync",
+            "--settle-seconds",
+            "0.3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         while line and "listening on" not in line:
@@ -96,8 +110,23 @@ def _cli(*args):
 
 def test_run_with_power_lays_out_v11_power_results(env, server, tmp_path):
     out = tmp_path / "out"
-    r = _cli("run", "resnet50", "--scenario", "Server", "--model", env["model"], "--dataset", env["data"],
-             "--user-conf", env["conf"], "--output", out, "--power", server, "--power-skip-time-sync")
+    r = _cli(
+        "run",
+        "resnet50",
+        "--scenario",
+        "Server",
+        "--model",
+        env["model"],
+        "--dataset",
+        env["data"],
+        "--user-conf",
+        env["conf"],
+        "--output",
+        out,
+        "--power",
+        server,
+        "--power-skip-time-sync",
+    )
     assert r.exit_code == 0, r.output
     assert "System power: 50 Watts" in r.output and "SIMULATOR" in r.output
     # The same files as a real v1.1 power result (Krai, resnet50 SingleStream).
@@ -109,7 +138,21 @@ def test_run_with_power_lays_out_v11_power_results(env, server, tmp_path):
     assert metric.sample_count >= 2
     assert server_json["ptd_messages"][1]["reply"].startswith("EdgeperfSimulator,")
     assert [m["cmd"].split(",")[0] for m in server_json["ptd_messages"]] == [
-        "Hello", "Identify", "RR", "SR", "SR", "Go", "Stop", "SR", "SR", "Go", "Stop", "Stop", "SR", "SR"]
+        "Hello",
+        "Identify",
+        "RR",
+        "SR",
+        "SR",
+        "Go",
+        "Stop",
+        "SR",
+        "SR",
+        "Go",
+        "Stop",
+        "Stop",
+        "SR",
+        "SR",
+    ]
     html = (out / "report.html").read_text()
     assert "System power" in html and "Power over time" in html and "Throughput over time" in html
     assert "SIMULATOR" in html
@@ -117,9 +160,30 @@ def test_run_with_power_lays_out_v11_power_results(env, server, tmp_path):
 
 def test_submission_run_with_power_checks_and_strict_rejects(env, server, tmp_path):
     tree = tmp_path / "tree"
-    r = _cli("submission", "run", "resnet50", "--scenarios", "Server", "--model", env["model"],
-             "--dataset", env["data"], "--system", env["system"], "--submitter", "Acme", "--division", "open",
-             "--user-conf", env["conf"], "--output", tree, "--power", server, "--power-skip-time-sync")
+    r = _cli(
+        "submission",
+        "run",
+        "resnet50",
+        "--scenarios",
+        "Server",
+        "--model",
+        env["model"],
+        "--dataset",
+        env["data"],
+        "--system",
+        env["system"],
+        "--submitter",
+        "Acme",
+        "--division",
+        "open",
+        "--user-conf",
+        env["conf"],
+        "--output",
+        tree,
+        "--power",
+        server,
+        "--power-skip-time-sync",
+    )
     assert r.exit_code == 0, r.output
     perf = tree / "open/Acme/results/box/resnet50/Server/performance"
     assert _listing(perf) == _listing(KRAI_PERF)

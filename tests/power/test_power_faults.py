@@ -29,8 +29,11 @@ def _opts(d) -> PowerClientOptions:
 
 def test_analyzer_dies_midway(tmp_path):
     with running_director(tmp_path, faults=["die-after-samples:2"]) as d:
-        with pytest.raises(PowerClientError, match=r"refused 'session,[^']*,stop,ranging': Error: analyzer: the "
-                                                   r"analyzer died during the measurement \(exit status 3\)$"):
+        with pytest.raises(
+            PowerClientError,
+            match=r"refused 'session,[^']*,stop,ranging': Error: analyzer: the "
+            r"analyzer died during the measurement \(exit status 3\)$",
+        ):
             run_power_session(_opts(d), fake_loadgen(2.6), tmp_path / "out")
         assert d.session is None  # the session was ended, not left half-open
     _no_result(tmp_path)
@@ -38,21 +41,28 @@ def test_analyzer_dies_midway(tmp_path):
 
 def test_analyzer_answers_with_an_error(tmp_path):
     with running_director(tmp_path, faults=["error-reply:Go"]) as d:
-        with pytest.raises(PowerClientError, match=r"refused 'session,[^']*,start,ranging': Error: analyzer: the "
-                                                   r"analyzer answered \"Error: simulated fault injected for "
-                                                   r"'Go,1000,0,\S*_ranging'\" to 'Go,1000,0,"):
+        with pytest.raises(
+            PowerClientError,
+            match=r"refused 'session,[^']*,start,ranging': Error: analyzer: the "
+            r"analyzer answered \"Error: simulated fault injected for "
+            r"'Go,1000,0,\S*_ranging'\" to 'Go,1000,0,",
+        ):
             run_power_session(_opts(d), fake_loadgen(0.5), tmp_path / "out")
     _no_result(tmp_path)
 
 
 def test_director_connection_drops(tmp_path):
     with running_director(tmp_path) as d:
+
         def workload(mode, folder):
             d.shutdown()  # the director goes away while the workload runs
             fake_loadgen(0.3)(mode, folder)
 
-        with pytest.raises(PowerClientError, match=r"the power server 127\.0\.0\.1:\d+ stopped answering during "
-                                                   r"'session,[^']*,stop,ranging'"):
+        with pytest.raises(
+            PowerClientError,
+            match=r"the power server 127\.0\.0\.1:\d+ stopped answering during "
+            r"'session,[^']*,stop,ranging'",
+        ):
             run_power_session(_opts(d), workload, tmp_path / "out")
     _no_result(tmp_path)
 
@@ -62,8 +72,9 @@ def test_director_unreachable(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound but not listening: connections are refused
         with pytest.raises(PowerClientError, match=rf"cannot connect to the power server 127\.0\.0\.1:{port}"):
-            run_power_session(PowerClientOptions("127.0.0.1", port, skip_time_sync=True), fake_loadgen(0.1),
-                              tmp_path / "out")
+            run_power_session(
+                PowerClientOptions("127.0.0.1", port, skip_time_sync=True), fake_loadgen(0.1), tmp_path / "out"
+            )
     _no_result(tmp_path)
 
 

@@ -20,9 +20,38 @@ from power_helpers import running_director
 
 LINES = 1100  # per target; at least 1,000 survive the filters below, so over 2,000 in all
 
-_WORDS = ["mlcommons/power client v3", "time", "set_ntp", "new", "session", "download", "cleanup", "start", "stop",
-          "ranging", "testing", "done", "*", "Hello", "Identify", "RR", "SR", "V", "A", "Auto", "Go", "Stop", "1000",
-          "0", "-1", "1e309", "nan", "power/server.json", "../../etc/passwd", ""]
+_WORDS = [
+    "mlcommons/power client v3",
+    "time",
+    "set_ntp",
+    "new",
+    "session",
+    "download",
+    "cleanup",
+    "start",
+    "stop",
+    "ranging",
+    "testing",
+    "done",
+    "*",
+    "Hello",
+    "Identify",
+    "RR",
+    "SR",
+    "V",
+    "A",
+    "Auto",
+    "Go",
+    "Stop",
+    "1000",
+    "0",
+    "-1",
+    "1e309",
+    "nan",
+    "power/server.json",
+    "../../etc/passwd",
+    "",
+]
 
 
 def _junk(rng: random.Random) -> bytes:

@@ -46,8 +46,14 @@ FAKEGEN = textwrap.dedent("""\
     with open(os.path.join(out, "mlperf_log_summary.txt"), "w") as f:
         f.write("Samples per second: 100\\n")
 """)
-PASSING = ("Check UUID", "Check session name", "Check time difference", "Check client server messages",
-           "Check results checksum", "Check PTD configuration")
+PASSING = (
+    "Check UUID",
+    "Check session name",
+    "Check time difference",
+    "Check client server messages",
+    "Check results checksum",
+    "Check PTD configuration",
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +64,12 @@ def ntp(tmp_path_factory):
 
 def _config(path: Path, tmp: Path, port: int) -> Path:
     wrapper = tmp / "ptd-sim"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -m edgeperf.power.analyzer_sim \"$@\"\n")
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m edgeperf.power.analyzer_sim "$@"\n')
     wrapper.chmod(0o755)
-    path.write_text(f"[server]\nntpServer: 127.0.0.1\nlisten: 127.0.0.1 {port}\n[ptd]\nptd: {wrapper}\n"
-                    f"networkPort: {free_port()}\ndeviceType: 49\ninterfaceFlag:\ndevicePort: constant:42\n")
+    path.write_text(
+        f"[server]\nntpServer: 127.0.0.1\nlisten: 127.0.0.1 {port}\n[ptd]\nptd: {wrapper}\n"
+        f"networkPort: {free_port()}\ndeviceType: 49\ninterfaceFlag:\ndevicePort: constant:42\n"
+    )
     return path
 
 
@@ -90,8 +98,17 @@ def server(request, ntp, tmp_path):
     if request.param == "power-dev":
         cmd = [sys.executable, "-m", "ptd_client_server.server", "-c", str(cfg)]
     else:
-        cmd = [sys.executable, "-m", "edgeperf.cli.main", "power", "server", "--config", str(cfg),
-               "--settle-seconds", "0.5"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "edgeperf.cli.main",
+            "power",
+            "server",
+            "--config",
+            str(cfg),
+            "--settle-seconds",
+            "0.5",
+        ]
     proc = _serve(cmd, POWER_DEV, env, port)
     try:
         yield request.param, port
@@ -100,8 +117,9 @@ def server(request, ntp, tmp_path):
 
 
 def _check_py(perf: Path) -> str:
-    r = subprocess.run([sys.executable, "-m", "compliance.check", str(perf)], cwd=POWER_DEV, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "compliance.check", str(perf)], cwd=POWER_DEV, capture_output=True, text=True, timeout=60
+    )
     return r.stdout + r.stderr
 
 
@@ -116,10 +134,30 @@ def test_power_dev_client(server, tmp_path):
     kind, port = server
     gen = tmp_path / "fakegen.py"
     gen.write_text(FAKEGEN)
-    r = subprocess.run([sys.executable, "-m", "ptd_client_server.client", "-a", "127.0.0.1", "-p", str(port),
-                        "-n", "127.0.0.1", "-w", f"{sys.executable} {gen} {tmp_path}/in/run", "-L",
-                        str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-T"],
-                       cwd=POWER_DEV, capture_output=True, text=True, timeout=180)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ptd_client_server.client",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-n",
+            "127.0.0.1",
+            "-w",
+            f"{sys.executable} {gen} {tmp_path}/in/run",
+            "-L",
+            str(tmp_path / "in"),
+            "-o",
+            str(tmp_path / "out"),
+            "-T",
+        ],
+        cwd=POWER_DEV,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     _assert_checks(_check_py(tmp_path / "out"))
 

@@ -12,8 +12,13 @@ pytest.importorskip("ntplib")
 from edgeperf.power.client import PowerClientError, PowerClientOptions, run_power_session  # noqa: E402
 from edgeperf.power.director import DirectorError  # noqa: E402
 from edgeperf.power.time_sync import TimeSyncError, check_ntp  # noqa: E402
-from power_helpers import (chronyd_on_loopback, fake_loadgen, free_udp_port, running_director,  # noqa: E402
-                           skewed_ntp_server)
+from power_helpers import (
+    chronyd_on_loopback,
+    fake_loadgen,
+    free_udp_port,
+    running_director,  # noqa: E402
+    skewed_ntp_server,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +35,9 @@ def test_check_against_chrony_passes(chrony):
 @pytest.mark.slow
 def test_session_with_ntp_records_the_check(chrony, tmp_path):
     with running_director(tmp_path, skip_time_sync=False, ntp=chrony) as d:
-        run_power_session(PowerClientOptions("127.0.0.1", d.port, ntp_server=chrony), fake_loadgen(1.2),
-                          tmp_path / "out")
+        run_power_session(
+            PowerClientOptions("127.0.0.1", d.port, ntp_server=chrony), fake_loadgen(1.2), tmp_path / "out"
+        )
     for side in ("client", "server"):
         doc = json.loads((tmp_path / "out/power" / f"{side}.json").read_text())
         assert doc["edgeperf"]["time_sync"] == "ntp"
@@ -61,7 +67,8 @@ def test_client_ntp_failure_leaves_no_power_result(chrony, tmp_path):
     with running_director(tmp_path, skip_time_sync=False, ntp=chrony) as d:
         with skewed_ntp_server(-0.5) as bad:
             with pytest.raises(PowerClientError, match=r"time check failed: the clock is -(499|500)\.\d+ ms off"):
-                run_power_session(PowerClientOptions("127.0.0.1", d.port, ntp_server=bad), fake_loadgen(0.5),
-                                  tmp_path / "out")
+                run_power_session(
+                    PowerClientOptions("127.0.0.1", d.port, ntp_server=bad), fake_loadgen(0.5), tmp_path / "out"
+                )
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []

@@ -20,8 +20,9 @@ from power_helpers import fake_loadgen, free_port, running_director, write_serve
 pytestmark = pytest.mark.slow
 
 # The first ranging samples of a low-current device: negative volts and amps (power.md §4.3).
-NEGATIVE = ("Time,08-04-2021 11:39:20.088,Watts,-11.200000,Volts,-120.500000,Amps,-3.168000,PF,0.396000,"
-            "Mark,old_testing\n")
+NEGATIVE = (
+    "Time,08-04-2021 11:39:20.088,Watts,-11.200000,Volts,-120.500000,Amps,-3.168000,PF,0.396000,Mark,old_testing\n"
+)
 
 
 def _opts(d, **kw) -> PowerClientOptions:
@@ -62,8 +63,11 @@ def _negative_spl(tmp_path):
 
 def test_low_current_ranging_fails_by_default(tmp_path):
     with running_director(tmp_path, source=_negative_spl(tmp_path)) as d:
-        with pytest.raises(PowerClientError, match=r"stop,ranging': Error: ranging samples give max volts "
-                                                   r"-120\.500000 and max amps -3\.168000; both must be positive"):
+        with pytest.raises(
+            PowerClientError,
+            match=r"stop,ranging': Error: ranging samples give max volts "
+            r"-120\.500000 and max amps -3\.168000; both must be positive",
+        ):
             run_power_session(_opts(d), fake_loadgen(1.2), tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -81,8 +85,9 @@ def test_ranging_vs_testing_difference_is_reported(tmp_path):
     speeds = {"ranging": fake_loadgen(1.0, result=100.0), "testing": fake_loadgen(1.5, result=90.0)}
     events = []
     with running_director(tmp_path) as d:
-        result = run_power_session(_opts(d), lambda mode, folder: speeds[mode](mode, folder), tmp_path / "out",
-                                   on_event=events.append)
+        result = run_power_session(
+            _opts(d), lambda mode, folder: speeds[mode](mode, folder), tmp_path / "out", on_event=events.append
+        )
     assert len(result.warnings) == 2
     assert "lasted" in result.warnings[0] and "v1.1 rejects this" in result.warnings[0]
     assert "Samples per second was 100 in ranging and 90 in testing (10.0% apart" in result.warnings[1]
@@ -92,8 +97,9 @@ def test_ranging_vs_testing_difference_is_reported(tmp_path):
 
 
 def _edgeperf(*args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "edgeperf.cli.main", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "edgeperf.cli.main", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_cli_analyzer_sim_errors_are_one_line(tmp_path):
@@ -101,7 +107,8 @@ def test_cli_analyzer_sim_errors_are_one_line(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
         "edgeperf analyzer-sim: rapl: no RAPL zones under /nonexistent (this machine has no Linux powercap RAPL "
-        "interface; use constant:W or replay:spl.txt)"]
+        "interface; use constant:W or replay:spl.txt)"
+    ]
     r = _edgeperf("power", "analyzer-sim", "-h")
     assert r.returncode == 0 and "-l LOGFILE" in r.stdout and "NOT an analyzer" in r.stdout
 
@@ -112,6 +119,7 @@ def test_cli_server_bad_config_is_one_line(tmp_path):
     r = _edgeperf("power", "server", "--config", cfg, "--skip-time-sync")
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1] == (
-        f"edgeperf: {cfg}: [ptd] channel must be set for the multichannel device type 77")
+        f"edgeperf: {cfg}: [ptd] channel must be set for the multichannel device type 77"
+    )
     r = _edgeperf("power", "server", "--config", tmp_path / "missing.conf")
     assert r.returncode == 2 and "configuration file not found" in r.stderr

@@ -125,8 +125,17 @@ def test_director_full_session_transcript_and_download(director, tmp_path):
             data += c.exact(n)
         files[rel] = data
     server = json.loads(files["power/server.json"])
-    assert list(server)[:9] == ["version", "timezone", "modules", "sources", "messages", "uuid", "session_name",
-                                "results", "phases"]
+    assert list(server)[:9] == [
+        "version",
+        "timezone",
+        "modules",
+        "sources",
+        "messages",
+        "uuid",
+        "session_name",
+        "results",
+        "phases",
+    ]
     assert server["session_name"] == sid and server["debug"] is True  # settle 0 s < 10 s
     assert server["edgeperf"]["simulated_analyzer"] is True and server["edgeperf"]["time_sync"] == "skipped"
     assert [m["cmd"] for m in server["messages"]][-1] == f"session,{sid},stop,testing"
@@ -135,8 +144,11 @@ def test_director_full_session_transcript_and_download(director, tmp_path):
     for rel in ("power/ptd_logs.txt", "ranging/spl.txt", "run_1/spl.txt", "power/server.log"):
         assert server["results"][rel] == hashlib.sha1(files[rel]).hexdigest()
     for line in files["run_1/spl.txt"].decode().splitlines():
-        assert re.fullmatch(r"Time,\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3},Watts,50\.000000,Volts,230\.000000,"
-                            rf"Amps,0\.217391,PF,1\.000000,Mark,{sid}_testing", line), line
+        assert re.fullmatch(
+            r"Time,\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3},Watts,50\.000000,Volts,230\.000000,"
+            rf"Amps,0\.217391,PF,1\.000000,Mark,{sid}_testing",
+            line,
+        ), line
     assert [len(server["phases"][m]) for m in ("ranging", "testing")] == [4, 4]
     assert c.ask(f"cleanup,{sid}") == b"OK\r\n"
     assert c.ask(f"download,{sid},run_1/spl.txt") == b"Error: no such file in the session\r\n"
@@ -179,8 +191,11 @@ def test_simulator_transcript(sim, tmp_path):
     lines = (tmp_path / "log.txt").read_text().splitlines()
     assert len(lines) == 2
     for line in lines:
-        assert re.fullmatch(r"Time,\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3},Watts,36\.800000,Volts,230\.000000,"
-                            r"Amps,0\.160000,PF,1\.000000,Mark,abc_ranging", line), line
+        assert re.fullmatch(
+            r"Time,\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3},Watts,36\.800000,Volts,230\.000000,"
+            r"Amps,0\.160000,PF,1\.000000,Mark,abc_ranging",
+            line,
+        ), line
     text = console.getvalue()
     assert "Go with mark 'abc_ranging'" in text and "Completed test" in text
     assert "samples 2, errors 0, valid 2" in text
@@ -205,9 +220,11 @@ def test_ranging_maximum_of_a_real_ranging_log():
 
 
 def test_multichannel_ranging_uses_the_configured_channels():
-    line = ("Time,08-12-2021 04:28:11.793,Watts,806.000000,Volts,-1.000000,Amps,-1.000000,PF,-1.000000,Mark,m,"
-            "Ch1,Watts,326.200000,Volts,129.330000,Amps,4.110000,PF,0.613700,"
-            "Ch2,Watts,479.800000,Volts,124.570000,Amps,4.208000,PF,0.937500\n")
+    line = (
+        "Time,08-12-2021 04:28:11.793,Watts,806.000000,Volts,-1.000000,Amps,-1.000000,PF,-1.000000,Mark,m,"
+        "Ch1,Watts,326.200000,Volts,129.330000,Amps,4.110000,PF,0.613700,"
+        "Ch2,Watts,479.800000,Volts,124.570000,Amps,4.208000,PF,0.937500\n"
+    )
     assert max_volts_amps(line, "m", [1, 2]) == ("129.330000", "4.208000")
     assert max_volts_amps(line, "m", [2]) == ("124.570000", "4.208000")
     with pytest.raises(RangingError, match="extra ptd channels"):
@@ -231,17 +248,27 @@ def test_server_config_errors(tmp_path):
     assert loaded.ptd_command("/x/log")[-6:] == ["-l", "/x/log", "-p", str(loaded.ptd_port), "49", "constant:50"]
     bad = tmp_path / "bad.conf"
     for text, message in [
-        ("[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=77\ninterfaceFlag=\ndevicePort=d\n",
-         r"channel must be set for the multichannel device type 77"),
-        ("[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=48\ninterfaceFlag=\ndevicePort=d\nchannel=1,2\n",
-         r"channel must be one number"),
-        ("[server]\nntpServer=x\nlisten=here 1\n[ptd]\nptd=p\ndeviceType=8\ninterfaceFlag=\ndevicePort=d\n",
-         r"'here' is not an IP address"),
+        (
+            "[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=77\ninterfaceFlag=\ndevicePort=d\n",
+            r"channel must be set for the multichannel device type 77",
+        ),
+        (
+            "[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=48\ninterfaceFlag=\ndevicePort=d\nchannel=1,2\n",
+            r"channel must be one number",
+        ),
+        (
+            "[server]\nntpServer=x\nlisten=here 1\n[ptd]\nptd=p\ndeviceType=8\ninterfaceFlag=\ndevicePort=d\n",
+            r"'here' is not an IP address",
+        ),
         ("[server]\n[ptd]\nptd=p\n", r"\[server\] ntpServer is missing"),
-        ("[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=eight\ninterfaceFlag=\ndevicePort=d\n",
-         r"\[ptd\] deviceType = 'eight' is not an integer"),
-        ("[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=8\ninterfaceFlag=-q\ndevicePort=d\n",
-         r"interfaceFlag = '-q'"),
+        (
+            "[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=eight\ninterfaceFlag=\ndevicePort=d\n",
+            r"\[ptd\] deviceType = 'eight' is not an integer",
+        ),
+        (
+            "[server]\nntpServer=x\n[ptd]\nptd=p\ndeviceType=8\ninterfaceFlag=-q\ndevicePort=d\n",
+            r"interfaceFlag = '-q'",
+        ),
     ]:
         bad.write_text(text)
         with pytest.raises(ConfigError, match=message):
@@ -254,9 +281,13 @@ def test_power_sources(tmp_path):
     replay = open_source(f"replay:{KRAI / 'run_1/spl.txt'}")
     first = replay.read()
     assert (first.watts, first.volts, first.amps, first.pf) == (6.75, 248.53, 0.07765, 0.3496)
-    for spec, message in [("constant:x", "expected constant:<watts>"), ("replay:/nonexistent/spl.txt", "cannot read"),
-                          ("rapl:/nonexistent", "no RAPL zones"), ("volts:1", "expected constant:W"),
-                          ("nvml:x", "expected nvml or nvml:<GPU index>")]:
+    for spec, message in [
+        ("constant:x", "expected constant:<watts>"),
+        ("replay:/nonexistent/spl.txt", "cannot read"),
+        ("rapl:/nonexistent", "no RAPL zones"),
+        ("volts:1", "expected constant:W"),
+        ("nvml:x", "expected nvml or nvml:<GPU index>"),
+    ]:
         with pytest.raises(SourceError, match=message):
             open_source(spec)
     zone = tmp_path / "intel-rapl:0"

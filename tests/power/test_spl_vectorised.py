@@ -42,7 +42,7 @@ def _damage(text: str, rng: random.Random) -> str:
     kind = rng.randrange(6)
     if kind == 0 and line:
         p = rng.randrange(len(line))
-        line = line[:p] + rng.choice("0913,: .-\r") + line[p + 1:]
+        line = line[:p] + rng.choice("0913,: .-\r") + line[p + 1 :]
     elif kind == 1:
         line = line.replace(".", ".4", 1)  # a 4-digit fraction: valid, not the fast form
     elif kind == 2:

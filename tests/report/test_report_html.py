@@ -91,7 +91,7 @@ def _pngs(checker: _Checker) -> list[bytes]:
     for src in checker.images:
         prefix = "data:image/png;base64,"
         assert src.startswith(prefix)
-        out.append(base64.b64decode(src[len(prefix):], validate=True))
+        out.append(base64.b64decode(src[len(prefix) :], validate=True))
     return out
 
 
@@ -193,7 +193,9 @@ def test_missing_plots_library_is_explained(monkeypatch):
     from edgeperf.report import plots
 
     def missing():
-        raise plots.PlotsUnavailable("the report's plots need matplotlib; install it with: pip install 'edgeperf[report]'")
+        raise plots.PlotsUnavailable(
+            "the report's plots need matplotlib; install it with: pip install 'edgeperf[report]'"
+        )
 
     monkeypatch.setattr(plots, "_matplotlib", missing)
     page = render_report(_series_run())

@@ -81,8 +81,19 @@ def postgres_server():
 
     try:
         run(initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
-        run(pg_ctl, "-D", data, "-l", log, "-w", "-t", "60", "-o",
-            f"-k {base} -c listen_addresses=127.0.0.1 -p {port} -c fsync=off", "start")
+        run(
+            pg_ctl,
+            "-D",
+            data,
+            "-l",
+            log,
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-k {base} -c listen_addresses=127.0.0.1 -p {port} -c fsync=off",
+            "start",
+        )
     except Exception as exc:
         shutil.rmtree(base, ignore_errors=True)
         pytest.skip(f"could not start a throwaway PostgreSQL: {exc}")

@@ -33,7 +33,10 @@ from edgeperf.results.store import open_store  # noqa: E402
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 POWER_UNITS = ("Watts", "Joules", "Joules/Stream")
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-ARTIFACTS = Path(os.environ.get("EDGEPERF_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts") / "results-browser"
+ARTIFACTS = (
+    Path(os.environ.get("EDGEPERF_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
+    / "results-browser"
+)
 
 
 def _shown(v: float) -> str:
@@ -91,7 +94,9 @@ def _title(page) -> str:
 
 def _cells(page) -> dict[tuple[str, str | None, str, str, str], tuple[float, str]]:
     """{(platform, model used, model, scenario, units): (data-value, text)} of the table shown."""
-    return {tuple(k): tuple(v) for k, v in page.evaluate("""() => {
+    return {
+        tuple(k): tuple(v)
+        for k, v in page.evaluate("""() => {
         const cols = {};
         document.querySelectorAll('#results-table th.m').forEach(th => {
             cols[th.dataset.col] = [th.dataset.model, th.dataset.scenario, th.dataset.unit]; });
@@ -104,7 +109,8 @@ def _cells(page) -> dict[tuple[str, str | None, str, str, str], tuple[float, str
                           [Number(td.dataset.value), td.textContent]]);
             });
         });
-        return out; }""")}
+        return out; }""")
+    }
 
 
 def _expected(division: str, category: str, power: bool) -> dict:
@@ -180,16 +186,26 @@ def test_served_page(store_with_subset, page, request):
         page.select_option("#filter-benchmark", "SSD-MobileNets-v1")
         ssd = {k: v for k, v in _expected("closed", "available", False).items() if k[2] == "ssd-small"}
         assert _cells(page) == ssd
-        assert {t.split(" ")[0] for t in page.eval_on_selector_all(
-            "#results-table th.m", "t => t.filter(h => h.offsetParent).map(h => h.dataset.label)")} == {"SSD-MobileNets-v1"}
+        assert {
+            t.split(" ")[0]
+            for t in page.eval_on_selector_all(
+                "#results-table th.m", "t => t.filter(h => h.offsetParent).map(h => h.dataset.label)"
+            )
+        } == {"SSD-MobileNets-v1"}
         page.select_option("#filter-benchmark", "")
         page.select_option("#filter-accelerator", "NVIDIA A10")
-        assert page.eval_on_selector_all("#results-table tbody tr", "t => t.map(r => r.dataset.platform)") == ["A10x1_TRT"]
+        assert page.eval_on_selector_all("#results-table tbody tr", "t => t.map(r => r.dataset.platform)") == [
+            "A10x1_TRT"
+        ]
         page.click("#clear-filters")
         _tab(page, "division", "open")
         page.select_option("#filter-suite", "datacenter")
-        octo = sorted({r["Platform"] for r in _official() if r["Division"] == "open" and r["SystemType"] == "datacenter"})
-        assert sorted(page.eval_on_selector_all("#results-table tbody tr", "t => t.map(r => r.dataset.platform)")) == octo
+        octo = sorted(
+            {r["Platform"] for r in _official() if r["Division"] == "open" and r["SystemType"] == "datacenter"}
+        )
+        assert (
+            sorted(page.eval_on_selector_all("#results-table tbody tr", "t => t.map(r => r.dataset.platform)")) == octo
+        )
         page.select_option("#filter-suite", "edge")
         assert page.locator("#results-table tbody tr").count() == 0
         page.click("#clear-filters")
@@ -197,16 +213,27 @@ def test_served_page(store_with_subset, page, request):
 
         # ---- sort by a result column: ascending, then descending, blanks last both ways
         _tab(page, "division", "closed")
-        offline = {r["Platform"]: float(r["Result"]) for r in _official() if r["Division"] == "closed"
-                   and r["Availability"] == "available" and r["MlperfModel"] == "ssd-small" and r["Scenario"] == "Offline"}
+        offline = {
+            r["Platform"]: float(r["Result"])
+            for r in _official()
+            if r["Division"] == "closed"
+            and r["Availability"] == "available"
+            and r["MlperfModel"] == "ssd-small"
+            and r["Scenario"] == "Offline"
+        }
         header = page.locator('#results-table th.m[data-model="ssd-small"][data-scenario="Offline"] button')
         header.click()
         order = page.eval_on_selector_all("#results-table tbody tr", "t => t.map(r => r.dataset.platform)")
-        assert order[:len(offline)] == sorted(offline, key=offline.get)
+        assert order[: len(offline)] == sorted(offline, key=offline.get)
         page.locator('#results-table th.m[data-model="ssd-small"][data-scenario="Offline"] button').click()
         order = page.eval_on_selector_all("#results-table tbody tr", "t => t.map(r => r.dataset.platform)")
-        assert order[:len(offline)] == sorted(offline, key=offline.get, reverse=True)
-        assert page.locator('#results-table th.m[data-model="ssd-small"][data-scenario="Offline"]').get_attribute("aria-sort") == "descending"
+        assert order[: len(offline)] == sorted(offline, key=offline.get, reverse=True)
+        assert (
+            page.locator('#results-table th.m[data-model="ssd-small"][data-scenario="Offline"]').get_attribute(
+                "aria-sort"
+            )
+            == "descending"
+        )
         page.locator('#results-table th button[data-sort="submitter"]').click()
         subs = page.eval_on_selector_all("#results-table tbody tr td.c-submitter", "t => t.map(c => c.textContent)")
         assert subs == sorted(subs, key=str.lower)
@@ -229,10 +256,13 @@ def test_served_page(store_with_subset, page, request):
             assert got["Details"].startswith("http://127.0.0.1") and page.request.get(got["Details"]).status == 200
         # Only the columns in view: the benchmark filter leaves out ResNet50.
         assert [h for h in rows[0] if h.startswith(("ResNet50", "SSD"))] == [
-            "SSD-MobileNets-v1 SingleStream Latency (ms)", "SSD-MobileNets-v1 Offline Samples/s"]
+            "SSD-MobileNets-v1 SingleStream Latency (ms)",
+            "SSD-MobileNets-v1 Offline Samples/s",
+        ]
         # Rows in the order shown (sorted by submitter, then the original order).
         assert [r["ID"] for r in rows] == page.eval_on_selector_all(
-            "#results-table tbody tr td.c-id", "t => t.map(c => c.textContent)")
+            "#results-table tbody tr td.c-id", "t => t.map(c => c.textContent)"
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -253,23 +283,32 @@ def test_compare_and_details(store_with_subset, page, request):
         page.wait_for_selector("#compare canvas")
         _shot(page, request, "05-compare")
         charts = {c["label"]: c for c in page.evaluate("window.edgeperfResults.charts()")}
-        value = {(r["Platform"], r["Scenario"], r["Units"]): float(r["Result"]) for r in official
-                 if r["Platform"] in (xavier, firefly)}
+        value = {
+            (r["Platform"], r["Scenario"], r["Units"]): float(r["Result"])
+            for r in official
+            if r["Platform"] in (xavier, firefly)
+        }
         for scenario, units in (("SingleStream", "Latency (ms)"), ("Offline", "Samples/s")):
             chart = charts[f"ResNet50-v1.5 {scenario} {units}"]
             # Systems in table order: firefly (1.1-006) before xavier (1.1-007).
             assert chart["values"] == [value[(firefly, scenario, units)], value[(xavier, scenario, units)]]
             assert chart["labels"][0].startswith("1.1-") and len(chart["labels"]) == 2
         ppw = charts["ResNet50-v1.5 Offline Samples/s Perf per watt (inferences/J)"]["values"]
-        assert ppw[1] == pytest.approx(value[(xavier, "Offline", "Samples/s")] / value[(xavier, "Offline", "Watts")], rel=1e-12)
+        assert ppw[1] == pytest.approx(
+            value[(xavier, "Offline", "Samples/s")] / value[(xavier, "Offline", "Watts")], rel=1e-12
+        )
         assert ppw[0] is None
         ss = charts["ResNet50-v1.5 SingleStream Latency (ms) Perf per watt (inferences/J)"]["values"]
         assert ss[1] == pytest.approx(1 / value[(xavier, "SingleStream", "Joules")], rel=1e-12)
         # The side-by-side table shows the same numbers.
-        cells = page.eval_on_selector_all('#compare tr[data-label="ResNet50-v1.5 Offline Samples/s"] td',
-                                          "t => t.map(c => [Number(c.dataset.value), c.textContent])")
-        assert cells == [[value[(firefly, "Offline", "Samples/s")], _shown(value[(firefly, "Offline", "Samples/s")])],
-                         [value[(xavier, "Offline", "Samples/s")], _shown(value[(xavier, "Offline", "Samples/s")])]]
+        cells = page.eval_on_selector_all(
+            '#compare tr[data-label="ResNet50-v1.5 Offline Samples/s"] td',
+            "t => t.map(c => [Number(c.dataset.value), c.textContent])",
+        )
+        assert cells == [
+            [value[(firefly, "Offline", "Samples/s")], _shown(value[(firefly, "Offline", "Samples/s")])],
+            [value[(xavier, "Offline", "Samples/s")], _shown(value[(xavier, "Offline", "Samples/s")])],
+        ]
         page.click("#close-compare")
         page.wait_for_selector("#results-table")
 
@@ -278,10 +317,15 @@ def test_compare_and_details(store_with_subset, page, request):
         page.click(f'#results-table tr[data-platform="{xavier}"] a.details')
         page.wait_for_load_state()
         assert name in page.locator("h1").text_content()
-        rows = page.eval_on_selector_all("table.plain tbody tr", "t => t.map(r => [...r.cells].map(c => c.textContent))")
+        rows = page.eval_on_selector_all(
+            "table.plain tbody tr", "t => t.map(r => [...r.cells].map(c => c.textContent))"
+        )
         results = [r for r in rows if len(r) == 11]
         assert sorted((r[2], float(r[4])) for r in results) == sorted(
-            (x["Scenario"], float(x["Result"])) for x in official if x["Platform"] == xavier and x["Units"] not in POWER_UNITS)
+            (x["Scenario"], float(x["Result"]))
+            for x in official
+            if x["Platform"] == xavier and x["Units"] not in POWER_UNITS
+        )
         _shot(page, request, "06-details")
         for href in page.eval_on_selector_all("a", "as => as.map(a => a.href)"):
             assert page.request.get(href).status == 200, href

@@ -38,11 +38,18 @@ def test_ingest_list_export(tmp_path, subset_tree):
     assert as_json.exit_code == 0
     doc = json.loads(as_json.output)
     assert (doc["format"], doc["format_version"]) == ("edgeperf-results-trees", 1)
-    assert [(t["id"], t["name"], t["result_count"], t["verdict"]) for t in doc["trees"]] == [(1, "published", 28, "pass")]
+    assert [(t["id"], t["name"], t["result_count"], t["verdict"]) for t in doc["trees"]] == [
+        (1, "published", 28, "pass")
+    ]
     ingest_json = tmp_path / "ingest.json"
     again = _run("ingest", str(subset_tree), "--db", db, "--name", "published", "--json", str(ingest_json))
     doc = json.loads(ingest_json.read_text(encoding="utf-8"))
-    assert (doc["format"], doc["status"], doc["results"], doc["summary_rows"]) == ("edgeperf-results-ingest", "unchanged", 28, 30)
+    assert (doc["format"], doc["status"], doc["results"], doc["summary_rows"]) == (
+        "edgeperf-results-ingest",
+        "unchanged",
+        28,
+        30,
+    )
     migrated = _run("migrate", "--db", db)
     assert migrated.exit_code == 0 and migrated.output.strip().endswith("schema version 2")
 
@@ -53,14 +60,17 @@ def test_default_database_location(tmp_path, subset_tree):
     assert (tmp_path / "xdg" / "edgeperf" / "results.sqlite3").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ingest", "{tmp}/missing"], "{tmp}/missing: not a directory (expected a submission tree)"),
-    (["ingest", "{tree}", "--round", "v9.9"], "v9.9"),
-    (["ingest", "{tree}", "--db", "mysql://u@h/db"], "unsupported database URL scheme 'mysql'"),
-    (["ingest", "{tree}", "--links-base", "ftp://x"], "expected an http(s):// URL"),
-    (["list", "--db", "{tmp}/none.sqlite3"], "no results database here; run `edgeperf results ingest TREE` first"),
-    (["export-html", "{tmp}/site", "--db", "{tmp}/none.sqlite3"], "no results database here"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ingest", "{tmp}/missing"], "{tmp}/missing: not a directory (expected a submission tree)"),
+        (["ingest", "{tree}", "--round", "v9.9"], "v9.9"),
+        (["ingest", "{tree}", "--db", "mysql://u@h/db"], "unsupported database URL scheme 'mysql'"),
+        (["ingest", "{tree}", "--links-base", "ftp://x"], "expected an http(s):// URL"),
+        (["list", "--db", "{tmp}/none.sqlite3"], "no results database here; run `edgeperf results ingest TREE` first"),
+        (["export-html", "{tmp}/site", "--db", "{tmp}/none.sqlite3"], "no results database here"),
+    ],
+)
 def test_mistakes_are_one_line(tmp_path, subset_tree, args, message):
     fill = lambda s: s.format(tmp=tmp_path, tree=subset_tree)  # noqa: E731
     result = _run(*map(fill, args))
@@ -89,8 +99,12 @@ def test_serve_command_binds_loopback_and_stops_on_interrupt(tmp_path, subset_tr
 
     db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
     assert _run("ingest", str(subset_tree), "--db", db).exit_code == 0
-    proc = subprocess.Popen([sys.executable, "-m", "edgeperf.cli.main", "results", "serve", "--db", db, "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgeperf.cli.main", "results", "serve", "--db", db, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"serving {db} read-only at http://127.0.0.1:"), line + proc.stderr.read()
@@ -128,5 +142,7 @@ def test_missing_results_extra_is_one_line(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr == ("edgeperf: the results explorer needs the 'results' extra (sqlalchemy is not installed): "
-                           "pip install 'edgeperf[results]'\n")
+    assert done.stderr == (
+        "edgeperf: the results explorer needs the 'results' extra (sqlalchemy is not installed): "
+        "pip install 'edgeperf[results]'\n"
+    )

@@ -48,12 +48,21 @@ def test_every_official_number_is_in_its_table(data):
     tables = {t["key"]: t for t in tree["tables"]}
     # Official: closed available (edge), closed preview (edge), open available (datacenter), open
     # preview (edge), and the closed available power table (Krai's xavier).
-    assert set(tables) == {"closed-available", "closed-preview", "open-available", "open-preview",
-                           "closed-available-power"}
+    assert set(tables) == {
+        "closed-available",
+        "closed-preview",
+        "open-available",
+        "open-preview",
+        "closed-available-power",
+    }
     checked = 0
     for row in _official():
         category = row["Availability"].lower()
-        keys = [f"{row['Division']}-{category}-power"] if row["Units"] in POWER_UNITS else [f"{row['Division']}-{category}"]
+        keys = (
+            [f"{row['Division']}-{category}-power"]
+            if row["Units"] in POWER_UNITS
+            else [f"{row['Division']}-{category}"]
+        )
         if row["has_power"] == "True" and row["Units"] not in POWER_UNITS:
             keys.append(f"{row['Division']}-{category}-power")  # power tables repeat the performance column
         for key in keys:

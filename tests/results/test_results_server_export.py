@@ -121,9 +121,16 @@ def test_tree_files_are_plain_text_and_sandboxed(served):
 def test_paths_leaving_the_tree_are_refused(served):
     host, port, _, tree = served
     os.symlink("/etc", tree / "closed" / "Alibaba" / "code" / "escape")
-    for path in ("/tree/1/../../../etc/passwd", "/tree/1/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-                 "/tree/1/closed/..%2f..%2f..%2fetc/passwd", "/tree/1/closed/Alibaba/code/escape/passwd",
-                 "/tree/1//etc/passwd", "/tree/1/closed/%00/x", "/tree/2/closed/", "/details/1/999.html"):
+    for path in (
+        "/tree/1/../../../etc/passwd",
+        "/tree/1/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/tree/1/closed/..%2f..%2f..%2fetc/passwd",
+        "/tree/1/closed/Alibaba/code/escape/passwd",
+        "/tree/1//etc/passwd",
+        "/tree/1/closed/%00/x",
+        "/tree/2/closed/",
+        "/details/1/999.html",
+    ):
         status, _, body = _request(host, port, "GET", path)
         assert status in (404, 301) and b"root:" not in body, path
 
@@ -149,12 +156,19 @@ def test_tampered_database_paths_never_reach_the_filesystem(tmp_path, tree_copy)
     with open_store(f"sqlite:///{tmp_path / 'r.sqlite3'}", create=True) as store:
         ingest_tree(store, tree_copy)
         with store.engine.begin() as conn:
-            conn.execute(update(systems).where(systems.c.platform == "A10x1_TRT").values(
-                submitter="../../../../etc", platform="passwd"))
+            conn.execute(
+                update(systems)
+                .where(systems.c.platform == "A10x1_TRT")
+                .values(submitter="../../../../etc", platform="passwd")
+            )
         result = export_html(store, tmp_path / "site")
         names = {p.relative_to(result.out).as_posix() for p in result.out.rglob("*")}
-        assert all(re.fullmatch(r"(static(/vendor)?(/[\w.-]+)?|index\.html|\.edgeperf-results-export|details(/\d+(/\d+\.html)?)?)", n)
-                   for n in names), names
+        assert all(
+            re.fullmatch(
+                r"(static(/vendor)?(/[\w.-]+)?|index\.html|\.edgeperf-results-export|details(/\d+(/\d+\.html)?)?)", n
+            )
+            for n in names
+        ), names
         tampered = next(p for p in (result.out / "details" / "1").iterdir() if "passwd" in p.read_text())
         # No link is made to a path that leaves the tree.
         assert "etc" not in " ".join(re.findall(r'href="([^"]+)"', tampered.read_text()))
@@ -240,7 +254,9 @@ def test_submission_strings_are_escaped(tmp_path, tree_copy):
     details = [p.read_text(encoding="utf-8") for p in (result.out / "details" / "1").iterdir()]
     hit = [d for d in details if "window.__pwned" in d]
     assert len(hit) == 1
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt;" in hit[0]
+    assert (
+        "&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt;" in hit[0]
+    )
     assert "<script>window" not in hit[0] and "<img" not in hit[0]
 
 
@@ -258,7 +274,10 @@ def test_link_modes(tmp_path):
     assert serve.tree_href(3, str(root), "", "closed/A b/code", directory=True) == "tree/3/closed/A%20b/code/"
     assert export.tree_href(3, str(root), "", "closed/A b/code", directory=True) == "../tree/closed/A%20b/code/"
     assert serve.tree_href(3, str(root), "", "closed/missing", directory=True) is None
-    assert export.tree_href(3, str(root), "https://x.org/t", "closed/A b/code", directory=True) == "https://x.org/t/closed/A%20b/code"
+    assert (
+        export.tree_href(3, str(root), "https://x.org/t", "closed/A b/code", directory=True)
+        == "https://x.org/t/closed/A%20b/code"
+    )
     assert export.tree_href(3, str(root), "", "../../etc", directory=True) is None
 
 

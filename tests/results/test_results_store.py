@@ -42,17 +42,23 @@ def test_migration_from_version_1_keeps_the_data(db_url):
         with engine.begin() as conn:
             assert current_version(conn) == 1
             assert "links_base" not in {c["name"] for c in inspect(conn).get_columns("trees")}
-            conn.execute(text(
-                "INSERT INTO trees (root, round, name, ingested_at, fingerprint, verdict, verdict_line, result_count, "
-                "no_result_count, error_count, warning_count, edgeperf_version) VALUES ('/t', 'v1.1', 't', "
-                "'2021-09-22T00:00:00+00:00', 'abc', 'pass', 'PASS', 3, 0, 0, 0, '0.1.0')"))
+            conn.execute(
+                text(
+                    "INSERT INTO trees (root, round, name, ingested_at, fingerprint, verdict, verdict_line, result_count, "
+                    "no_result_count, error_count, warning_count, edgeperf_version) VALUES ('/t', 'v1.1', 't', "
+                    "'2021-09-22T00:00:00+00:00', 'abc', 'pass', 'PASS', 3, 0, 0, 0, '0.1.0')"
+                )
+            )
         assert upgrade(engine) == SCHEMA_VERSION == 2
         with engine.connect() as conn:
             assert current_version(conn) == 2
             row = conn.execute(text("SELECT root, result_count, links_base FROM trees")).one()
             assert tuple(row) == ("/t", 3, "")
-            indexes = {i["name"] for t in ("results", "summary_rows", "findings", "systems")
-                       for i in inspect(conn).get_indexes(t)}
+            indexes = {
+                i["name"]
+                for t in ("results", "summary_rows", "findings", "systems")
+                for i in inspect(conn).get_indexes(t)
+            }
         assert {"ix_results_tree", "ix_summary_rows_tree", "ix_findings_tree", "ix_systems_tree"} <= indexes
         # A second upgrade is a no-op.
         assert upgrade(engine) == 2
@@ -72,8 +78,11 @@ def test_migrated_schema_is_the_schema_module(db_url):
                 got = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
                 want = {c.name: c.nullable for c in table.columns}
                 assert got == want, table.name
-                got_idx = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)
-                           if i["name"].startswith("ix_")}
+                got_idx = {
+                    i["name"]: i["column_names"]
+                    for i in inspector.get_indexes(table.name)
+                    if i["name"].startswith("ix_")
+                }
                 want_idx = {i.name: [c.name for c in i.columns] for i in table.indexes}
                 assert got_idx == want_idx, table.name
     finally:
@@ -87,7 +96,9 @@ def test_a_newer_schema_is_refused(db_url):
     try:
         upgrade(engine)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 'x')"))
+            conn.execute(
+                text("INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 'x')")
+            )
     finally:
         engine.dispose()
     with pytest.raises(SchemaError, match="schema version 99, newer than this edgeperf knows"):
@@ -160,7 +171,10 @@ def test_trees_and_rounds_live_side_by_side(db_url, subset_tree, tree_copy):
         ingest_tree(store, subset_tree, round="v1.0")
         trees = store.trees()
         assert [(t.round, t.name) for t in trees] == [
-            ("v1.0", "submissions-v1.1-subset"), ("v1.1", "mine"), ("v1.1", "published")]
+            ("v1.0", "submissions-v1.1-subset"),
+            ("v1.1", "mine"),
+            ("v1.1", "published"),
+        ]
         assert len({t.id for t in trees}) == 3
         for t in trees:
             assert len(store.summary_cells(t.id)) == 30
@@ -180,7 +194,9 @@ def test_no_results_and_findings_are_stored(db_url, tree_copy):
         stored = {r["location"]: r for r in store.results(tree.id)}
         assert stored[location]["status"] == "no-result" and stored[location]["value"] is None
         assert stored[location]["platform"] == "A10x1_TRT" and stored[location]["scenario"] == "Offline"
-        dropped = [f for f in store.findings(tree.id) if f["location"] == location and f["severity"] in ("drop", "fatal")]
+        dropped = [
+            f for f in store.findings(tree.id) if f["location"] == location and f["severity"] in ("drop", "fatal")
+        ]
         assert dropped, "the finding that dropped the result is stored"
         assert any("mlperf_log_detail.txt" in (f["file"] or "") + f["message"] + (f["found"] or "") for f in dropped)
         assert len(store.summary_cells(tree.id)) == 29

@@ -39,8 +39,12 @@ def _facts(log, keys) -> dict:
             errors.append((rec, n))
         if meta.get("is_warning") is True:
             warnings.append((rec, n))
-    return {"first": first, "errors": errors, "warnings": warnings, "lookups": {
-        k: (k in log, log.get(k, "<missing>")) for k in sorted(keys)}}
+    return {
+        "first": first,
+        "errors": errors,
+        "warnings": warnings,
+        "lookups": {k: (k in log, log.get(k, "<missing>")) for k in sorted(keys)},
+    }
 
 
 def _outcome(parse, data: bytes, keys):
@@ -69,8 +73,9 @@ def test_scanner_gives_the_full_parsers_facts_on_every_fixture_log(keys):
 
 
 def test_scanner_skips_plain_lines_but_keeps_what_the_checks_read():
-    data = (FIXTURES / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/Offline/performance/run_1/"
-                       "mlperf_log_detail.txt").read_bytes()
+    data = (
+        FIXTURES / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/Offline/performance/run_1/mlperf_log_detail.txt"
+    ).read_bytes()
     full = parse_detail_bytes(data, "d.txt")
     facts = scan_detail_bytes(data, "d.txt", CHECK_KEYS)
     assert len(facts.records) < len(full.records) / 2  # most lines were never decoded
@@ -79,8 +84,29 @@ def test_scanner_skips_plain_lines_but_keeps_what_the_checks_read():
         facts.get("loaded_qsl_set")
 
 
-_SPECIAL = [b",", b'"', b"\\", b"[", b"]", b"{", b"}", b"0", b"7", b" ", b"\t", b"\r", b"\n", b"\x0c", b"\x00",
-            "é".encode(), b"\xff", b":", b"-", b"e", b"NaN"]
+_SPECIAL = [
+    b",",
+    b'"',
+    b"\\",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b"0",
+    b"7",
+    b" ",
+    b"\t",
+    b"\r",
+    b"\n",
+    b"\x0c",
+    b"\x00",
+    "é".encode(),
+    b"\xff",
+    b":",
+    b"-",
+    b"e",
+    b"NaN",
+]
 
 
 def _mutate(data: bytes, rng: random.Random) -> bytes:
@@ -91,15 +117,15 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
     kind = rng.randrange(12)
     if kind == 0 and data:
         p = rng.randrange(len(data))
-        return data[:p] + rng.choice(_SPECIAL) + data[p + 1:]
+        return data[:p] + rng.choice(_SPECIAL) + data[p + 1 :]
     if kind == 1 and data:
         p = rng.randrange(len(data))
-        return data[:p] + data[p + 1:]
+        return data[:p] + data[p + 1 :]
     if kind == 2:
         p = rng.randrange(len(data) + 1)
         return data[:p] + rng.choice(_SPECIAL) + data[p:]
     if kind == 3:
-        return data[:rng.randrange(len(data) + 1)]
+        return data[: rng.randrange(len(data) + 1)]
     if kind == 4:
         lines.insert(i, lines[rng.randrange(len(lines))])
     elif kind == 5:
@@ -139,16 +165,19 @@ def test_scanner_gives_the_full_parsers_facts_on_damaged_logs():
     assert checked == 1500 and 100 < rejected < 1400  # the corpus has both kinds of log
 
 
-@pytest.mark.parametrize("line", [
-    b':::MLLOG {"key": "x", "value": [1,,2], "time_ms": 1.0, "namespace": "n", "event_type": "E", '
-    b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
-    b':::MLLOG {"key": "x", "value": [1,02], "time_ms": 1.0, "namespace": "n", "event_type": "E", '
-    b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
-    b':::MLLOG {"key": "x", "value": [1,2,], "time_ms": 1.0, "namespace": "n", "event_type": "E", '
-    b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
-    b':::MLLOG {"key": "x", "value": 1, "time_ms": 01.0, "namespace": "n", "event_type": "E", '
-    b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b':::MLLOG {"key": "x", "value": [1,,2], "time_ms": 1.0, "namespace": "n", "event_type": "E", '
+        b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
+        b':::MLLOG {"key": "x", "value": [1,02], "time_ms": 1.0, "namespace": "n", "event_type": "E", '
+        b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
+        b':::MLLOG {"key": "x", "value": [1,2,], "time_ms": 1.0, "namespace": "n", "event_type": "E", '
+        b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
+        b':::MLLOG {"key": "x", "value": 1, "time_ms": 01.0, "namespace": "n", "event_type": "E", '
+        b'"metadata": {"is_error": false, "is_warning": false, "file": "f", "line_no": 1, "pid": 1, "tid": 1}}',
+    ],
+)
 def test_damaged_plain_lines_are_rejected_like_the_full_parser(line):
     data = b"banner\n" + line + b"\n"
     with pytest.raises(LogFormatError) as exc:

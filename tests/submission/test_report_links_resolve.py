@@ -92,8 +92,10 @@ def test_missing_link_targets_warn(tmp_path):
     (tree / "closed/Alibaba/systems/A10x1_TRT.json").unlink()
     result = _run(str(SUMMARY), "-o", str(tmp_path / "out"), "--format", "html", "--tree", str(tree))
     assert result.exit_code == 0
-    assert ("warning: 1 Details/Code link target(s) missing from" in result.output
-            and "closed/Alibaba/systems/A10x1_TRT.json" in result.output)
+    assert (
+        "warning: 1 Details/Code link target(s) missing from" in result.output
+        and "closed/Alibaba/systems/A10x1_TRT.json" in result.output
+    )
 
 
 def test_tree_option_must_be_a_folder(tmp_path):

@@ -46,8 +46,13 @@ def cluster(tmp_path_factory):
     # the remote tests would end before min_duration (INVALID), so ask for more samples.
     conf.write_text(conf.read_text() + "*.Offline.target_qps = 100000\n")
     try:
-        yield {"address": c.address, "model": resnet50_standin(root / "resnet-standin.onnx"),
-               "data": make_imagenet(root), "conf": conf, "cluster": c}
+        yield {
+            "address": c.address,
+            "model": resnet50_standin(root / "resnet-standin.onnx"),
+            "data": make_imagenet(root),
+            "conf": conf,
+            "cluster": c,
+        }
     finally:
         if ray.is_initialized():
             ray.shutdown()
@@ -55,11 +60,32 @@ def cluster(tmp_path_factory):
 
 
 def _run(cluster, out: Path, scenario: str, conf: Path | None = None, replicas: int = 2):
-    return CliRunner().invoke(build_app(), [
-        "run", "resnet50", "--scenario", scenario, "--model", str(cluster["model"]), "--dataset", str(cluster["data"]),
-        "--user-conf", str(conf or cluster["conf"]), "--output", str(out), "--backend", "ray",
-        "--ray-address", cluster["address"], "--replicas", str(replicas), "--ray-node-ip", "127.0.0.1",
-    ], env={"COLUMNS": "200"})
+    return CliRunner().invoke(
+        build_app(),
+        [
+            "run",
+            "resnet50",
+            "--scenario",
+            scenario,
+            "--model",
+            str(cluster["model"]),
+            "--dataset",
+            str(cluster["data"]),
+            "--user-conf",
+            str(conf or cluster["conf"]),
+            "--output",
+            str(out),
+            "--backend",
+            "ray",
+            "--ray-address",
+            cluster["address"],
+            "--replicas",
+            str(replicas),
+            "--ray-node-ip",
+            "127.0.0.1",
+        ],
+        env={"COLUMNS": "200"},
+    )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -92,8 +118,10 @@ def _replica_pids() -> list[int]:
 def test_a_replica_dying_midway_ends_the_run_with_the_logs_intact(cluster, tmp_path):
     out = tmp_path / "logs"
     conf = tmp_path / "long.conf"
-    conf.write_text("*.*.min_duration = 60000\n*.*.min_query_count = 100000\n*.Server.target_qps = 20\n"
-                    "*.Server.target_latency = 10000\n")
+    conf.write_text(
+        "*.*.min_duration = 60000\n*.*.min_query_count = 100000\n*.Server.target_qps = 20\n"
+        "*.Server.target_latency = 10000\n"
+    )
     killed: list[int] = []
 
     def kill_one_replica() -> None:
@@ -118,4 +146,7 @@ def test_a_replica_dying_midway_ends_the_run_with_the_logs_intact(cluster, tmp_p
     errors = [r["value"] for r in records if r["metadata"]["is_error"]]
     assert any("Ray replica" in e and "died" in e for e in errors), errors
     n = len(errors)
-    assert f"{n} ERROR{'S' if n > 1 else ''} encountered. See detailed log." in (out / "mlperf_log_summary.txt").read_text()
+    assert (
+        f"{n} ERROR{'S' if n > 1 else ''} encountered. See detailed log."
+        in (out / "mlperf_log_summary.txt").read_text()
+    )

@@ -78,7 +78,9 @@ def test_fixed_batch_model_rejects_batch_4_with_a_clear_error(built):
 
     with get_backend() as backend:
         backend.load(built["ssd-resnet34"], S.SSD_RESNET34_SIGNATURE)
-        with pytest.raises(PredictError, match=r"input 'image': shape \[4, 3, 1200, 1200\], expected float32\[1,3,1200,1200\]"):
+        with pytest.raises(
+            PredictError, match=r"input 'image': shape \[4, 3, 1200, 1200\], expected float32\[1,3,1200,1200\]"
+        ):
             backend.predict({"image": np.zeros((4, 3, 1200, 1200), np.float32)})
 
 

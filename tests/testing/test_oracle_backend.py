@@ -46,11 +46,17 @@ def test_unknown_sample_and_missing_output_are_clear_errors():
     table = {content_key(images[0]): {"ArgMax:0": np.int64(1)}}
     backend = OracleBackend.from_table(RESNET50_SIGNATURE, "input_tensor:0", table)
     backend.load("m", RESNET50_SIGNATURE)
-    with pytest.raises(PredictError, match=r"sample 1 of the batch: LookupError: no oracle entry for this 'input_tensor:0' sample"):
+    with pytest.raises(
+        PredictError, match=r"sample 1 of the batch: LookupError: no oracle entry for this 'input_tensor:0' sample"
+    ):
         backend.predict({"input_tensor:0": images}, outputs=["ArgMax:0"])
-    with pytest.raises(ModelMismatchError, match=r"output 'softmax_tensor:0': presence: .* not produced \(it returned: 'ArgMax:0'\)"):
+    with pytest.raises(
+        ModelMismatchError, match=r"output 'softmax_tensor:0': presence: .* not produced \(it returned: 'ArgMax:0'\)"
+    ):
         backend.predict({"input_tensor:0": images[:1]})
-    with_default = OracleBackend.from_table(RESNET50_SIGNATURE, "input_tensor:0", table, default={"ArgMax:0": np.int64(0)})
+    with_default = OracleBackend.from_table(
+        RESNET50_SIGNATURE, "input_tensor:0", table, default={"ArgMax:0": np.int64(0)}
+    )
     with_default.load("m", RESNET50_SIGNATURE)
     assert with_default.predict({"input_tensor:0": images}, outputs=["ArgMax:0"])["ArgMax:0"].tolist() == [1, 0]
     with pytest.raises(ValueError, match="key_input 'image' is not an input"):
@@ -58,8 +64,10 @@ def test_unknown_sample_and_missing_output_are_clear_errors():
 
 
 def test_outputs_of_the_oracle_function_are_checked_against_the_signature():
-    sig = ModelSignature((TensorSpec("x", "float32", ("N", 2)),), (TensorSpec("y", "int64", ("N",)),
-                                                                    TensorSpec("z", "float32", ("N", 3))))
+    sig = ModelSignature(
+        (TensorSpec("x", "float32", ("N", 2)),),
+        (TensorSpec("y", "int64", ("N",)), TensorSpec("z", "float32", ("N", 3))),
+    )
 
     def wrong(feeds):
         n = len(feeds["x"])
@@ -91,7 +99,9 @@ def test_per_sample_oracle_with_several_inputs():
     backend = OracleBackend.per_sample(sig, answer)
     backend.load("bert.onnx", sig)
     mask = np.array([[1] * 3 + [0] * 5, [1] * 8], np.int64)
-    out = backend.predict({"input_ids": np.ones((2, 8), np.int64), "input_mask": mask, "segment_ids": np.zeros((2, 8), np.int64)})
+    out = backend.predict(
+        {"input_ids": np.ones((2, 8), np.int64), "input_mask": mask, "segment_ids": np.zeros((2, 8), np.int64)}
+    )
     assert out["output_end_logits"].argmax(axis=1).tolist() == [2, 7]
     assert out["output_start_logits"].shape == (2, 8)
 

@@ -100,9 +100,19 @@ def test_an_invalid_performance_run_is_run_again_with_more_room(tmp_path):
         verdict = "INVALID" if scenario == "Server" else "VALID"
         (perf / "mlperf_log_summary.txt").write_text(f"Scenario : {scenario}\nResult is : {verdict}\n")
     conf = tmp_path / "user.conf"
-    plan = OneShotOptions(benchmarks=["demo-digits"], scenarios=[], model=demo_model_path(), dataset=demo_dataset_path(),
-                          system=tmp_path / "s.json", submitter="x", division="open", output=tmp_path / "tree",
-                          runs=runs, user_conf=conf, threads=1)
+    plan = OneShotOptions(
+        benchmarks=["demo-digits"],
+        scenarios=[],
+        model=demo_model_path(),
+        dataset=demo_dataset_path(),
+        system=tmp_path / "s.json",
+        submitter="x",
+        division="open",
+        output=tmp_path / "tree",
+        runs=runs,
+        user_conf=conf,
+        threads=1,
+    )
     notes = []
     server, offline = _rerun_invalid(plan, 0.2, 400.0, 5000.0, 0.001, notes.append, None)
     assert (server, offline) == (200.0, 5000.0)
@@ -111,4 +121,6 @@ def test_an_invalid_performance_run_is_run_again_with_more_room(tmp_path):
     assert "Scenario : Server" in summary and "Result is : VALID" in summary  # a real run replaced the file
     assert notes == ["Server performance run INVALID (a busy machine?); running it again at 200 queries/s"]
     # the VALID runs were left alone
-    assert (runs / "demo-digits" / "Offline" / "performance" / "mlperf_log_summary.txt").read_text().startswith("Scenario")
+    assert (
+        (runs / "demo-digits" / "Offline" / "performance" / "mlperf_log_summary.txt").read_text().startswith("Scenario")
+    )

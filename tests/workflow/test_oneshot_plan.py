@@ -31,8 +31,10 @@ FAST_CONF = """\
 *.Offline.target_qps = 200
 """
 SHORT_RUN_ERRORS = {
-    ("performance.min_query_count", "SingleStream"), ("performance.min_duration", "SingleStream"),
-    ("performance.samples_per_query", "Offline"), ("performance.min_duration", "Offline"),
+    ("performance.min_query_count", "SingleStream"),
+    ("performance.min_duration", "SingleStream"),
+    ("performance.samples_per_query", "Offline"),
+    ("performance.min_duration", "Offline"),
 }
 
 
@@ -85,20 +87,47 @@ def _errors(report) -> set:
 def test_plan():
     steps = plan_steps(["resnet50"], ["SingleStream", "Offline"], "closed")
     assert [s.label for s in steps[:6]] == [
-        "resnet50 SingleStream accuracy", "resnet50 SingleStream performance", "resnet50 SingleStream TEST01",
-        "resnet50 SingleStream TEST04-A", "resnet50 SingleStream TEST04-B", "resnet50 SingleStream TEST05"]
+        "resnet50 SingleStream accuracy",
+        "resnet50 SingleStream performance",
+        "resnet50 SingleStream TEST01",
+        "resnet50 SingleStream TEST04-A",
+        "resnet50 SingleStream TEST04-B",
+        "resnet50 SingleStream TEST05",
+    ]
     assert len(steps) == 12
     assert [s.step for s in plan_steps(["bert-99"], ["Offline"], "closed")] == [
-        "accuracy", "performance", "TEST01", "TEST05"]
+        "accuracy",
+        "performance",
+        "TEST01",
+        "TEST05",
+    ]
     assert len(plan_steps(["resnet50"], ["SingleStream", "Offline"], "open")) == 4
 
 
 @pytest.mark.parametrize("division", ["closed", "open"])
 def test_cli_run_builds_and_checks(env, division):
     out = env["root"] / f"{division}-tree"
-    r = _cli()("submission", "run", "resnet50", "--scenarios", "SingleStream,Offline", "--model", env["model"],
-               "--dataset", env["data"], "--system", env["systems"][division], "--submitter", "Acme",
-               "--division", division, "--user-conf", env["conf"], "--output", out)
+    r = _cli()(
+        "submission",
+        "run",
+        "resnet50",
+        "--scenarios",
+        "SingleStream,Offline",
+        "--model",
+        env["model"],
+        "--dataset",
+        env["data"],
+        "--system",
+        env["systems"][division],
+        "--submitter",
+        "Acme",
+        "--division",
+        division,
+        "--user-conf",
+        env["conf"],
+        "--output",
+        out,
+    )
     assert r.exit_code == 0, r.output
     n = 12 if division == "closed" else 4
     assert f"[{n}/{n}] resnet50 Offline" in r.output
@@ -108,24 +137,43 @@ def test_cli_run_builds_and_checks(env, division):
     assert {x.compliance for x in report.results} <= {0, 1}
     assert _errors(report) == SHORT_RUN_ERRORS
     assert (out.with_name(out.name + ".runs") / "user.conf").read_text() == FAST_CONF
-    r = _cli()("submission", "run", "resnet50", "--scenarios", "SingleStream,Offline", "--model", env["model"],
-               "--dataset", env["data"], "--system", env["systems"][division], "--submitter", "Acme",
-               "--division", division, "--user-conf", env["conf"], "--output", out)
+    r = _cli()(
+        "submission",
+        "run",
+        "resnet50",
+        "--scenarios",
+        "SingleStream,Offline",
+        "--model",
+        env["model"],
+        "--dataset",
+        env["data"],
+        "--system",
+        env["systems"][division],
+        "--submitter",
+        "Acme",
+        "--division",
+        division,
+        "--user-conf",
+        env["conf"],
+        "--output",
+        out,
+    )
     assert r.exit_code == 2 and "--force" in r.output
 
 
 def test_resume_after_kill_midway(env, tmp_path):
     out = tmp_path / "tree"
     script = tmp_path / "killed.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, signal, sys
         sys.path[:0] = {[str(p) for p in sys.path if p]!r}
         from pathlib import Path
         from edgeperf.loadgen import events as ev
         from edgeperf.workflow import OneShotOptions, run_submission
-        opts = OneShotOptions(["resnet50"], ["SingleStream", "Offline"], Path({str(env['model'])!r}),
-                              Path({str(env['data'])!r}), Path({str(env['systems']['closed'])!r}), "Acme", "closed",
-                              Path({str(out)!r}), user_conf=Path({str(env['conf'])!r}))
+        opts = OneShotOptions(["resnet50"], ["SingleStream", "Offline"], Path({str(env["model"])!r}),
+                              Path({str(env["data"])!r}), Path({str(env["systems"]["closed"])!r}), "Acme", "closed",
+                              Path({str(out)!r}), user_conf=Path({str(env["conf"])!r}))
         def listeners_for(step):
             if step.step != "TEST04-A" or step.scenario != "SingleStream":
                 return []
@@ -134,7 +182,8 @@ def test_resume_after_kill_midway(env, tmp_path):
                     os.kill(os.getpid(), signal.SIGKILL)   # midway through the 4th run
             return [kill]
         run_submission(opts, listeners_for=listeners_for)
-    """))
+    """)
+    )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == -9, proc.stderr
     runs = tmp_path / "tree.runs"
@@ -144,8 +193,17 @@ def test_resume_after_kill_midway(env, tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in base.glob(".*.done")}
     assert not out.exists()
 
-    opts = OneShotOptions(["resnet50"], ["SingleStream", "Offline"], env["model"], env["data"],
-                          env["systems"]["closed"], "Acme", "closed", out, user_conf=env["conf"])
+    opts = OneShotOptions(
+        ["resnet50"],
+        ["SingleStream", "Offline"],
+        env["model"],
+        env["data"],
+        env["systems"]["closed"],
+        "Acme",
+        "closed",
+        out,
+        user_conf=env["conf"],
+    )
     with pytest.raises(FileExistsError, match="--resume"):
         run_submission(opts)
     opts.resume = True
@@ -160,7 +218,18 @@ def test_resume_after_kill_midway(env, tmp_path):
     assert not [p for p in out.rglob(".*")]  # the killed run's leftovers stay in the runs folder
     # a resume with another plan is refused
     other = tmp_path / "tree2"
-    opts2 = OneShotOptions(["resnet50"], ["Offline"], env["model"], env["data"], env["systems"]["closed"],
-                           "Acme", "closed", other, runs=runs, user_conf=env["conf"], resume=True)
+    opts2 = OneShotOptions(
+        ["resnet50"],
+        ["Offline"],
+        env["model"],
+        env["data"],
+        env["systems"]["closed"],
+        "Acme",
+        "closed",
+        other,
+        runs=runs,
+        user_conf=env["conf"],
+        resume=True,
+    )
     with pytest.raises(ValueError, match="the plan changed: scenarios"):
         run_submission(opts2)

@@ -39,14 +39,39 @@ def env(tmp_path_factory):
     d.update(status="available", system_name="Test box", host_storage_capacity="1 TB", host_storage_type="SSD")
     system = root / "box.json"
     system.write_text(json.dumps(d))
-    return {"root": root, "good": resnet50_standin(root / "good.onnx", bias=good_bias),
-            "bad": resnet50_standin(root / "bad.onnx", bias=bad_bias), "data": data, "conf": conf, "system": system}
+    return {
+        "root": root,
+        "good": resnet50_standin(root / "good.onnx", bias=good_bias),
+        "bad": resnet50_standin(root / "bad.onnx", bias=bad_bias),
+        "data": data,
+        "conf": conf,
+        "system": system,
+    }
 
 
 def _run(env, out, model, *extra):
-    return _cli()("submission", "run", "resnet50", "--scenarios", "SingleStream", "--model", env[model],
-                  "--dataset", env["data"], "--system", env["system"], "--submitter", "Acme", "--division", "open",
-                  "--user-conf", env["conf"], "--output", out, *extra)
+    return _cli()(
+        "submission",
+        "run",
+        "resnet50",
+        "--scenarios",
+        "SingleStream",
+        "--model",
+        env[model],
+        "--dataset",
+        env["data"],
+        "--system",
+        env["system"],
+        "--submitter",
+        "Acme",
+        "--division",
+        "open",
+        "--user-conf",
+        env["conf"],
+        "--output",
+        out,
+        *extra,
+    )
 
 
 def test_missed_accuracy_target_stops_the_plan_unless_keep_going(env, tmp_path):
@@ -90,12 +115,15 @@ def test_resume_after_a_finished_plan_rebuilds_the_tree_and_json(env, tmp_path):
     assert [(x["benchmark"], x["scenario"]) for x in doc["results"]] == [("resnet50", "SingleStream")]
 
 
-@pytest.mark.parametrize("change, named", [
-    (("--threads", "2"), "threads (1 then, 2 now)"),
-    (("--batch-size", "4"), "batch-size (None then, 4 now)"),
-    ("conf", "user.conf"),
-    (("--providers", "cpu"), "providers (None then, ['CPUExecutionProvider'] now)"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (("--threads", "2"), "threads (1 then, 2 now)"),
+        (("--batch-size", "4"), "batch-size (None then, 4 now)"),
+        ("conf", "user.conf"),
+        (("--providers", "cpu"), "providers (None then, ['CPUExecutionProvider'] now)"),
+    ],
+)
 def test_resume_notices_changed_settings(env, tmp_path, change, named):
     out = tmp_path / "tree"
     r = _run(env, out, "good", "--threads", "1")

@@ -66,7 +66,7 @@ REGIONS = {"whole tumor": (1, 2, 3), "tumor core": (2, 3), "enhancing tumor": (3
 OUTPUT_DTYPES = ("int8", "int16", "int32", "int64", "float16", "float32", "float64")
 _SKIP_OVER = 1 << 20  # pickle payloads larger than this are skipped when reading properties
 _CASE_LIST = "preprocessed_files.pkl"
-_TRUNCATED = "the log was truncated (\"...\" inside it); 3D-UNet needs the complete accuracy log"
+_TRUNCATED = 'the log was truncated ("..." inside it); 3D-UNet needs the complete accuracy log'
 _LABELS_SUBDIR = Path("raw_data", "nnUNet_raw_data", "Task043_BraTS2019", "labelsTr")
 
 
@@ -121,7 +121,9 @@ def read_case_info(path: str | os.PathLike, name: Optional[str] = None) -> CaseI
         )
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         detail = f"missing property {e}" if isinstance(e, KeyError) else str(e)
-        raise AccuracyError(path, "", f"not a [data, properties] case file as preprocess.py writes it: {detail}") from None
+        raise AccuracyError(
+            path, "", f"not a [data, properties] case file as preprocess.py writes it: {detail}"
+        ) from None
 
 
 def _locate(root: Path, label_dir: Optional[os.PathLike]) -> tuple[Path, Optional[Path]]:
@@ -130,8 +132,11 @@ def _locate(root: Path, label_dir: Optional[os.PathLike]) -> tuple[Path, Optiona
     elif (root / "preprocessed_data" / _CASE_LIST).is_file():
         pre, candidates = root / "preprocessed_data", [root / _LABELS_SUBDIR, root / "labelsTr"]
     else:
-        raise AccuracyError(root, "", f"no {_CASE_LIST} here or in preprocessed_data/ "
-                                      "(expected the 3D-UNet reference's preprocessed layout)")
+        raise AccuracyError(
+            root,
+            "",
+            f"no {_CASE_LIST} here or in preprocessed_data/ (expected the 3D-UNet reference's preprocessed layout)",
+        )
     if label_dir is not None:
         return pre, Path(label_dir)
     return pre, next((c for c in candidates if c.is_dir()), None)
@@ -148,10 +153,13 @@ def _read_labels(path: Path) -> np.ndarray:
     try:
         import nibabel
     except ImportError as e:
-        raise AccuracyError(path, "", f"reading the labels needs nibabel ({e}); "
-                                      "install it with: pip install 'edgeperf[medical]'") from None
+        raise AccuracyError(
+            path, "", f"reading the labels needs nibabel ({e}); install it with: pip install 'edgeperf[medical]'"
+        ) from None
     if not path.is_file():
-        raise AccuracyError(path, "", "label file does not exist (the nnU-Net labels of the case, labelsTr/<case>.nii.gz)")
+        raise AccuracyError(
+            path, "", "label file does not exist (the nnU-Net labels of the case, labelsTr/<case>.nii.gz)"
+        )
     try:
         volume = np.asanyarray(nibabel.load(str(path)).dataobj)
     except Exception as e:
@@ -172,11 +180,11 @@ def segment(logits: np.ndarray, size_after_cropping: Sequence[int], *, slab: int
     if any(r > p for r, p in zip(size, padded)):
         raise ValueError(f"size after cropping {list(size)} exceeds the padded volume {list(padded)}")
     before = [(p - r) // 2 for p, r in zip(padded, size)]
-    view = logits[:, before[0]:before[0] + size[0], before[1]:before[1] + size[1], before[2]:before[2] + size[2]]
+    view = logits[:, before[0] : before[0] + size[0], before[1] : before[1] + size[1], before[2] : before[2] + size[2]]
     out = np.empty(size, dtype=np.uint8)
     for z in range(0, size[0], slab):
-        block = np.asarray(view[:, z:z + slab], dtype=np.float32)  # float16 → float32 is exact
-        out[z:z + slab] = np.argmax(block, axis=0)
+        block = np.asarray(view[:, z : z + slab], dtype=np.float32)  # float16 → float32 is exact
+        out[z : z + slab] = np.argmax(block, axis=0)
     return out
 
 
@@ -205,8 +213,10 @@ def case_dice(prediction: np.ndarray, labels: np.ndarray, crop_bbox: Sequence[Se
 def format_accuracy_line(whole: float, core: float, enhancing: float) -> str:
     """The official line from the three region means as summary.csv holds them (4 decimals)."""
     mean = (whole + core + enhancing) / 3
-    return (f"Accuracy: mean = {mean:.5f}, whole tumor = {whole:.4f}, "
-            f"tumor core = {core:.4f}, enhancing tumor = {enhancing:.4f}")
+    return (
+        f"Accuracy: mean = {mean:.5f}, whole tumor = {whole:.4f}, "
+        f"tumor core = {core:.4f}, enhancing tumor = {enhancing:.4f}"
+    )
 
 
 def _nan_stat(fn, values: list[float]) -> float:
@@ -222,8 +232,12 @@ def _summary_rows(per_case: dict[str, tuple[float, ...]]) -> list[str]:
     rows += [name + "".join(f",{v:.4f}" for v in per_case[name]) for name in names]
     columns = [[per_case[n][k] for n in names] for k in range(len(REGIONS))]
     nan_is_1 = [[1.0 if np.isnan(v) else v for v in col] for col in columns]
-    for label, fn, cols in (("mean", np.nanmean, columns), ("median", np.nanmedian, columns),
-                            ("mean (nan is 1)", np.mean, nan_is_1), ("median (nan is 1)", np.median, nan_is_1)):
+    for label, fn, cols in (
+        ("mean", np.nanmean, columns),
+        ("median", np.nanmedian, columns),
+        ("mean (nan is 1)", np.mean, nan_is_1),
+        ("median (nan is 1)", np.median, nan_is_1),
+    ):
         rows.append(label + "".join(f",{_nan_stat(fn, c):.4f}" for c in cols))
     return rows
 
@@ -274,15 +288,20 @@ def evaluate_brats(
     infos: dict[int, CaseInfo] = {}
     per_idx: dict[int, tuple[float, ...]] = {}
     if labels_dir is None:
-        raise AccuracyError(Path(dataset_root), "", f"no labels folder (expected {Path(dataset_root) / _LABELS_SUBDIR} "
-                                                    "or labelsTr/ beside preprocessed_data)")
+        raise AccuracyError(
+            Path(dataset_root),
+            "",
+            f"no labels folder (expected {Path(dataset_root) / _LABELS_SUBDIR} or labelsTr/ beside preprocessed_data)",
+        )
 
     def info(qsl_idx: int) -> CaseInfo:
         if qsl_idx not in infos:
             if not 0 <= qsl_idx < len(names):
-                raise AccuracyError(log_name, f"qsl_idx {qsl_idx}",
-                                    f"qsl_idx is outside {pre / _CASE_LIST} ({len(names)} cases"
-                                    f"{' used' if count is not None else ''})")
+                raise AccuracyError(
+                    log_name,
+                    f"qsl_idx {qsl_idx}",
+                    f"qsl_idx is outside {pre / _CASE_LIST} ({len(names)} cases{' used' if count is not None else ''})",
+                )
             infos[qsl_idx] = read_case_info(pre / f"{names[qsl_idx]}.pkl", names[qsl_idx])
         return infos[qsl_idx]
 
@@ -310,9 +329,12 @@ def evaluate_brats(
         case = info(qsl_idx)
         want = int(np.prod(case.padded_shape)) * dtype.itemsize
         if len(data) != want:
-            raise AccuracyError(log_name, f"seq_id {seq_id} (qsl_idx {qsl_idx})",
-                                f"{len(data)} data bytes; case {case.name} needs {output_dtype} "
-                                f"{list(case.padded_shape)} = {want} bytes (wrong output dtype?)")
+            raise AccuracyError(
+                log_name,
+                f"seq_id {seq_id} (qsl_idx {qsl_idx})",
+                f"{len(data)} data bytes; case {case.name} needs {output_dtype} "
+                f"{list(case.padded_shape)} = {want} bytes (wrong output dtype?)",
+            )
         logits = np.frombuffer(data, dtype=dtype).reshape(case.padded_shape)
         if dtype != np.float16:
             logits = logits.astype(np.float16)
@@ -324,8 +346,11 @@ def evaluate_brats(
         label_path = labels_dir / f"{case.name}.nii.gz"
         gt = _read_labels(label_path)
         if tuple(gt.shape) != case.original_size:
-            raise AccuracyError(label_path, "", f"label volume (z, y, x) is {list(gt.shape)}; the case's original size is "
-                                                f"{list(case.original_size)}")
+            raise AccuracyError(
+                label_path,
+                "",
+                f"label volume (z, y, x) is {list(gt.shape)}; the case's original size is {list(case.original_size)}",
+            )
         per_idx[qsl_idx] = case_dice(prediction, gt, case.crop_bbox)
         del gt, prediction
     if not per_idx:
@@ -334,11 +359,15 @@ def evaluate_brats(
     notes: list[str] = []
     dupes = records - len(per_idx)
     if dupes:
-        notes.append(f"edgeperf: {dupes} repeated qsl_idx record(s) ignored, the first of each kept "
-                     "(the reference asserts one record per case)")
+        notes.append(
+            f"edgeperf: {dupes} repeated qsl_idx record(s) ignored, the first of each kept "
+            "(the reference asserts one record per case)"
+        )
     if len(per_idx) != len(names):
-        notes.append(f"edgeperf: the log has {len(per_idx)} of the {len(names)} cases in {_CASE_LIST}; "
-                     "scored those (the reference asserts all)")
+        notes.append(
+            f"edgeperf: the log has {len(per_idx)} of the {len(names)} cases in {_CASE_LIST}; "
+            "scored those (the reference asserts all)"
+        )
     per_case = {names[i]: scores for i, scores in per_idx.items()}
     rows = _summary_rows(per_case)
     mean_row = next(r for r in rows if r.startswith("mean,"))
@@ -355,8 +384,15 @@ def evaluate_brats(
         exact=exact,
         official_line=official,
         lines=[official],
-        details={"whole tumor": whole, "tumor core": core, "enhancing tumor": enhancing,
-                 "per_case": per_case, "cases": len(per_case), "records": records, "dupes": dupes,
-                 "summary_csv": rows},
+        details={
+            "whole tumor": whole,
+            "tumor core": core,
+            "enhancing tumor": enhancing,
+            "per_case": per_case,
+            "cases": len(per_case),
+            "records": records,
+            "dupes": dupes,
+            "summary_csv": rows,
+        },
         notes=notes,
     )

@@ -85,9 +85,7 @@ def _import_pycocotools():
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingExtraError(
-            "COCO mAP needs pycocotools: pip install 'edgeperf[vision]'"
-        ) from exc
+        raise MissingExtraError("COCO mAP needs pycocotools: pip install 'edgeperf[vision]'") from exc
     return COCO, COCOeval
 
 
@@ -128,8 +126,9 @@ def evaluate_coco(
     coco_root = os.fspath(coco_dir)
     gt_path = os.path.join(coco_root, ANNOTATIONS)
     if not os.path.isfile(gt_path):
-        raise AccuracyError(gt_path, "", "COCO annotations not found (expected "
-                            "<coco_dir>/annotations/instances_val2017.json)")
+        raise AccuracyError(
+            gt_path, "", "COCO annotations not found (expected <coco_dir>/annotations/instances_val2017.json)"
+        )
     try:
         with contextlib.redirect_stdout(out):
             coco_gt = COCO(gt_path)
@@ -159,13 +158,11 @@ def evaluate_coco(
         seen.add(qsl_idx)
         where = f"seq_id {seq_id} (qsl_idx {qsl_idx})"
         if not 0 <= qsl_idx < len(image_map):
-            raise AccuracyError(log_name, where,
-                                f"qsl_idx is outside the {len(image_map)} images of {gt_path}")
+            raise AccuracyError(log_name, where, f"qsl_idx is outside the {len(image_map)} images of {gt_path}")
         image = image_map[qsl_idx]
         data = bytes.fromhex(data_hex)
         if len(data) % 4:
-            raise AccuracyError(log_name, where,
-                                f"{len(data)} data bytes are not whole float32 values")
+            raise AccuracyError(log_name, where, f"{len(data)} data bytes are not whole float32 values")
         values = np.frombuffer(data, _F32)
         if len(values) < 7:
             image_ids.add(image["id"])
@@ -174,12 +171,24 @@ def evaluate_coco(
                 emit(f"no results: {image.get('coco_url', image.get('file_name'))}, idx={qsl_idx}")
             continue
         if len(values) % 7:
-            raise AccuracyError(log_name, where,
-                                f"{len(values)} float32 values are not whole detections "
-                                "of 7 [idx, ymin, xmin, ymax, xmax, score, label]")
+            raise AccuracyError(
+                log_name,
+                where,
+                f"{len(values)} float32 values are not whole detections "
+                "of 7 [idx, ymin, xmin, ymax, xmax, score, label]",
+            )
         mismatches += _append_detections(
-            values.reshape(-1, 7), qsl_idx, image, inv_map, coco_root, detections, image_ids,
-            emit, log_name, where, gt_path,
+            values.reshape(-1, 7),
+            qsl_idx,
+            image,
+            inv_map,
+            coco_root,
+            detections,
+            image_ids,
+            emit,
+            log_name,
+            where,
+            gt_path,
         )
 
     if output_file is not None:
@@ -233,24 +242,31 @@ def evaluate_coco(
     )
 
 
-def _append_detections(groups, qsl_idx, image, inv_map, coco_root, detections, image_ids,
-                       emit, log_name, where, gt_path) -> int:
+def _append_detections(
+    groups, qsl_idx, image, inv_map, coco_root, detections, image_ids, emit, log_name, where, gt_path
+) -> int:
     """Turn one record's ``[k, 7]`` float32 groups into pycocotools detections; count idx mismatches."""
     try:
         image_id = image["id"]
         height = np.float32(image["height"])
         width = np.float32(image["width"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise AccuracyError(gt_path, f"image at index {qsl_idx}",
-                            f"needs numeric id, height and width ({exc!r})") from None
+        raise AccuracyError(
+            gt_path, f"image at index {qsl_idx}", f"needs numeric id, height and width ({exc!r})"
+        ) from None
     # float32 arithmetic, as the reference's numpy scalars do
     ymin = groups[:, 1] * height
     xmin = groups[:, 2] * width
     ymax = groups[:, 3] * height
     xmax = groups[:, 4] * width
     rows = zip(
-        groups[:, 0].tolist(), xmin.tolist(), ymin.tolist(), (xmax - xmin).tolist(),
-        (ymax - ymin).tolist(), groups[:, 5].tolist(), groups[:, 6].tolist(),
+        groups[:, 0].tolist(),
+        xmin.tolist(),
+        ymin.tolist(),
+        (xmax - xmin).tolist(),
+        (ymax - ymin).tolist(),
+        groups[:, 5].tolist(),
+        groups[:, 6].tolist(),
     )
     loc = os.path.join(coco_root, "val2017", str(image.get("file_name", "")))
     mismatches = 0
@@ -266,18 +282,23 @@ def _append_detections(groups, qsl_idx, image, inv_map, coco_root, detections, i
         label = int(label)
         if inv_map is not None:
             if not 0 <= label < len(inv_map):
-                raise AccuracyError(log_name, where,
-                                    f"label {label} is outside the inverse map "
-                                    f"(0..{len(inv_map) - 1}: background + {len(inv_map) - 1} "
-                                    "categories)")
+                raise AccuracyError(
+                    log_name,
+                    where,
+                    f"label {label} is outside the inverse map "
+                    f"(0..{len(inv_map) - 1}: background + {len(inv_map) - 1} "
+                    "categories)",
+                )
             label = inv_map[label]
-        detections.append({
-            "bbox": [x, y, w, h],
-            "category_id": label,
-            "image_id": image_id,
-            "image_loc": loc,
-            "score": score,
-        })
+        detections.append(
+            {
+                "bbox": [x, y, w, h],
+                "category_id": label,
+                "image_id": image_id,
+                "image_loc": loc,
+                "score": score,
+            }
+        )
     image_ids.add(image_id)
     return mismatches
 

@@ -42,8 +42,7 @@ __all__ = ["evaluate_imagenet", "read_val_map", "DTYPES"]
 DTYPES = {"float32": "<f", "int32": "<i", "int64": "<q"}
 
 EMPTY_LOG_NOTE = (
-    "edgeperf: the accuracy log has no records; reporting accuracy 0 "
-    "(the reference script divides by zero here)"
+    "edgeperf: the accuracy log has no records; reporting accuracy 0 (the reference script divides by zero here)"
 )
 
 
@@ -64,17 +63,15 @@ def read_val_map(path: str | os.PathLike) -> list[tuple[str, int]]:
                     blank_at = lineno
                 continue
             if blank_at is not None:
-                raise AccuracyError(path, f"line {blank_at}",
-                                    "blank line inside the list (it would shift every later "
-                                    "sample index)")
+                raise AccuracyError(
+                    path, f"line {blank_at}", "blank line inside the list (it would shift every later sample index)"
+                )
             if len(cols) < 2:
-                raise AccuracyError(path, f"line {lineno}",
-                                    f"expected '<image name> <label>', found {line.strip()!r}")
+                raise AccuracyError(path, f"line {lineno}", f"expected '<image name> <label>', found {line.strip()!r}")
             try:
                 label = int(cols[1])
             except ValueError:
-                raise AccuracyError(path, f"line {lineno}",
-                                    f"label {cols[1]!r} is not an integer") from None
+                raise AccuracyError(path, f"line {lineno}", f"label {cols[1]!r} is not an integer") from None
             entries.append((cols[0], label))
     return entries
 
@@ -123,16 +120,14 @@ def evaluate_imagenet(
         seen.add(qsl_idx)
         where = f"seq_id {seq_id} (qsl_idx {qsl_idx})"
         if not 0 <= qsl_idx < n_labels:
-            raise AccuracyError(log_name, where,
-                                f"qsl_idx is outside {os.fspath(val_map_path)} "
-                                f"({n_labels} images)")
+            raise AccuracyError(log_name, where, f"qsl_idx is outside {os.fspath(val_map_path)} ({n_labels} images)")
         data = bytes.fromhex(data_hex)
         if not data:
             raise AccuracyError(log_name, where, "empty data: no predicted label")
         if len(data) % size:
-            raise AccuracyError(log_name, where,
-                                f"{len(data)} data bytes are not a whole number of {dtype} "
-                                f"values (wrong --dtype?)")
+            raise AccuracyError(
+                log_name, where, f"{len(data)} data bytes are not a whole number of {dtype} values (wrong --dtype?)"
+            )
         raw = unpack(data)[0]
         if is_float and not math.isfinite(raw):
             raise AccuracyError(log_name, where, f"predicted label is {raw}")

@@ -78,8 +78,13 @@ MAX_ANSWER_LENGTH = 30
 PAD_LOGIT = -10000.0
 #: ``--output_dtype`` choices of the reference (little-endian).
 DTYPES = {
-    "int8": "<i1", "int16": "<i2", "int32": "<i4", "int64": "<i8",
-    "float16": "<f2", "float32": "<f4", "float64": "<f8",
+    "int8": "<i1",
+    "int16": "<i2",
+    "int32": "<i4",
+    "int64": "<i8",
+    "float16": "<f2",
+    "float32": "<f4",
+    "float64": "<f8",
 }
 
 # -- evaluate-v1.1.py ----------------------------------------------------------------------------
@@ -113,8 +118,13 @@ def f1_score(prediction: str, ground_truth: str) -> float:
     return (2 * precision * recall) / (precision + recall)
 
 
-def squad_v11_scores(document: Mapping[str, Any], predictions: Mapping[str, str], *,
-                     max_questions: Optional[int] = None, path: str | os.PathLike | None = None) -> dict[str, float]:
+def squad_v11_scores(
+    document: Mapping[str, Any],
+    predictions: Mapping[str, str],
+    *,
+    max_questions: Optional[int] = None,
+    path: str | os.PathLike | None = None,
+) -> dict[str, float]:
     """``evaluate-v1.1.py``'s ``evaluate``: ``{"exact_match": EM, "f1": F1}``, both ×100.
 
     Sums in file order, each question's best over its ground truths; questions without a
@@ -132,8 +142,11 @@ def squad_v11_scores(document: Mapping[str, Any], predictions: Mapping[str, str]
                     continue
                 truths = [answer["text"] for answer in qa["answers"]]
                 if not truths:
-                    raise AccuracyError(path, f"question {qa['id']}",
-                                        "has no ground-truth answer (SQuAD v1.1 gives every question at least one)")
+                    raise AccuracyError(
+                        path,
+                        f"question {qa['id']}",
+                        "has no ground-truth answer (SQuAD v1.1 gives every question at least one)",
+                    )
                 prediction = predictions[qa["id"]]
                 exact += max(exact_match_score(prediction, t) for t in truths)
                 f1 += max(f1_score(prediction, t) for t in truths)
@@ -216,15 +229,21 @@ def read_logits(
             raise AccuracyError(log_name, where, f"qsl_idx is outside the data set's {n_features} features")
         data = bytes.fromhex(data_hex)
         if len(data) % np_dtype.itemsize:
-            raise AccuracyError(log_name, where, f"{len(data)} data bytes are not a whole number of {dtype} values "
-                                                 "(wrong output dtype?)")
+            raise AccuracyError(
+                log_name,
+                where,
+                f"{len(data)} data bytes are not a whole number of {dtype} values (wrong output dtype?)",
+            )
         values = np.frombuffer(data, np_dtype)
         if values.size % 2:
             raise AccuracyError(log_name, where, f"{values.size} {dtype} values are not whole (start, end) logit pairs")
         rows = values.size // 2
         if rows > max_seq_length:
-            raise AccuracyError(log_name, where, f"{rows} (start, end) logit pairs, more than the {max_seq_length} "
-                                                 "positions of a feature")
+            raise AccuracyError(
+                log_name,
+                where,
+                f"{rows} (start, end) logit pairs, more than the {max_seq_length} positions of a feature",
+            )
         logits = values.reshape(2, -1).T if transposed else values.reshape(-1, 2)
         start = np.full(max_seq_length, PAD_LOGIT)
         end = np.full(max_seq_length, PAD_LOGIT)
@@ -320,16 +339,23 @@ def evaluate_squad(
     features = squad.features
     lines = ["Reading examples..."]
     lines.append("Loading LoadGen logs...")
-    logits, records = read_logits(log_path, len(features), dtype=output_dtype, transposed=output_transposed,
-                                  max_seq_length=int(features.input_ids.shape[1]))
-    predictions = predict_answers(squad, logits, n_best_size=n_best_size, max_answer_length=max_answer_length,
-                                  max_examples=max_examples)
+    logits, records = read_logits(
+        log_path,
+        len(features),
+        dtype=output_dtype,
+        transposed=output_transposed,
+        max_seq_length=int(features.input_ids.shape[1]),
+    )
+    predictions = predict_answers(
+        squad, logits, n_best_size=n_best_size, max_answer_length=max_answer_length, max_examples=max_examples
+    )
     if output_file is not None:
         lines.append(f"Writing predictions to: {os.fspath(output_file)}")
         atomic_write(output_file, (json.dumps(predictions, indent=4) + "\n").encode("utf-8"))
     lines.append("Evaluating predictions...")
-    scores = squad_v11_scores(squad.document, predictions, max_questions=max_examples,
-                              path=getattr(squad, "json_path", None))
+    scores = squad_v11_scores(
+        squad.document, predictions, max_questions=max_examples, path=getattr(squad, "json_path", None)
+    )
     official = json.dumps(scores)
     lines.append(official)
     questions = len(squad.examples) if max_examples is None else min(max_examples, len(squad.examples))

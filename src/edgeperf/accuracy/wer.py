@@ -143,18 +143,27 @@ def evaluate_wer(
             ref = refs[qsl_idx]
         else:
             if not 0 <= qsl_idx < n_refs:
-                raise AccuracyError(log_name, where, f"qsl_idx is outside the manifest ({n_refs} utterances of at most 15 s)")
+                raise AccuracyError(
+                    log_name, where, f"qsl_idx is outside the manifest ({n_refs} utterances of at most 15 s)"
+                )
             ref = refs[qsl_idx]
         data = bytes.fromhex(data_hex)
         if len(data) % itemsize:
-            raise AccuracyError(log_name, where, f"{len(data)} data bytes are not a whole number of {output_dtype} "
-                                                 f"values ({itemsize} bytes each)")
+            raise AccuracyError(
+                log_name,
+                where,
+                f"{len(data)} data bytes are not a whole number of {output_dtype} values ({itemsize} bytes each)",
+            )
         values = array.array(code, data).tolist()
         try:
             hypotheses.append(decode_labels(values, labels))
         except KeyError as e:
-            raise AccuracyError(log_name, where, f"label index {e.args[0]} is not one of the {len(labels)} labels "
-                                                 f"(0..{len(labels) - 1}; the blank {len(labels)} is never emitted)") from None
+            raise AccuracyError(
+                log_name,
+                where,
+                f"label index {e.args[0]} is not one of the {len(labels)} labels "
+                f"(0..{len(labels) - 1}; the blank {len(labels)} is never emitted)",
+            ) from None
         ref_strings.append(ref if isinstance(ref, str) else decode_labels(ref, labels))
 
     wer, errors, words = word_error_rate(hypotheses, ref_strings)

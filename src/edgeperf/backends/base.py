@@ -179,16 +179,29 @@ def compare_signatures(expected: ModelSignature, found: ModelSignature) -> list[
             got = got_by_name.get(want.name)
             if got is None:
                 names = ", ".join(f"'{s.name}' {s.describe()}" for s in got_specs) or "none"
-                mismatches.append(Mismatch(kind, want.name, "presence", f"{kind} {want.describe()}",
-                                           f"no such {kind} (the model's {kind}s: {names})"))
+                mismatches.append(
+                    Mismatch(
+                        kind,
+                        want.name,
+                        "presence",
+                        f"{kind} {want.describe()}",
+                        f"no such {kind} (the model's {kind}s: {names})",
+                    )
+                )
             else:
                 mismatches += _compare_tensor(kind, want, got)
         if kind == "input":
             wanted = set(expected.input_names)
             mismatches += [
-                Mismatch("input", got.name, "presence", "only the signature's inputs to be required",
-                         f"the model also requires input {got.describe()}")
-                for got in found.inputs if got.name not in wanted
+                Mismatch(
+                    "input",
+                    got.name,
+                    "presence",
+                    "only the signature's inputs to be required",
+                    f"the model also requires input {got.describe()}",
+                )
+                for got in found.inputs
+                if got.name not in wanted
             ]
     return mismatches
 
@@ -298,7 +311,9 @@ class Backend(abc.ABC):
             if arr.dtype.name != spec.dtype:
                 problems.append(f"input '{spec.name}': dtype {arr.dtype.name}, expected {spec.dtype}")
             if arr.ndim != spec.rank:
-                problems.append(f"input '{spec.name}': shape {list(arr.shape)}, expected rank {spec.rank} {spec.describe()}")
+                problems.append(
+                    f"input '{spec.name}': shape {list(arr.shape)}, expected rank {spec.rank} {spec.describe()}"
+                )
             elif any(isinstance(d, int) and d != n for d, n in zip(spec.shape, arr.shape)):
                 problems.append(f"input '{spec.name}': shape {list(arr.shape)}, expected {spec.describe()}")
         if len(feeds) != len(sig.inputs) or problems:

@@ -60,7 +60,9 @@ def _check_threads(option: str, value) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise BackendConfigError(f"onnxruntime backend: {option} must be an int >= 0 (0 = onnxruntime's default), got {value!r}")
+        raise BackendConfigError(
+            f"onnxruntime backend: {option} must be an int >= 0 (0 = onnxruntime's default), got {value!r}"
+        )
     return int(value)
 
 
@@ -86,8 +88,12 @@ class OnnxRuntimeBackend(Backend):
 
     name = "onnxruntime"
 
-    def __init__(self, threads: int | None = None, providers: Sequence[str | tuple[str, dict]] | None = None,
-                 inter_op_threads: int | None = None):
+    def __init__(
+        self,
+        threads: int | None = None,
+        providers: Sequence[str | tuple[str, dict]] | None = None,
+        inter_op_threads: int | None = None,
+    ):
         self._ort = _import_onnxruntime()
         self.threads = _check_threads("threads", threads)
         self.inter_op_threads = _check_threads("inter_op_threads", inter_op_threads)
@@ -101,7 +107,9 @@ class OnnxRuntimeBackend(Backend):
         for p in providers:
             pname = p[0] if isinstance(p, (tuple, list)) else p
             if not isinstance(pname, str):
-                raise BackendConfigError(f"onnxruntime backend: a provider must be a name or a (name, options) pair, got {p!r}")
+                raise BackendConfigError(
+                    f"onnxruntime backend: a provider must be a name or a (name, options) pair, got {p!r}"
+                )
             names.append(pname)
         unknown = [n for n in names if n not in available]
         if unknown:
@@ -134,7 +142,9 @@ class OnnxRuntimeBackend(Backend):
     def load(self, model_path: str | os.PathLike, signature: ModelSignature) -> None:
         path = require_model_file(model_path)
         try:
-            session = self._ort.InferenceSession(str(path), sess_options=self._session_options(), providers=self.providers)
+            session = self._ort.InferenceSession(
+                str(path), sess_options=self._session_options(), providers=self.providers
+            )
         except Exception as e:  # onnxruntime raises its own exception types (InvalidProtobuf, Fail, ...)
             raise ModelFileError(path, f"onnxruntime cannot load it: {e}") from e
         active = session.get_providers()

@@ -135,10 +135,14 @@ class RemoteBackend(Backend):
         providers: Any = None,
     ):
         if protocol not in PROTOCOLS:
-            raise BackendConfigError(f"remote backend: protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+            raise BackendConfigError(
+                f"remote backend: protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}"
+            )
         for option, value in (("timeout", timeout), ("ready_timeout", ready_timeout)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < float("inf")):
-                raise BackendConfigError(f"remote backend: {option} must be a positive number of seconds, got {value!r}")
+                raise BackendConfigError(
+                    f"remote backend: {option} must be a positive number of seconds, got {value!r}"
+                )
         if threads is not None or providers:
             raise BackendConfigError(
                 "remote backend: --threads and --providers configure a local model; the server decides how it runs the model"
@@ -262,8 +266,9 @@ class RemoteBackend(Backend):
         try:
             if self.protocol == "grpc":
                 timeout = self.ready_timeout if self._warming else self.timeout
-                result = self._client().infer(self.model, inputs, model_version=self.model_version,
-                                              outputs=requested, client_timeout=timeout)
+                result = self._client().infer(
+                    self.model, inputs, model_version=self.model_version, outputs=requested, client_timeout=timeout
+                )
             else:
                 result = self._client().infer(self.model, inputs, model_version=self.model_version, outputs=requested)
         except self._server_error as exc:

@@ -26,7 +26,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .base import Backend, ModelSignature, TensorSpec, compare_signatures, require_model_file
-from .errors import BackendConfigError, BackendUnavailableError, Mismatch, ModelFileError, ModelMismatchError, PredictError
+from .errors import (
+    BackendConfigError,
+    BackendUnavailableError,
+    Mismatch,
+    ModelFileError,
+    ModelMismatchError,
+    PredictError,
+)
 
 __all__ = ["TorchBackend"]
 
@@ -70,7 +77,9 @@ class TorchBackend(Backend):
         except (RuntimeError, TypeError) as e:
             raise BackendConfigError(f"torch backend: bad device {device!r}: {e}") from e
         if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise BackendConfigError(f"torch backend: device {device!r} requested but this torch build sees no CUDA device")
+            raise BackendConfigError(
+                f"torch backend: device {device!r} requested but this torch build sees no CUDA device"
+            )
         self.dry_run = dry_run
         self._module = None
         self._validated = False
@@ -87,8 +96,10 @@ class TorchBackend(Backend):
         loaders = [
             ("as TorchScript (torch.jit.load)", lambda: torch.jit.load(str(path), map_location=self.device)),
             ("as an exported program (torch.export.load)", lambda: torch.export.load(str(path)).module()),
-            ("as a pickled module (torch.load)",
-             lambda: torch.load(str(path), map_location=self.device, weights_only=False)),
+            (
+                "as a pickled module (torch.load)",
+                lambda: torch.load(str(path), map_location=self.device, weights_only=False),
+            ),
         ]
         if path.suffix == ".pt2":
             loaders.insert(0, loaders.pop(1))
@@ -118,7 +129,9 @@ class TorchBackend(Backend):
         ``name`` names it in messages (default: its class name)."""
         torch = self._torch
         if not isinstance(module, torch.nn.Module):
-            raise BackendConfigError(f"torch backend: load_module() needs a torch.nn.Module, got {type(module).__name__}")
+            raise BackendConfigError(
+                f"torch backend: load_module() needs a torch.nn.Module, got {type(module).__name__}"
+            )
         self._set_module(module, signature, name or f"<{type(module).__name__}>")
 
     def _set_module(self, module, signature: ModelSignature, label: str) -> None:
@@ -166,8 +179,15 @@ class TorchBackend(Backend):
         if n_min <= n <= n_max:
             return []
         takes = f"{n_min}" if n_min == n_max else f"{n_min} to {n_max}"
-        return [Mismatch("model", "forward", "positional arguments", f"{n} (one per input: {', '.join(signature.input_names)})",
-                         f"forward() takes {takes}")]
+        return [
+            Mismatch(
+                "model",
+                "forward",
+                "positional arguments",
+                f"{n} (one per input: {', '.join(signature.input_names)})",
+                f"forward() takes {takes}",
+            )
+        ]
 
     @staticmethod
     def _dry_run_shapes(signature: ModelSignature) -> list[tuple[int, ...]] | None:
@@ -184,14 +204,19 @@ class TorchBackend(Backend):
     def _dry_run(self, module, signature: ModelSignature, shapes) -> list[Mismatch]:
         torch = self._torch
         try:
-            args = [torch.from_numpy(np.zeros(shape, spec.dtype)).to(self.device)
-                    for spec, shape in zip(signature.inputs, shapes)]
+            args = [
+                torch.from_numpy(np.zeros(shape, spec.dtype)).to(self.device)
+                for spec, shape in zip(signature.inputs, shapes)
+            ]
             with torch.inference_mode():
                 raw = module(*args)
         except Exception as e:
             feeds = ", ".join(f"'{s.name}' {s.dtype}{list(shape)}" for s, shape in zip(signature.inputs, shapes))
-            return [Mismatch("model", "forward", "dry run on zeros", f"a forward pass on {feeds} to succeed",
-                             _first_line(e))]
+            return [
+                Mismatch(
+                    "model", "forward", "dry run on zeros", f"a forward pass on {feeds} to succeed", _first_line(e)
+                )
+            ]
         mapped, mismatches = self._map_outputs(raw, signature)
         if mismatches:
             return mismatches
@@ -205,22 +230,35 @@ class TorchBackend(Backend):
         if isinstance(raw, torch.Tensor):
             if len(names) == 1:
                 return {names[0]: raw}, []
-            return {}, [Mismatch("model", "forward", "outputs", f"{len(names)} tensors ({', '.join(names)})",
-                                 "a single tensor")]
+            return {}, [
+                Mismatch("model", "forward", "outputs", f"{len(names)} tensors ({', '.join(names)})", "a single tensor")
+            ]
         if isinstance(raw, Mapping):
             missing = [n for n in names if n not in raw]
             if missing:
                 keys = ", ".join(repr(k) for k in raw)
-                return {}, [Mismatch("output", n, "presence", "a key of the returned dict", f"no such key (keys: {keys})")
-                            for n in missing]
+                return {}, [
+                    Mismatch("output", n, "presence", "a key of the returned dict", f"no such key (keys: {keys})")
+                    for n in missing
+                ]
             return {n: raw[n] for n in names}, []
         if isinstance(raw, (tuple, list)):
             if len(raw) < len(names):
-                return {}, [Mismatch("model", "forward", "outputs", f"at least {len(names)} ({', '.join(names)})",
-                                     f"a {type(raw).__name__} of {len(raw)}")]
+                return {}, [
+                    Mismatch(
+                        "model",
+                        "forward",
+                        "outputs",
+                        f"at least {len(names)} ({', '.join(names)})",
+                        f"a {type(raw).__name__} of {len(raw)}",
+                    )
+                ]
             return dict(zip(names, raw)), []
-        return {}, [Mismatch("model", "forward", "outputs", "a tensor, a tuple/list or a dict of tensors",
-                             f"a {type(raw).__name__}")]
+        return {}, [
+            Mismatch(
+                "model", "forward", "outputs", "a tensor, a tuple/list or a dict of tensors", f"a {type(raw).__name__}"
+            )
+        ]
 
     def _check_outputs(self, mapped: Mapping[str, Any], signature: ModelSignature) -> list[Mismatch]:
         """Dtype, rank and fixed sizes of the mapped outputs against the signature's."""

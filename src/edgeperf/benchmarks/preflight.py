@@ -14,7 +14,15 @@ from typing import Iterable
 
 from ..errors import EdgeperfError
 
-__all__ = ["MAX_THREADS", "MAX_WORKERS", "PreflightError", "check_parallelism", "check_config_values", "check_input_file", "check_text_file"]
+__all__ = [
+    "MAX_THREADS",
+    "MAX_WORKERS",
+    "PreflightError",
+    "check_parallelism",
+    "check_config_values",
+    "check_input_file",
+    "check_text_file",
+]
 
 #: Upper bounds of --threads and --workers. Each thread reserves its own stack and, in a
 #: backend, its own scratch buffers: far more threads than cores only adds memory and
@@ -63,13 +71,17 @@ def check_config_values(paths: Iterable[tuple[str | os.PathLike, str]], scenario
                 raise PreflightError(f"{where}: expected a finite number")
             if a.field in _RATE_FIELDS and not value > 0:
                 raise PreflightError(f"{where}: expected a number of queries per second above 0")
-            if isinstance(value, int) and not isinstance(value, bool) and not a.field.endswith("_seed"):  # seeds are uint64
+            if (
+                isinstance(value, int) and not isinstance(value, bool) and not a.field.endswith("_seed")
+            ):  # seeds are uint64
                 # LoadGen keeps counts in 64-bit integers and durations in nanoseconds: larger
                 # values wrap (a huge min_duration became -1, a run that ended at once, silently).
                 limit = _INT64_MAX // 1_000_000 if a.field.endswith("_ms") else _INT64_MAX
                 if value > limit:
-                    raise PreflightError(f"{where}: expected at most {limit} (a larger value wraps around "
-                                         "in LoadGen's 64-bit arithmetic)")
+                    raise PreflightError(
+                        f"{where}: expected at most {limit} (a larger value wraps around "
+                        "in LoadGen's 64-bit arithmetic)"
+                    )
 
 
 def check_input_file(path: str | os.PathLike, what: str) -> Path:

@@ -27,8 +27,14 @@ from .registry import BenchmarkDefinition, get_benchmark
 
 #: The files a run writes into its output folder: cleared at its start, so that a run that fails
 #: midway never leaves its partial logs beside an earlier run's accuracy.txt and report.
-RUN_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json",
-             "accuracy.txt", "report.html")
+RUN_FILES = (
+    "mlperf_log_summary.txt",
+    "mlperf_log_detail.txt",
+    "mlperf_log_accuracy.json",
+    "mlperf_log_trace.json",
+    "accuracy.txt",
+    "report.html",
+)
 
 if TYPE_CHECKING:
     from ..backends.remote import RemoteBackend
@@ -103,7 +109,9 @@ class RunOutcome:
     report_path: Path | None = None
     log_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
-    dataset_notes: list[str] = field(default_factory=list)  # the data set's warnings (missing files, dropped utterances)
+    dataset_notes: list[str] = field(
+        default_factory=list
+    )  # the data set's warnings (missing files, dropped utterances)
     accuracy_summary: dict[str, Any] | None = None  # see accuracy_summary()
 
 
@@ -113,6 +121,7 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
     outputs = list(bench.requested_outputs)
 
     if not hasattr(qsl, "batch_plan"):  # a QSL without slab views (open_qsl): plain get_batch
+
         def run(indices: np.ndarray) -> list[bytes]:
             batch = qsl.get_batch(indices)
             return bench.postprocess(backend.predict({input_name: batch}, outputs), indices)
@@ -123,8 +132,12 @@ def make_runner(bench: BenchmarkDefinition, backend, qsl) -> Callable[[np.ndarra
 
     def run_with_scratch(indices: np.ndarray) -> list[bytes]:
         scratch = getattr(local, "scratch", None)
-        if scratch is None or scratch.shape[0] < len(indices) or scratch.shape[1:] != qsl.sample_shape \
-                or scratch.dtype != qsl.sample_dtype:
+        if (
+            scratch is None
+            or scratch.shape[0] < len(indices)
+            or scratch.shape[1:] != qsl.sample_shape
+            or scratch.dtype != qsl.sample_dtype
+        ):
             scratch = local.scratch = np.empty((max(len(indices), 1),) + qsl.sample_shape, dtype=qsl.sample_dtype)
         batch = qsl.get_batch(indices, scratch=scratch)
         return bench.postprocess(backend.predict({input_name: batch}, outputs), indices)
@@ -189,8 +202,13 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     if bench.open_qsl is not None:
         qsl = bench.open_qsl(bench, dataset, perf_count)
     else:
-        qsl = DatasetQSL(dataset, performance_sample_count=perf_count, name=f"{bench.name}-QSL",
-                         workers=opts.preprocess_threads or _cpu_count(), progress=_load_progress(listeners))
+        qsl = DatasetQSL(
+            dataset,
+            performance_sample_count=perf_count,
+            name=f"{bench.name}-QSL",
+            workers=opts.preprocess_threads or _cpu_count(),
+            progress=_load_progress(listeners),
+        )
     fixed_batch = bench.signature.inputs[0].shape[0]
     batch_size = fixed_batch if isinstance(fixed_batch, int) else (opts.batch_size or bench.max_batch)
     if opts.ray is not None:
@@ -212,8 +230,13 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         if opts.scenario is TestScenario.SingleStream:
             sut = DirectSUT(runner, name=sut_name, max_batch=batch_size)
         else:
-            sut = WorkerPoolSUT(runner, workers=workers, batch_size=batch_size, name=sut_name,
-                                planner=qsl.batch_plan if isinstance(qsl, DatasetQSL) else None)
+            sut = WorkerPoolSUT(
+                runner,
+                workers=workers,
+                batch_size=batch_size,
+                name=sut_name,
+                planner=qsl.batch_plan if isinstance(qsl, DatasetQSL) else None,
+            )
     output = prepare_output_dir(opts.output, RUN_FILES)
     capture = _SeriesCapture()
     log_settings = LogSettings(log_output=LogOutputSettings(outdir=str(output)), enable_trace=False)
@@ -228,8 +251,9 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         # A full disk or file size limit cut the logs short: half-written logs would pass for a
         # run's record, so they go (which also gives the space back).
         prepare_output_dir(output, RUN_FILES)
-        raise OutputError(output, f"the LoadGen logs could not be written: {_reason(exc)}; the partial logs were "
-                                  "removed", exc.errno) from None
+        raise OutputError(
+            output, f"the LoadGen logs could not be written: {_reason(exc)}; the partial logs were removed", exc.errno
+        ) from None
     finally:
         getattr(sut, "close", lambda: None)()
         if backend is not None:
@@ -242,7 +266,9 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
         write_accuracy_txt(accuracy, output / "accuracy.txt")
         outcome.accuracy = accuracy
     if outcome.accuracy is not None:
-        outcome.accuracy_summary = accuracy_summary(bench, outcome.accuracy, output / "mlperf_log_accuracy.json", len(dataset))
+        outcome.accuracy_summary = accuracy_summary(
+            bench, outcome.accuracy, output / "mlperf_log_accuracy.json", len(dataset)
+        )
     if opts.quick:
         outcome.notes.append(QUICK_NOTE)
     outcome.dataset_notes.extend(getattr(dataset, "notices", ()))
@@ -251,8 +277,10 @@ def run_benchmark(opts: RunOptions, listeners: Iterable[Callable[[Event], None]]
     return outcome
 
 
-QUICK_NOTE = ("NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened this run below the "
-              "v1.1 rules; use it for smoke tests only, never in a submission.")
+QUICK_NOTE = (
+    "NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened this run below the "
+    "v1.1 rules; use it for smoke tests only, never in a submission."
+)
 
 
 def accuracy_summary(bench: BenchmarkDefinition, accuracy, log_path: Path, expected_samples: int) -> dict[str, Any]:
@@ -269,9 +297,16 @@ def accuracy_summary(bench: BenchmarkDefinition, accuracy, log_path: Path, expec
         logged = 0
     q = bench.quality
     return {
-        "metric": q.metric, "value": accuracy.value, "unit": q.unit, "target": round(q.threshold, 10),
-        "reference": q.reference, "fraction": q.fraction, "passed": accuracy.value >= q.threshold,
-        "official_line": accuracy.official_line, "expected_samples": expected_samples, "logged_samples": logged,
+        "metric": q.metric,
+        "value": accuracy.value,
+        "unit": q.unit,
+        "target": round(q.threshold, 10),
+        "reference": q.reference,
+        "fraction": q.fraction,
+        "passed": accuracy.value >= q.threshold,
+        "official_line": accuracy.official_line,
+        "expected_samples": expected_samples,
+        "logged_samples": logged,
         "missing_samples": max(0, expected_samples - logged),
     }
 
@@ -289,8 +324,10 @@ def _open_backend(bench: BenchmarkDefinition, opts: RunOptions, qsl):
         from ..sut.tolerant import error_tolerant
 
         if opts.providers or opts.device is not None:
-            raise UsageError("--providers and --device configure a local model; with --backend remote the server "
-                             "decides how the model runs")
+            raise UsageError(
+                "--providers and --device configure a local model; with --backend remote the server "
+                "decides how the model runs"
+            )
         backend = get_backend("remote", url=remote.url, protocol=remote.protocol, timeout=remote.timeout)
         model = remote.model_name
     else:
@@ -298,11 +335,15 @@ def _open_backend(bench: BenchmarkDefinition, opts: RunOptions, qsl):
         backend_options: dict[str, Any] = {"threads": opts.threads}
         if opts.providers:
             if backend_name != "onnxruntime":
-                raise UsageError(f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)")
+                raise UsageError(
+                    f"--providers applies to the onnxruntime backend, not {backend_name} (use --device for torch)"
+                )
             backend_options["providers"] = opts.providers
         if opts.device is not None:
             if backend_name != "torch":
-                raise UsageError(f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)")
+                raise UsageError(
+                    f"--device applies to the torch backend, not {backend_name} (use --providers for onnxruntime)"
+                )
             backend_options["device"] = opts.device
         backend = get_backend(backend_name, **backend_options)
         model = str(opts.model)
@@ -316,8 +357,12 @@ def _open_backend(bench: BenchmarkDefinition, opts: RunOptions, qsl):
         raise
     raw = runner = (bench.make_runner or make_runner)(bench, backend, qsl)
     if remote is not None:
-        runner = error_tolerant(raw, remote.max_errors, failures=(PredictError,),
-                                describe=f"model '{remote.model_name}' at {cast('RemoteBackend', backend).url}")
+        runner = error_tolerant(
+            raw,
+            remote.max_errors,
+            failures=(PredictError,),
+            describe=f"model '{remote.model_name}' at {cast('RemoteBackend', backend).url}",
+        )
     return backend, runner, raw
 
 
@@ -395,9 +440,17 @@ def _warm_up(runner, qsl, opts: RunOptions) -> None:
         qsl.unload_samples_from_ram([0])
 
 
-def _write_report(output: Path, result: TestResult, series: SeriesSnapshot | None, bench: BenchmarkDefinition,
-                  outcome: RunOutcome | None = None, *, report_path: Path | None = None, power=None,
-                  note: str = "") -> Path:
+def _write_report(
+    output: Path,
+    result: TestResult,
+    series: SeriesSnapshot | None,
+    bench: BenchmarkDefinition,
+    outcome: RunOutcome | None = None,
+    *,
+    report_path: Path | None = None,
+    power=None,
+    note: str = "",
+) -> Path:
     import dataclasses
 
     from ..report.data import RunData
@@ -419,8 +472,10 @@ class SeriesCapture(_SeriesCapture):
     """A LoadGen listener keeping the last finished performance series (for :func:`write_run_report`)."""
 
 
-def write_run_report(log_dir: Path, result: TestResult, series: SeriesSnapshot | None, benchmark: str,
-                     report_path: Path, power=None) -> Path:
+def write_run_report(
+    log_dir: Path, result: TestResult, series: SeriesSnapshot | None, benchmark: str, report_path: Path, power=None
+) -> Path:
     """report.html for the logs in ``log_dir`` (plus a :class:`SeriesCapture`'s series and a power series)."""
-    return _write_report(Path(log_dir), result, series, get_benchmark(benchmark), report_path=Path(report_path),
-                         power=power)
+    return _write_report(
+        Path(log_dir), result, series, get_benchmark(benchmark), report_path=Path(report_path), power=power
+    )

@@ -111,11 +111,25 @@ def load_rnnt_module(model_path):
         raise ModelFileError(path, e.reason) from None
     mismatches = []
     if config.in_features != FEATURES:
-        mismatches.append(Mismatch("model", "encoder.pre_rnn.lstm.weight_ih_l0", "input features",
-                                   f"{FEATURES} (80 mel bands x 3 spliced frames)", str(config.in_features)))
+        mismatches.append(
+            Mismatch(
+                "model",
+                "encoder.pre_rnn.lstm.weight_ih_l0",
+                "input features",
+                f"{FEATURES} (80 mel bands x 3 spliced frames)",
+                str(config.in_features),
+            )
+        )
     if config.num_classes != NUM_CLASSES:
-        mismatches.append(Mismatch("model", "joint.net.3.weight", "output classes",
-                                   f"{NUM_CLASSES} (28 labels and the blank)", str(config.num_classes)))
+        mismatches.append(
+            Mismatch(
+                "model",
+                "joint.net.3.weight",
+                "output classes",
+                f"{NUM_CLASSES} (28 labels and the blank)",
+                str(config.num_classes),
+            )
+        )
     if mismatches:
         raise ModelMismatchError(path, mismatches)
     model = rnnt.build_rnnt(config)

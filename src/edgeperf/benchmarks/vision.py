@@ -73,7 +73,9 @@ def _open_coco(size: int, preprocess: str):
     def open_coco(root, *, layout, cache_dir=None, count=None):
         from ..datasets.coco import CocoDataset
 
-        return CocoDataset(root, image_size=(size, size), preprocess=preprocess, layout=layout, cache_dir=cache_dir, count=count)
+        return CocoDataset(
+            root, image_size=(size, size), preprocess=preprocess, layout=layout, cache_dir=cache_dir, count=count
+        )
 
     return open_coco
 

@@ -61,11 +61,11 @@ def accuracy(
     benchmark: str = typer.Argument(..., help="Benchmark name (see `edgeperf benchmarks`)."),
     log: Path = typer.Option(..., "--log", help="mlperf_log_accuracy.json to score."),
     dataset: Path = typer.Option(..., "--dataset", help="Dataset folder in its official layout."),
-    output: Optional[Path] = typer.Option(None, "--output", help="Also write these lines to this accuracy.txt ('-': only to stdout)."),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help=_DTYPE_HELP, show_default=False),
-    output_dtype: Optional[str] = typer.Option(
-        None, "--output_dtype", help=_OUTPUT_DTYPE_HELP, show_default=False
+    output: Optional[Path] = typer.Option(
+        None, "--output", help="Also write these lines to this accuracy.txt ('-': only to stdout)."
     ),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=_DTYPE_HELP, show_default=False),
+    output_dtype: Optional[str] = typer.Option(None, "--output_dtype", help=_OUTPUT_DTYPE_HELP, show_default=False),
     max_examples: Optional[int] = typer.Option(
         None, "--max_examples", min=1, help=_MAX_EXAMPLES_HELP, show_default=False
     ),

@@ -19,14 +19,16 @@ def _rows() -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for b in all_benchmarks():
         q = b.quality
-        rows.append((
-            b.name,
-            b.task,
-            f"{q.metric} >= {num(q.threshold)}{q.unit} ({q.fraction:g} x {q.reference:g})",
-            f"{b.server_latency_ms} ms",
-            f"{b.qsl_total}/{b.qsl_performance_count}",
-            ", ".join(s.value for s in b.required_scenarios) or "-",
-        ))
+        rows.append(
+            (
+                b.name,
+                b.task,
+                f"{q.metric} >= {num(q.threshold)}{q.unit} ({q.fraction:g} x {q.reference:g})",
+                f"{b.server_latency_ms} ms",
+                f"{b.qsl_total}/{b.qsl_performance_count}",
+                ", ".join(s.value for s in b.required_scenarios) or "-",
+            )
+        )
     return rows
 
 
@@ -38,10 +40,17 @@ def benchmarks_json() -> dict[str, Any]:
     doc = header(JSON_FORMAT, JSON_FORMAT_VERSION)
     doc["benchmarks"] = [
         {
-            "name": b.name, "task": b.task,
-            "quality": {"metric": b.quality.metric, "reference": b.quality.reference, "fraction": b.quality.fraction,
-                        "threshold": round(b.quality.threshold, 10), "unit": b.quality.unit},
-            "server_latency_ms": b.server_latency_ms, "qsl_total": b.qsl_total,
+            "name": b.name,
+            "task": b.task,
+            "quality": {
+                "metric": b.quality.metric,
+                "reference": b.quality.reference,
+                "fraction": b.quality.fraction,
+                "threshold": round(b.quality.threshold, 10),
+                "unit": b.quality.unit,
+            },
+            "server_latency_ms": b.server_latency_ms,
+            "qsl_total": b.qsl_total,
             "qsl_performance_count": b.qsl_performance_count,
             "required_scenarios": [s.value for s in b.required_scenarios],
         }
@@ -51,7 +60,9 @@ def benchmarks_json() -> dict[str, Any]:
 
 
 def benchmarks(
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the list as JSON (edgeperf-benchmarks format 1) here."),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="Also write the list as JSON (edgeperf-benchmarks format 1) here."
+    ),
 ) -> None:
     """List each benchmark: task, quality target, Server latency bound, QSL size, required scenarios."""
     from .output import json_to_stdout, on_terminal, plain_console, write_json

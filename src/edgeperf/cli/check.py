@@ -32,22 +32,45 @@ def _cpu_count() -> int:
 def check(
     tree: Path = typer.Argument(..., help="Submission tree: the folder holding closed/ and open/."),
     version: str = typer.Option("v1.1", "--version", help="Round whose rules apply (v1.1; v1.0 also known)."),
-    csv: Optional[Path] = typer.Option(None, "--csv", help="Write summary.csv (the official 27 columns) here ('-': stdout)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the findings as JSON (edgeperf-check format 1) here ('-': stdout)."),
+    csv: Optional[Path] = typer.Option(
+        None, "--csv", help="Write summary.csv (the official 27 columns) here ('-': stdout)."
+    ),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="Write the findings as JSON (edgeperf-check format 1) here ('-': stdout)."
+    ),
     submitter: Optional[str] = typer.Option(None, "--submitter", help="Check only this submitter directory."),
-    skip_compliance: bool = typer.Option(False, "--skip-compliance", help="Do not check compliance/ (closed results get compilance=0)."),
-    strict: bool = typer.Option(False, "--strict", help="Also invalidate what v1.1 only logs: wrong seeds, latency bound, "
-                                "too few queries or samples per query, duration under 600 s."),
-    submission_exceptions: bool = typer.Option(False, "--submission-exceptions",
-                                               help="Accept 'Loadgen built with uncommitted changes!' errors."),
-    extra_model_map: Optional[str] = typer.Option(None, "--extra-model-map", help="Extra benchmark-to-class names, 'name:class;...'."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also show INFO notes (file-list mismatches, inferred results)."),
+    skip_compliance: bool = typer.Option(
+        False, "--skip-compliance", help="Do not check compliance/ (closed results get compilance=0)."
+    ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Also invalidate what v1.1 only logs: wrong seeds, latency bound, "
+        "too few queries or samples per query, duration under 600 s.",
+    ),
+    submission_exceptions: bool = typer.Option(
+        False, "--submission-exceptions", help="Accept 'Loadgen built with uncommitted changes!' errors."
+    ),
+    extra_model_map: Optional[str] = typer.Option(
+        None, "--extra-model-map", help="Extra benchmark-to-class names, 'name:class;...'."
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also show INFO notes (file-list mismatches, inferred results)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Show only problems, not every result."),
-    prune_invalid: Optional[Path] = typer.Option(None, "--prune-invalid", help="Write a copy of TREE here without the "
-                                                 "results the checker drops (listed with why); TREE is not changed."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1,
-                                          help="Processes checking systems in parallel (default: one per CPU core); "
-                                          "the output is the same for any number."),
+    prune_invalid: Optional[Path] = typer.Option(
+        None,
+        "--prune-invalid",
+        help="Write a copy of TREE here without the results the checker drops (listed with why); TREE is not changed.",
+    ),
+    workers: Optional[int] = typer.Option(
+        None,
+        "--workers",
+        "-j",
+        min=1,
+        help="Processes checking systems in parallel (default: one per CPU core); "
+        "the output is the same for any number.",
+    ),
 ) -> None:
     """Check a submission tree as the official v1.1 checker does; the last line is the verdict.
 
@@ -62,8 +85,14 @@ def check(
         raise typer.Exit(2)
 
     try:
-        options = CheckOptions(version=version, submitter=submitter, skip_compliance=skip_compliance, strict=strict,
-                               submission_exceptions=submission_exceptions, extra_model_map=_model_map(extra_model_map))
+        options = CheckOptions(
+            version=version,
+            submitter=submitter,
+            skip_compliance=skip_compliance,
+            strict=strict,
+            submission_exceptions=submission_exceptions,
+            extra_model_map=_model_map(extra_model_map),
+        )
         options.rules()
         report = check_tree(tree, options, workers=workers or _cpu_count())
     except EdgeperfError as exc:  # anything else is a bug: its traceback shows
@@ -91,7 +120,9 @@ def check(
     for line in written:
         typer.echo(line, err=to_stderr)
     verdict_obj = report.verdict()
-    color = {"pass": typer.colors.GREEN, "pass-with-errors": typer.colors.YELLOW}.get(verdict_obj.status, typer.colors.RED)
+    color = {"pass": typer.colors.GREEN, "pass-with-errors": typer.colors.YELLOW}.get(
+        verdict_obj.status, typer.colors.RED
+    )
     typer.secho(verdict, fg=color, bold=True, err=to_stderr)
     if prune_invalid is None:
         raise typer.Exit(verdict_obj.exit_code)

@@ -30,20 +30,42 @@ def run(
     scenario: ScenarioChoice = typer.Option(..., "--scenario", help="LoadGen scenario."),
     model: Path = typer.Option(..., "--model", help="Model file (ONNX, or TorchScript/PyTorch with --backend torch)."),
     dataset: Path = typer.Option(..., "--dataset", help="Dataset folder in its official layout."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."),
-    user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf overriding the shipped v1.1 mlperf.conf."),
+    backend: Optional[str] = typer.Option(
+        None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."
+    ),
+    user_conf: Optional[Path] = typer.Option(
+        None, "--user-conf", help="user.conf overriding the shipped v1.1 mlperf.conf."
+    ),
     output: Optional[Path] = typer.Option(None, "--output", help="The test's folder (default: ./<TEST>)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", "--max-batchsize", min=1, help="Samples per model call (--max-batchsize: the reference harness's name)."),
+    batch_size: Optional[int] = typer.Option(
+        None,
+        "--batch-size",
+        "--max-batchsize",
+        min=1,
+        help="Samples per model call (--max-batchsize: the reference harness's name).",
+    ),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", "--count", min=1, help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name)."),
+    max_samples: Optional[int] = typer.Option(
+        None,
+        "--max-samples",
+        "--count",
+        min=1,
+        help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name).",
+    ),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
     audit_config: Optional[Path] = typer.Option(
         None, "--audit-config", help="Use this audit.config instead of the official one (not for submissions)."
     ),
-    duration: Optional[float] = typer.Option(None, "--duration", help="Quick mode, not compliant: run for about S seconds."),
-    providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
-    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
+    duration: Optional[float] = typer.Option(
+        None, "--duration", help="Quick mode, not compliant: run for about S seconds."
+    ),
+    providers: Optional[str] = typer.Option(
+        None, "--providers", help="onnxruntime execution providers, as for edgeperf run."
+    ),
+    device: Optional[str] = typer.Option(
+        None, "--device", help="torch device for --backend torch, as for edgeperf run."
+    ),
 ) -> None:
     """Run a benchmark with a compliance test's official audit settings; write the test's folder."""
     from rich.console import Console
@@ -97,7 +119,9 @@ def run(
     if perf is not None:
         console.print(f"Result is : {'VALID' if perf.valid else 'INVALID'}", markup=False, highlight=False)
     if audit_config is not None:
-        console.print(f"[yellow]Applied {escape(str(audit_config))} instead of the official {kind.value} settings.[/yellow]")
+        console.print(
+            f"[yellow]Applied {escape(str(audit_config))} instead of the official {kind.value} settings.[/yellow]"
+        )
     if opts.quick:
         from ..benchmarks.runner import QUICK_NOTE
 
@@ -106,7 +130,8 @@ def run(
     console.print(
         f"Next: edgeperf compliance verify {kind.value} --results <results/system/{benchmark}/{scenario.value}> "
         f"--compliance {outcome.output}",
-        markup=False, highlight=False,
+        markup=False,
+        highlight=False,
     )
 
 
@@ -114,22 +139,38 @@ def run(
 def verify(
     test: str = typer.Argument(..., help="TEST01, TEST04-A (or TEST04, or TEST04-B: the A/B pair) or TEST05."),
     results: Optional[Path] = typer.Option(
-        None, "--results", help="The scenario's results folder: results/<system>/<benchmark>/<scenario> (not needed for TEST04)."
+        None,
+        "--results",
+        help="The scenario's results folder: results/<system>/<benchmark>/<scenario> (not needed for TEST04).",
     ),
-    compliance: Path = typer.Option(..., "--compliance", help="The test's folder: compliance/<system>/<benchmark>/<scenario>/<TEST>."),
-    output: Optional[Path] = typer.Option(None, "--output", help="Where the verify files go (default: the test's folder)."),
+    compliance: Path = typer.Option(
+        ..., "--compliance", help="The test's folder: compliance/<system>/<benchmark>/<scenario>/<TEST>."
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", help="Where the verify files go (default: the test's folder)."
+    ),
     dtype: Optional[str] = typer.Option(
-        None, "--dtype",
+        None,
+        "--dtype",
         help="TEST01: how the official check decodes responses: byte, float32, int32 or int64 "
         "(default: the benchmark's response type, from --benchmark or the results folder's name; else byte).",
     ),
-    benchmark: Optional[str] = typer.Option(None, "--benchmark", help="TEST01: the benchmark, to show value differences and score both runs."),
-    dataset: Optional[Path] = typer.Option(None, "--dataset", help="TEST01: its dataset, for the baseline accuracy comparison."),
-    skip_accuracy: bool = typer.Option(False, "--skip-accuracy", help="TEST01: verify performance only (e.g. for published, truncated logs)."),
-    other: Optional[Path] = typer.Option(None, "--other", help="TEST04: the other half's folder (default: the sibling TEST04-A/TEST04-B)."),
+    benchmark: Optional[str] = typer.Option(
+        None, "--benchmark", help="TEST01: the benchmark, to show value differences and score both runs."
+    ),
+    dataset: Optional[Path] = typer.Option(
+        None, "--dataset", help="TEST01: its dataset, for the baseline accuracy comparison."
+    ),
+    skip_accuracy: bool = typer.Option(
+        False, "--skip-accuracy", help="TEST01: verify performance only (e.g. for published, truncated logs)."
+    ),
+    other: Optional[Path] = typer.Option(
+        None, "--other", help="TEST04: the other half's folder (default: the sibling TEST04-A/TEST04-B)."
+    ),
     show: int = typer.Option(20, "--show", min=0, help="TEST01: list at most this many differing responses."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the verdict as JSON "
-                                            "(edgeperf-compliance-verify format 1) here."),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="Also write the verdict as JSON (edgeperf-compliance-verify format 1) here."
+    ),
 ) -> None:
     """Do the official verification of one test and write verify_performance.txt / verify_accuracy.txt."""
     from ..compliance.verify import verify_compliance
@@ -147,8 +188,15 @@ def verify(
 
                 check_output_dir(output)
             outcome = verify_compliance(
-                test, results, compliance, output, dtype=dtype, benchmark=benchmark, dataset=dataset,
-                skip_accuracy=skip_accuracy, other_dir=other,
+                test,
+                results,
+                compliance,
+                output,
+                dtype=dtype,
+                benchmark=benchmark,
+                dataset=dataset,
+                skip_accuracy=skip_accuracy,
+                other_dir=other,
             )
         except TruncatedLogError as exc:
             raise UsageError(f"{exc} (--skip-accuracy verifies the performance part alone)") from None
@@ -189,16 +237,34 @@ def verify_json(outcome) -> dict:
 
     perf = outcome.performance
     doc = header("edgeperf-compliance-verify", 1)
-    doc.update({
-        "test": _test_name(outcome), "passed": bool(outcome.passed), "output_dir": str(outcome.output_dir),
-        "written": [str(p) for p in outcome.written],
-        "performance": {"passed": bool(perf.passed), "scenario": perf.scenario, "reference_score": perf.reference_score,
-                        "test_score": perf.test_score, "threshold": perf.threshold, "stopped": perf.stopped,
-                        "reference": perf.reference_path, "test": perf.test_path, "lines": list(perf.lines)},
-        "accuracy": None,
-    })
+    doc.update(
+        {
+            "test": _test_name(outcome),
+            "passed": bool(outcome.passed),
+            "output_dir": str(outcome.output_dir),
+            "written": [str(p) for p in outcome.written],
+            "performance": {
+                "passed": bool(perf.passed),
+                "scenario": perf.scenario,
+                "reference_score": perf.reference_score,
+                "test_score": perf.test_score,
+                "threshold": perf.threshold,
+                "stopped": perf.stopped,
+                "reference": perf.reference_path,
+                "test": perf.test_path,
+                "lines": list(perf.lines),
+            },
+            "accuracy": None,
+        }
+    )
     acc = outcome.accuracy
     if acc is not None:
-        doc["accuracy"] = {"passed": bool(acc.passed), "official_passed": bool(acc.official_passed), "dtype": acc.dtype,
-                           "counts": dict(acc.counts), "differences": len(acc.differences), "lines": list(acc.lines)}
+        doc["accuracy"] = {
+            "passed": bool(acc.passed),
+            "official_passed": bool(acc.official_passed),
+            "dtype": acc.dtype,
+            "counts": dict(acc.counts),
+            "differences": len(acc.differences),
+            "lines": list(acc.lines),
+        }
     return doc

@@ -49,13 +49,20 @@ class _Progress:
         self._last = time.monotonic()
         if on_terminal(sys.stderr):
             from rich.console import Console
-            from rich.progress import (BarColumn, DownloadColumn, Progress, TaskProgressColumn, TimeRemainingColumn,
-                                       TransferSpeedColumn)
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TaskProgressColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
 
             columns = [BarColumn(), TaskProgressColumn()]
             columns += [DownloadColumn(), TransferSpeedColumn()] if unit == "bytes" else []
-            self._bar = Progress("{task.description}", *columns, TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=True)
+            self._bar = Progress(
+                "{task.description}", *columns, TimeRemainingColumn(), console=Console(stderr=True), transient=True
+            )
             self._bar.start()
             self._task = self._bar.add_task(label, total=None)
 
@@ -67,8 +74,11 @@ class _Progress:
         if now - self._last >= 10 or (total is not None and done >= total):
             self._last = now
             of = f"/{total:,}" if total else ""
-            print(f"[{time.strftime('%H:%M:%S')}] {self.label}: {done:,}{of} {self.unit}".rstrip(), file=sys.stderr,
-                  flush=True)
+            print(
+                f"[{time.strftime('%H:%M:%S')}] {self.label}: {done:,}{of} {self.unit}".rstrip(),
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
         if self._bar is not None:
@@ -84,16 +94,32 @@ def datasets_json() -> dict[str, Any]:
     from .output import header
 
     doc = header("edgeperf-datasets", 1)
-    doc["datasets"] = [{"benchmarks": list(d.benchmarks), "name": d.name, "layout": list(d.layout), "source": d.source,
-                        "prepare": d.prepare, "fetch": [f"edgeperf fetch {n}" for n in d.fetch]} for d in BENCHMARK_DATA]
-    doc["models"] = [{"name": name, "description": m.description,
-                      "files": [{"url": f.url, "filename": f.filename, "checksum": f.checksum} for f in m.files]}
-                     for name, m in MODELS.items()]
+    doc["datasets"] = [
+        {
+            "benchmarks": list(d.benchmarks),
+            "name": d.name,
+            "layout": list(d.layout),
+            "source": d.source,
+            "prepare": d.prepare,
+            "fetch": [f"edgeperf fetch {n}" for n in d.fetch],
+        }
+        for d in BENCHMARK_DATA
+    ]
+    doc["models"] = [
+        {
+            "name": name,
+            "description": m.description,
+            "files": [{"url": f.url, "filename": f.filename, "checksum": f.checksum} for f in m.files],
+        }
+        for name, m in MODELS.items()
+    ]
     return doc
 
 
 def datasets(
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the list as JSON (edgeperf-datasets format 1) here."),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="Also write the list as JSON (edgeperf-datasets format 1) here."
+    ),
 ) -> None:
     """For each benchmark: the layout --dataset expects, the official source, and how to fetch and prepare it."""
     from ..datasets.catalog import BENCHMARK_DATA, MODELS
@@ -121,9 +147,13 @@ def datasets(
 # -------------------------------------------------------------------------------------- prepare
 @prepare_app.command("brats")
 def prepare_brats(
-    raw: Path = typer.Argument(..., help="BraTS 2019 download (HGG/, LGG/) or an nnU-Net Task043 folder (imagesTr/, labelsTr/)."),
+    raw: Path = typer.Argument(
+        ..., help="BraTS 2019 download (HGG/, LGG/) or an nnU-Net Task043 folder (imagesTr/, labelsTr/)."
+    ),
     out: Path = typer.Argument(..., help="Output folder: gets preprocessed_data/ and raw_data/.../labelsTr/."),
-    cases: Optional[Path] = typer.Option(None, "--cases", help="Case list, one per line (the reference's fold1_validation.txt)."),
+    cases: Optional[Path] = typer.Option(
+        None, "--cases", help="Case list, one per line (the reference's fold1_validation.txt)."
+    ),
 ) -> None:
     """nnU-Net preprocessing of BraTS 2019 into the 3D-UNet reference layout (its preprocess.py)."""
     from ..datasets.base import DatasetError
@@ -141,9 +171,13 @@ def prepare_brats(
 
 @prepare_app.command("librispeech")
 def prepare_librispeech(
-    source: Path = typer.Argument(..., help="LibriSpeech/dev-clean from dev-clean.tar.gz (<speaker>/<chapter>/*.flac)."),
+    source: Path = typer.Argument(
+        ..., help="LibriSpeech/dev-clean from dev-clean.tar.gz (<speaker>/<chapter>/*.flac)."
+    ),
     out: Path = typer.Argument(..., help="Output folder: gets dev-clean-wav/ and dev-clean-wav.json."),
-    max_files: Optional[int] = typer.Option(None, "--max-files", min=1, help="Convert only the first N utterances (a smoke test)."),
+    max_files: Optional[int] = typer.Option(
+        None, "--max-files", min=1, help="Convert only the first N utterances (a smoke test)."
+    ),
 ) -> None:
     """FLAC to WAV and the manifest dev-clean-wav.json, as the reference's convert_librispeech.py."""
     from ..datasets.base import DatasetError
@@ -163,8 +197,12 @@ def prepare_librispeech(
 def prepare_coco(
     source: Path = typer.Argument(..., help="COCO folder with val2017/ and annotations/instances_val2017.json."),
     out: Path = typer.Argument(..., help="Output folder for the resized copy (same layout)."),
-    size: int = typer.Option(1200, "--size", min=1, help="Square size in pixels: 1200 for SSD-ResNet34, 300 for SSD-MobileNet."),
-    fmt: str = typer.Option("png", "--format", help="Image format: png (recommended; JPEG re-encoding costs mAP) or jpg."),
+    size: int = typer.Option(
+        1200, "--size", min=1, help="Square size in pixels: 1200 for SSD-ResNet34, 300 for SSD-MobileNet."
+    ),
+    fmt: str = typer.Option(
+        "png", "--format", help="Image format: png (recommended; JPEG re-encoding costs mAP) or jpg."
+    ),
 ) -> None:
     """Resize COCO val2017 and rescale its annotations, as the reference's upscale_coco.py."""
     from ..datasets.base import DatasetError
@@ -190,8 +228,10 @@ def prepare_squad(
     from ..datasets.prepare import check_squad
 
     result = check_squad(folder)
-    typer.echo(f"vocab.txt: {result.vocab_size} tokens ({result.vocab}); dev-v1.1.json: {result.questions} questions "
-               f"in {result.articles} articles")
+    typer.echo(
+        f"vocab.txt: {result.vocab_size} tokens ({result.vocab}); dev-v1.1.json: {result.questions} questions "
+        f"in {result.articles} articles"
+    )
     for note in result.notes:
         typer.echo(f"note: {note}")
     for problem in result.problems:
@@ -203,15 +243,27 @@ def prepare_squad(
 
 # ---------------------------------------------------------------------------------------- fetch
 def fetch(
-    name: str = typer.Argument(..., help="A model (resnet50, ssd-mobilenet, ssd-resnet34, bert-99, 3d-unet-99, rnnt) "
-                               "or a data set (librispeech, squad, coco; imagenet and brats explain how to get them)."),
+    name: str = typer.Argument(
+        ...,
+        help="A model (resnet50, ssd-mobilenet, ssd-resnet34, bert-99, 3d-unet-99, rnnt) "
+        "or a data set (librispeech, squad, coco; imagenet and brats explain how to get them).",
+    ),
     dest: Path = typer.Option(Path("."), "--dest", help="Folder to download into."),
-    mirror: Optional[str] = typer.Option(None, "--mirror", help="Download from this base URL instead (a local mirror): "
-                                         "MIRROR/<file name>. The official checksums still apply."),
-    checksum: Optional[str] = typer.Option(None, "--checksum", help="ALGORITHM:HEX to verify a single-file item against, "
-                                           "where no official checksum is known."),
+    mirror: Optional[str] = typer.Option(
+        None,
+        "--mirror",
+        help="Download from this base URL instead (a local mirror): "
+        "MIRROR/<file name>. The official checksums still apply.",
+    ),
+    checksum: Optional[str] = typer.Option(
+        None,
+        "--checksum",
+        help="ALGORITHM:HEX to verify a single-file item against, where no official checksum is known.",
+    ),
     extract: bool = typer.Option(False, "--extract", help="Unpack .tar.gz/.zip downloads into --dest once verified."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write what was fetched as JSON (edgeperf-fetch format 1) here."),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="Also write what was fetched as JSON (edgeperf-fetch format 1) here."
+    ),
 ) -> None:
     """Download official files with a progress bar, resuming broken downloads, and verify their checksums.
 
@@ -247,12 +299,25 @@ def fetch(
             _fail(f"{e.filename or dest / f.filename}: cannot write the download: {e.strerror or e}", 1)
         finally:
             progress.close()
-        status = "verified against the official checksum" if official else (
-            "verified against --checksum" if checksum else "no official checksum published; sha256 recorded in "
-            f"{res.path.name}.sha256")
+        status = (
+            "verified against the official checksum"
+            if official
+            else (
+                "verified against --checksum"
+                if checksum
+                else f"no official checksum published; sha256 recorded in {res.path.name}.sha256"
+            )
+        )
         typer.echo(f"{res.path}: {res.algorithm} {res.digest} ({status}{'' if res.downloaded else '; already here'})")
-        entry = {"file": str(res.path), "url": url, "algorithm": res.algorithm, "digest": res.digest,
-                 "official_checksum": official is not None, "downloaded": res.downloaded, "resumed_from": res.resumed_from}
+        entry = {
+            "file": str(res.path),
+            "url": url,
+            "algorithm": res.algorithm,
+            "digest": res.digest,
+            "official_checksum": official is not None,
+            "downloaded": res.downloaded,
+            "resumed_from": res.resumed_from,
+        }
         if extract and res.path.name.endswith((".tar.gz", ".tgz", ".tar", ".zip")):
             import tarfile
             import zipfile

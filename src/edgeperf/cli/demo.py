@@ -14,14 +14,27 @@ from ..workflow.demo import DEFAULT_DURATION_S
 
 
 def demo(
-    output: Path = typer.Option(Path("edgeperf-demo"), "--output", "-o",
-                                help="Folder for everything the demo writes (replaced if an earlier demo made it)."),
-    full: bool = typer.Option(False, "--full", help="Use the rules' durations and query counts (hours) instead of short runs."),
-    duration: float = typer.Option(DEFAULT_DURATION_S, "--duration", "-d",
-                                   help="Seconds per performance run in the short demo (ignored with --full)."),
-    json_out: Optional[str] = typer.Option(None, "--json",
-                                           help="Also write the outcome as JSON (format edgeperf-demo, version 1) "
-                                                "to this file; '-' prints only the JSON on stdout."),
+    output: Path = typer.Option(
+        Path("edgeperf-demo"),
+        "--output",
+        "-o",
+        help="Folder for everything the demo writes (replaced if an earlier demo made it).",
+    ),
+    full: bool = typer.Option(
+        False, "--full", help="Use the rules' durations and query counts (hours) instead of short runs."
+    ),
+    duration: float = typer.Option(
+        DEFAULT_DURATION_S,
+        "--duration",
+        "-d",
+        help="Seconds per performance run in the short demo (ignored with --full).",
+    ),
+    json_out: Optional[str] = typer.Option(
+        None,
+        "--json",
+        help="Also write the outcome as JSON (format edgeperf-demo, version 1) "
+        "to this file; '-' prints only the JSON on stdout.",
+    ),
 ) -> None:
     """Benchmark a small digit classifier in every scenario, check its accuracy, run the compliance
     tests, build and check an Open-division tree, and write the run reports and the results page.
@@ -60,13 +73,21 @@ def demo(
             validate_duration(duration)
         if json_out not in (None, "-"):
             _check_json_target(Path(json_out))
-        say("edgeperf demo: " + ("the rules' durations (this takes hours)" if full else
-                                 f"short runs of {duration:g} s each, NOT compliant with the rules' durations")
-            + "; not an official MLPerf result.")
+        say(
+            "edgeperf demo: "
+            + (
+                "the rules' durations (this takes hours)"
+                if full
+                else f"short runs of {duration:g} s each, NOT compliant with the rules' durations"
+            )
+            + "; not an official MLPerf result."
+        )
         try:
-            outcome = run_demo(DemoOptions(output=output, full=full, duration_s=duration,
-                                           power=simulator_power_measurer()),
-                               on_progress=on_progress, listeners_for=listeners_for)
+            outcome = run_demo(
+                DemoOptions(output=output, full=full, duration_s=duration, power=simulator_power_measurer()),
+                on_progress=on_progress,
+                listeners_for=listeners_for,
+            )
         finally:
             for p in live:
                 p.close()
@@ -116,19 +137,26 @@ def _print_summary(outcome) -> None:
     for line in _table(headers, rows):
         typer.echo(line)
     if any(v == "FAIL" for r in outcome.rows for v in r.compliance.values()):
-        typer.echo("Compliance: a FAIL means a test run's score differed from the performance run's by more "
-                   "than the test allows (5-20%); short runs on a busy machine can differ that much.")
+        typer.echo(
+            "Compliance: a FAIL means a test run's score differed from the performance run's by more "
+            "than the test allows (5-20%); short runs on a busy machine can differ that much."
+        )
     if outcome.peak_qps:
-        typer.echo(f"Server rate: find-peak found {outcome.peak_qps:.0f} queries/s; the Server runs used "
-                   f"{outcome.server_qps:.0f}.")
+        typer.echo(
+            f"Server rate: find-peak found {outcome.peak_qps:.0f} queries/s; the Server runs used "
+            f"{outcome.server_qps:.0f}."
+        )
     typer.echo(f"Power: {outcome.power_note}")
     typer.echo(f"Checker: {outcome.verdict_line}")
     typer.echo("")
     typer.echo("Where everything is:")
     for name, path in (
-        ("submission tree", outcome.tree), ("runs (logs, report.html each)", outcome.runs),
-        ("checker report", outcome.check_report), ("summary.csv", outcome.summary_csv),
-        ("system description", outcome.system_json), ("results page", outcome.page),
+        ("submission tree", outcome.tree),
+        ("runs (logs, report.html each)", outcome.runs),
+        ("checker report", outcome.check_report),
+        ("summary.csv", outcome.summary_csv),
+        ("system description", outcome.system_json),
+        ("results page", outcome.page),
         ("outcome (JSON)", outcome.output / "demo.json"),
     ):
         typer.echo(f"  {name}: {path}")

@@ -63,7 +63,20 @@ def build_app():
     """Create the typer application with every sub-command registered."""
     import typer
 
-    from . import accuracy, benchmarks, check, compliance, datasets_cmd, demo, power_cmd, report_cmd, results_cmd, run, serve_model, submission_cmd
+    from . import (
+        accuracy,
+        benchmarks,
+        check,
+        compliance,
+        datasets_cmd,
+        demo,
+        power_cmd,
+        report_cmd,
+        results_cmd,
+        run,
+        serve_model,
+        submission_cmd,
+    )
     from .notices import install as show_dataset_warnings
 
     show_dataset_warnings()
@@ -79,8 +92,9 @@ def build_app():
 
     @app.callback()
     def _root(
-        version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                     help="Print the edgeperf version and exit."),
+        version: bool = typer.Option(
+            False, "--version", callback=_print_version, is_eager=True, help="Print the edgeperf version and exit."
+        ),
     ) -> None:
         """edgeperf: MLPerf(TM) Inference v1.1 Edge, in pure Python (independent; not official results)."""
 

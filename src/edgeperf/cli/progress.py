@@ -40,9 +40,11 @@ def status_line(label: str, s: ev.SeriesProgress | None, quick: bool = False) ->
         p99 = f"{ordered[int(len(ordered) * 0.99)] / 1e6:.2f} ms"
     qps = s.completed_samples / elapsed if elapsed > 0 else 0.0
     target = s.min_duration_ms / 1000
-    return (f"{label} [{s.mode_name}]{flag}  {elapsed:.1f}s of at least {target:g}s  "
-            f"issued {s.issued_samples:,}  completed {s.completed_samples:,}  "
-            f"{qps:,.0f} samples/s  p90 {p90}  p99 {p99}")
+    return (
+        f"{label} [{s.mode_name}]{flag}  {elapsed:.1f}s of at least {target:g}s  "
+        f"issued {s.issued_samples:,}  completed {s.completed_samples:,}  "
+        f"{qps:,.0f} samples/s  p90 {p90}  p99 {p99}"
+    )
 
 
 class LoadProgress:
@@ -66,8 +68,10 @@ class LoadProgress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else float("nan")
         eta = "--:--" if left != left else f"{int(left) // 60:d}:{int(left) % 60:02d}"
-        return (f"preparing samples {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%)  "
-                f"{rate:,.0f} images/s  ETA {eta}")
+        return (
+            f"preparing samples {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%)  "
+            f"{rate:,.0f} images/s  ETA {eta}"
+        )
 
 
 class LiveProgress:
@@ -78,8 +82,16 @@ class LiveProgress:
     stdout carries JSON); ``quick``: label every line "not compliant".
     """
 
-    def __init__(self, console, label: str, refresh_s: float = 0.25, *, heartbeat=None,
-                 heartbeat_s: float = HEARTBEAT_S, quick: bool = False):
+    def __init__(
+        self,
+        console,
+        label: str,
+        refresh_s: float = 0.25,
+        *,
+        heartbeat=None,
+        heartbeat_s: float = HEARTBEAT_S,
+        quick: bool = False,
+    ):
         self._console = console
         self._label = label
         self._refresh_s = refresh_s

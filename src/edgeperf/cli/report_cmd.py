@@ -16,14 +16,16 @@ def report(
         "xlsx,csv,md,html", "--format", help="Comma-separated formats: xlsx, csv, md, html."
     ),
     links_base: str = typer.Option(
-        "", "--links-base",
+        "",
+        "--links-base",
         help="URL or path prefixing the Details and Code links (default: paths relative to the submission tree).",
     ),
     unofficial: bool = typer.Option(
         False, "--unofficial", help="Say in the note that these are not official MLPerf results."
     ),
     tree: Optional[Path] = typer.Option(
-        None, "--tree",
+        None,
+        "--tree",
         help="The submission tree the summary came from: Details and Code links lead from the output folder "
         "into it (default: the summary's folder when it holds closed/ or open/).",
     ),
@@ -43,12 +45,16 @@ def report(
         if (here / "closed").is_dir() or (here / "open").is_dir():
             tree = here
         else:
-            print("edgeperf: warning: Details and Code links are relative to the submission tree's root; "
-                  "pass --tree TREE (or --links-base URL) so that they resolve from the output folder", file=sys.stderr)
+            print(
+                "edgeperf: warning: Details and Code links are relative to the submission tree's root; "
+                "pass --tree TREE (or --links-base URL) so that they resolve from the output folder",
+                file=sys.stderr,
+            )
     try:
         chosen = parse_formats(formats)
-        out = write_report(summary, output, chosen, links_base=links_base, unofficial=unofficial,
-                           tree=None if links_base else tree)
+        out = write_report(
+            summary, output, chosen, links_base=links_base, unofficial=unofficial, tree=None if links_base else tree
+        )
     except EdgeperfError as exc:  # a malformed summary, an unknown format, openpyxl missing
         fail(str(exc))
     except OSError as exc:

@@ -24,8 +24,10 @@ app = typer.Typer(
 )
 
 _JSON_HELP = "Also write the outcome as JSON to this file ('-' for stdout instead of the text)."
-_DB_HELP = ("Results database: sqlite:///PATH, a file path, or postgresql://user@host:port/db "
-            "(default: results.sqlite3 in the user data folder).")
+_DB_HELP = (
+    "Results database: sqlite:///PATH, a file path, or postgresql://user@host:port/db "
+    "(default: results.sqlite3 in the user data folder)."
+)
 
 
 @contextlib.contextmanager
@@ -38,8 +40,11 @@ def _errors() -> Iterator[None]:
         print(f"edgeperf: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
     except ImportError as exc:
-        print(f"edgeperf: the results explorer needs the 'results' extra ({exc.name} is not installed): "
-              "pip install 'edgeperf[results]'", file=sys.stderr)
+        print(
+            f"edgeperf: the results explorer needs the 'results' extra ({exc.name} is not installed): "
+            "pip install 'edgeperf[results]'",
+            file=sys.stderr,
+        )
         raise typer.Exit(2) from None
 
 
@@ -67,9 +72,15 @@ def ingest(
     tree: Path = typer.Argument(..., help="Submission tree: the folder holding closed/ and open/."),
     round_: str = typer.Option("v1.1", "--round", help="Round whose checker rules apply (v1.1; v1.0 also known)."),
     db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
-    name: Optional[str] = typer.Option(None, "--name", help="Label shown in the page (default: the tree's folder name)."),
-    links_base: str = typer.Option("", "--links-base", help="URL of the published tree (e.g. a GitHub tree URL): "
-                                   "exported pages link there instead of to the local folder."),
+    name: Optional[str] = typer.Option(
+        None, "--name", help="Label shown in the page (default: the tree's folder name)."
+    ),
+    links_base: str = typer.Option(
+        "",
+        "--links-base",
+        help="URL of the published tree (e.g. a GitHub tree URL): "
+        "exported pages link there instead of to the local folder.",
+    ),
     json_out: Optional[str] = typer.Option(None, "--json", help=_JSON_HELP),
 ) -> None:
     """Check a tree with the submission checker and store every result, system, power value,
@@ -83,18 +94,29 @@ def ingest(
             outcome, payload = ingest_tree(store, tree, round=round_, name=name, links_base=links_base)
             shown = store.shown_url
     document = {
-        "format": "edgeperf-results-ingest", "format_version": 1, "status": outcome.status, "tree_id": outcome.tree_id,
-        "db": shown, "name": payload.name, "round": payload.round, "root": payload.root,
-        "results": payload.result_count, "no_results": payload.no_result_count,
-        "summary_rows": len(payload.summary_cells), "findings": len(payload.findings),
-        "verdict": payload.verdict, "verdict_line": payload.verdict_line,
+        "format": "edgeperf-results-ingest",
+        "format_version": 1,
+        "status": outcome.status,
+        "tree_id": outcome.tree_id,
+        "db": shown,
+        "name": payload.name,
+        "round": payload.round,
+        "root": payload.root,
+        "results": payload.result_count,
+        "no_results": payload.no_result_count,
+        "summary_rows": len(payload.summary_cells),
+        "findings": len(payload.findings),
+        "verdict": payload.verdict,
+        "verdict_line": payload.verdict_line,
     }
     if _write_json(json_out, document):
         return
     words = {"added": "stored", "replaced": "replaced the older ingest of", "unchanged": "unchanged, already stored:"}
     typer.echo(f"{words[outcome.status]} {payload.name} ({payload.round}) as tree {outcome.tree_id} in {shown}")
-    typer.echo(f"{payload.result_count} results, {payload.no_result_count} NoResults, {len(payload.summary_cells)} "
-               f"summary rows, {len(payload.findings)} findings; checker: {payload.verdict_line}")
+    typer.echo(
+        f"{payload.result_count} results, {payload.no_result_count} NoResults, {len(payload.summary_cells)} "
+        f"summary rows, {len(payload.findings)} findings; checker: {payload.verdict_line}"
+    )
 
 
 @app.command("list")
@@ -110,15 +132,20 @@ def list_trees(
 
         with open_store(db) as store:
             trees = store.trees()
-    document = {"format": "edgeperf-results-trees", "format_version": 1,
-                "trees": [dataclasses.asdict(t) for t in trees]}
+    document = {
+        "format": "edgeperf-results-trees",
+        "format_version": 1,
+        "trees": [dataclasses.asdict(t) for t in trees],
+    }
     if _write_json(json_out, document):
         return
     if not trees:
         typer.echo("no trees stored")
     for t in trees:
-        typer.echo(f"{t.id}\t{t.round}\t{t.name}\t{t.result_count} results, {t.no_result_count} NoResults\t"
-                   f"{t.verdict}\t{t.ingested_at}\t{t.root}")
+        typer.echo(
+            f"{t.id}\t{t.round}\t{t.name}\t{t.result_count} results, {t.no_result_count} NoResults\t"
+            f"{t.verdict}\t{t.ingested_at}\t{t.root}"
+        )
 
 
 @app.command("migrate")
@@ -152,8 +179,11 @@ def serve(
             print(f"edgeperf: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
             raise typer.Exit(2) from None
         if host not in LOOPBACK:
-            print(f"edgeperf: warning: serving on {host}, not loopback: anyone who can reach it can read the "
-                  "results and the ingested trees", file=sys.stderr)
+            print(
+                f"edgeperf: warning: serving on {host}, not loopback: anyone who can reach it can read the "
+                "results and the ingested trees",
+                file=sys.stderr,
+            )
         bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
         shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         typer.echo(f"serving {store.shown_url} read-only at http://{shown_host}:{bound_port}/ (Ctrl+C to stop)")
@@ -171,7 +201,9 @@ def serve(
 def export_html_cmd(
     out: Path = typer.Argument(..., help="Folder to write (created; replaced only if an earlier export made it)."),
     db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
-    tree: Optional[list[int]] = typer.Option(None, "--tree", help="Only this tree id (repeatable; see `results list`)."),
+    tree: Optional[list[int]] = typer.Option(
+        None, "--tree", help="Only this tree id (repeatable; see `results list`)."
+    ),
 ) -> None:
     """Write the results page as static files that work from file:// and on any static host."""
     with _errors():
@@ -183,8 +215,10 @@ def export_html_cmd(
                 known = {t.id for t in store.trees()}
                 missing = [t for t in tree if t not in known]
                 if missing:
-                    print(f"edgeperf: no stored tree with id {', '.join(map(str, missing))} (see `edgeperf results list`)",
-                          file=sys.stderr)
+                    print(
+                        f"edgeperf: no stored tree with id {', '.join(map(str, missing))} (see `edgeperf results list`)",
+                        file=sys.stderr,
+                    )
                     raise typer.Exit(2)
             try:
                 result = export_html(store, out, tree_ids=list(tree) if tree else None)
@@ -192,5 +226,6 @@ def export_html_cmd(
                 where = f"{exc.filename}: " if exc.filename else ""
                 print(f"edgeperf: cannot write the page: {where}{exc.strerror or exc}", file=sys.stderr)
                 raise typer.Exit(2) from None
-    typer.echo(f"wrote {result.out}/index.html: {result.trees} trees, {result.tables} tables, "
-               f"{result.details} Details pages")
+    typer.echo(
+        f"wrote {result.out}/index.html: {result.trees} trees, {result.tables} tables, {result.details} Details pages"
+    )

@@ -31,16 +31,32 @@ class DivisionChoice(str, Enum):
 
 @app.command("build")
 def build(
-    runs: Path = typer.Option(..., "--runs", help="Runs folder, laid out as <runs>/<benchmark>/<scenario>/<step> where a step is performance, accuracy, TEST01, TEST04-A, TEST04-B or TEST05."),
-    system: Path = typer.Option(..., "--system", help="System description JSON (its name, without .json, is the system name)."),
+    runs: Path = typer.Option(
+        ...,
+        "--runs",
+        help="Runs folder, laid out as <runs>/<benchmark>/<scenario>/<step> where a step is performance, accuracy, TEST01, TEST04-A, TEST04-B or TEST05.",
+    ),
+    system: Path = typer.Option(
+        ..., "--system", help="System description JSON (its name, without .json, is the system name)."
+    ),
     submitter: str = typer.Option(..., "--submitter", help="Submitting organization (the submitter folder name)."),
     division: DivisionChoice = typer.Option(..., "--division", help="closed or open."),
-    output: Path = typer.Option(..., "--output", help="The tree to write (the folder that will hold closed/ or open/)."),
+    output: Path = typer.Option(
+        ..., "--output", help="The tree to write (the folder that will hold closed/ or open/)."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing --output tree."),
-    system_name: Optional[str] = typer.Option(None, "--system-name", help="System name (default: the --system file's name)."),
-    implementation: str = typer.Option("edgeperf", "--implementation", help="Implementation id in the measurement JSON's name."),
-    user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf for scenarios whose runs folder has none."),
-    no_verify: bool = typer.Option(False, "--no-verify", help="Do not verify compliance folders that lack verify files."),
+    system_name: Optional[str] = typer.Option(
+        None, "--system-name", help="System name (default: the --system file's name)."
+    ),
+    implementation: str = typer.Option(
+        "edgeperf", "--implementation", help="Implementation id in the measurement JSON's name."
+    ),
+    user_conf: Optional[Path] = typer.Option(
+        None, "--user-conf", help="user.conf for scenarios whose runs folder has none."
+    ),
+    no_verify: bool = typer.Option(
+        False, "--no-verify", help="Do not verify compliance folders that lack verify files."
+    ),
     no_truncate: bool = typer.Option(False, "--no-truncate", help="Do not hash and truncate the accuracy logs."),
     check: bool = typer.Option(True, "--check/--no-check", help="Run the v1.1 checker on the tree afterwards."),
 ) -> None:
@@ -56,8 +72,16 @@ def build(
     with user_errors():
         try:
             result = build_submission(
-                runs, system, submitter, division.value, output, system_name=system_name,
-                implementation=implementation, user_conf=user_conf, force=force, verify=not no_verify,
+                runs,
+                system,
+                submitter,
+                division.value,
+                output,
+                system_name=system_name,
+                implementation=implementation,
+                user_conf=user_conf,
+                force=force,
+                verify=not no_verify,
                 truncate=not no_truncate,
             )
         except FileExistsError as exc:
@@ -65,8 +89,10 @@ def build(
     for w in result.warnings:
         typer.echo(f"warning: {w}")
     for s in result.scenarios:
-        typer.echo(f"{s.folder}/{s.scenario}: results, measurements"
-                   + (f", compliance {' '.join(sorted(s.compliance))}" if s.compliance and division.value == "closed" else ""))
+        typer.echo(
+            f"{s.folder}/{s.scenario}: results, measurements"
+            + (f", compliance {' '.join(sorted(s.compliance))}" if s.compliance and division.value == "closed" else "")
+        )
     if result.truncation is not None:
         typer.echo(f"truncated {len(result.truncation.truncated)} accuracy log(s)")
     typer.echo(f"Tree: {result.root}")
@@ -101,8 +127,9 @@ def truncate(
         typer.echo(f"already truncated {rel}")
     for p in report.problems:
         typer.echo(f"edgeperf: {p}", err=True)
-    typer.echo(f"{len(report.truncated)} truncated, {len(report.already_done)} already done, "
-               f"{len(report.problems)} problem(s)")
+    typer.echo(
+        f"{len(report.truncated)} truncated, {len(report.already_done)} already done, {len(report.problems)} problem(s)"
+    )
     raise typer.Exit(1 if report.problems else 0)
 
 
@@ -142,38 +169,78 @@ def system_json(
 
 @app.command("run")
 def run(
-    benchmarks: str = typer.Argument(..., help="Benchmark name, or several separated by commas (see `edgeperf benchmarks`)."),
+    benchmarks: str = typer.Argument(
+        ..., help="Benchmark name, or several separated by commas (see `edgeperf benchmarks`)."
+    ),
     scenarios: str = typer.Option("SingleStream,Offline", "--scenarios", help="Scenarios, separated by commas."),
     model: Path = typer.Option(..., "--model", help="Model file (one benchmark), or NAME=PATH,NAME=PATH for several."),
-    dataset: Path = typer.Option(..., "--dataset", help="Dataset folder (one benchmark), or NAME=PATH,NAME=PATH for several."),
-    system: Path = typer.Option(..., "--system", help="System description JSON (its name, without .json, is the system name)."),
+    dataset: Path = typer.Option(
+        ..., "--dataset", help="Dataset folder (one benchmark), or NAME=PATH,NAME=PATH for several."
+    ),
+    system: Path = typer.Option(
+        ..., "--system", help="System description JSON (its name, without .json, is the system name)."
+    ),
     submitter: str = typer.Option(..., "--submitter", help="Submitting organization."),
     division: DivisionChoice = typer.Option(..., "--division", help="closed (with compliance tests) or open."),
     output: Path = typer.Option(..., "--output", help="The tree to write."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Where the runs go (default: <output>.runs)."),
     user_conf: Optional[Path] = typer.Option(None, "--user-conf", help="user.conf for every run."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."),
+    backend: Optional[str] = typer.Option(
+        None, "--backend", help="onnxruntime or torch (default: the benchmark's own)."
+    ),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Backend intra-op threads."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", "--max-batchsize", min=1, help="Samples per model call (--max-batchsize: the reference harness's name)."),
+    batch_size: Optional[int] = typer.Option(
+        None,
+        "--batch-size",
+        "--max-batchsize",
+        min=1,
+        help="Samples per model call (--max-batchsize: the reference harness's name).",
+    ),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker threads (non-SingleStream)."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", "--count", min=1, help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name)."),
+    max_samples: Optional[int] = typer.Option(
+        None,
+        "--max-samples",
+        "--count",
+        min=1,
+        help="Quick mode, not compliant: use only the first N samples of the dataset (--count: the reference harness's name).",
+    ),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Cache preprocessed samples here."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted plan: finished runs are not redone; "
-                                "after a finished plan, rebuild the tree from its runs."),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue an interrupted plan: finished runs are not redone; "
+        "after a finished plan, rebuild the tree from its runs.",
+    ),
     force: bool = typer.Option(False, "--force", help="Start over: replace the runs folder and the tree."),
-    power: Optional[str] = typer.Option(None, "--power", help="HOST:PORT of a power server: performance runs become "
-                                        "ranging + testing runs with power (performance/{power,ranging,run_1})."),
-    power_ntp: Optional[str] = typer.Option(None, "--power-ntp", help="NTP server (HOST or HOST:PORT) for the clock check."),
-    power_skip_time_sync: bool = typer.Option(False, "--power-skip-time-sync",
-                                              help="Skip the NTP clock check (recorded in client.json)."),
-    duration: Optional[float] = typer.Option(None, "--duration", help="Quick mode, not compliant: every run lasts about "
-                                             "S seconds."),
-    providers: Optional[str] = typer.Option(None, "--providers", help="onnxruntime execution providers, as for edgeperf run."),
-    device: Optional[str] = typer.Option(None, "--device", help="torch device for --backend torch, as for edgeperf run."),
-    keep_going: bool = typer.Option(False, "--keep-going", help="Go on after an accuracy run misses its quality target "
-                                    "(by default the plan stops there)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the outcome as JSON "
-                                            "(edgeperf-submission-run format 1) here."),
+    power: Optional[str] = typer.Option(
+        None,
+        "--power",
+        help="HOST:PORT of a power server: performance runs become "
+        "ranging + testing runs with power (performance/{power,ranging,run_1}).",
+    ),
+    power_ntp: Optional[str] = typer.Option(
+        None, "--power-ntp", help="NTP server (HOST or HOST:PORT) for the clock check."
+    ),
+    power_skip_time_sync: bool = typer.Option(
+        False, "--power-skip-time-sync", help="Skip the NTP clock check (recorded in client.json)."
+    ),
+    duration: Optional[float] = typer.Option(
+        None, "--duration", help="Quick mode, not compliant: every run lasts about S seconds."
+    ),
+    providers: Optional[str] = typer.Option(
+        None, "--providers", help="onnxruntime execution providers, as for edgeperf run."
+    ),
+    device: Optional[str] = typer.Option(
+        None, "--device", help="torch device for --backend torch, as for edgeperf run."
+    ),
+    keep_going: bool = typer.Option(
+        False,
+        "--keep-going",
+        help="Go on after an accuracy run misses its quality target (by default the plan stops there).",
+    ),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="Also write the outcome as JSON (edgeperf-submission-run format 1) here."
+    ),
 ) -> None:
     """Run accuracy, performance and the required compliance tests per scenario, build the tree, check it.
 
@@ -219,16 +286,27 @@ def run(
             echo(f"[{i}/{n}] {step.label} ...{eta[0]}")
             started[step.label] = time.monotonic()
         elif status == "done":
-            record.append({"step": step.label, "status": "ran",
-                           "seconds": round(time.monotonic() - started.get(step.label, time.monotonic()), 3)})
+            record.append(
+                {
+                    "step": step.label,
+                    "status": "ran",
+                    "seconds": round(time.monotonic() - started.get(step.label, time.monotonic()), 3),
+                }
+            )
 
     live: list[LiveProgress] = []
 
     def listeners_for(step):
         for p in live:
             p.close()
-        live[:] = [LiveProgress(console, step.label, quick=max_samples is not None or duration is not None,
-                                heartbeat=sys.stderr if to_stderr else None)]
+        live[:] = [
+            LiveProgress(
+                console,
+                step.label,
+                quick=max_samples is not None or duration is not None,
+                heartbeat=sys.stderr if to_stderr else None,
+            )
+        ]
         live[0].begin()
         return live
 
@@ -247,19 +325,40 @@ def run(
             from ..power.proto import parse_host_port
 
             if power_ntp is None and not power_skip_time_sync:
-                raise UsageError("--power needs --power-ntp HOST[:PORT], or --power-skip-time-sync to skip the check (recorded)")
+                raise UsageError(
+                    "--power needs --power-ntp HOST[:PORT], or --power-skip-time-sync to skip the check (recorded)"
+                )
             try:
                 host, port = parse_host_port(power)
             except ValueError as exc:
                 raise UsageError(f"--power {exc}") from None
             power_opts = PowerClientOptions(host, port, ntp_server=power_ntp, skip_time_sync=power_skip_time_sync)
         opts = OneShotOptions(
-            benchmarks=names, scenarios=scen, model=model0, dataset=dataset0, system=system, submitter=submitter,
-            division=division.value, output=output, runs=runs, user_conf=user_conf, backend=backend,
-            threads=threads, batch_size=batch_size, workers=workers, max_samples=max_samples,
-            cache_dir=cache_dir, resume=resume, force=force, models=models, datasets=datasets, power=power_opts,
-            keep_going=keep_going, providers=parse_providers(providers) if providers is not None else None,
-            device=device, duration_s=duration,
+            benchmarks=names,
+            scenarios=scen,
+            model=model0,
+            dataset=dataset0,
+            system=system,
+            submitter=submitter,
+            division=division.value,
+            output=output,
+            runs=runs,
+            user_conf=user_conf,
+            backend=backend,
+            threads=threads,
+            batch_size=batch_size,
+            workers=workers,
+            max_samples=max_samples,
+            cache_dir=cache_dir,
+            resume=resume,
+            force=force,
+            models=models,
+            datasets=datasets,
+            power=power_opts,
+            keep_going=keep_going,
+            providers=parse_providers(providers) if providers is not None else None,
+            device=device,
+            duration_s=duration,
         )
         from ..errors import EdgeperfError
 
@@ -281,7 +380,9 @@ def run(
             for p in live:
                 p.close()
     if max_samples is not None or duration is not None:
-        echo("NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened every run below the v1.1 rules.")
+        echo(
+            "NOT COMPLIANT: quick mode (--duration or --count/--max-samples) shortened every run below the v1.1 rules."
+        )
     for w in result.warnings:
         echo(f"warning: {w}")
     echo(f"Tree: {result.root} (runs in {opts.runs_dir})")
@@ -294,8 +395,10 @@ def run(
 
     for r in report.results:
         power = f", power {sig(r.power.value)} {r.power.unit}" if r.has_power else ""
-        echo(f"{r.benchmark}/{r.scenario}: {sig(r.value)} {r.units}{power}, accuracy {r.accuracy}, "
-             f"compliance {r.compliance}")
+        echo(
+            f"{r.benchmark}/{r.scenario}: {sig(r.value)} {r.units}{power}, accuracy {r.accuracy}, "
+            f"compliance {r.compliance}"
+        )
     verdict = report.verdict()
     echo(f"edgeperf check {output}: {verdict.line}")
     if json_out is not None:
@@ -328,12 +431,20 @@ def submission_run_json(opts, steps: list[dict], result, report, stopped: str | 
     from .output import header
 
     doc = header("edgeperf-submission-run", 1)
-    doc.update({
-        "tree": str(opts.output), "runs": str(opts.runs_dir), "division": opts.division, "submitter": opts.submitter,
-        "benchmarks": list(opts.benchmarks), "scenarios": list(opts.scenarios),
-        "compliant": opts.max_samples is None and opts.duration_s is None, "stopped": stopped, "steps": steps,
-        "warnings": list(result.warnings) if result is not None else [],
-    })
+    doc.update(
+        {
+            "tree": str(opts.output),
+            "runs": str(opts.runs_dir),
+            "division": opts.division,
+            "submitter": opts.submitter,
+            "benchmarks": list(opts.benchmarks),
+            "scenarios": list(opts.scenarios),
+            "compliant": opts.max_samples is None and opts.duration_s is None,
+            "stopped": stopped,
+            "steps": steps,
+            "warnings": list(result.warnings) if result is not None else [],
+        }
+    )
     checked = report_to_json(report) if report is not None else None
     doc["verdict"] = checked["verdict"] if checked else None
     doc["results"] = checked["results"] if checked else []

@@ -122,7 +122,9 @@ def benchmark_family(benchmark: str) -> str:
         return _ALIASES[name]
     except KeyError:
         known = ", ".join(sorted(TEST01_SAMPLING_TARGETS))
-        raise UnknownNameError(f"{benchmark!r} is not a v1.1 benchmark; the compliance settings are defined for {known}") from None
+        raise UnknownNameError(
+            f"{benchmark!r} is not a v1.1 benchmark; the compliance settings are defined for {known}"
+        ) from None
 
 
 def sampling_target(benchmark: str) -> int:
@@ -210,4 +212,6 @@ def required_tests(benchmark: str, scenario: str) -> tuple[ComplianceTest, ...]:
         model = open_model_map().get(benchmark)
     if model is None:
         raise UnknownNameError(f"{benchmark!r} has no model class in the v1.1 rules")
-    return tuple(ComplianceTest(t) for t in V1_1.required_compliance_tests(model, str(getattr(scenario, "value", scenario))))
+    return tuple(
+        ComplianceTest(t) for t in V1_1.required_compliance_tests(model, str(getattr(scenario, "value", scenario)))
+    )

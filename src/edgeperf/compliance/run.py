@@ -108,7 +108,9 @@ def run_compliance_test(
             text = audit_config_text(kind, bench.name)
             audit_path = write_audit_config(kind, bench.name, staging / "audit.config")
         logs = staging / "logs"
-        run_opts = dataclasses.replace(opts, output=logs, audit_config=audit_path, mode=TestMode.PerformanceOnly, report=False)
+        run_opts = dataclasses.replace(
+            opts, output=logs, audit_config=audit_path, mode=TestMode.PerformanceOnly, report=False
+        )
         try:
             result = run_benchmark(run_opts, listeners=listeners)
         except OutputError as exc:  # name the user's folder, never the hidden staging one

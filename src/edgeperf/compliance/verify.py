@@ -154,8 +154,10 @@ def verify_compliance(
         copies.append((a_summary, "performance/run_1"))
     else:
         if results is None:
-            raise UsageError(f"{kind.value} compares with the submission's runs: give the scenario's results folder "
-                             f"(--results results/<system>/<benchmark>/<scenario>)")
+            raise UsageError(
+                f"{kind.value} compares with the submission's runs: give the scenario's results folder "
+                f"(--results results/<system>/<benchmark>/<scenario>)"
+            )
         ref_summary, test_summary = _results_summary(results), _test_summary(comp)
         own = comp
         out = Path(output_dir) if output_dir is not None else comp
@@ -165,8 +167,9 @@ def verify_compliance(
                 ref_log, test_log = _results_accuracy(results), _test_accuracy(comp)
                 copies.append((test_log, "accuracy"))
                 known = benchmark or _benchmark_from_folder(results)
-                accuracy = verify_test01_accuracy(ref_log, test_log, dtype=dtype or default_dtype(known),
-                                                  benchmark=known)
+                accuracy = verify_test01_accuracy(
+                    ref_log, test_log, dtype=dtype or default_dtype(known), benchmark=known
+                )
                 if not accuracy.official_passed:
                     evaluate, quality_fraction = _evaluator(benchmark, dataset, evaluate, quality_fraction)
                     if evaluate is not None:

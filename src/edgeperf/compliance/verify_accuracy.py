@@ -94,8 +94,11 @@ COUNTERS = (
 #: beyond it only a digest is kept (the report then says "differs" without offsets).
 DETAIL_BUDGET_BYTES = 512 << 20
 
-_HEADER = ["Verifying accuracy. This might take a while...", "Reading accuracy mode results...",
-           "Reading performance mode results..."]
+_HEADER = [
+    "Verifying accuracy. This might take a while...",
+    "Reading accuracy mode results...",
+    "Reading performance mode results...",
+]
 
 
 def default_dtype(benchmark: str | None) -> str:
@@ -229,7 +232,9 @@ class AccuracyVerification:
                 f"({c['num_acc_log_data_mismatch']} with different data); the first record of each counts."
             )
         if c["num_perf_log_entries"] == 0:
-            lines.append("  The performance run logged no responses, so nothing was compared (did TEST01's audit.config apply?).")
+            lines.append(
+                "  The performance run logged no responses, so nothing was compared (did TEST01's audit.config apply?)."
+            )
         if n_diff:
             repeats = sum(1 for d in self.differences if not d.official and d.repeat)
             equal_first = sum(1 for d in self.differences if not d.official and not d.repeat)
@@ -241,8 +246,10 @@ class AccuracyVerification:
                     parts.append(f"{repeats} repeating a qsl_idx sampled earlier (compared with that earlier response)")
                 lines.append(f"  Not counted by the official check: {'; '.join(parts)}.")
             unit = f" ({self.response_dtype})" if self.response_dtype else ""
-            lines.append(f"  {'seq_id':>8} {'qsl_idx':>8} {'bytes perf/acc':>15} {'1st diff byte':>13} "
-                         f"{'bytes differing':>15} {'max |diff|' + unit:>20}  first differing element: perf vs acc")
+            lines.append(
+                f"  {'seq_id':>8} {'qsl_idx':>8} {'bytes perf/acc':>15} {'1st diff byte':>13} "
+                f"{'bytes differing':>15} {'max |diff|' + unit:>20}  first differing element: perf vs acc"
+            )
             for d in self.differences[:limit]:
                 lines.append(_difference_row(d))
             if n_diff > limit:
@@ -256,8 +263,10 @@ class AccuracyVerification:
             )
             lines += [f"  {note}" for note in b.notes]
         elif not self.official_passed:
-            lines.append("  Give the benchmark and its dataset to compare the accuracy of both sets of responses "
-                         "(the official fallback for non-deterministic systems).")
+            lines.append(
+                "  Give the benchmark and its dataset to compare the accuracy of both sets of responses "
+                "(the official fallback for non-deterministic systems)."
+            )
         lines += [f"  {note}" for note in self.notes]
         return lines
 
@@ -283,13 +292,15 @@ def _difference_row(d: SampleDifference) -> str:
 
 # ------------------------------------------------------------------------------------- reading
 
+
 def _records(path: str) -> Iterator[tuple[int, int, str]]:
     """Records of a complete log; a truncated one is refused with a clear message."""
     try:
         yield from iter_accuracy_log(path)
     except TruncatedLogError as exc:
         raise TruncatedLogError(
-            path, exc.where,
+            path,
+            exc.where,
             "this accuracy log was truncated for publication (truncate_accuracy_log.py); TEST01 needs the "
             "complete log of the run",
         ) from None
@@ -299,7 +310,9 @@ def _decode(hex_text: str, path: str, seq_id: int, qsl_idx: int) -> bytes:
     try:
         return bytes.fromhex(hex_text)
     except ValueError:
-        raise LogFormatError(path, f"seq_id {seq_id} (qsl_idx {qsl_idx})", "data is not an even number of hex digits") from None
+        raise LogFormatError(
+            path, f"seq_id {seq_id} (qsl_idx {qsl_idx})", "data is not an even number of hex digits"
+        ) from None
 
 
 def _element_count(nbytes: int, dtype, path: str, seq_id: int, qsl_idx: int) -> int:
@@ -307,7 +320,8 @@ def _element_count(nbytes: int, dtype, path: str, seq_id: int, qsl_idx: int) -> 
     size = np.dtype(dtype).itemsize
     if nbytes % size:
         raise LogFormatError(
-            path, f"seq_id {seq_id} (qsl_idx {qsl_idx})",
+            path,
+            f"seq_id {seq_id} (qsl_idx {qsl_idx})",
             f"{nbytes} data bytes are not a whole number of {np.dtype(dtype).name} values "
             f"(the official script would stop here); choose another dtype, e.g. byte",
         )
@@ -415,23 +429,34 @@ def verify_test01_accuracy(
                 diff.repeat = repeat
                 differences.append(diff)
             elif official_mismatch and repeat:
-                notes.append(f"seq_id {seq_id} (qsl_idx {qsl_idx}): identical to the accuracy run, yet the official "
-                             f"check counts a mismatch: it compares with an earlier, different response for this qsl_idx.")
+                notes.append(
+                    f"seq_id {seq_id} (qsl_idx {qsl_idx}): identical to the accuracy run, yet the official "
+                    f"check counts a mismatch: it compares with an earlier, different response for this qsl_idx."
+                )
             elif official_mismatch:
-                notes.append(f"seq_id {seq_id} (qsl_idx {qsl_idx}): identical bytes, yet the official check counts a "
-                             f"mismatch (its first {dtype} element is NaN, which never equals itself).")
+                notes.append(
+                    f"seq_id {seq_id} (qsl_idx {qsl_idx}): identical bytes, yet the official check counts a "
+                    f"mismatch (its first {dtype} element is NaN, which never equals itself)."
+                )
 
     official_passed = counts["num_perf_log_data_mismatch"] == 0
     return AccuracyVerification(
-        counts=counts, official_passed=official_passed, dtype=dtype, differences=differences, compared=compared,
-        response_dtype=elem.name if elem is not None else None, reference_path=ref_path, test_path=test_path,
+        counts=counts,
+        official_passed=official_passed,
+        dtype=dtype,
+        differences=differences,
+        compared=compared,
+        response_dtype=elem.name if elem is not None else None,
+        reference_path=ref_path,
+        test_path=test_path,
         notes=notes,
     )
 
 
 def _describe(seq_id: int, qsl_idx: int, data: bytes, ref: _Ref, elem, official: bool) -> SampleDifference:
-    d = SampleDifference(seq_id=seq_id, qsl_idx=qsl_idx, performance_bytes=len(data), accuracy_bytes=ref.size,
-                         official=official)
+    d = SampleDifference(
+        seq_id=seq_id, qsl_idx=qsl_idx, performance_bytes=len(data), accuracy_bytes=ref.size, official=official
+    )
     if ref.data is None:
         d.detailed = False
         return d
@@ -460,6 +485,7 @@ def _describe(seq_id: int, qsl_idx: int, data: bytes, ref: _Ref, elem, official:
 
 
 # ------------------------------------------------------------------------------------- baseline
+
 
 def baseline_records(reference_log: str | os.PathLike, test_log: str | os.PathLike) -> list[tuple[int, int, str]]:
     """The accuracy-run records of the sampled qsl_idx, as ``create_accuracy_baseline.py`` picks them.
@@ -493,7 +519,7 @@ def _score_text(result) -> str:
     line = getattr(result, "official_line", "") or ""
     if '"f1": ' in line:
         start = line.find('"f1": ') + 6
-        return line[start: line.find("}", start)]
+        return line[start : line.find("}", start)]
     return repr(float(result.value))
 
 
@@ -521,12 +547,19 @@ def compare_with_baseline(
     notes = []
     if b == 0:
         match = 100.0 if c >= b else 0.0
-        notes.append("The baseline scores 0, so the official ratio is undefined (it would divide by zero); "
-                     "edgeperf passes when the compliance score is not lower.")
+        notes.append(
+            "The baseline scores 0, so the official ratio is undefined (it would divide by zero); "
+            "edgeperf passes when the compliance score is not lower."
+        )
     else:
         match = 100.0 * (1 - (b - c) / b)
     return BaselineComparison(
-        baseline_lines=list(baseline.lines), compliance_lines=list(compliance.lines), baseline_score=b_text,
-        compliance_score=c_text, match_percent=match, threshold_percent=threshold,
-        passed=not match < float(threshold), notes=notes,
+        baseline_lines=list(baseline.lines),
+        compliance_lines=list(compliance.lines),
+        baseline_score=b_text,
+        compliance_score=c_text,
+        match_percent=match,
+        threshold_percent=threshold,
+        passed=not match < float(threshold),
+        notes=notes,
     )

@@ -215,23 +215,40 @@ def verify_performance_lines(
     if kind not in ("TEST01", "TEST04", "TEST05"):
         raise UsageError(f"no performance verification for {test!r}; expected TEST01, TEST04 or TEST05")
     out = ["Verifying performance."]
-    result = PerformanceVerification(test=kind, lines=out, passed=False, scenario="",
-                                     reference_path=reference_path, test_path=test_path)
+    result = PerformanceVerification(
+        test=kind, lines=out, passed=False, scenario="", reference_path=reference_path, test_path=test_path
+    )
     try:
         if kind == "TEST04":
-            ref_mode, ref_score = _scan(reference_lines, reference_path, out, who="TEST04-A",
-                                        settings_key="performance_issue_unique",
-                                        settings_message="TEST FAIL: Invalid test settings in TEST04-A summary.")
+            ref_mode, ref_score = _scan(
+                reference_lines,
+                reference_path,
+                out,
+                who="TEST04-A",
+                settings_key="performance_issue_unique",
+                settings_message="TEST FAIL: Invalid test settings in TEST04-A summary.",
+            )
             result.scenario = ref_mode
-            test_mode, test_score = _scan(test_lines, test_path, out, who="TEST04-B",
-                                          settings_key="performance_issue_same",
-                                          settings_message="TEST FAIL: Invalid test settings in TEST04-B summary.")
+            test_mode, test_score = _scan(
+                test_lines,
+                test_path,
+                out,
+                who="TEST04-B",
+                settings_key="performance_issue_same",
+                settings_message="TEST FAIL: Invalid test settings in TEST04-B summary.",
+            )
         else:
-            ref_mode, ref_score = _scan(reference_lines, reference_path, out, who="reference",
-                                        invalid_stops="TEST FAIL: Reference results are invalid")
+            ref_mode, ref_score = _scan(
+                reference_lines,
+                reference_path,
+                out,
+                who="reference",
+                invalid_stops="TEST FAIL: Reference results are invalid",
+            )
             result.scenario = ref_mode
-            test_mode, test_score = _scan(test_lines, test_path, out, who="test",
-                                          invalid_stops="TEST FAIL: Test results are invalid")
+            test_mode, test_score = _scan(
+                test_lines, test_path, out, who="test", invalid_stops="TEST FAIL: Test results are invalid"
+            )
         if test_mode != ref_mode:
             raise _Stop(MISMATCH)
     except _Stop as stop:
@@ -267,20 +284,27 @@ def verify_performance_lines(
 
 def _verify_files(test: str, reference: str | os.PathLike, other: str | os.PathLike) -> PerformanceVerification:
     ref_path, test_path = os.fspath(reference), os.fspath(other)
-    return verify_performance_lines(test, _read_lines(ref_path), _read_lines(test_path),
-                                    reference_path=ref_path, test_path=test_path)
+    return verify_performance_lines(
+        test, _read_lines(ref_path), _read_lines(test_path), reference_path=ref_path, test_path=test_path
+    )
 
 
-def verify_test01_performance(reference_summary: str | os.PathLike, test_summary: str | os.PathLike) -> PerformanceVerification:
+def verify_test01_performance(
+    reference_summary: str | os.PathLike, test_summary: str | os.PathLike
+) -> PerformanceVerification:
     """TEST01: the compliance run's summary against the submission's performance summary (±10 %)."""
     return _verify_files("TEST01", reference_summary, test_summary)
 
 
-def verify_test05_performance(reference_summary: str | os.PathLike, test_summary: str | os.PathLike) -> PerformanceVerification:
+def verify_test05_performance(
+    reference_summary: str | os.PathLike, test_summary: str | os.PathLike
+) -> PerformanceVerification:
     """TEST05: the alternate-seed run's summary against the submission's performance summary (±5 %)."""
     return _verify_files("TEST05", reference_summary, test_summary)
 
 
-def verify_test04_performance(test04a_summary: str | os.PathLike, test04b_summary: str | os.PathLike) -> PerformanceVerification:
+def verify_test04_performance(
+    test04a_summary: str | os.PathLike, test04b_summary: str | os.PathLike
+) -> PerformanceVerification:
     """TEST04: TEST04-B (one sample repeated) against TEST04-A (unique samples)."""
     return _verify_files("TEST04", test04a_summary, test04b_summary)

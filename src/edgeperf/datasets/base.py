@@ -23,8 +23,16 @@ import numpy as np
 
 from ..errors import EdgeperfError, UsageError
 
-__all__ = ["DatasetError", "DatasetWarning", "missing_files_message", "Dataset", "DatasetQSL", "ProgressCallback",
-           "check_layout", "LAYOUTS"]
+__all__ = [
+    "DatasetError",
+    "DatasetWarning",
+    "missing_files_message",
+    "Dataset",
+    "DatasetQSL",
+    "ProgressCallback",
+    "check_layout",
+    "LAYOUTS",
+]
 
 #: The two memory layouts of an image tensor: channels first (ONNX) or channels last (TF).
 LAYOUTS = ("NCHW", "NHWC")
@@ -46,17 +54,20 @@ class DatasetError(EdgeperfError, ValueError):
         self.line = line
 
 
-def missing_files_message(missing: Sequence[str], listed: int, list_file, folder, what: str = "images",
-                          shown: int = 5, read_all: bool = True) -> str:
+def missing_files_message(
+    missing: Sequence[str], listed: int, list_file, folder, what: str = "images", shown: int = 5, read_all: bool = True
+) -> str:
     """The warning for files a list names but the disk lacks: how many, the first ``shown`` names,
     and what skipping them does to the sample indices (the reference harness skips them too).
     ``read_all=False``: only the first ``listed`` entries were read (a sample count was reached)."""
     names = ", ".join(missing[:shown]) + (f", and {len(missing) - shown} more" if len(missing) > shown else "")
     verb = "is" if len(missing) == 1 else "are"
     which = "the" if read_all else "the first"
-    return (f"{len(missing)} of {which} {listed} {what} listed in {list_file} {verb} missing from {folder} and "
-            f"{'was' if len(missing) == 1 else 'were'} skipped, as the reference harness skips them, so later "
-            f"samples move up; the accuracy script does not skip them: {names}")
+    return (
+        f"{len(missing)} of {which} {listed} {what} listed in {list_file} {verb} missing from {folder} and "
+        f"{'was' if len(missing) == 1 else 'were'} skipped, as the reference harness skips them, so later "
+        f"samples move up; the accuracy script does not skip them: {names}"
+    )
 
 
 class DatasetWarning(UserWarning):
@@ -172,8 +183,11 @@ class DatasetQSL(QSLBase):
     def _writes_in_place(self) -> bool:
         """True for a dataset that can preprocess into a given row and declares its sample shape and dtype."""
         ds = self.dataset
-        return callable(getattr(ds, "preprocessed_into", None)) and getattr(ds, "sample_shape", None) is not None \
+        return (
+            callable(getattr(ds, "preprocessed_into", None))
+            and getattr(ds, "sample_shape", None) is not None
             and getattr(ds, "sample_dtype", None) is not None
+        )
 
     def _load_in_place(self, new: list[int]) -> None:
         """Reserve a slab row per sample and have the dataset write each sample into its row.
@@ -277,8 +291,12 @@ class DatasetQSL(QSLBase):
         rows = self._rows([index])
         return self._slab[rows[0]]
 
-    def get_batch(self, indices: Union[Sequence[int], np.ndarray], out: Optional[np.ndarray] = None,
-                  scratch: Optional[np.ndarray] = None) -> np.ndarray:
+    def get_batch(
+        self,
+        indices: Union[Sequence[int], np.ndarray],
+        out: Optional[np.ndarray] = None,
+        scratch: Optional[np.ndarray] = None,
+    ) -> np.ndarray:
         """The loaded samples of ``indices`` stacked along a new first (batch) axis.
 
         Samples in consecutive slab rows come back as a read-only-by-contract view of the slab (no
@@ -295,8 +313,13 @@ class DatasetQSL(QSLBase):
         if out is None and n and rows[-1] - rows[0] == n - 1 and (n == 1 or bool((np.diff(rows) == 1).all())):
             # consecutive slab rows: a view, no copy (batch_plan orders Offline queries to get these)
             return slab[rows[0] : rows[0] + n]
-        if out is None and scratch is not None and scratch.shape[0] >= n and scratch.shape[1:] == slab.shape[1:] \
-                and scratch.dtype == slab.dtype:
+        if (
+            out is None
+            and scratch is not None
+            and scratch.shape[0] >= n
+            and scratch.shape[1:] == slab.shape[1:]
+            and scratch.dtype == slab.dtype
+        ):
             out = scratch[:n]
         return np.take(slab, rows, axis=0, out=out)
 
@@ -354,7 +377,9 @@ class DatasetQSL(QSLBase):
         rows = self._row[wanted]
         if rows.size and rows.min() < 0:
             missing = int(wanted[rows < 0][0])
-            raise KeyError(f"sample {missing} of {self._name} is not loaded (LoadGen loads samples before issuing them)")
+            raise KeyError(
+                f"sample {missing} of {self._name} is not loaded (LoadGen loads samples before issuing them)"
+            )
         return rows
 
     def _preprocess_all(self, indices: list[int]):

@@ -120,7 +120,9 @@ def _nibabel():
     try:
         import nibabel
     except ImportError as e:
-        raise DatasetError(f"reading BraTS NIfTI files needs nibabel, which is not installed ({e}); install it with: {_NIFTI_HINT}") from None
+        raise DatasetError(
+            f"reading BraTS NIfTI files needs nibabel, which is not installed ({e}); install it with: {_NIFTI_HINT}"
+        ) from None
     return nibabel
 
 
@@ -141,7 +143,9 @@ def read_nifti_zyx(path: PathLike) -> tuple[np.ndarray, dict]:
     except Exception as e:
         raise DatasetError(f"cannot read NIfTI file {path}: {type(e).__name__}: {e}", path=path) from None
     if array.ndim != 3:
-        raise DatasetError(f"NIfTI file {path} holds a {array.ndim}-D array {list(array.shape)}; expected one 3-D volume", path=path)
+        raise DatasetError(
+            f"NIfTI file {path} holds a {array.ndim}-D array {list(array.shape)}; expected one 3-D volume", path=path
+        )
     affine = np.asarray(image.affine, dtype=np.float64)
     zooms = np.asarray(image.header.get_zooms()[:3], dtype=np.float64)
     flip = np.array([-1.0, -1.0, 1.0])  # RAS (nibabel) → LPS (ITK)
@@ -236,8 +240,12 @@ def unpad(volume: np.ndarray, size: Sequence[int]) -> np.ndarray:
     return volume[(Ellipsis,) + region]
 
 
-def preprocess_case(image_files: Sequence[PathLike], patch_size: Sequence[int] = PATCH_SIZE,
-                    *, target_spacing: Sequence[float] = (1.0, 1.0, 1.0)) -> tuple[np.ndarray, dict]:
+def preprocess_case(
+    image_files: Sequence[PathLike],
+    patch_size: Sequence[int] = PATCH_SIZE,
+    *,
+    target_spacing: Sequence[float] = (1.0, 1.0, 1.0),
+) -> tuple[np.ndarray, dict]:
     """The model input of one case from its four modality files (T1, T1ce, T2, FLAIR):
     float32 [4, *patch_size] (z, y, x) and the properties the accuracy script needs.
 
@@ -246,7 +254,9 @@ def preprocess_case(image_files: Sequence[PathLike], patch_size: Sequence[int] =
     BraTS is 1 mm isotropic), or a cropped volume larger than the patch.
     """
     if len(image_files) != NUM_CHANNELS:
-        raise DatasetError(f"a BraTS case needs {NUM_CHANNELS} modality files ({', '.join(MODALITIES)}), got {len(image_files)}")
+        raise DatasetError(
+            f"a BraTS case needs {NUM_CHANNELS} modality files ({', '.join(MODALITIES)}), got {len(image_files)}"
+        )
     volumes, geometry = [], None
     for path in image_files:
         volume, geo = read_nifti_zyx(path)
@@ -362,8 +372,15 @@ def _read_case_names(source: Union[PathLike, Iterable[str]]) -> list[str]:
     return [str(c) for c in source]
 
 
-def preprocess_brats(raw_root: PathLike, out_root: PathLike, *, cases: Union[PathLike, Iterable[str], None] = None,
-                     patch_size: Sequence[int] = PATCH_SIZE, labels: bool = True, progress=None) -> Path:
+def preprocess_brats(
+    raw_root: PathLike,
+    out_root: PathLike,
+    *,
+    cases: Union[PathLike, Iterable[str], None] = None,
+    patch_size: Sequence[int] = PATCH_SIZE,
+    labels: bool = True,
+    progress=None,
+) -> Path:
     """Preprocess a raw BraTS data set into the reference layout under ``out_root``.
 
     ``cases`` is a case list (a file with one name per line, such as the reference's
@@ -377,7 +394,10 @@ def preprocess_brats(raw_root: PathLike, out_root: PathLike, *, cases: Union[Pat
     names = list(found) if cases is None else _read_case_names(cases)
     missing = [n for n in names if n not in found]
     if missing:
-        raise DatasetError(f"case(s) {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''} not found under {raw_root}", path=raw_root)
+        raise DatasetError(
+            f"case(s) {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''} not found under {raw_root}",
+            path=raw_root,
+        )
     out = Path(out_root)
     pre_dir = out / "preprocessed_data"
     label_dir = out / LABELS_SUBDIR
@@ -430,7 +450,9 @@ def read_case_list(preprocessed_dir: PathLike) -> list[str]:
     path = Path(preprocessed_dir) / CASE_LIST
     names = read_pickle(path, "BraTS case list")
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-        raise DatasetError(f"BraTS case list {path} must be a pickled list of case names (str), got {type(names).__name__}", path=path)
+        raise DatasetError(
+            f"BraTS case list {path} must be a pickled list of case names (str), got {type(names).__name__}", path=path
+        )
     if not names:
         raise DatasetError(f"BraTS case list {path} is empty", path=path)
     return list(names)
@@ -485,7 +507,9 @@ class BratsDataset:
         path = self.case_path(index)
         content = read_pickle(path, "BraTS case file")
         if not isinstance(content, (list, tuple)) or len(content) != 2 or not isinstance(content[1], dict):
-            raise DatasetError(f"BraTS case file {path} must hold the list [data, properties], got {type(content).__name__}", path=path)
+            raise DatasetError(
+                f"BraTS case file {path} must hold the list [data, properties], got {type(content).__name__}", path=path
+            )
         data, properties = content
         expected = self.sample_shape
         if not isinstance(data, np.ndarray) or data.shape != expected:
@@ -496,7 +520,9 @@ class BratsDataset:
                 path=path,
             )
         if not np.issubdtype(data.dtype, np.floating):
-            raise DatasetError(f"BraTS case file {path}: the volume has dtype {data.dtype}, expected float32", path=path)
+            raise DatasetError(
+                f"BraTS case file {path}: the volume has dtype {data.dtype}, expected float32", path=path
+            )
         return data, properties
 
     def preprocessed(self, index: int) -> np.ndarray:

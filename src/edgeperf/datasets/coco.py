@@ -127,13 +127,13 @@ def pre_process_coco_resnet34(
     # five, 19 -> 12 ms for a 1200x1200 image, the same float32 operations in the same order.
     std_b = std.reshape(3, 1, 1) if nchw else std
     for top in range(0, h, _ROWS_PER_BLOCK):
-        block = sample[top:top + _ROWS_PER_BLOCK]
+        block = sample[top : top + _ROWS_PER_BLOCK]
         np.divide(block, np.float32(255.0), out=block)
         np.subtract(block, mean, out=block)
         if nchw:
-            np.divide(block.transpose(2, 0, 1), std_b, out=out[:, top:top + _ROWS_PER_BLOCK])
+            np.divide(block.transpose(2, 0, 1), std_b, out=out[:, top : top + _ROWS_PER_BLOCK])
         else:
-            np.divide(block, std_b, out=out[top:top + _ROWS_PER_BLOCK])
+            np.divide(block, std_b, out=out[top : top + _ROWS_PER_BLOCK])
     return out
 
 
@@ -180,7 +180,9 @@ class CocoDataset(ImageDatasetBase):
         image_dir: str = "val2017",
     ):
         if preprocess not in COCO_PREPROCESSING:
-            raise DatasetError(f"unknown COCO preprocessing {preprocess!r}: expected one of {', '.join(COCO_PREPROCESSING)}")
+            raise DatasetError(
+                f"unknown COCO preprocessing {preprocess!r}: expected one of {', '.join(COCO_PREPROCESSING)}"
+            )
         if count is not None and int(count) < 1:
             raise UsageError(f"count must be at least 1 (or None for all images), got {count!r}")
         spec = COCO_PREPROCESSING[preprocess]
@@ -348,7 +350,9 @@ def _int_or(value: Any, default: int) -> int:
 
 def _images(document: Any, path: Path) -> list[dict[str, Any]]:
     if not isinstance(document, dict):
-        raise DatasetError(f"{path}: expected a JSON object with an 'images' list, got {type(document).__name__}", path=path)
+        raise DatasetError(
+            f"{path}: expected a JSON object with an 'images' list, got {type(document).__name__}", path=path
+        )
     images = document.get("images")
     if not isinstance(images, list):
         what = "has no 'images' key" if images is None else f"has 'images' of type {type(images).__name__}"
@@ -389,7 +393,9 @@ def _group_annotations(document: dict, path: Path) -> dict[int, CocoGroundTruth]
     grouped: dict[int, list[tuple[list[float], int, bool, int]]] = {}
     for k, annotation in enumerate(_list_field(document, "annotations", path)):
         if not isinstance(annotation, dict):
-            raise DatasetError(f"{path}: annotations[{k}] is {type(annotation).__name__}, expected an object", path=path)
+            raise DatasetError(
+                f"{path}: annotations[{k}] is {type(annotation).__name__}, expected an object", path=path
+            )
         bbox = annotation.get("bbox")
         if (
             not _is_int(annotation.get("image_id"))

@@ -37,10 +37,14 @@ class DigitsDataset:
             with np.load(path) as data:
                 images, labels = np.asarray(data["images"]), np.asarray(data["labels"])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise DatasetError(f"{path}: not a digits archive with 'images' and 'labels' arrays ({exc})", path=path) from None
+            raise DatasetError(
+                f"{path}: not a digits archive with 'images' and 'labels' arrays ({exc})", path=path
+            ) from None
         if images.ndim != 3 or images.shape[1:] != (8, 8) or len(labels) != len(images):
-            raise DatasetError(f"{path}: expected images [N, 8, 8] and N labels, found images {images.shape} "
-                               f"and {len(labels)} labels", path=path)
+            raise DatasetError(
+                f"{path}: expected images [N, 8, 8] and N labels, found images {images.shape} and {len(labels)} labels",
+                path=path,
+            )
         if count is not None:
             images, labels = images[:count], labels[:count]
         self.images = images

@@ -35,8 +35,10 @@ class ChecksumMismatch(EdgeperfError, ValueError):
     def __init__(self, filename: str, algorithm: str, expected: str, actual: str, source: str = ""):
         self.filename, self.algorithm, self.expected, self.actual = filename, algorithm, expected, actual
         where = f" (official checksum from {source})" if source else ""
-        super().__init__(f"{filename}: {algorithm} checksum mismatch: expected {expected}, got {actual}{where}; "
-                         "the download was deleted")
+        super().__init__(
+            f"{filename}: {algorithm} checksum mismatch: expected {expected}, got {actual}{where}; "
+            "the download was deleted"
+        )
 
 
 @dataclass
@@ -62,8 +64,10 @@ def parse_checksum(text: str | None) -> tuple[str, str] | None:
     lengths = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
     value = value.strip().lower()
     if algo not in lengths or len(value) != lengths[algo] or any(c not in "0123456789abcdef" for c in value):
-        raise UsageError(f"checksum {text!r}: expected ALGORITHM:HEX with ALGORITHM one of md5, sha1, sha256, sha512 "
-                         "and the matching number of hex digits")
+        raise UsageError(
+            f"checksum {text!r}: expected ALGORITHM:HEX with ALGORITHM one of md5, sha1, sha256, sha512 "
+            "and the matching number of hex digits"
+        )
     return algo, value
 
 
@@ -84,9 +88,17 @@ def _sidecar(dest: Path) -> Path:
     return dest.with_name(dest.name + ".sha256")
 
 
-def fetch_file(url: str, dest: str | os.PathLike, checksum: str | None = None, *, checksum_source: str = "",
-               progress: Progress | None = None, attempts: int = 5, timeout_s: float = 60.0,
-               backoff_s: float = 1.0) -> FetchResult:
+def fetch_file(
+    url: str,
+    dest: str | os.PathLike,
+    checksum: str | None = None,
+    *,
+    checksum_source: str = "",
+    progress: Progress | None = None,
+    attempts: int = 5,
+    timeout_s: float = 60.0,
+    backoff_s: float = 1.0,
+) -> FetchResult:
     """Download ``url`` to ``dest`` (resuming ``dest.part``), verify it, and return the result.
 
     ``checksum``: ``"md5:<hex>"`` or ``"sha256:<hex>"``, the official digest; None records the
@@ -101,8 +113,13 @@ def fetch_file(url: str, dest: str | os.PathLike, checksum: str | None = None, *
         recorded = expected or _recorded(dest)
         digest = file_digest(dest, recorded[0] if recorded else algo)
         if recorded and digest != recorded[1]:
-            raise ChecksumMismatch(dest.name, recorded[0], recorded[1], digest,
-                                   checksum_source if expected else f"{_sidecar(dest).name}, recorded at download")
+            raise ChecksumMismatch(
+                dest.name,
+                recorded[0],
+                recorded[1],
+                digest,
+                checksum_source if expected else f"{_sidecar(dest).name}, recorded at download",
+            )
         return FetchResult(dest, recorded[0] if recorded else algo, digest, expected is not None, downloaded=False)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -125,13 +142,17 @@ def _recorded(dest: Path) -> tuple[str, str] | None:
     return "sha256", side.read_text().split()[0].lower()
 
 
-def _download(url: str, part: Path, progress: Progress | None, attempts: int, timeout_s: float, backoff_s: float) -> None:
+def _download(
+    url: str, part: Path, progress: Progress | None, attempts: int, timeout_s: float, backoff_s: float
+) -> None:
     try:
         import httpx
         import tenacity
     except ImportError as exc:
-        raise DownloadError(f"edgeperf fetch needs httpx and tenacity ({exc.name} is not installed); "
-                            "install them with: pip install 'edgeperf[fetch]'") from None
+        raise DownloadError(
+            f"edgeperf fetch needs httpx and tenacity ({exc.name} is not installed); "
+            "install them with: pip install 'edgeperf[fetch]'"
+        ) from None
 
     def once() -> None:
         offset = part.stat().st_size if part.exists() else 0
@@ -167,8 +188,10 @@ def _download(url: str, part: Path, progress: Progress | None, attempts: int, ti
         retrying(once)
     except (httpx.TransportError, _Incomplete) as exc:
         kept = part.stat().st_size if part.exists() else 0
-        raise DownloadError(f"{url}: download failed after {attempts} attempt(s): {exc}; {kept} bytes kept in "
-                            f"{part.name}, run the same command again to resume") from None
+        raise DownloadError(
+            f"{url}: download failed after {attempts} attempt(s): {exc}; {kept} bytes kept in "
+            f"{part.name}, run the same command again to resume"
+        ) from None
 
 
 def extract(archive: Path, into: Path) -> list[str]:

@@ -82,8 +82,9 @@ def center_crop(img: np.ndarray, out_height: int, out_width: int) -> np.ndarray:
     return img[top:bottom, left:right]
 
 
-def pre_process_vgg(img_bgr: np.ndarray, layout: str = "NCHW", dims: tuple[int, int] = (224, 224),
-                    out: Optional[np.ndarray] = None) -> np.ndarray:
+def pre_process_vgg(
+    img_bgr: np.ndarray, layout: str = "NCHW", dims: tuple[int, int] = (224, 224), out: Optional[np.ndarray] = None
+) -> np.ndarray:
     """The ResNet50 input of one image as ``cv2.imread`` returns it (BGR uint8, H×W×3).
 
     Returns float32 ``[3, H, W]`` for ``layout="NCHW"`` or ``[H, W, 3]`` for ``"NHWC"``

@@ -77,7 +77,8 @@ def allowed_global(module: str, name: str) -> Any:
     found = _numpy_globals().get((module, name))
     if found is None:
         raise pickle.UnpicklingError(
-            f"refusing to load {module}.{name}: only numpy arrays and plain containers are allowed")
+            f"refusing to load {module}.{name}: only numpy arrays and plain containers are allowed"
+        )
     return found
 
 
@@ -141,7 +142,7 @@ class _Rewriter:
         last = self._last
         if size > self._skip_over and len(last) in (4, 8) and int.from_bytes(last, "little") == size:
             self._file.seek(size, io.SEEK_CUR)
-            self.out[-len(last):] = bytes(len(last))
+            self.out[-len(last) :] = bytes(len(last))
             self._last = b""
             return _LeftOut(size)
         data = self._file.read(size)

@@ -30,8 +30,9 @@ SQUAD_DEV_ARTICLES = 48
 
 
 # ------------------------------------------------------------------------------------ LibriSpeech
-def prepare_librispeech(source: str | os.PathLike, out: str | os.PathLike, *, progress: Progress = None,
-                        max_files: int | None = None) -> Path:
+def prepare_librispeech(
+    source: str | os.PathLike, out: str | os.PathLike, *, progress: Progress = None, max_files: int | None = None
+) -> Path:
     """Convert ``source`` (``LibriSpeech/dev-clean``: ``<spk>/<chap>/*.flac`` and ``*.trans.txt``) into
     ``out/dev-clean-wav/<spk>/<chap>/<id>.wav`` and ``out/dev-clean-wav.json``; return the manifest.
 
@@ -44,8 +45,11 @@ def prepare_librispeech(source: str | os.PathLike, out: str | os.PathLike, *, pr
         raise DatasetError(f"LibriSpeech preparation needs soundfile ({e}); pip install 'edgeperf[speech]'") from None
     src, out = Path(source), Path(out)
     if not src.is_dir():
-        raise DatasetError(f"LibriSpeech folder {src} does not exist (expected LibriSpeech/dev-clean from "
-                           "dev-clean.tar.gz: <speaker>/<chapter>/*.flac and *.trans.txt)", path=src)
+        raise DatasetError(
+            f"LibriSpeech folder {src} does not exist (expected LibriSpeech/dev-clean from "
+            "dev-clean.tar.gz: <speaker>/<chapter>/*.flac and *.trans.txt)",
+            path=src,
+        )
     utterances = []
     for trans in sorted(src.rglob("*.trans.txt")):
         for n, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
@@ -79,14 +83,26 @@ def prepare_librispeech(source: str | os.PathLike, out: str | os.PathLike, *, pr
         frames = int(data.shape[0])
         seconds = frames / rate
         fname = f"dev-clean-wav/{rel.as_posix()}/{uid}.wav"
-        manifest.append({
-            "files": [{"channels": 1 if data.ndim == 1 else int(data.shape[1]), "sample_rate": float(rate),
-                       "bitrate": 16, "duration": seconds, "num_samples": frames,
-                       "encoding": "Signed Integer PCM", "silent": frames == 0, "fname": fname, "speed": 1}],
-            "original_duration": seconds,
-            "original_num_samples": frames,
-            "transcript": text.strip().lower(),
-        })
+        manifest.append(
+            {
+                "files": [
+                    {
+                        "channels": 1 if data.ndim == 1 else int(data.shape[1]),
+                        "sample_rate": float(rate),
+                        "bitrate": 16,
+                        "duration": seconds,
+                        "num_samples": frames,
+                        "encoding": "Signed Integer PCM",
+                        "silent": frames == 0,
+                        "fname": fname,
+                        "speed": 1,
+                    }
+                ],
+                "original_duration": seconds,
+                "original_num_samples": frames,
+                "transcript": text.strip().lower(),
+            }
+        )
         if progress is not None:
             progress(done, len(utterances))
     path = out / "dev-clean-wav.json"
@@ -97,8 +113,14 @@ def prepare_librispeech(source: str | os.PathLike, out: str | os.PathLike, *, pr
 
 
 # ------------------------------------------------------------------------------------------- COCO
-def prepare_coco(source: str | os.PathLike, out: str | os.PathLike, size: tuple[int, int] = (1200, 1200), *,
-                 fmt: str = "png", progress: Progress = None) -> Path:
+def prepare_coco(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    size: tuple[int, int] = (1200, 1200),
+    *,
+    fmt: str = "png",
+    progress: Progress = None,
+) -> Path:
     """Resize ``source/val2017`` images to ``size`` (width, height) into ``out/val2017`` and write
     ``out/annotations/instances_val2017.json`` with boxes, areas and image sizes rescaled.
 
@@ -112,15 +134,19 @@ def prepare_coco(source: str | os.PathLike, out: str | os.PathLike, size: tuple[
     try:
         dataset = json.loads(ann_in.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DatasetError(f"{ann_in}: not found (expected COCO's annotations/instances_val2017.json)", path=ann_in) from None
+        raise DatasetError(
+            f"{ann_in}: not found (expected COCO's annotations/instances_val2017.json)", path=ann_in
+        ) from None
     except json.JSONDecodeError as e:
         raise DatasetError(f"{ann_in}:{e.lineno}: not valid JSON ({e.msg})", path=ann_in, line=e.lineno) from None
     images = {img["id"]: img for img in dataset.get("images", [])}
     for ann in dataset.get("annotations", []):
         img = images.get(ann.get("image_id"))
         if img is None:
-            raise DatasetError(f"{ann_in}: annotation {ann.get('id')} names image {ann.get('image_id')}, "
-                               "which is not in 'images'", path=ann_in)
+            raise DatasetError(
+                f"{ann_in}: annotation {ann.get('id')} names image {ann.get('image_id')}, which is not in 'images'",
+                path=ann_in,
+            )
         sx, sy = size[0] / img["width"], size[1] / img["height"]
         x, y, w, h = ann["bbox"]
         ann["bbox"] = [x * sx, y * sy, w * sx, h * sy]
@@ -173,8 +199,10 @@ def check_squad(folder: str | os.PathLike) -> SquadCheck:
     """Check ``folder/vocab.txt`` (or the reference's ``bert_tf_v1_1_large_fp32_384_v2/vocab.txt``) and
     ``folder/dev-v1.1.json`` against the official BERT-Large vocabulary and SQuAD v1.1 dev set."""
     root = Path(folder)
-    vocab = next((p for p in (root / "vocab.txt", root / "bert_tf_v1_1_large_fp32_384_v2" / "vocab.txt") if p.is_file()),
-                 root / "vocab.txt")
+    vocab = next(
+        (p for p in (root / "vocab.txt", root / "bert_tf_v1_1_large_fp32_384_v2" / "vocab.txt") if p.is_file()),
+        root / "vocab.txt",
+    )
     dev = root / "dev-v1.1.json"
     result = SquadCheck(vocab, dev)
     try:
@@ -190,13 +218,17 @@ def check_squad(folder: str | os.PathLike) -> SquadCheck:
     result.vocab_size = len(tokens)
     if tokens:
         if len(tokens) != BERT_VOCAB_SIZE:
-            result.problems.append(f"{vocab}: {len(tokens)} tokens, expected {BERT_VOCAB_SIZE} (the uncased "
-                                   "BERT-Large vocabulary the model was trained with)")
+            result.problems.append(
+                f"{vocab}: {len(tokens)} tokens, expected {BERT_VOCAB_SIZE} (the uncased "
+                "BERT-Large vocabulary the model was trained with)"
+            )
         for token, wanted in BERT_SPECIAL_IDS.items():
             found = tokens.index(token) if token in tokens else None
             if found != wanted:
-                result.problems.append(f"{vocab}: {token} at line {None if found is None else found + 1}, "
-                                       f"expected line {wanted + 1} (id {wanted})")
+                result.problems.append(
+                    f"{vocab}: {token} at line {None if found is None else found + 1}, "
+                    f"expected line {wanted + 1} (id {wanted})"
+                )
         upper = sum(1 for t in tokens[1000:2000] if t != t.lower())
         if upper:
             result.problems.append(f"{vocab}: has upper-case tokens; expected the uncased vocabulary")
@@ -209,12 +241,14 @@ def check_squad(folder: str | os.PathLike) -> SquadCheck:
         result.problems.append(f"{dev}:{e.lineno}: not valid JSON ({e.msg})")
         return result
     if not isinstance(data, dict) or data.get("version") != "1.1" or not isinstance(data.get("data"), list):
-        result.problems.append(f"{dev}: expected SQuAD v1.1 JSON ({{\"version\": \"1.1\", \"data\": [...]}})")
+        result.problems.append(f'{dev}: expected SQuAD v1.1 JSON ({{"version": "1.1", "data": [...]}})')
         return result
     result.articles = len(data["data"])
     result.questions = sum(len(p.get("qas", [])) for a in data["data"] for p in a.get("paragraphs", []))
     if (result.questions, result.articles) != (SQUAD_DEV_QUESTIONS, SQUAD_DEV_ARTICLES):
-        result.notes.append(f"{dev}: {result.questions} questions in {result.articles} articles; the official dev "
-                            f"set has {SQUAD_DEV_QUESTIONS} in {SQUAD_DEV_ARTICLES} (fine for a test, not for a "
-                            "submission)")
+        result.notes.append(
+            f"{dev}: {result.questions} questions in {result.articles} articles; the official dev "
+            f"set has {SQUAD_DEV_QUESTIONS} in {SQUAD_DEV_ARTICLES} (fine for a test, not for a "
+            "submission)"
+        )
     return result

@@ -147,7 +147,9 @@ def _field(path: Path, where: str, obj, key: str, kind: type, what: str):
     value = obj[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         kind_name = {list: "a list", str: "a string", int: "an integer"}[kind]
-        raise DatasetError(f'{path}: {where}: "{key}" must be {kind_name} ({what}), found {_describe(value)}', path=path)
+        raise DatasetError(
+            f'{path}: {where}: "{key}" must be {kind_name} ({what}), found {_describe(value)}', path=path
+        )
     return value
 
 
@@ -165,11 +167,15 @@ def load_squad_json(path: Union[str, os.PathLike]) -> dict:
     except PermissionError:
         raise DatasetError(f"{path} is not readable (permission denied)", path=path) from None
     except UnicodeDecodeError as error:
-        raise DatasetError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start}): expected {expected}",
-                           path=path) from None
+        raise DatasetError(
+            f"{path} is not UTF-8 text ({error.reason} at byte {error.start}): expected {expected}", path=path
+        ) from None
     except json.JSONDecodeError as error:
-        raise DatasetError(f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}): expected {expected}",
-                           path=path, line=error.lineno) from None
+        raise DatasetError(
+            f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}): expected {expected}",
+            path=path,
+            line=error.lineno,
+        ) from None
     _field(path, "top level", document, "data", list, "the list of articles")
     return document
 
@@ -199,11 +205,15 @@ def read_squad_examples(document: dict, path: Union[str, os.PathLike] = "<squad 
                 for k, answer in enumerate(_field(path, qwhere, qa, "answers", list, "the ground-truth answers")):
                     awhere = f"{qwhere}.answers[{k}]"
                     text = _field(path, awhere, answer, "text", str, "the answer text")
-                    start = _field(path, awhere, answer, "answer_start", int, "the answer's character offset") \
-                        if isinstance(answer, dict) and "answer_start" in answer else -1
+                    start = (
+                        _field(path, awhere, answer, "answer_start", int, "the answer's character offset")
+                        if isinstance(answer, dict) and "answer_start" in answer
+                        else -1
+                    )
                     answers.append((text, start))
-                examples.append(SquadExample(qas_id, question, doc_tokens_t, offsets_t, tuple(answers),
-                                             paragraph_index, context))
+                examples.append(
+                    SquadExample(qas_id, question, doc_tokens_t, offsets_t, tuple(answers), paragraph_index, context)
+                )
             paragraph_index += 1
     return examples
 
@@ -280,8 +290,17 @@ class SquadFeatures:
         return SquadFeatures(*(getattr(self, name)[:n] for name in _ARRAY_FIELDS), id_to_token=self.id_to_token)
 
 
-_ARRAY_FIELDS = ("input_ids", "input_mask", "segment_ids", "token_to_orig", "max_context", "n_tokens",
-                 "example_index", "doc_span_index", "unique_id")
+_ARRAY_FIELDS = (
+    "input_ids",
+    "input_mask",
+    "segment_ids",
+    "token_to_orig",
+    "max_context",
+    "n_tokens",
+    "example_index",
+    "doc_span_index",
+    "unique_id",
+)
 
 
 def _doc_spans(n_doc: int, max_tokens_for_doc: int, doc_stride: int) -> list[tuple[int, int]]:
@@ -329,8 +348,10 @@ def convert_examples_to_features(
     ``--max-samples``). Each paragraph's context is tokenised once for all its questions.
     """
     if max_seq_length - max_query_length - 3 < 1:
-        raise UsageError(f"max_seq_length {max_seq_length} leaves no room for the context after a "
-                         f"{max_query_length}-piece question, [CLS] and two [SEP]")
+        raise UsageError(
+            f"max_seq_length {max_seq_length} leaves no room for the context after a "
+            f"{max_query_length}-piece question, [CLS] and two [SEP]"
+        )
     if doc_stride < 1:
         raise UsageError(f"doc_stride must be at least 1, got {doc_stride}")
     limit = None if max_features is None else max(0, int(max_features))
@@ -393,14 +414,26 @@ def convert_examples_to_features(
             doc_span_index[f] = s
             f += 1
     unique_id = FIRST_UNIQUE_ID + np.arange(total, dtype=np.int64)
-    return SquadFeatures(input_ids, input_mask, segment_ids, token_to_orig, max_context, n_tokens,
-                         example_index, doc_span_index, unique_id, id_to_token=tokenizer.id_to_token)
+    return SquadFeatures(
+        input_ids,
+        input_mask,
+        segment_ids,
+        token_to_orig,
+        max_context,
+        n_tokens,
+        example_index,
+        doc_span_index,
+        unique_id,
+        id_to_token=tokenizer.id_to_token,
+    )
 
 
 # -- the dataset ---------------------------------------------------------------------------------
 
 
-def locate_squad_files(root: Union[str, os.PathLike], vocab_file: Union[str, os.PathLike, None] = None) -> tuple[Path, Path]:
+def locate_squad_files(
+    root: Union[str, os.PathLike], vocab_file: Union[str, os.PathLike, None] = None
+) -> tuple[Path, Path]:
     """``(dev-v1.1.json, vocab.txt)`` for a dataset folder (or the JSON file itself).
 
     The vocabulary is ``vocab_file`` when given, else the first of ``<folder>/vocab.txt`` and
@@ -409,15 +442,18 @@ def locate_squad_files(root: Union[str, os.PathLike], vocab_file: Union[str, os.
     """
     root = Path(root)
     if not root.exists():
-        raise DatasetError(f"SQuAD dataset folder {root} does not exist: expected a folder holding "
-                           f"{SQUAD_JSON} and {VOCAB_TXT}", path=root)
+        raise DatasetError(
+            f"SQuAD dataset folder {root} does not exist: expected a folder holding {SQUAD_JSON} and {VOCAB_TXT}",
+            path=root,
+        )
     if root.is_file():
         json_path, folder = root, root.parent
     else:
         json_path, folder = root / SQUAD_JSON, root
         if not json_path.is_file():
-            raise DatasetError(f"{json_path} not found: expected the SQuAD v1.1 dev set ({SQUAD_JSON}) in {root}",
-                               path=json_path)
+            raise DatasetError(
+                f"{json_path} not found: expected the SQuAD v1.1 dev set ({SQUAD_JSON}) in {root}", path=json_path
+            )
     if vocab_file is not None:
         return json_path, Path(vocab_file)
     candidates = [folder / VOCAB_TXT, folder / VOCAB_SUBDIR / VOCAB_TXT]
@@ -464,12 +500,19 @@ class SquadDataset:
         self.examples = read_squad_examples(self.document, self.json_path)
         self.max_seq_length = int(max_seq_length)
         self.features = convert_examples_to_features(
-            self.examples, self.tokenizer, max_seq_length=max_seq_length, doc_stride=doc_stride,
-            max_query_length=max_query_length, max_features=count,
+            self.examples,
+            self.tokenizer,
+            max_seq_length=max_seq_length,
+            doc_stride=doc_stride,
+            max_query_length=max_query_length,
+            max_features=count,
         )
         if len(self.features) == 0:
-            raise DatasetError(f"{self.json_path} gives no features: it has {len(self.examples)} questions and no "
-                               "paragraph with any text; expected the SQuAD v1.1 dev set", path=self.json_path)
+            raise DatasetError(
+                f"{self.json_path} gives no features: it has {len(self.examples)} questions and no "
+                "paragraph with any text; expected the SQuAD v1.1 dev set",
+                path=self.json_path,
+            )
 
     def __len__(self) -> int:
         return len(self.features)
@@ -549,5 +592,7 @@ class SquadQSL(QSLBase):
         wanted = self._checked(indices)
         if wanted.size and not self._loaded[wanted].all():
             missing = int(wanted[self._loaded[wanted] == 0][0])
-            raise KeyError(f"sample {missing} of {self._name} is not loaded (LoadGen loads samples before issuing them)")
+            raise KeyError(
+                f"sample {missing} of {self._name} is not loaded (LoadGen loads samples before issuing them)"
+            )
         return {name: np.take(array, wanted, axis=0) for name, array in self._inputs.items()}

@@ -27,8 +27,14 @@ import numpy as np
 from ..errors import MissingExtraError, UsageError
 from .base import DatasetError
 
-__all__ = ["MAX_CHARS_PER_WORD", "SPECIAL_TOKENS", "REQUIRED_TOKENS", "basic_tokenize", "read_vocab",
-           "WordPieceTokenizer"]
+__all__ = [
+    "MAX_CHARS_PER_WORD",
+    "SPECIAL_TOKENS",
+    "REQUIRED_TOKENS",
+    "basic_tokenize",
+    "read_vocab",
+    "WordPieceTokenizer",
+]
 
 #: transformers' ``WordpieceTokenizer`` default (Google's tokenization.py uses 200).
 MAX_CHARS_PER_WORD = 100
@@ -60,8 +66,14 @@ def _is_punctuation(char: str) -> bool:
 
 
 _CJK_RANGES = (
-    (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
-    (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
+    (0x4E00, 0x9FFF),
+    (0x3400, 0x4DBF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F),
+    (0x2B820, 0x2CEAF),
+    (0xF900, 0xFAFF),
+    (0x2F800, 0x2FA1F),
 )
 
 
@@ -161,14 +173,17 @@ def read_vocab(path: Union[str, os.PathLike]) -> dict[str, int]:
     except PermissionError:
         raise DatasetError(f"vocabulary file {path} is not readable (permission denied)", path=path) from None
     except UnicodeDecodeError as error:
-        raise DatasetError(f"vocabulary file {path} is not UTF-8 text ({error.reason} at byte {error.start}): expected {expected}",
-                           path=path) from None
+        raise DatasetError(
+            f"vocabulary file {path} is not UTF-8 text ({error.reason} at byte {error.start}): expected {expected}",
+            path=path,
+        ) from None
     vocab = {line.rstrip("\n"): index for index, line in enumerate(lines)}
     missing = [t for t in REQUIRED_TOKENS if t not in vocab]
     if not lines or missing:
         what = "is empty" if not lines else f"has no {', '.join(missing)} line"
-        raise DatasetError(f"vocabulary file {path} {what}: expected {expected}, including [UNK], [CLS] and [SEP]",
-                           path=path)
+        raise DatasetError(
+            f"vocabulary file {path} {what}: expected {expected}, including [UNK], [CLS] and [SEP]", path=path
+        )
     return vocab
 
 
@@ -208,11 +223,16 @@ class WordPieceTokenizer:
         self.max_chars_per_word = int(max_chars_per_word)
 
         def model():
-            return WordPiece(self.vocab, unk_token="[UNK]", continuing_subword_prefix="##",
-                             max_input_chars_per_word=self.max_chars_per_word)
+            return WordPiece(
+                self.vocab,
+                unk_token="[UNK]",
+                continuing_subword_prefix="##",
+                max_input_chars_per_word=self.max_chars_per_word,
+            )
 
-        self._normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
-                                                      strip_accents=True, lowercase=True)
+        self._normalizer = normalizers.BertNormalizer(
+            clean_text=True, handle_chinese_chars=True, strip_accents=True, lowercase=True
+        )
         self._pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         full = tk.Tokenizer(model())
         full.normalizer = self._normalizer
@@ -240,8 +260,10 @@ class WordPieceTokenizer:
             if char == "\u03a3":  # Σ: str.lower picks σ or ς from the context, the library always σ
                 verdict = True
             else:
-                verdict = any(basic_tokenize(probe) != self._library_basic(probe)
-                              for probe in (char, f"a{char}b", f"A{char}", f"{char}A", f"1{char}1"))
+                verdict = any(
+                    basic_tokenize(probe) != self._library_basic(probe)
+                    for probe in (char, f"a{char}b", f"A{char}", f"{char}A", f"1{char}1")
+                )
             with self._lock:
                 self._verdicts[char] = verdict
         return verdict

@@ -153,7 +153,9 @@ class SeriesRecorder:
             finally:
                 self._write_done(1)
 
-    def complete_many(self, ids: np.ndarray, payloads: Sequence[Any] | None = None, response_cb=None, responses=None) -> None:
+    def complete_many(
+        self, ids: np.ndarray, payloads: Sequence[Any] | None = None, response_cb=None, responses=None
+    ) -> None:
         """Record a batch of completions sharing one timestamp (§9.2 step 1).
 
         ``payloads[i]`` is whatever ``response_bytes`` accepts for ``ids[i]`` (or ``(data, size)``

@@ -263,21 +263,21 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("performance_issue_same", None, "performance_issue_same", "bool"),
     KeySpec("performance_issue_same_index", None, "performance_issue_same_index", "u64"),
     KeySpec("performance_sample_count_override", None, "performance_sample_count_override", "u64"),
-    KeySpec("sample_concatenate_permutation", None, "sample_concatenate_permutation", "bool_eq1",
-            rulesets=("v2.0",)),
+    KeySpec("sample_concatenate_permutation", None, "sample_concatenate_permutation", "bool_eq1", rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "SingleStream", "single_stream_target_latency_percentile", "f64", 0.01),
     # r2.0 made the SingleStream hint a double (parsed with strtod), r1.1 an integer.
-    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "u64", 1_000_000,
-            rulesets=("v1.1",)),
-    KeySpec("target_latency", "SingleStream", "single_stream_expected_latency_ns", "f64", 1_000_000,
-            rulesets=("v2.0",)),
+    KeySpec(
+        "target_latency", "SingleStream", "single_stream_expected_latency_ns", "u64", 1_000_000, rulesets=("v1.1",)
+    ),
+    KeySpec(
+        "target_latency", "SingleStream", "single_stream_expected_latency_ns", "f64", 1_000_000, rulesets=("v2.0",)
+    ),
     KeySpec("target_latency_percentile", "MultiStream", "multi_stream_target_latency_percentile", "f64", 0.01),
     # r1.1 MultiStream keys; r2.0 reads target_latency (a double, ms) and samples_per_query (u64).
     KeySpec("target_qps", "MultiStream", "multi_stream_target_qps", "f64", rulesets=("v1.1",)),
     KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "int", rulesets=("v1.1",)),
     KeySpec("max_async_queries", "MultiStream", "multi_stream_max_async_queries", "int", rulesets=("v1.1",)),
-    KeySpec("target_latency", "MultiStream", "multi_stream_expected_latency_ns", "f64",
-            1_000_000, rulesets=("v2.0",)),
+    KeySpec("target_latency", "MultiStream", "multi_stream_expected_latency_ns", "f64", 1_000_000, rulesets=("v2.0",)),
     KeySpec("samples_per_query", "MultiStream", "multi_stream_samples_per_query", "u64", rulesets=("v2.0",)),
     KeySpec("target_latency_percentile", "Server", "server_target_latency_percentile", "f64", 0.01),
     KeySpec("target_latency", "Server", "server_target_latency_ns", "u64", 1_000_000),
@@ -468,8 +468,7 @@ def _parse_line(result: ParsedConfig, line_nr: int, line: str, ruleset: str, mlp
                 )
             else:
                 expected = (
-                    f"a value that is an integer (decimal, 0x-hex or 0-octal) or a floating-point "
-                    f"number, got {tok!r}"
+                    f"a value that is an integer (decimal, 0x-hex or 0-octal) or a floating-point number, got {tok!r}"
                 )
             error(MSG_BAD_VALUE.format(line=line_nr), expected, "value")
             if values:
@@ -480,8 +479,7 @@ def _parse_line(result: ParsedConfig, line_nr: int, line: str, ruleset: str, mlp
                 expected = "spaces on both sides of '=': 'model.scenario.key = value'"
             elif key.startswith("#"):
                 expected = (
-                    "a comment to start with a lone '#' followed by a space ('# text'); "
-                    f"{key!r} is read as a key"
+                    f"a comment to start with a lone '#' followed by a space ('# text'); {key!r} is read as a key"
                 )
             else:
                 expected = f"'=' as the second token ('model.scenario.key = value'), got {tok!r}"
@@ -546,7 +544,9 @@ def _check_key(result: ParsedConfig, key: str, line_nr: int, ruleset: str, mlper
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         warn(f"unknown key name {name!r} in {key!r}: the official LoadGen silently ignores it{hint}")
         return
-    if name in _GENERIC_NAMES and not any(k.name == name and k.scenario is None and ruleset in k.rulesets for k in KEY_TABLE):
+    if name in _GENERIC_NAMES and not any(
+        k.name == name and k.scenario is None and ruleset in k.rulesets for k in KEY_TABLE
+    ):
         warn(f"{key!r} is ignored by LoadGen {ruleset}: {name!r} is not read under this ruleset")
         return
     if name in _GENERIC_NAMES or scen == "*":
@@ -556,7 +556,9 @@ def _check_key(result: ParsedConfig, key: str, line_nr: int, ruleset: str, mlper
         return
     if readers:
         where = ", ".join(f"'<model>.{s}.{name}'" for s in readers)
-        msg = f"{key!r} is ignored by LoadGen {ruleset}: {name!r} is only read as {where} (model or scenario may be '*')"
+        msg = (
+            f"{key!r} is ignored by LoadGen {ruleset}: {name!r} is only read as {where} (model or scenario may be '*')"
+        )
     else:
         msg = f"{key!r} is ignored by LoadGen {ruleset}: {name!r} is not read under this ruleset"
     if scen == "MultiStreamFree":
@@ -651,7 +653,9 @@ def plan_config(
     return assignments, errors
 
 
-def apply_config(settings: Any, parsed: ParsedConfig, model: str, scenario_name: "str | TestScenario") -> list[ConfigDiagnostic]:
+def apply_config(
+    settings: Any, parsed: ParsedConfig, model: str, scenario_name: "str | TestScenario"
+) -> list[ConfigDiagnostic]:
     """Apply ``parsed`` to ``settings`` exactly like the official ``FromConfig`` would.
 
     Uses ``settings.ruleset``. Returns the official-style errors (empty on success): when

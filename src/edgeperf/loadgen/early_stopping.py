@@ -221,9 +221,7 @@ class MinPassingQueriesFinder:
         rate = p - tolerance
         threshold = 1 - confidence
         if not (0.0 < rate < 1.0 and 0.0 < threshold < 1.0):
-            raise ValueError(
-                f"need 0 < p - tolerance < 1 and 0 < confidence < 1, got {p}, {tolerance}, {confidence}"
-            )
+            raise ValueError(f"need 0 < p - tolerance < 1 and 0 < confidence < 1, got {p}, {tolerance}, {confidence}")
         x0, y0 = -1, 0
         x1, y1 = 0, math.ceil(math.log(threshold) / math.log(rate))
         below = bisect.bisect_left(keys, t)
@@ -373,15 +371,11 @@ def _secondary_block(queries: int, latencies: np.ndarray, p: float):
     return [f" * Early stopping {label}th percentile estimate: {estimate}"], estimate
 
 
-def _result(
-    met: bool, lines: list[str], tail: list[tuple[str, object]], estimate: int | None
-) -> EarlyStoppingResult:
+def _result(met: bool, lines: list[str], tail: list[tuple[str, object]], estimate: int | None) -> EarlyStoppingResult:
     text = " ".join(lines)  # the detail log turns the '\n' between lines into ' '
     records: list[tuple[str, object]] = [("early_stopping_result", text)]
     records.extend(tail)
-    return EarlyStoppingResult(
-        met=met, summary_lines=tuple(lines), records=tuple(records), estimate_ns=estimate
-    )
+    return EarlyStoppingResult(met=met, summary_lines=tuple(lines), records=tuple(records), estimate_ns=estimate)
 
 
 def early_stopping(

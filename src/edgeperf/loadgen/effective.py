@@ -149,7 +149,9 @@ def compute_effective(
 
     if scenario is TestScenario.SingleStream:
         # r1.1 holds the hint in a uint64, r2.0 in a double (spec §15.9).
-        expected = float(s.single_stream_expected_latency_ns) if v2 else float(_u64(s.single_stream_expected_latency_ns))
+        expected = (
+            float(s.single_stream_expected_latency_ns) if v2 else float(_u64(s.single_stream_expected_latency_ns))
+        )
         target_qps = _div(1e9, expected)
         max_async_queries = 1
         target_latency_percentile = float(s.single_stream_target_latency_percentile)
@@ -295,7 +297,9 @@ def requested_records(settings: TestSettings) -> list[tuple[str, object]]:
     sc = s.scenario
     if sc is TestScenario.SingleStream:
         # A uint64 in r1.1, a double in r2.0 (printed as a double: 1e+06).
-        expected: object = float(s.single_stream_expected_latency_ns) if v2 else int(s.single_stream_expected_latency_ns)
+        expected: object = (
+            float(s.single_stream_expected_latency_ns) if v2 else int(s.single_stream_expected_latency_ns)
+        )
         recs += [
             ("requested_single_stream_expected_latency_ns", expected),
             ("requested_single_stream_target_latency_percentile", float(s.single_stream_target_latency_percentile)),

@@ -309,7 +309,11 @@ class _Test:
     def performance_series(self, eff, mode_name: str) -> tuple[PerformanceResult, SeriesRecorder]:
         """Load the first set, run one performance series, unload; return its result."""
         sets = generate_loadable_sets(
-            _attr(self.qsl, "total_sample_count"), eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario, eff.samples_per_query
+            _attr(self.qsl, "total_sample_count"),
+            eff.performance_sample_count,
+            eff.qsl_rng_seed,
+            eff.scenario,
+            eff.samples_per_query,
         )
         loaded = sets[0]
         self._load(loaded)
@@ -324,8 +328,11 @@ class _Test:
             from .early_stopping import evaluate
 
             result = evaluate(result, eff, measured.sample_latencies, measured.query_latencies)
-        self.bus.emit(lambda now: ev.SeriesEnd(
-            now, result, ev.SeriesSnapshot.capture(recorder, result.queries_issued, outcome.start_ns), eff))
+        self.bus.emit(
+            lambda now: ev.SeriesEnd(
+                now, result, ev.SeriesSnapshot.capture(recorder, result.queries_issued, outcome.start_ns), eff
+            )
+        )
         if stalled is not None:
             self._unload(loaded)
             self.last_stall = stalled
@@ -382,7 +389,11 @@ class _Test:
         """Every loadable set once, each sample exactly once (§10 AccuracyOnly)."""
         self.detail.log("generic_message", "Starting accuracy mode")
         sets = generate_loadable_sets(
-            _attr(self.qsl, "total_sample_count"), eff.performance_sample_count, eff.qsl_rng_seed, eff.scenario, eff.samples_per_query
+            _attr(self.qsl, "total_sample_count"),
+            eff.performance_sample_count,
+            eff.qsl_rng_seed,
+            eff.scenario,
+            eff.samples_per_query,
         )
         for loaded in sets:
             self._load(loaded)

@@ -123,8 +123,14 @@ class SeriesSnapshot:
         if start_ns is None:
             start_ns = int(recorder.scheduled[0]) - int(recorder.queries.delta(0))
         latencies, offsets = sample_arrays(recorder, issued_queries * spq, start_ns)
-        return cls(spq, int(issued_queries), int(start_ns), _read_only(latencies), _read_only(offsets),
-                   _read_only(query_latencies(recorder, issued_queries)))
+        return cls(
+            spq,
+            int(issued_queries),
+            int(start_ns),
+            _read_only(latencies),
+            _read_only(offsets),
+            _read_only(query_latencies(recorder, issued_queries)),
+        )
 
 
 def sample_arrays(recorder: Any, issued_samples: int, start_ns: int) -> tuple[np.ndarray, np.ndarray]:

@@ -77,7 +77,7 @@ def find_peak_performance(test, eff, result) -> None:
         return
     detail.log("generic_message", f"FindPeakPerformance: Found boundaries: [{text(lower)}, {text(upper)})")
 
-    precision = 10 ** eff.server_find_peak_qps_decimals_of_precision
+    precision = 10**eff.server_find_peak_qps_decimals_of_precision
     while True:
         if server and math.floor(lower * precision) + 1 >= math.floor(upper * precision):
             break

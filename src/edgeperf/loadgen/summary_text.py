@@ -22,7 +22,9 @@ def headline_line(result: PerformanceResult, eff, *, multistream_v2: bool = Fals
     if s is TestScenario.SingleStream:
         return f"{fmt_fixed0(eff.target_latency_percentile * 100)}th percentile latency (ns) : {result.sample_stats.target}"
     if s is TestScenario.MultiStream and multistream_v2:
-        return f"{fmt_fixed0(eff.target_latency_percentile * 100)}th percentile latency (ns) : {result.query_stats.target}"
+        return (
+            f"{fmt_fixed0(eff.target_latency_percentile * 100)}th percentile latency (ns) : {result.query_stats.target}"
+        )
     if s is TestScenario.MultiStream:
         return f"Samples per query : {result.samples_per_query}"
     if s is TestScenario.MultiStreamFree:

@@ -102,8 +102,10 @@ class RNNTConfig:
             t = state.get(key)
             if t is None or not hasattr(t, "shape"):
                 sample = ", ".join(list(state)[:6]) or "none"
-                raise RNNTCheckpointError(path, f"no tensor {key!r}; this is not a state dict of the reference "
-                                                f"RNN-T (its first keys: {sample})")
+                raise RNNTCheckpointError(
+                    path,
+                    f"no tensor {key!r}; this is not a state dict of the reference RNN-T (its first keys: {sample})",
+                )
             return tuple(int(d) for d in t.shape)
 
         def layers(prefix: str) -> int:
@@ -119,12 +121,21 @@ class RNNTConfig:
         num_classes, joint_hidden_out = shape("joint.net.3.weight")
         hidden = gates_h // 4
         if gates_h % 4 or post_gates != gates_h or hidden == 0 or post_in % hidden:
-            raise RNNTCheckpointError(path, f"encoder LSTM shapes do not fit together (pre {gates_h}x{in_features}, "
-                                            f"post {post_gates}x{post_in})")
-        if joint_in != hidden + pred_hidden or joint_hidden_out != joint_hidden or num_classes != classes_minus_blank + 1:
-            raise RNNTCheckpointError(path, f"joint/prediction shapes do not fit together (joint.net.0 {joint_hidden}x"
-                                            f"{joint_in}, joint.net.3 {num_classes}x{joint_hidden_out}, embed "
-                                            f"{classes_minus_blank}x{pred_hidden}, encoder hidden {hidden})")
+            raise RNNTCheckpointError(
+                path,
+                f"encoder LSTM shapes do not fit together (pre {gates_h}x{in_features}, post {post_gates}x{post_in})",
+            )
+        if (
+            joint_in != hidden + pred_hidden
+            or joint_hidden_out != joint_hidden
+            or num_classes != classes_minus_blank + 1
+        ):
+            raise RNNTCheckpointError(
+                path,
+                f"joint/prediction shapes do not fit together (joint.net.0 {joint_hidden}x"
+                f"{joint_in}, joint.net.3 {num_classes}x{joint_hidden_out}, embed "
+                f"{classes_minus_blank}x{pred_hidden}, encoder hidden {hidden})",
+            )
         return cls(
             in_features=in_features,
             encoder_hidden=hidden,
@@ -142,7 +153,9 @@ def _torch():
     try:
         import torch
     except ImportError as e:
-        raise MissingExtraError(f"the RNN-T model needs torch ({e}); install a CPU build, e.g. pip install torch") from e
+        raise MissingExtraError(
+            f"the RNN-T model needs torch ({e}); install a CPU build, e.g. pip install torch"
+        ) from e
     return torch
 
 
@@ -158,15 +171,19 @@ def _classes():
 
         def __init__(self, input_size: int, hidden_size: int, num_layers: int, dropout: float, forget_gate_bias):
             super().__init__()
-            self.lstm = nn.LSTM(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-                                dropout=float(dropout) if num_layers > 1 else 0.0)
+            self.lstm = nn.LSTM(
+                input_size=input_size,
+                hidden_size=hidden_size,
+                num_layers=num_layers,
+                dropout=float(dropout) if num_layers > 1 else 0.0,
+            )
             if forget_gate_bias is not None:
                 with torch.no_grad():
                     for name, param in self.lstm.named_parameters():
                         if name.startswith("bias_ih"):
-                            param[hidden_size:2 * hidden_size].fill_(float(forget_gate_bias))
+                            param[hidden_size : 2 * hidden_size].fill_(float(forget_gate_bias))
                         elif name.startswith("bias_hh"):
-                            param[hidden_size:2 * hidden_size].zero_()
+                            param[hidden_size : 2 * hidden_size].zero_()
 
         def forward(self, x, state=None):
             return self.lstm(x, state)
@@ -190,10 +207,17 @@ def _classes():
     class Encoder(nn.Module):
         def __init__(self, c: RNNTConfig):
             super().__init__()
-            self.pre_rnn = LSTMBlock(c.in_features, c.encoder_hidden, c.encoder_pre_rnn_layers, c.dropout, c.forget_gate_bias)
+            self.pre_rnn = LSTMBlock(
+                c.in_features, c.encoder_hidden, c.encoder_pre_rnn_layers, c.dropout, c.forget_gate_bias
+            )
             self.stack_time = StackTime(c.stack_time_factor)
-            self.post_rnn = LSTMBlock(c.stack_time_factor * c.encoder_hidden, c.encoder_hidden,
-                                      c.encoder_post_rnn_layers, c.dropout, c.forget_gate_bias)
+            self.post_rnn = LSTMBlock(
+                c.stack_time_factor * c.encoder_hidden,
+                c.encoder_hidden,
+                c.encoder_post_rnn_layers,
+                c.dropout,
+                c.forget_gate_bias,
+            )
 
         def forward(self, x):
             """Features ``[T, B, F]`` (time-major) → encoded ``[B, ceil(T/f), H]``."""
@@ -236,8 +260,14 @@ def _classes():
                 state = [(zeros, zeros)] * lstm.num_layers
             new_state = []
             for layer, (h, c) in enumerate(state):
-                h, c = torch.lstm_cell(x, (h, c), getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}"),
-                                       getattr(lstm, f"bias_ih_l{layer}"), getattr(lstm, f"bias_hh_l{layer}"))
+                h, c = torch.lstm_cell(
+                    x,
+                    (h, c),
+                    getattr(lstm, f"weight_ih_l{layer}"),
+                    getattr(lstm, f"weight_hh_l{layer}"),
+                    getattr(lstm, f"bias_ih_l{layer}"),
+                    getattr(lstm, f"bias_hh_l{layer}"),
+                )
                 new_state.append((h, c))
                 x = h
             return x, new_state
@@ -288,7 +318,9 @@ def _classes():
 
         def forward(self, features):
             if features.dim() != 3 or features.shape[0] != 1:
-                raise ValueError(f"the greedy decoder takes one utterance, features [1, F, T]; got {list(features.shape)}")
+                raise ValueError(
+                    f"the greedy decoder takes one utterance, features [1, F, T]; got {list(features.shape)}"
+                )
             labels = self.decode(features)
             return torch.tensor(labels, dtype=torch.int64, device=features.device).reshape(1, len(labels))
 
@@ -305,7 +337,7 @@ def _classes():
             state = None
             g = next_state = None
             for t in range(encoded.shape[0]):
-                f = encoded[t:t + 1]
+                f = encoded[t : t + 1]
                 for _ in range(limit):
                     if g is None:
                         g, next_state = prediction.step(labels[-1] if labels else None, state)
@@ -316,8 +348,15 @@ def _classes():
                     state, g = next_state, None
             return labels
 
-    classes = {"LSTMBlock": LSTMBlock, "StackTime": StackTime, "Encoder": Encoder, "Prediction": Prediction,
-               "Joint": Joint, "RNNT": RNNT, "GreedyDecoder": GreedyDecoder}
+    classes = {
+        "LSTMBlock": LSTMBlock,
+        "StackTime": StackTime,
+        "Encoder": Encoder,
+        "Prediction": Prediction,
+        "Joint": Joint,
+        "RNNT": RNNT,
+        "GreedyDecoder": GreedyDecoder,
+    }
     for name, cls in classes.items():  # picklable by reference, through the module __getattr__ below
         cls.__qualname__ = name
         cls.__module__ = __name__
@@ -361,7 +400,7 @@ def migrate_state_dict(state: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in state.items():
         if strip:
-            key = key[len("module."):]
+            key = key[len("module.") :]
         if key.startswith(_DROPPED_PREFIX):
             continue
         out[key.replace("joint_net", "joint.net")] = value
@@ -392,9 +431,12 @@ def read_checkpoint(path: Union[str, os.PathLike]):
                 obj = torch.load(p, map_location="cpu", weights_only=False)
         except Exception as e:
             detail = str(e).strip().splitlines()
-            raise RNNTCheckpointError(p, f"torch cannot read it ({type(e).__name__}: {detail[0] if detail else ''}); "
-                                         "expected the official RNN-T PyTorch checkpoint (torch.save of a dict "
-                                         "with a 'state_dict') or a saved torch module") from None
+            raise RNNTCheckpointError(
+                p,
+                f"torch cannot read it ({type(e).__name__}: {detail[0] if detail else ''}); "
+                "expected the official RNN-T PyTorch checkpoint (torch.save of a dict "
+                "with a 'state_dict') or a saved torch module",
+            ) from None
     if isinstance(obj, torch.nn.Module):
         return obj
     if isinstance(obj, Mapping):
@@ -411,8 +453,11 @@ def load_state(model, state: Mapping[str, Any], path: Union[str, os.PathLike, No
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
-    misshapen = [f"{k} {list(state[k].shape)} (expected {list(own[k].shape)})"
-                 for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    misshapen = [
+        f"{k} {list(state[k].shape)} (expected {list(own[k].shape)})"
+        for k in own
+        if k in state and tuple(state[k].shape) != tuple(own[k].shape)
+    ]
     problems = []
     for what, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", misshapen)):
         if items:

@@ -75,10 +75,20 @@ class _Range:
 class AnalyzerSimulator:
     """The simulated daemon: a TCP listener on ``host:port`` plus a sampling thread during Go."""
 
-    def __init__(self, source: PowerSource, *, port: int, log_path: str | None, device_type: int = 0,
-                 device_port: str = "", channel: str | None = None, host: str = "127.0.0.1",
-                 console: TextIO | None = None, faults: list[str] | None = None,
-                 on_die: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        source: PowerSource,
+        *,
+        port: int,
+        log_path: str | None,
+        device_type: int = 0,
+        device_port: str = "",
+        channel: str | None = None,
+        host: str = "127.0.0.1",
+        console: TextIO | None = None,
+        faults: list[str] | None = None,
+        on_die: Callable[[], None] | None = None,
+    ) -> None:
         self.source = source
         self.host, self.port = host, port
         self.log_path = log_path
@@ -211,8 +221,10 @@ class AnalyzerSimulator:
             return HELLO_REPLY
         if cmd == "Identify":
             desc = self.source.description.replace(",", ";")
-            return (f"{SIMULATOR_MODEL},1000,1,1,1,1,0,0,1,version={SIMULATOR_VERSION},"
-                    f"OS={platform.system()} {platform.release()},mode=power,SIMULATED ANALYZER;{desc}")
+            return (
+                f"{SIMULATOR_MODEL},1000,1,1,1,1,0,0,1,version={SIMULATOR_VERSION},"
+                f"OS={platform.system()} {platform.release()},mode=power,SIMULATED ANALYZER;{desc}"
+            )
         if cmd == "RR":
             return f"Ranges,{self.amps.auto},{self.amps.value:.6f},{self.volts.auto},{self.volts.value:.6f}"
         parts = cmd.split(",")
@@ -246,8 +258,9 @@ class AnalyzerSimulator:
         self.say(f"Go with mark '{mark}'")
         self._stats = []
         self._sampling.set()
-        self._sampler = threading.Thread(target=self._sample_loop, args=(period / 1000.0, mark),
-                                         name="analyzer-sim-samples", daemon=True)
+        self._sampler = threading.Thread(
+            target=self._sample_loop, args=(period / 1000.0, mark), name="analyzer-sim-samples", daemon=True
+        )
         self._sampler.start()
         return _go_reply(period)
 
@@ -261,8 +274,10 @@ class AnalyzerSimulator:
         st = self._stats
         self.say("Completed test")
         if st:
-            self.say(f"Avg watts {sum(st) / len(st):.6f}, min watts {min(st):.6f}, max watts {max(st):.6f}, "
-                     f"samples {len(st)}, errors 0, valid {len(st)}")
+            self.say(
+                f"Avg watts {sum(st) / len(st):.6f}, min watts {min(st):.6f}, max watts {max(st):.6f}, "
+                f"samples {len(st)}, errors 0, valid {len(st)}"
+            )
         else:
             self.say("Avg watts 0.000000, min watts 0.000000, max watts 0.000000, samples 0, errors 0, valid 0")
 
@@ -300,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="edgeperf power analyzer-sim",
         description="A simulated SPEC PTDaemon for development and CI. It is NOT an analyzer: "
-                    "what it logs is never an MLPerf power result.")
+        "what it logs is never an MLPerf power result.",
+    )
     p.add_argument("-l", dest="logfile", metavar="LOGFILE", help="sample log file (PTDaemon -l)")
     p.add_argument("-p", dest="port", type=int, default=8888, metavar="PORT", help="TCP port (default 8888)")
     p.add_argument("-b", dest="board", type=int, metavar="BOARD", help="GPIB board (accepted, unused)")
@@ -341,16 +357,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         source = open_source(args.source or args.device_port)
-        sim = AnalyzerSimulator(source, port=args.port, log_path=args.logfile, device_type=args.device_type,
-                                device_port=args.device_port, channel=args.channel, host=args.host,
-                                faults=args.fault)
+        sim = AnalyzerSimulator(
+            source,
+            port=args.port,
+            log_path=args.logfile,
+            device_type=args.device_type,
+            device_port=args.device_port,
+            channel=args.channel,
+            host=args.host,
+            faults=args.fault,
+        )
     except (SourceError, OSError) as exc:
         print(f"edgeperf analyzer-sim: {exc}", file=sys.stderr)
         return 2
     try:
         sim.start()
     except OSError as exc:
-        print(f"edgeperf analyzer-sim: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
+        print(
+            f"edgeperf analyzer-sim: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr
+        )
         return 2
 
     def _term(signum, frame):

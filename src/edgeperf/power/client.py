@@ -45,8 +45,12 @@ __all__ = ["PowerClientError", "PowerClientOptions", "PowerSessionResult", "run_
 log = logging.getLogger("edgeperf.power.client")
 LOADGEN_FILES = ("mlperf_log_detail.txt", "mlperf_log_summary.txt")
 _TIME = re.compile(r"\d+-\d+-\d+ \d+:\d+:\d+\.\d+")
-_RESULT_KEYS = ("Samples per second", "Scheduled samples per second", "90th percentile latency (ns)",
-                "Samples per query")
+_RESULT_KEYS = (
+    "Samples per second",
+    "Scheduled samples per second",
+    "90th percentile latency (ns)",
+    "Samples per query",
+)
 
 
 class PowerClientError(EdgeperfError):
@@ -123,14 +127,18 @@ def compare_runs(ranging: Path, testing: Path, limit: float = 0.05) -> list[str]
         durations.append((parse_ptd_time(e) - parse_ptd_time(b)).total_seconds())
     d_r, d_t = durations
     if max(d_r, d_t) > 0 and abs(d_r - d_t) / max(d_r, d_t) >= limit:
-        out.append(f"the ranging and testing runs lasted {d_r:.3f} s and {d_t:.3f} s "
-                   f"({100 * abs(d_r - d_t) / max(d_r, d_t):.1f}% apart, over {100 * limit:g}%; v1.1 rejects this)")
+        out.append(
+            f"the ranging and testing runs lasted {d_r:.3f} s and {d_t:.3f} s "
+            f"({100 * abs(d_r - d_t) / max(d_r, d_t):.1f}% apart, over {100 * limit:g}%; v1.1 rejects this)"
+        )
     pr, pt = _summary_result(ranging / "mlperf_log_summary.txt"), _summary_result(testing / "mlperf_log_summary.txt")
     if pr and pt and pr[0] == pt[0] and max(abs(pr[1]), abs(pt[1])) > 0:
         rel = abs(pr[1] - pt[1]) / max(abs(pr[1]), abs(pt[1]))
         if rel > limit:
-            out.append(f"{pr[0]} was {pr[1]:g} in ranging and {pt[1]:g} in testing ({100 * rel:.1f}% apart, "
-                       f"over {100 * limit:g}%): thermal throttling or another change between the runs?")
+            out.append(
+                f"{pr[0]} was {pr[1]:g} in ranging and {pt[1]:g} in testing ({100 * rel:.1f}% apart, "
+                f"over {100 * limit:g}%): thermal throttling or another change between the runs?"
+            )
     return out
 
 
@@ -198,8 +206,13 @@ def _sync(conn: _Connection, opts: PowerClientOptions) -> None:
     log.info(f"The time difference between the client and the server is within range {dt1:.3f} ms..{dt2:.3f} ms")
 
 
-def run_power_session(opts: PowerClientOptions, workload: Callable[[str, Path], None], output: str | os.PathLike,
-                      *, on_event: Callable[[str], None] | None = None) -> PowerSessionResult:
+def run_power_session(
+    opts: PowerClientOptions,
+    workload: Callable[[str, Path], None],
+    output: str | os.PathLike,
+    *,
+    on_event: Callable[[str], None] | None = None,
+) -> PowerSessionResult:
     """Run ranging (unless ``no_ranging``) and testing through the director; lay the result out in ``output``.
 
     ``workload(mode, folder)`` runs LoadGen once ("ranging" or "testing"), writing its logs into
@@ -296,7 +309,8 @@ def _take_loadgen_logs(folder: Path, dest: Path, t0: float, t1: float) -> None:
     if not (t0 < utc(begin) < t1 and t0 < utc(end) < t1):
         raise PowerClientError(
             f"{detail}: power_begin {begin} / power_end {end} (UTC) lie outside the workload's run "
-            f"{datetime.fromtimestamp(t0, timezone.utc):%H:%M:%S.%f} .. {datetime.fromtimestamp(t1, timezone.utc):%H:%M:%S.%f}")
+            f"{datetime.fromtimestamp(t0, timezone.utc):%H:%M:%S.%f} .. {datetime.fromtimestamp(t1, timezone.utc):%H:%M:%S.%f}"
+        )
     dest.mkdir(parents=True)
     for name in LOADGEN_FILES:
         src = folder / name

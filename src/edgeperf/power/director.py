@@ -34,7 +34,15 @@ from decimal import InvalidOperation
 
 from ..errors import EdgeperfError
 from .director_session import ANALYZER_SLEEP_SECONDS, Session
-from .proto import FETCH_FILES, MAGIC_CLIENT, MAGIC_SERVER, LineChannel, PeerClosedError, ProtocolError, enable_keepalive
+from .proto import (
+    FETCH_FILES,
+    MAGIC_CLIENT,
+    MAGIC_SERVER,
+    LineChannel,
+    PeerClosedError,
+    ProtocolError,
+    enable_keepalive,
+)
 from .ptd_control import AnalyzerError, port_is_occupied
 from .ptd_log import RangingError
 from .server_config import ServerConfig
@@ -111,7 +119,9 @@ class Director:
             s.bind((self.config.host, self.config.port))
         except OSError as exc:
             s.close()
-            raise DirectorError(f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}") from None
+            raise DirectorError(
+                f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
+            ) from None
         s.listen(1)
         s.settimeout(0.2)
         self._listener = s
@@ -265,8 +275,13 @@ class Director:
                 self._drop_session()
                 return "OK"
             return "Error Unknown session command"
-        if cmd[0] == "download" and len(cmd) == 3 and self._last_session is not None \
-                and cmd[1] == self._last_session and cmd[2] in FETCH_FILES:
+        if (
+            cmd[0] == "download"
+            and len(cmd) == 3
+            and self._last_session is not None
+            and cmd[1] == self._last_session
+            and cmd[2] in FETCH_FILES
+        ):
             assert self._last_dir is not None
             path = os.path.join(self._last_dir, cmd[2])
             if not os.path.isfile(path):

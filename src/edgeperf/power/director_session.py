@@ -49,8 +49,11 @@ class Session:
             shutil.rmtree(self.dir)
         os.makedirs(os.path.join(self.dir, "power"))
         self.ptd_logfile = os.path.join(director.work_dir, f"ptd_logfile_{self.id}.txt")
-        self.ptd = PtdController(director.config.ptd_command(self.ptd_logfile), director.config.ptd_port,
-                                 os.path.join(self.dir, "power", "ptd_logs.txt"))
+        self.ptd = PtdController(
+            director.config.ptd_command(self.ptd_logfile),
+            director.config.ptd_port,
+            os.path.join(self.dir, "power", "ptd_logs.txt"),
+        )
         self.state = State.INITIAL
         self.max_volts: str | None = None
         self.max_amps: str | None = None
@@ -130,8 +133,10 @@ class Session:
             low = d.options.low_current_range
             if low is None:
                 if self.go_time is not None and time.monotonic() - self.go_time < 1:
-                    raise RangingError(f"the ranging measurement ended too fast (less than 1 second), "
-                                       f"no PTDaemon logs generated for '{self.id}'") from None
+                    raise RangingError(
+                        f"the ranging measurement ended too fast (less than 1 second), "
+                        f"no PTDaemon logs generated for '{self.id}'"
+                    ) from None
                 raise
             log.warning(f"Ranging gave no usable range ({exc}); using the low-current range {low[0]} V, {low[1]} A")
             d.summary.edgeperf["low_current_range_used"] = {"range": list(low), "reason": str(exc)}

@@ -87,8 +87,12 @@ class PowerMetric:
         return self.window.duration_s
 
 
-def average_watts(samples: Iterable[SplSample], window: PowerWindow, server_tz_seconds: int | float = 0,
-                  path: str | os.PathLike | None = None) -> tuple[float, int]:
+def average_watts(
+    samples: Iterable[SplSample],
+    window: PowerWindow,
+    server_tz_seconds: int | float = 0,
+    path: str | os.PathLike | None = None,
+) -> tuple[float, int]:
     """(mean watts, count) of the samples strictly inside ``window``; summed left to right.
 
     Raises :class:`NoPowerSamplesError` when none is inside, :class:`SplFormatError` when an
@@ -117,10 +121,15 @@ def average_watts(samples: Iterable[SplSample], window: PowerWindow, server_tz_s
     return total / count, count
 
 
-def power_metric_value(scenario: str, avg_watts: float, duration_s: float, *,
-                       qps_with_loadgen_overhead: float | None = None,
-                       generated_query_count: int | None = None,
-                       generated_samples_per_query: int | None = None) -> tuple[float, str | None]:
+def power_metric_value(
+    scenario: str,
+    avg_watts: float,
+    duration_s: float,
+    *,
+    qps_with_loadgen_overhead: float | None = None,
+    generated_query_count: int | None = None,
+    generated_samples_per_query: int | None = None,
+) -> tuple[float, str | None]:
     """(value, unit) of the metric for a directory scenario; (0.0, None) for one without a metric.
 
     Raises ValueError when an input the scenario needs is missing or makes the quotient undefined.
@@ -135,7 +144,8 @@ def power_metric_value(scenario: str, avg_watts: float, duration_s: float, *,
         return avg_watts * duration_s / queries, POWER_UNITS[scenario]
     if scenario == "MultiStream":
         n = _number(generated_query_count, "generated_query_count") * _number(
-            generated_samples_per_query, "generated_samples_per_query")
+            generated_samples_per_query, "generated_samples_per_query"
+        )
         if n == 0:
             raise UsageError("generated_query_count x generated_samples_per_query is 0: energy per stream is undefined")
         return avg_watts * duration_s / n, POWER_UNITS[scenario]
@@ -150,12 +160,20 @@ def _number(value, name: str):
     return value
 
 
-def compute_power_metric(samples: Iterable[SplSample], *, power_begin: str, power_end: str, scenario: str,
-                         client_tz_seconds: int | float = 0, server_tz_seconds: int | float = 0,
-                         timezones: str = "r1.1", qps_with_loadgen_overhead: float | None = None,
-                         generated_query_count: int | None = None,
-                         generated_samples_per_query: int | None = None,
-                         spl_path: str | os.PathLike | None = None) -> PowerMetric:
+def compute_power_metric(
+    samples: Iterable[SplSample],
+    *,
+    power_begin: str,
+    power_end: str,
+    scenario: str,
+    client_tz_seconds: int | float = 0,
+    server_tz_seconds: int | float = 0,
+    timezones: str = "r1.1",
+    qps_with_loadgen_overhead: float | None = None,
+    generated_query_count: int | None = None,
+    generated_samples_per_query: int | None = None,
+    spl_path: str | os.PathLike | None = None,
+) -> PowerMetric:
     """The whole power.md §8 computation for one run (see the module docstring)."""
     if timezones == "utc":
         client_tz_seconds = server_tz_seconds = 0
@@ -164,7 +182,9 @@ def compute_power_metric(samples: Iterable[SplSample], *, power_begin: str, powe
     window = PowerWindow.from_loadgen(power_begin, power_end, client_tz_seconds)
     avg, count = average_watts(samples, window, server_tz_seconds, spl_path)
     value, unit = power_metric_value(
-        scenario, avg, window.duration_s,
+        scenario,
+        avg,
+        window.duration_s,
         qps_with_loadgen_overhead=qps_with_loadgen_overhead,
         generated_query_count=generated_query_count,
         generated_samples_per_query=generated_samples_per_query,

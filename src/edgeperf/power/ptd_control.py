@@ -89,8 +89,9 @@ class PtdController:
         env = dict(os.environ, TZ="UTC")
         self._log_file = open(self.ptd_log_path, "ab")
         try:
-            self._process = subprocess.Popen(self.command, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, env=env)
+            self._process = subprocess.Popen(
+                self.command, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
         except OSError as exc:
             self._log_file.close()
             self._log_file = None
@@ -99,8 +100,9 @@ class PtdController:
             if self._process.poll() is not None:
                 code = self._process.returncode
                 self.terminate(restore=False)
-                raise AnalyzerError(f"the analyzer exited with status {code} before accepting connections "
-                                    f"(see power/ptd_logs.txt)")
+                raise AnalyzerError(
+                    f"the analyzer exited with status {code} before accepting connections (see power/ptd_logs.txt)"
+                )
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 s.connect(("127.0.0.1", self.port))

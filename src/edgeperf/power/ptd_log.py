@@ -45,8 +45,7 @@ def format_ptd_time(when: datetime | None = None) -> str:
 
 def format_sample(when: datetime, watts: float, volts: float, amps: float, pf: float, mark: str) -> str:
     """One sample line (no line end)."""
-    return (f"Time,{format_ptd_time(when)},Watts,{watts:.6f},Volts,{volts:.6f},Amps,{amps:.6f},"
-            f"PF,{pf:.6f},Mark,{mark}")
+    return f"Time,{format_ptd_time(when)},Watts,{watts:.6f},Volts,{volts:.6f},Amps,{amps:.6f},PF,{pf:.6f},Mark,{mark}"
 
 
 def console_line(message: str, when: datetime | None = None) -> str:
@@ -102,7 +101,9 @@ def max_volts_amps(text: str, mark: str, channels: list[int] | None = None) -> t
             try:
                 v, a = Decimal(v_text), Decimal(a_text)
             except InvalidOperation:
-                raise RangingError(f"sample line {number}: volts {v_text!r} / amps {a_text!r} are not numbers") from None
+                raise RangingError(
+                    f"sample line {number}: volts {v_text!r} / amps {a_text!r} are not numbers"
+                ) from None
             if v.is_nan() or a.is_nan():
                 continue
             if best_v is None or v > best_v:
@@ -113,6 +114,7 @@ def max_volts_amps(text: str, mark: str, channels: list[int] | None = None) -> t
     if n == 0:
         raise RangingError(f"no sample carries the mark {mark!r}")
     if best_v is None or best_a is None or best_v <= 0 or best_a <= 0:
-        raise RangingError(f"ranging samples give max volts {text_v or 'nan'} and max amps {text_a or 'nan'}; "
-                           "both must be positive")
+        raise RangingError(
+            f"ranging samples give max volts {text_v or 'nan'} and max amps {text_a or 'nan'}; both must be positive"
+        )
     return text_v, text_a

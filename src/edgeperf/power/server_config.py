@@ -24,8 +24,10 @@ __all__ = ["ConfigError", "ServerConfig", "load_server_config", "MULTICHANNEL_DE
 MULTICHANNEL_DEVICES = (48, 59, 61, 77)
 DEVICE_TYPE_WT500 = 48
 _INTERFACE_FLAGS = ("", "-n", "-g", "-y", "-U")
-_KNOWN = {"server": {"ntpserver", "listen"},
-          "ptd": {"ptd", "networkport", "devicetype", "interfaceflag", "deviceport", "gpibboard", "channel"}}
+_KNOWN = {
+    "server": {"ntpserver", "listen"},
+    "ptd": {"ptd", "networkport", "devicetype", "interfaceflag", "deviceport", "gpibboard", "channel"},
+}
 
 
 class ConfigError(EdgeperfError, ValueError):
@@ -49,16 +51,28 @@ class ServerConfig:
 
     def ptd_command(self, log_path: str) -> list[str]:
         """The analyzer's argv for a sample log at ``log_path``."""
-        return [*self.ptd, "-l", log_path, "-p", str(self.ptd_port),
-                *([] if self.gpib_board is None else ["-b", str(self.gpib_board)]),
-                *([] if self.channel is None else ["-c", ",".join(str(c) for c in self.channel)]),
-                *([] if self.interface_flag == "" else [self.interface_flag]),
-                str(self.device_type), self.device_port]
+        return [
+            *self.ptd,
+            "-l",
+            log_path,
+            "-p",
+            str(self.ptd_port),
+            *([] if self.gpib_board is None else ["-b", str(self.gpib_board)]),
+            *([] if self.channel is None else ["-c", ",".join(str(c) for c in self.channel)]),
+            *([] if self.interface_flag == "" else [self.interface_flag]),
+            str(self.device_type),
+            self.device_port,
+        ]
 
     def ptd_summary(self, log_path: str) -> dict:
         """``ptd_config`` of server.json."""
-        return {"command": self.ptd_command(log_path), "device_type": self.device_type,
-                "interface_flag": self.interface_flag, "device_port": self.device_port, "channel": self.channel}
+        return {
+            "command": self.ptd_command(log_path),
+            "device_type": self.device_type,
+            "interface_flag": self.interface_flag,
+            "device_port": self.device_port,
+            "channel": self.channel,
+        }
 
     def ranging_channels(self) -> list[int]:
         """The ``ChK`` groups that count for the testing range (§6.2 step 3)."""
@@ -133,10 +147,14 @@ def load_server_config(path: str | os.PathLike) -> ServerConfig:
             raise ConfigError(f"{path}: [ptd] channel must be set for the multichannel device type {device_type}")
         want = 1 if device_type == DEVICE_TYPE_WT500 else 2
         if len(channel) != want:
-            raise ConfigError(f"{path}: [ptd] channel must be {'one number' if want == 1 else 'two numbers'} "
-                              f"for the multichannel device type {device_type}")
+            raise ConfigError(
+                f"{path}: [ptd] channel must be {'one number' if want == 1 else 'two numbers'} "
+                f"for the multichannel device type {device_type}"
+            )
     elif channel and len(channel) != 1:
-        raise ConfigError(f"{path}: [ptd] channel must be one number or absent for the 1-channel device type {device_type}")
+        raise ConfigError(
+            f"{path}: [ptd] channel must be one number or absent for the 1-channel device type {device_type}"
+        )
     warnings = []
     for section in conf.sections():
         if section not in _KNOWN:
@@ -145,5 +163,6 @@ def load_server_config(path: str | os.PathLike) -> ServerConfig:
         extra = set(conf[section].keys()) - _KNOWN[section]
         if extra:
             warnings.append(f"{path}: ignoring unknown options in [{section}]: {', '.join(sorted(extra))}")
-    return ServerConfig(path, ntp, parts[0], port, ptd, ptd_port, device_type, flag, device_port,
-                        board, channel, warnings)
+    return ServerConfig(
+        path, ntp, parts[0], port, ptd, ptd_port, device_type, flag, device_port, board, channel, warnings
+    )

@@ -17,7 +17,15 @@ __all__ = ["REQUIRED_SESSION_KEYS", "SessionFileError", "read_session_json", "se
 
 #: Keys both files have (power.md §5.2); power-dev's check.py requires them all.
 REQUIRED_SESSION_KEYS = (
-    "version", "timezone", "modules", "sources", "messages", "uuid", "session_name", "results", "phases",
+    "version",
+    "timezone",
+    "modules",
+    "sources",
+    "messages",
+    "uuid",
+    "session_name",
+    "results",
+    "phases",
 )
 
 

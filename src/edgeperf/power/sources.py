@@ -74,8 +74,9 @@ class ReplaySource(PowerSource):
         for n, line in enumerate(lines, 1):
             f = line.split(",")
             if len(f) < 10 or f[0] != "Time" or f[2] != "Watts" or f[4] != "Volts" or f[6] != "Amps" or f[8] != "PF":
-                raise SourceError(f"replay:{path}:{n}: expected Time,<ts>,Watts,w,Volts,v,Amps,a,PF,pf,..., "
-                                  f"found {line[:60]!r}")
+                raise SourceError(
+                    f"replay:{path}:{n}: expected Time,<ts>,Watts,w,Volts,v,Amps,a,PF,pf,..., found {line[:60]!r}"
+                )
             try:
                 self.samples.append(Reading(float(f[3]), float(f[5]), float(f[7]), float(f[9])))
             except ValueError:
@@ -102,8 +103,10 @@ class RaplSource(PowerSource):
             if os.path.basename(z).count(":") == 2 and _read_text(os.path.join(z, "name")) == "dram":
                 picked.append(z)
         if not picked:
-            raise SourceError(f"rapl: no RAPL zones under {root} (this machine has no Linux powercap RAPL "
-                              "interface; use constant:W or replay:spl.txt)")
+            raise SourceError(
+                f"rapl: no RAPL zones under {root} (this machine has no Linux powercap RAPL "
+                "interface; use constant:W or replay:spl.txt)"
+            )
         self.zones = picked
         self._max = {}
         for z in picked:
@@ -123,8 +126,9 @@ class RaplSource(PowerSource):
                 with open(path) as f:
                     out[z] = int(f.read().strip())
             except PermissionError:
-                raise SourceError(f"rapl: {path} is readable by root only (since the CVE-2020-8694 fix); "
-                                  "run the simulator as root") from None
+                raise SourceError(
+                    f"rapl: {path} is readable by root only (since the CVE-2020-8694 fix); run the simulator as root"
+                ) from None
             except (OSError, ValueError) as exc:
                 raise SourceError(f"rapl: cannot read {path} ({exc})") from None
         return out

@@ -21,8 +21,16 @@ import numpy as np
 
 from ..errors import EdgeperfError
 
-__all__ = ["PTD_TIME_FORMAT", "SplFormatError", "SplSample", "SplSamples", "parse_ptd_time", "parse_spl_text", "read_spl",
-           "to_micros"]
+__all__ = [
+    "PTD_TIME_FORMAT",
+    "SplFormatError",
+    "SplSample",
+    "SplSamples",
+    "parse_ptd_time",
+    "parse_spl_text",
+    "read_spl",
+    "to_micros",
+]
 
 #: The timestamp format of spl.txt lines and of LoadGen's power_begin / power_end records.
 PTD_TIME_FORMAT = "%m-%d-%Y %H:%M:%S.%f"
@@ -114,8 +122,9 @@ class SplSamples(Sequence[SplSample]):
         for i in range(len(self)):
             yield self[i]
 
-    def window_average(self, begin: datetime, end: datetime, shift: timedelta,
-                       path: str | os.PathLike | None = None) -> tuple[float, int]:
+    def window_average(
+        self, begin: datetime, end: datetime, shift: timedelta, path: str | os.PathLike | None = None
+    ) -> tuple[float, int]:
         """(sum of watts, count) of the samples with begin < time + shift < end, summed left to right.
 
         ``time + shift`` is compared as ``time`` against the bounds minus ``shift``: the same
@@ -135,8 +144,9 @@ class SplSamples(Sequence[SplSample]):
 
 
 # A line in the PTD form with a millisecond timestamp: field 1 is the time, field 3 the watts.
-_FAST_LINE = re.compile(r"^[^,\n]*,([0-9]{2}-[0-9]{2}-[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}),[^,\n]*,([^,\n]*)",
-                        re.MULTILINE)
+_FAST_LINE = re.compile(
+    r"^[^,\n]*,([0-9]{2}-[0-9]{2}-[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}),[^,\n]*,([^,\n]*)", re.MULTILINE
+)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
@@ -192,9 +202,7 @@ def _parse_lines(text: str, path: str | os.PathLike | None) -> SplSamples:
         try:
             when = parse_ptd_time(fields[1])
         except ValueError:
-            raise SplFormatError(
-                path, n, f"field 2 {fields[1]!r} is not a MM-DD-YYYY HH:MM:SS.fff timestamp"
-            ) from None
+            raise SplFormatError(path, n, f"field 2 {fields[1]!r} is not a MM-DD-YYYY HH:MM:SS.fff timestamp") from None
         lines.append(n)
         micros.append(to_micros(when))
         watts.append(fields[3])

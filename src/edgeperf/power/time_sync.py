@@ -40,8 +40,10 @@ def check_ntp(server: str, *, timeout: float = 2.0) -> tuple[float, float]:
     try:
         import ntplib  # type: ignore[import-untyped]
     except ImportError:
-        raise TimeSyncError("the NTP check needs the ntplib package: pip install 'edgeperf[power]' "
-                            "(or skip the check with its --skip-time-sync option, recorded in the results)") from None
+        raise TimeSyncError(
+            "the NTP check needs the ntplib package: pip install 'edgeperf[power]' "
+            "(or skip the check with its --skip-time-sync option, recorded in the results)"
+        ) from None
     host, port = parse_ntp_server(server)
     try:
         response = ntplib.NTPClient().request(host, version=4, port=port, timeout=timeout)
@@ -49,8 +51,10 @@ def check_ntp(server: str, *, timeout: float = 2.0) -> tuple[float, float]:
         raise TimeSyncError(f"NTP server {server} did not answer ({exc}); the clock cannot be checked") from None
     offset_ms = response.offset * 1000
     if not abs(offset_ms) < CRITICAL_DIFFERENCE_MS:
-        raise TimeSyncError(f"the clock is {offset_ms:.3f} ms off NTP server {server} "
-                            f"(at most {CRITICAL_DIFFERENCE_MS} ms allowed); synchronise it and retry")
+        raise TimeSyncError(
+            f"the clock is {offset_ms:.3f} ms off NTP server {server} "
+            f"(at most {CRITICAL_DIFFERENCE_MS} ms allowed); synchronise it and retry"
+        )
     return response.offset, response.delay
 
 
@@ -61,6 +65,8 @@ def check_remote(get_remote_time: Callable[[], float]) -> tuple[float, float]:
     t2 = time.time()
     dt1, dt2 = 1000 * (t1 - remote), 1000 * (t2 - remote)
     if max(abs(dt1), abs(dt2)) > CRITICAL_DIFFERENCE_MS:
-        raise TimeSyncError(f"the director's clock differs from this one by {dt1:.3f}..{dt2:.3f} ms "
-                            f"(at most {CRITICAL_DIFFERENCE_MS} ms allowed)")
+        raise TimeSyncError(
+            f"the director's clock differs from this one by {dt1:.3f}..{dt2:.3f} ms "
+            f"(at most {CRITICAL_DIFFERENCE_MS} ms allowed)"
+        )
     return dt1, dt2

@@ -125,7 +125,9 @@ def format_ns(ns: float | int | None) -> str:
 
 
 # --------------------------------------------------------------------------- series arrays
-def series_arrays(recorder, issued_samples: int | None = None, start_ns: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def series_arrays(
+    recorder, issued_samples: int | None = None, start_ns: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample latencies and completion offsets (ns) of a finished series, in sequence order.
 
     ``recorder`` is the series' ``edgeperf.loadgen.completion.SeriesRecorder``; ``issued_samples``
@@ -223,7 +225,7 @@ def parse_summary_layout(lines: Iterable[str]) -> SummaryLayout:
         else:
             pos = line.find(": ")
             if pos >= 0 and line[:pos].strip():
-                rows.append((line[:pos].strip(), line[pos + 2:].strip()))
+                rows.append((line[:pos].strip(), line[pos + 2 :].strip()))
             else:
                 rows.append((text.rstrip(":").strip(), None))
     close()
@@ -266,8 +268,9 @@ class PowerSeries:
     @property
     def label(self) -> str:
         """What the value is called in the results table."""
-        return {"Watts": "System power", "Joules": "Energy per query",
-                "Joules/Stream": "Energy per stream"}.get(self.unit, "Power metric")
+        return {"Watts": "System power", "Joules": "Energy per query", "Joules/Stream": "Energy per stream"}.get(
+            self.unit, "Power metric"
+        )
 
 
 @dataclass

@@ -90,18 +90,24 @@ def _accuracy_card(acc) -> str:
         '<section class="card" id="accuracy">',
         f'<span class="verdict {"valid" if passed else "invalid"}">{"PASS" if passed else "FAIL"}</span>',
         f'<p class="result"><span class="label">Accuracy ({_e(acc.get("metric", ""))})</span>'
-        f'{_e(_num(float(acc["value"])) + unit)}</p>',
-        f'<p>Target: {_e(acc.get("metric", ""))} &gt;= {_e(_num(float(acc["target"])) + unit)}'
-        + (f' ({_e(acc["fraction"])} x the reference {_e(_num(float(acc["reference"])) + unit)})' if "reference" in acc else "")
-        + f' &mdash; {"reached" if passed else "not reached"}.</p>',
+        f"{_e(_num(float(acc['value'])) + unit)}</p>",
+        f"<p>Target: {_e(acc.get('metric', ''))} &gt;= {_e(_num(float(acc['target'])) + unit)}"
+        + (
+            f" ({_e(acc['fraction'])} x the reference {_e(_num(float(acc['reference'])) + unit)})"
+            if "reference" in acc
+            else ""
+        )
+        + f" &mdash; {'reached' if passed else 'not reached'}.</p>",
     ]
     missing = int(acc.get("missing_samples", 0))
     expected = acc.get("expected_samples")
     css = ' class="no"' if missing else ""
     of = f" of {expected}" if expected is not None else ""
-    parts.append(f"<p>Missing samples: <span{css}>{missing}</span>{_e(of)} have no entry in mlperf_log_accuracy.json.</p>")
+    parts.append(
+        f"<p>Missing samples: <span{css}>{missing}</span>{_e(of)} have no entry in mlperf_log_accuracy.json.</p>"
+    )
     if acc.get("official_line"):
-        parts.append(f'<p>Official line: <code>{_e(acc["official_line"])}</code></p>')
+        parts.append(f"<p>Official line: <code>{_e(acc['official_line'])}</code></p>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -115,13 +121,13 @@ def _headline(run: RunData) -> str:
     head = run.headline()
     if head is not None:
         label, value = head
-        parts.append(
-            f'<p class="result"><span class="label">{_e(label)}</span>{_e(_human_value(label, value))}</p>'
-        )
+        parts.append(f'<p class="result"><span class="label">{_e(label)}</span>{_e(_human_value(label, value))}</p>')
     elif validity is None:
         if "accuracy" in (run.mode or "").lower():
-            parts.append('<p class="note">An accuracy run: its result is the accuracy figure in accuracy.txt, '
-                         'not a performance value (none was measured).</p>')
+            parts.append(
+                '<p class="note">An accuracy run: its result is the accuracy figure in accuracy.txt, '
+                "not a performance value (none was measured).</p>"
+            )
         else:
             parts.append('<p class="note">The summary has no performance result: the run did not finish.</p>')
     mark = run.marked_value_ns()
@@ -168,7 +174,9 @@ def _detail_problems(run: RunData) -> str:
         if records:
             items = "".join(f"<li><code>{_e(r.get('key'))}</code>: {_e(r.get('value'))}</li>" for r in records[:50])
             more = f"<li>… and {len(records) - 50} more</li>" if len(records) > 50 else ""
-            out.append(f"<details><summary>{name} in the detail log ({len(records)})</summary><ul>{items}{more}</ul></details>")
+            out.append(
+                f"<details><summary>{name} in the detail log ({len(records)})</summary><ul>{items}{more}</ul></details>"
+            )
     return "".join(out)
 
 
@@ -220,10 +228,15 @@ def _power(run: RunData) -> str:
     if p is None:
         return ""
     value = f"{p.value:,.6g} {p.unit}"
-    average = (f"Average {p.average_watts:,.6g} W over {p.sample_count} samples strictly inside the "
-               f"{p.window_s:.3f} s LoadGen power window.")
-    out = [f'<section class="card" id="power"><h2>Power</h2><p class="result"><span class="label">{_e(p.label)}</span>'
-           f"{_e(value)}</p>", f"<p>{_e(average)}</p>"]
+    average = (
+        f"Average {p.average_watts:,.6g} W over {p.sample_count} samples strictly inside the "
+        f"{p.window_s:.3f} s LoadGen power window."
+    )
+    out = [
+        f'<section class="card" id="power"><h2>Power</h2><p class="result"><span class="label">{_e(p.label)}</span>'
+        f"{_e(value)}</p>",
+        f"<p>{_e(average)}</p>",
+    ]
     if p.note:
         out.append(f'<p class="note">{_e(p.note)}</p>')
     from . import plots
@@ -233,7 +246,9 @@ def _power(run: RunData) -> str:
     except plots.PlotsUnavailable as exc:
         out.append(f'<p class="note">{_e(exc)}</p>')
     else:
-        out.append(_img(png, "Power over time", "Analyzer samples over the testing run; the LoadGen power window is shaded."))
+        out.append(
+            _img(png, "Power over time", "Analyzer samples over the testing run; the LoadGen power window is shaded.")
+        )
     out.append("</section>")
     return "".join(out)
 
@@ -241,8 +256,10 @@ def _power(run: RunData) -> str:
 def _plots(run: RunData) -> str:
     out = ['<section id="plots"><h2>Plots</h2>']
     if not run.has_series and "accuracy" in (run.mode or "").lower():
-        out.append('<p class="note">An accuracy run issues every sample once to score the answers; its '
-                   'latencies are not a result, so it has no plots.</p></section>')
+        out.append(
+            '<p class="note">An accuracy run issues every sample once to score the answers; its '
+            "latencies are not a result, so it has no plots.</p></section>"
+        )
         return "".join(out)
     if not run.has_series:
         out.append(f'<p class="note">{_e(NO_SERIES_NOTE)}</p></section>')
@@ -264,7 +281,13 @@ def _plots(run: RunData) -> str:
         return "".join(out)
     role = "the percentile that decides the result" if decides else "for information"
     out.append(_img(hist, f"{what} histogram", f"{what} histogram; the {pct} ({role}) is marked."))
-    out.append(_img(cdf, f"{what} CDF", f"{what} CDF; the {pct} ({role}) is marked" + (", with the latency bound." if bound else ".")))
+    out.append(
+        _img(
+            cdf,
+            f"{what} CDF",
+            f"{what} CDF; the {pct} ({role}) is marked" + (", with the latency bound." if bound else "."),
+        )
+    )
     out.append(_img(tput, "Throughput over time", "Completed samples per second over the series."))
     out.append("</section>")
     return "".join(out) + _power(run)

@@ -31,10 +31,10 @@ __all__ = [
 
 _FIGSIZE = (8.0, 4.2)
 _DPI = 100
-_WIDE_RANGE = 10.0          # max/min ratio from which latency axes are logarithmic
+_WIDE_RANGE = 10.0  # max/min ratio from which latency axes are logarithmic
 _MAX_CDF_POINTS = 4000
 _EXACT_CDF_LIMIT = 2_000_000  # above this the CDF comes from fine histogram counts, not a sort
-_MIN_BIN_NS = 1_000           # throughput bins are never narrower than 1 µs
+_MIN_BIN_NS = 1_000  # throughput bins are never narrower than 1 µs
 _COLORS = {"bars": "#4c72b0", "mark": "#dd8452", "bound": "#c44e52", "line": "#2f4b7c", "mean": "#55a868"}
 
 
@@ -170,7 +170,9 @@ def latency_histogram_png(
     shown = values[values <= hi_f] if hi_f < vmax else values
     overflow = n - len(shown)
     if log_x:
-        counts, edges = np.histogram(np.log10(shown.astype(np.float64)), bins=bins, range=(math.log10(lo_f), math.log10(hi_f)))
+        counts, edges = np.histogram(
+            np.log10(shown.astype(np.float64)), bins=bins, range=(math.log10(lo_f), math.log10(hi_f))
+        )
         edges = np.power(10.0, edges)
     else:
         counts, edges = np.histogram(shown.astype(np.float64), bins=bins, range=(lo_f, hi_f))
@@ -184,9 +186,17 @@ def latency_histogram_png(
         ax.axvline(mark / scale, color=_COLORS["mark"], linewidth=2, label=_mark_label(p, mark, decides))
     if bound_ns is not None:
         if lo_f <= bound_ns <= hi_f * 1.0001:
-            ax.axvline(bound_ns / scale, color=_COLORS["bound"], linestyle="--", linewidth=2, label=f"bound = {format_ns(bound_ns)}")
+            ax.axvline(
+                bound_ns / scale,
+                color=_COLORS["bound"],
+                linestyle="--",
+                linewidth=2,
+                label=f"bound = {format_ns(bound_ns)}",
+            )
         else:
-            ax.plot([], [], color=_COLORS["bound"], linestyle="--", label=f"bound = {format_ns(bound_ns)} (beyond the plot)")
+            ax.plot(
+                [], [], color=_COLORS["bound"], linestyle="--", label=f"bound = {format_ns(bound_ns)} (beyond the plot)"
+            )
     if overflow:  # an entry without a mark: the legend explains the cut-off
         ax.plot([], [], " ", label=f"{overflow:,} sample(s) above {format_ns(hi_f)} not shown (max {format_ns(vmax)})")
     ax.set_xlabel(f"{label} ({unit})" + (", log scale" if log_x else ""))
@@ -213,7 +223,9 @@ def _cdf_curve(values: np.ndarray, log_x: bool) -> tuple[np.ndarray, np.ndarray]
     # Very large inputs: cumulative counts over fine bins (exact at each bin's right edge).
     lo, hi = float(values.min()), float(values.max())
     if log_x:
-        counts, edges = np.histogram(np.log10(values.astype(np.float64)), bins=_MAX_CDF_POINTS, range=(math.log10(lo), math.log10(hi)))
+        counts, edges = np.histogram(
+            np.log10(values.astype(np.float64)), bins=_MAX_CDF_POINTS, range=(math.log10(lo), math.log10(hi))
+        )
         edges = np.power(10.0, edges)
     else:
         counts, edges = np.histogram(values.astype(np.float64), bins=_MAX_CDF_POINTS, range=(lo, hi))
@@ -277,15 +289,24 @@ def latency_cdf_png(
         ax.plot([mx, mx], [0, p], color=_COLORS["mark"], linewidth=2, label=_mark_label(p, mark, decides))
         ax.plot([mx], [p], "o", color=_COLORS["mark"], markersize=6)
         ax.annotate(
-            f"{_pct_label(p)} = {format_ns(mark)}", (mx, p), xytext=(10, -24), textcoords="offset points",
-            fontsize=9, color=_COLORS["mark"], fontweight="bold", zorder=5,
+            f"{_pct_label(p)} = {format_ns(mark)}",
+            (mx, p),
+            xytext=(10, -24),
+            textcoords="offset points",
+            fontsize=9,
+            color=_COLORS["mark"],
+            fontweight="bold",
+            zorder=5,
             bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": _COLORS["mark"], "alpha": 0.95},
         )
     if bound_ns is not None:
         within = np.count_nonzero(values <= bound_ns) / n
         meta["within_bound"] = f"{within:.6f}"
         ax.axvline(
-            bound_ns / scale, color=_COLORS["bound"], linestyle="--", linewidth=2,
+            bound_ns / scale,
+            color=_COLORS["bound"],
+            linestyle="--",
+            linewidth=2,
             label=f"bound = {format_ns(bound_ns)} ({within:.2%} of samples within)",
         )
     ax.set_xlabel(f"{label} ({unit})" + (", log scale" if log_x else ""))
@@ -336,7 +357,9 @@ def throughput_png(completion_offsets_ns, window_s: float | None = None) -> byte
     ax.stairs(rates, edges / t_scale, fill=True, color=_COLORS["bars"], alpha=0.25)
     ax.stairs(rates, edges / t_scale, color=_COLORS["bars"], linewidth=1.5, label="completed samples/s")
     overall = n / (span_ns / 1e9)
-    ax.axhline(overall, color=_COLORS["mean"], linestyle="--", linewidth=1.5, label=f"overall {_rate(overall)} samples/s")
+    ax.axhline(
+        overall, color=_COLORS["mean"], linestyle="--", linewidth=1.5, label=f"overall {_rate(overall)} samples/s"
+    )
     ax.set_xlim(edges[0] / t_scale, edges[-1] / t_scale)
     ax.set_ylim(bottom=0, top=max(float(rates.max()), overall) * 1.12)
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:,.6g}"))
@@ -361,8 +384,13 @@ def power_png(offsets_s, watts, window_s: float, average_watts: float | None = N
     ax.axvspan(0.0, window_s, color=_COLORS["mean"], alpha=0.08, label="LoadGen power window")
     ax.plot(t, w, marker="o", markersize=3, linewidth=1.2, color=_COLORS["line"], label="analyzer samples (W)")
     if average_watts is not None:
-        ax.axhline(average_watts, color=_COLORS["mean"], linestyle="--", linewidth=1.5,
-                   label=f"average in window {average_watts:,.6g} W")
+        ax.axhline(
+            average_watts,
+            color=_COLORS["mean"],
+            linestyle="--",
+            linewidth=1.5,
+            label=f"average in window {average_watts:,.6g} W",
+        )
     top = float(np.nanmax(w)) if np.isfinite(w).any() else 1.0
     ax.set_ylim(bottom=min(0.0, float(np.nanmin(w))), top=max(top, 1e-9) * 1.12)
     ax.set_xlabel("time since power_begin (s)")

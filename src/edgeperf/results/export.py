@@ -47,7 +47,10 @@ def export_html(store: Store, out: str | os.PathLike, tree_ids: list[int] | None
         raise ResultsError(f"{target}: folder is not empty and was not made by export-html; choose a new folder")
     links = LinkMode("export", out_dir=str(target))
     data = build_page_data(store, links, tree_ids)
-    files: dict[str, bytes] = {"index.html": render_index(data, served=False).encode("utf-8"), MARKER: b"edgeperf results export\n"}
+    files: dict[str, bytes] = {
+        "index.html": render_index(data, served=False).encode("utf-8"),
+        MARKER: b"edgeperf results export\n",
+    }
     files.update(static_files())
     files.update(details_pages(store, data, links))
     target.parent.mkdir(parents=True, exist_ok=True)

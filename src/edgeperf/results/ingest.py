@@ -58,20 +58,45 @@ def build_payload(report, *, name: str | None = None, links_base: str = "") -> I
         r = report.entries[location]
         if r is None:
             parts = _location_parts(location)
-            results.append({"location": location, "status": "no-result", **parts, "model": None, "value": None,
-                            "units": None, "accuracy": None, "inferred": None, "compliance": None, "errors": None,
-                            "power_value": None, "power_units": None})
+            results.append(
+                {
+                    "location": location,
+                    "status": "no-result",
+                    **parts,
+                    "model": None,
+                    "value": None,
+                    "units": None,
+                    "accuracy": None,
+                    "inferred": None,
+                    "compliance": None,
+                    "errors": None,
+                    "power_value": None,
+                    "power_units": None,
+                }
+            )
         else:
             value = r.value if isinstance(r.value, (int, float)) else float(r.value)
             power = r.power if r.has_power else None
-            results.append({
-                "location": location, "status": "valid", "division": r.division, "submitter": r.submitter,
-                "platform": r.system, "benchmark": r.benchmark, "model": r.mlperf_model, "scenario": r.scenario,
-                "value": float(value), "units": r.units, "accuracy": r.accuracy, "inferred": bool(r.inferred),
-                "compliance": int(r.compliance), "errors": int(r.errors),
-                "power_value": None if power is None else float(power.value),
-                "power_units": None if power is None else power.unit,
-            })
+            results.append(
+                {
+                    "location": location,
+                    "status": "valid",
+                    "division": r.division,
+                    "submitter": r.submitter,
+                    "platform": r.system,
+                    "benchmark": r.benchmark,
+                    "model": r.mlperf_model,
+                    "scenario": r.scenario,
+                    "value": float(value),
+                    "units": r.units,
+                    "accuracy": r.accuracy,
+                    "inferred": bool(r.inferred),
+                    "compliance": int(r.compliance),
+                    "errors": int(r.errors),
+                    "power_value": None if power is None else float(power.value),
+                    "power_units": None if power is None else power.unit,
+                }
+            )
         parts = _location_parts(location)
         if parts["platform"] and location.split("/")[2] == "results":
             division, submitter = location.split("/")[:2]
@@ -83,31 +108,55 @@ def build_payload(report, *, name: str | None = None, links_base: str = "") -> I
     summary_cells = [json.dumps(row.cells(), ensure_ascii=False) for row in report.rows]
     findings = []
     for f in report.findings:
-        findings.append({
-            "severity": f.severity.value, "check_id": f.check, "message": f.message, "file": f.file,
-            "location": f.scope.location,
-            "expected": json.dumps(_jsonable(f.expected), ensure_ascii=False) if f.has_expected else None,
-            "found": json.dumps(_jsonable(f.found), ensure_ascii=False) if f.has_found else None,
-        })
+        findings.append(
+            {
+                "severity": f.severity.value,
+                "check_id": f.check,
+                "message": f.message,
+                "file": f.file,
+                "location": f.scope.location,
+                "expected": json.dumps(_jsonable(f.expected), ensure_ascii=False) if f.has_expected else None,
+                "found": json.dumps(_jsonable(f.found), ensure_ascii=False) if f.has_found else None,
+            }
+        )
     verdict = report.verdict()
     round_ = report.options.version
     label = name or os.path.basename(root.rstrip(os.sep)) or root
     content = {
-        "root": root, "round": round_, "name": label, "links_base": links_base, "verdict": verdict.line,
-        "systems": systems, "results": results, "summary": summary_cells, "findings": findings,
+        "root": root,
+        "round": round_,
+        "name": label,
+        "links_base": links_base,
+        "verdict": verdict.line,
+        "systems": systems,
+        "results": results,
+        "summary": summary_cells,
+        "findings": findings,
     }
     fingerprint = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     return IngestPayload(
-        root=root, round=round_, name=label, links_base=links_base, fingerprint=fingerprint,
-        verdict=verdict.status, verdict_line=verdict.line, result_count=len(report.results),
-        no_result_count=len(report.no_results), error_count=report.error_count,
-        warning_count=report.warning_count, edgeperf_version=__version__,
-        systems=systems, results=results, summary_cells=summary_cells, findings=findings,
+        root=root,
+        round=round_,
+        name=label,
+        links_base=links_base,
+        fingerprint=fingerprint,
+        verdict=verdict.status,
+        verdict_line=verdict.line,
+        result_count=len(report.results),
+        no_result_count=len(report.no_results),
+        error_count=report.error_count,
+        warning_count=report.warning_count,
+        edgeperf_version=__version__,
+        systems=systems,
+        results=results,
+        summary_cells=summary_cells,
+        findings=findings,
     )
 
 
-def ingest_tree(store: Store, tree: str | os.PathLike, *, round: str = "v1.1", name: str | None = None,
-                links_base: str = "") -> tuple[IngestOutcome, IngestPayload]:
+def ingest_tree(
+    store: Store, tree: str | os.PathLike, *, round: str = "v1.1", name: str | None = None, links_base: str = ""
+) -> tuple[IngestOutcome, IngestPayload]:
     """Check ``tree`` with the ``round`` rules and store it; return the outcome and what was stored."""
     from ..submission import CheckOptions, check_tree
 
@@ -123,6 +172,8 @@ def ingest_tree(store: Store, tree: str | os.PathLike, *, round: str = "v1.1", n
         raise ResultsError(str(exc)) from None
     report = check_tree(root, options)
     if not report.entries:
-        raise ResultsError(f"{os.fspath(tree)}: no results found (is this a submission tree with closed/ or open/ at its top?)")
+        raise ResultsError(
+            f"{os.fspath(tree)}: no results found (is this a submission tree with closed/ or open/ at its top?)"
+        )
     payload = build_payload(report, name=name, links_base=links_base.rstrip("/"))
     return store.ingest(payload), payload

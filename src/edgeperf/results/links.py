@@ -65,8 +65,9 @@ class LinkMode:
     kind: str
     out_dir: str | None = None
 
-    def tree_href(self, tree_id: int, root: str, links_base: str, rel: str, *, from_depth: int = 0,
-                  directory: bool = False) -> str | None:
+    def tree_href(
+        self, tree_id: int, root: str, links_base: str, rel: str, *, from_depth: int = 0, directory: bool = False
+    ) -> str | None:
         """A link to ``rel`` inside a tree, or None when it would not resolve.
 
         ``from_depth`` is how many folders below the page root the linking page is.

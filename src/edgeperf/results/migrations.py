@@ -55,7 +55,8 @@ class Migration:
 
 _version_md = MetaData()
 schema_version = Table(
-    "schema_version", _version_md,
+    "schema_version",
+    _version_md,
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("description", Text, nullable=False),
     Column("applied_at", String(32), nullable=False),
@@ -65,7 +66,8 @@ schema_version = Table(
 def _v1(conn: Connection) -> None:
     md = MetaData()
     Table(
-        "trees", md,
+        "trees",
+        md,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("root", Text, nullable=False),
         Column("round", String(16), nullable=False),
@@ -82,7 +84,8 @@ def _v1(conn: Connection) -> None:
         UniqueConstraint("root", "round", name="uq_trees_root_round"),
     )
     Table(
-        "systems", md,
+        "systems",
+        md,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
         Column("division", Text, nullable=False),
@@ -92,26 +95,38 @@ def _v1(conn: Connection) -> None:
         UniqueConstraint("tree_id", "division", "submitter", "platform", name="uq_systems_platform"),
     )
     Table(
-        "results", md,
+        "results",
+        md,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
         Column("location", Text, nullable=False),
         Column("status", String(16), nullable=False),
-        Column("division", Text), Column("submitter", Text), Column("platform", Text),
-        Column("benchmark", Text), Column("model", Text), Column("scenario", Text),
-        Column("value", Float), Column("units", Text), Column("accuracy", Text),
-        Column("inferred", Boolean), Column("compliance", Integer), Column("errors", Integer),
-        Column("power_value", Float), Column("power_units", Text),
+        Column("division", Text),
+        Column("submitter", Text),
+        Column("platform", Text),
+        Column("benchmark", Text),
+        Column("model", Text),
+        Column("scenario", Text),
+        Column("value", Float),
+        Column("units", Text),
+        Column("accuracy", Text),
+        Column("inferred", Boolean),
+        Column("compliance", Integer),
+        Column("errors", Integer),
+        Column("power_value", Float),
+        Column("power_units", Text),
     )
     Table(
-        "summary_rows", md,
+        "summary_rows",
+        md,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
         Column("seq", Integer, nullable=False),
         Column("cells", Text, nullable=False),
     )
     Table(
-        "findings", md,
+        "findings",
+        md,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
         Column("seq", Integer, nullable=False),
@@ -174,9 +189,12 @@ def upgrade(engine: Engine, target: int = SCHEMA_VERSION) -> int:
                 if current_version(conn) >= migration.version:
                     continue
                 migration.apply(conn)
-                conn.execute(schema_version.insert().values(
-                    version=migration.version, description=migration.description,
-                    applied_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                ))
+                conn.execute(
+                    schema_version.insert().values(
+                        version=migration.version,
+                        description=migration.description,
+                        applied_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    )
+                )
             version = migration.version
     return version

@@ -93,8 +93,15 @@ def _column(model: str, scenario: str, units: str) -> dict[str, Any]:
     from ..submission.report.tables import ResultColumn
 
     c = ResultColumn(model, scenario, units)
-    return {"model": model, "scenario": scenario, "units": units, "benchmark": c.benchmark, "measure": c.measure,
-            "label": c.label, "power": c.power}
+    return {
+        "model": model,
+        "scenario": scenario,
+        "units": units,
+        "benchmark": c.benchmark,
+        "measure": c.measure,
+        "label": c.label,
+        "power": c.power,
+    }
 
 
 def _tree_data(store: Store, tree: TreeRecord, links: LinkMode) -> dict[str, Any]:
@@ -123,26 +130,58 @@ def _tree_data(store: Store, tree: TreeRecord, links: LinkMode) -> dict[str, Any
             code = links.tree_href(tree.id, tree.root, tree.links_base, f"{place[0]}/{place[1]}/code", directory=True)
             vals = [values.get(c) for c in columns]
             ppw = [
-                None if c[2] in ("Watts", "Joules", "Joules/Stream")
+                None
+                if c[2] in ("Watts", "Joules", "Joules/Stream")
                 else perf_per_joule(c[1], v, power_of.get((row.id, c[0], c[1])))
                 for c, v in zip(columns, vals)
             ]
-            out_rows.append({
-                "id": row.id, "submitter": row.submitter, "system": row.system, "processor": row.processor,
-                "processor_count": row.processor_count, "accelerator": row.accelerator,
-                "accelerator_count": row.accelerator_count, "software": row.software, "model_used": row.model_used,
-                "notes": row.notes, "suite": suites, "division": place[0], "platform": place[2],
-                "details": details_href(tree.id, sid) if sid is not None else None, "code": code,
-                "values": vals, "perf_per_watt": ppw,
-            })
+            out_rows.append(
+                {
+                    "id": row.id,
+                    "submitter": row.submitter,
+                    "system": row.system,
+                    "processor": row.processor,
+                    "processor_count": row.processor_count,
+                    "accelerator": row.accelerator,
+                    "accelerator_count": row.accelerator_count,
+                    "software": row.software,
+                    "model_used": row.model_used,
+                    "notes": row.notes,
+                    "suite": suites,
+                    "division": place[0],
+                    "platform": place[2],
+                    "details": details_href(tree.id, sid) if sid is not None else None,
+                    "code": code,
+                    "values": vals,
+                    "perf_per_watt": ppw,
+                }
+            )
         title = DIVISION_TITLES[division] + (" power" if power else "") + " — " + CATEGORY_TITLES[category]
         key = f"{division}-{category}" + ("-power" if power else "")
-        out_tables.append({"key": key, "division": division, "category": category, "power": power, "title": title,
-                           "open": division == "open", "columns": [_column(*c) for c in columns], "rows": out_rows})
+        out_tables.append(
+            {
+                "key": key,
+                "division": division,
+                "category": category,
+                "power": power,
+                "title": title,
+                "open": division == "open",
+                "columns": [_column(*c) for c in columns],
+                "rows": out_rows,
+            }
+        )
     return {
-        "id": tree.id, "name": tree.name, "round": tree.round, "root": tree.root, "ingested_at": tree.ingested_at,
-        "verdict": tree.verdict, "verdict_line": tree.verdict_line, "results": tree.result_count,
-        "no_results": tree.no_result_count, "errors": tree.error_count, "warnings": tree.warning_count,
+        "id": tree.id,
+        "name": tree.name,
+        "round": tree.round,
+        "root": tree.root,
+        "ingested_at": tree.ingested_at,
+        "verdict": tree.verdict,
+        "verdict_line": tree.verdict_line,
+        "results": tree.result_count,
+        "no_results": tree.no_result_count,
+        "errors": tree.error_count,
+        "warnings": tree.warning_count,
         "tables": out_tables,
     }
 
@@ -162,6 +201,8 @@ def build_page_data(store: Store, links: LinkMode, tree_ids: list[int] | None = 
     if tree_ids is not None:
         trees = [t for t in trees if t.id in set(tree_ids)]
     return {
-        "format": PAGE_FORMAT, "format_version": PAGE_FORMAT_VERSION, "perf_per_watt_label": PERF_PER_WATT_LABEL,
+        "format": PAGE_FORMAT,
+        "format_version": PAGE_FORMAT_VERSION,
+        "perf_per_watt_label": PERF_PER_WATT_LABEL,
         "trees": [_tree_data(store, t, links) for t in trees],
     }

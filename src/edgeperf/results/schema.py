@@ -37,7 +37,8 @@ __all__ = ["metadata", "trees", "systems", "results", "summary_rows", "findings"
 metadata = MetaData()
 
 trees = Table(
-    "trees", metadata,
+    "trees",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("root", Text, nullable=False),
     Column("round", String(16), nullable=False),
@@ -56,7 +57,8 @@ trees = Table(
 )
 
 systems = Table(
-    "systems", metadata,
+    "systems",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
     Column("division", Text, nullable=False),
@@ -67,7 +69,8 @@ systems = Table(
 )
 
 results = Table(
-    "results", metadata,
+    "results",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
     Column("location", Text, nullable=False),
@@ -89,7 +92,8 @@ results = Table(
 )
 
 summary_rows = Table(
-    "summary_rows", metadata,
+    "summary_rows",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -97,7 +101,8 @@ summary_rows = Table(
 )
 
 findings = Table(
-    "findings", metadata,
+    "findings",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tree_id", Integer, ForeignKey("trees.id", ondelete="CASCADE"), nullable=False),
     Column("seq", Integer, nullable=False),

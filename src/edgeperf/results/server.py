@@ -33,12 +33,34 @@ from .store import Store
 __all__ = ["make_server", "LOOPBACK"]
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-_PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-             "connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+_PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 _DETAILS = re.compile(r"^/details/(\d{1,12})/(\d{1,12})\.html$")
 _TREE = re.compile(r"^/tree/(\d{1,12})(/.*)?$")
-_TEXT_TYPES = (".txt", ".json", ".md", ".log", ".csv", ".conf", ".cfg", ".adoc", ".py", ".sh", ".yaml", ".yml",
-               ".ini", ".toml", ".cc", ".cpp", ".h", ".c", ".rst", "")
+_TEXT_TYPES = (
+    ".txt",
+    ".json",
+    ".md",
+    ".log",
+    ".csv",
+    ".conf",
+    ".cfg",
+    ".adoc",
+    ".py",
+    ".sh",
+    ".yaml",
+    ".yml",
+    ".ini",
+    ".toml",
+    ".cc",
+    ".cpp",
+    ".h",
+    ".c",
+    ".rst",
+    "",
+)
 
 
 class _Site:
@@ -72,8 +94,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- everything but GET and HEAD is refused
     def _refuse(self) -> None:
-        self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only: only GET and HEAD\n", "text/plain; charset=utf-8",
-                   extra={"Allow": "GET, HEAD"})
+        self._send(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            b"read-only: only GET and HEAD\n",
+            "text/plain; charset=utf-8",
+            extra={"Allow": "GET, HEAD"},
+        )
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse
 
@@ -84,8 +110,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._route(head=False)
 
     # ---- responses
-    def _send(self, status: int, body: bytes, ctype: str, *, head: bool = False, extra: dict | None = None,
-              csp: str = _PAGE_CSP) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str,
+        *,
+        head: bool = False,
+        extra: dict | None = None,
+        csp: str = _PAGE_CSP,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -137,15 +171,25 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = "sandbox; default-src 'none'; style-src 'self'"
         if os.path.isdir(target):
             if not rest.endswith("/"):
-                return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head=head,
-                                  extra={"Location": f"/tree/{tree_id}/{quote_parts(*parts)}/" if parts else f"/tree/{tree_id}/"})
-            return self._send(200, _listing(tree.name, parts, target), "text/html; charset=utf-8", head=head, csp=sandbox)
+                return self._send(
+                    HTTPStatus.MOVED_PERMANENTLY,
+                    b"",
+                    "text/plain",
+                    head=head,
+                    extra={"Location": f"/tree/{tree_id}/{quote_parts(*parts)}/" if parts else f"/tree/{tree_id}/"},
+                )
+            return self._send(
+                200, _listing(tree.name, parts, target), "text/html; charset=utf-8", head=head, csp=sandbox
+            )
         if not os.path.isfile(target):
             return self._not_found(head)
         ext = os.path.splitext(target)[1].lower()
-        ctype = "text/plain; charset=utf-8" if ext in _TEXT_TYPES else (
-            mimetypes.guess_type(target)[0] if ext in (".png", ".jpg", ".jpeg", ".gif", ".pdf") else None
-        ) or "application/octet-stream"
+        ctype = (
+            "text/plain; charset=utf-8"
+            if ext in _TEXT_TYPES
+            else (mimetypes.guess_type(target)[0] if ext in (".png", ".jpg", ".jpeg", ".gif", ".pdf") else None)
+            or "application/octet-stream"
+        )
         try:
             with open(target, "rb") as f:
                 body = f.read()
@@ -161,13 +205,17 @@ def _listing(tree_name: str, parts: list[str], folder: str) -> bytes:
     except OSError:
         entries = []
     title = html.escape(f"{tree_name}/{'/'.join(parts)}")
-    items = ["<li><a href=\"../\">../</a></li>"] if parts else []
+    items = ['<li><a href="../">../</a></li>'] if parts else []
     for e in entries:
         slash = "/" if e.is_dir() else ""
-        items.append(f"<li><a href=\"{html.escape(urllib.parse.quote(e.name, safe=''))}{slash}\">"
-                     f"{html.escape(e.name)}{slash}</a></li>")
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><ul>{''.join(items)}</ul></body></html>\n").encode()
+        items.append(
+            f'<li><a href="{html.escape(urllib.parse.quote(e.name, safe=""))}{slash}">'
+            f"{html.escape(e.name)}{slash}</a></li>"
+        )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><h1>{title}</h1><ul>{''.join(items)}</ul></body></html>\n"
+    ).encode()
 
 
 def make_server(store: Store, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
@@ -177,6 +225,7 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 8000) -> Thre
     handler = type("ResultsHandler", (_Handler,), {"site": _Site(store)})
     server_class = ThreadingHTTPServer
     if ":" in host:  # an IPv6 address such as ::1
+
         class ResultsServer6(ThreadingHTTPServer):
             address_family = socket.AF_INET6
 

@@ -37,7 +37,8 @@ def static_files() -> dict[str, bytes]:
 def _system_links(links: LinkMode, tree: dict[str, Any], system: dict[str, Any]) -> dict[str, str | None]:
     d, s, p = system["division"], system["submitter"], system["platform"]
     href = lambda rel, directory: links.tree_href(  # noqa: E731
-        tree["id"], tree["root"], tree.get("links_base", ""), rel, from_depth=2, directory=directory)
+        tree["id"], tree["root"], tree.get("links_base", ""), rel, from_depth=2, directory=directory
+    )
     return {
         "system_json": href(f"{d}/{s}/systems/{p}.json", False),
         "results": href(f"{d}/{s}/results/{p}", True),
@@ -49,8 +50,14 @@ def _tree_info(store: Store, tree_id: int) -> dict[str, Any] | None:
     record = store.tree(tree_id)
     if record is None:
         return None
-    return {"id": record.id, "name": record.name, "round": record.round, "root": record.root,
-            "verdict_line": record.verdict_line, "links_base": record.links_base}
+    return {
+        "id": record.id,
+        "name": record.name,
+        "round": record.round,
+        "root": record.root,
+        "verdict_line": record.verdict_line,
+        "links_base": record.links_base,
+    }
 
 
 def _pages_for_tree(store: Store, tree: dict[str, Any], links: LinkMode, only: int | None = None) -> dict[str, bytes]:

@@ -143,7 +143,9 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 old = conn.execute(
-                    select(trees.c.id, trees.c.fingerprint).where(trees.c.root == payload.root, trees.c.round == payload.round)
+                    select(trees.c.id, trees.c.fingerprint).where(
+                        trees.c.root == payload.root, trees.c.round == payload.round
+                    )
                 ).first()
                 if old is not None and old.fingerprint == payload.fingerprint:
                     return IngestOutcome("unchanged", old.id)
@@ -151,18 +153,30 @@ class Store:
                     for table in (findings, summary_rows, results, systems):
                         conn.execute(table.delete().where(table.c.tree_id == old.id))
                     conn.execute(trees.delete().where(trees.c.id == old.id))
-                tree_id = conn.execute(trees.insert().values(
-                    root=payload.root, round=payload.round, name=payload.name,
-                    ingested_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                    fingerprint=payload.fingerprint, verdict=payload.verdict, verdict_line=payload.verdict_line,
-                    result_count=payload.result_count, no_result_count=payload.no_result_count,
-                    error_count=payload.error_count, warning_count=payload.warning_count,
-                    edgeperf_version=payload.edgeperf_version, links_base=payload.links_base,
-                )).inserted_primary_key[0]
+                tree_id = conn.execute(
+                    trees.insert().values(
+                        root=payload.root,
+                        round=payload.round,
+                        name=payload.name,
+                        ingested_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                        fingerprint=payload.fingerprint,
+                        verdict=payload.verdict,
+                        verdict_line=payload.verdict_line,
+                        result_count=payload.result_count,
+                        no_result_count=payload.no_result_count,
+                        error_count=payload.error_count,
+                        warning_count=payload.warning_count,
+                        edgeperf_version=payload.edgeperf_version,
+                        links_base=payload.links_base,
+                    )
+                ).inserted_primary_key[0]
                 _insert(conn, systems, ({"tree_id": tree_id, **s} for s in payload.systems))
                 _insert(conn, results, ({"tree_id": tree_id, **r} for r in payload.results))
-                _insert(conn, summary_rows, (
-                    {"tree_id": tree_id, "seq": i, "cells": c} for i, c in enumerate(payload.summary_cells)))
+                _insert(
+                    conn,
+                    summary_rows,
+                    ({"tree_id": tree_id, "seq": i, "cells": c} for i, c in enumerate(payload.summary_cells)),
+                )
                 _insert(conn, findings, ({"tree_id": tree_id, "seq": i, **f} for i, f in enumerate(payload.findings)))
         except SQLAlchemyError as exc:
             raise self._fail("store the tree", exc) from None
@@ -230,8 +244,9 @@ class Store:
 
         from .schema import TABLES
 
-        return {t.name: [tuple(r) for r in self._rows(select(t).order_by(*t.primary_key.columns), "dump")]
-                for t in TABLES}
+        return {
+            t.name: [tuple(r) for r in self._rows(select(t).order_by(*t.primary_key.columns), "dump")] for t in TABLES
+        }
 
 
 def _insert(conn, table, rows: Iterable[dict[str, Any]], chunk: int = 1000) -> None:
@@ -258,8 +273,10 @@ def open_store(url: str | None = None, *, create: bool = False) -> Store:
         from sqlalchemy import create_engine, event
         from sqlalchemy.exc import SQLAlchemyError
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise StoreError(f"the results store needs the 'results' extra ({exc.name} is not installed): "
-                         "pip install 'edgeperf[results]'") from None
+        raise StoreError(
+            f"the results store needs the 'results' extra ({exc.name} is not installed): "
+            "pip install 'edgeperf[results]'"
+        ) from None
     shown = _shown(full)
     if full.startswith("sqlite"):
         path = full.split(":///", 1)[1] if ":///" in full else ""
@@ -278,12 +295,14 @@ def open_store(url: str | None = None, *, create: bool = False) -> Store:
     except Exception as exc:
         raise StoreError(f"{shown}: not a usable database URL ({exc})") from None
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # foreign keys on, and wait for a concurrent writer
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
+
     store = Store(engine, full)
     try:
         if create:

@@ -46,7 +46,9 @@ class OnnxModel(MLModel):
         feeds = {}
         for request_input in payload.inputs:
             if request_input.name not in self._inputs:
-                raise MLServerError(f"model {self.name!r} has no input {request_input.name!r}; its inputs: {self._inputs}")
+                raise MLServerError(
+                    f"model {self.name!r} has no input {request_input.name!r}; its inputs: {self._inputs}"
+                )
             feeds[request_input.name] = NumpyCodec.decode_input(request_input)
         missing = [n for n in self._inputs if n not in feeds]
         if missing:
@@ -71,5 +73,6 @@ def _metadata(node) -> MetadataTensor:
 
 
 def _output(name: str, value: np.ndarray) -> ResponseOutput:
-    return ResponseOutput(name=name, shape=list(value.shape), datatype=dtype_to_kserve(value.dtype.name),
-                          data=value.ravel().tolist())
+    return ResponseOutput(
+        name=name, shape=list(value.shape), datatype=dtype_to_kserve(value.dtype.name), data=value.ravel().tolist()
+    )

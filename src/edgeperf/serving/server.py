@@ -72,7 +72,9 @@ def serve_model(opts: ServeOptions, announce: Callable[[str], None] = print) -> 
         from mlserver import MLServer
         from mlserver.settings import ModelParameters, ModelSettings, Settings
     except ImportError as e:
-        raise ServeError(f"serving a model needs MLServer, which is not installed ({e}); install it with: {_INSTALL_HINT}") from e
+        raise ServeError(
+            f"serving a model needs MLServer, which is not installed ({e}); install it with: {_INSTALL_HINT}"
+        ) from e
     other = free_port(opts.host)
     http_port, grpc_port = (opts.port, other) if opts.protocol == "http" else (other, opts.port)
     settings = Settings(

@@ -149,8 +149,17 @@ class Reporter:
         """How many FATAL/DROP findings this reporter and its relatives have added so far."""
         return self._invalidating[0]
 
-    def add(self, severity: Severity, check: str, message: str, *, file: str | None = None,
-            expected: Any = _UNSET, found: Any = _UNSET, strict: bool = False) -> Finding:
+    def add(
+        self,
+        severity: Severity,
+        check: str,
+        message: str,
+        *,
+        file: str | None = None,
+        expected: Any = _UNSET,
+        found: Any = _UNSET,
+        strict: bool = False,
+    ) -> Finding:
         promoted = False
         if strict and self.strict and severity is Severity.SOFT:
             severity, promoted = Severity.DROP, True

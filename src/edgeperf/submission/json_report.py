@@ -61,27 +61,56 @@ def report_to_json(report: CheckReport) -> dict[str, Any]:
     results = []
     for r in report.results:
         p = r.power if r.has_power else None
-        results.append({
-            "location": r.location, "division": r.division, "submitter": r.submitter, "system": r.system,
-            "benchmark": r.benchmark, "model": r.mlperf_model, "scenario": r.scenario, "value": _num(r.value),
-            "units": r.units, "accuracy": r.accuracy, "inferred": r.inferred, "compliance": r.compliance,
-            "errors": r.errors,
-            "power": None if p is None else {"value": p.value, "units": p.unit, "average_watts": p.average_watts,
-                                             "samples": p.sample_count, "duration_s": p.duration_s},
-        })
+        results.append(
+            {
+                "location": r.location,
+                "division": r.division,
+                "submitter": r.submitter,
+                "system": r.system,
+                "benchmark": r.benchmark,
+                "model": r.mlperf_model,
+                "scenario": r.scenario,
+                "value": _num(r.value),
+                "units": r.units,
+                "accuracy": r.accuracy,
+                "inferred": r.inferred,
+                "compliance": r.compliance,
+                "errors": r.errors,
+                "power": None
+                if p is None
+                else {
+                    "value": p.value,
+                    "units": p.unit,
+                    "average_watts": p.average_watts,
+                    "samples": p.sample_count,
+                    "duration_s": p.duration_s,
+                },
+            }
+        )
     return {
         "format": JSON_FORMAT,
         "format_version": JSON_FORMAT_VERSION,
         "edgeperf_version": __version__,
         "tree": report.root,
         "ruleset": o.version,
-        "options": {"submitter": o.submitter, "skip_compliance": o.skip_compliance, "strict": o.strict,
-                    "submission_exceptions": o.submission_exceptions, "debug": o.debug,
-                    "power_timezones": o.power_timezones},
-        "verdict": {"status": v.status, "line": v.line, "exit_code": v.exit_code, "results": len(results),
-                    "no_results": len(report.no_results), "errors": report.error_count,
-                    "warnings": report.warning_count,
-                    "invalidating": report.count(Severity.FATAL, Severity.DROP)},
+        "options": {
+            "submitter": o.submitter,
+            "skip_compliance": o.skip_compliance,
+            "strict": o.strict,
+            "submission_exceptions": o.submission_exceptions,
+            "debug": o.debug,
+            "power_timezones": o.power_timezones,
+        },
+        "verdict": {
+            "status": v.status,
+            "line": v.line,
+            "exit_code": v.exit_code,
+            "results": len(results),
+            "no_results": len(report.no_results),
+            "errors": report.error_count,
+            "warnings": report.warning_count,
+            "invalidating": report.count(Severity.FATAL, Severity.DROP),
+        },
         "results": results,
         "no_results": report.no_results,
         "findings": [f.as_dict() for f in report.findings],

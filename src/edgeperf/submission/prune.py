@@ -84,8 +84,12 @@ def _remove(out: Path, where: tuple[str, ...]) -> None:
             sysjson.unlink()
 
 
-def prune_invalid(tree: str | os.PathLike, output: str | os.PathLike, options: CheckOptions | None = None,
-                  report: CheckReport | None = None) -> PruneReport:
+def prune_invalid(
+    tree: str | os.PathLike,
+    output: str | os.PathLike,
+    options: CheckOptions | None = None,
+    report: CheckReport | None = None,
+) -> PruneReport:
     """Copy ``tree`` to ``output`` without the results the checker drops; return what was left out.
 
     ``output`` must not exist (nothing is overwritten); ``report`` is a check of ``tree`` with the

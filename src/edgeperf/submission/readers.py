@@ -69,8 +69,13 @@ def _parse_mllog_line(line: str, n: int, path: str) -> dict[str, Any]:
         rec, stop = _scan_once(line, i)
     except (StopIteration, ValueError):
         rec, stop = None, -1
-    if stop < 0 or line[stop:].strip(_JSON_WS) or not isinstance(rec, dict) \
-            or not isinstance(rec.get("key"), str) or "value" not in rec:
+    if (
+        stop < 0
+        or line[stop:].strip(_JSON_WS)
+        or not isinstance(rec, dict)
+        or not isinstance(rec.get("key"), str)
+        or "value" not in rec
+    ):
         try:
             parse_detail_lines([line], path)  # the reference reader's message
         except LogFormatError as exc:
@@ -109,8 +114,9 @@ class DetailFacts(DetailLogRecords):
     that was not scanned for raises ``LookupError``: it would silently read as missing.
     """
 
-    def __init__(self, records: list[dict[str, Any]], line_numbers: list[int], path: str | None,
-                 keys: frozenset[str]) -> None:
+    def __init__(
+        self, records: list[dict[str, Any]], line_numbers: list[int], path: str | None, keys: frozenset[str]
+    ) -> None:
         super().__init__(records, line_numbers, path)
         self.scanned_keys = keys
 
@@ -149,24 +155,40 @@ class DetailFacts(DetailLogRecords):
 # ever accept a subset of what json.loads accepts: no escapes, no whitespace variants, no
 # negative list items, bounded digit counts.
 _P_STR = rb'"[^"\\\x00-\x1f]*"'
-_P_INT = rb'-?(?:0|[1-9][0-9]{0,17})'
-_P_NUM = _P_INT + rb'(?:\.[0-9]{1,30})?(?:[eE][-+]?[0-9]{1,3})?'
+_P_INT = rb"-?(?:0|[1-9][0-9]{0,17})"
+_P_NUM = _P_INT + rb"(?:\.[0-9]{1,30})?(?:[eE][-+]?[0-9]{1,3})?"
 # LoadGen's per-sample lists (loaded_qsl_set and the like) are most of a log's bytes. The exact
 # JSON grammar of a list of non-negative integers is a grouped repeat, ~2x slower in ``re`` than a
 # run of one character class; the fast form is used only for a buffer that has no ",," and no
 # number with a leading zero anywhere (checked with numpy), where the two accept the same lists.
-_P_LIST_EXACT = rb'\[(?:(?:0|[1-9][0-9]{0,17})(?:,(?:0|[1-9][0-9]{0,17}))*+)?\]'
-_P_LIST_FAST = rb'\[(?:(?!,)[0-9,]*(?<!,))?\]'
+_P_LIST_EXACT = rb"\[(?:(?:0|[1-9][0-9]{0,17})(?:,(?:0|[1-9][0-9]{0,17}))*+)?\]"
+_P_LIST_FAST = rb"\[(?:(?!,)[0-9,]*(?<!,))?\]"
 
 
 def _plain_rest(keys: frozenset[str], list_pattern: bytes) -> bytes:
     names = b"|".join(re.escape(k.encode()) for k in sorted(keys, key=len, reverse=True))
     value = rb"(?:" + _P_STR + rb"|" + _P_NUM + rb"|true|false|null|" + list_pattern + rb")"
-    return (rb' \{"key": "(?!(?:' + names + rb')")[^"\\\x00-\x1f]*", "value": ' + value +
-            rb', "time_ms": ' + _P_NUM + rb', "namespace": ' + _P_STR + rb', "event_type": ' + _P_STR +
-            rb', "metadata": \{"is_error": false, "is_warning": false, "file": ' + _P_STR +
-            rb', "line_no": ' + _P_INT + rb', "pid": ' + _P_INT + rb', "tid": ' + _P_INT +
-            rb'\}\}[ \t]*\r?(?=\n|\Z)')
+    return (
+        rb' \{"key": "(?!(?:'
+        + names
+        + rb')")[^"\\\x00-\x1f]*", "value": '
+        + value
+        + rb', "time_ms": '
+        + _P_NUM
+        + rb', "namespace": '
+        + _P_STR
+        + rb', "event_type": '
+        + _P_STR
+        + rb', "metadata": \{"is_error": false, "is_warning": false, "file": '
+        + _P_STR
+        + rb', "line_no": '
+        + _P_INT
+        + rb', "pid": '
+        + _P_INT
+        + rb', "tid": '
+        + _P_INT
+        + rb"\}\}[ \t]*\r?(?=\n|\Z)"
+    )
 
 
 _PREFIX = MLLOG_PREFIX.encode()

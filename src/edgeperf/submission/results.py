@@ -95,13 +95,24 @@ class CheckReport:
         invalidating = self.count(Severity.FATAL, Severity.DROP)
         tail = f"{warnings} warning{'s' if warnings != 1 else ''}"
         if not self.entries:
-            return Verdict("fail", "FAIL: no results found to check (is this a submission tree with "
-                           "closed/ or open/ at its top?)", 1)
+            return Verdict(
+                "fail",
+                "FAIL: no results found to check (is this a submission tree with closed/ or open/ at its top?)",
+                1,
+            )
         if n_bad:
-            return Verdict("fail", f"FAIL: {n_bad} NoResults, {n_ok} results; {errors} errors "
-                           f"({invalidating} invalidating), {tail} -- the submission has errors", 1)
+            return Verdict(
+                "fail",
+                f"FAIL: {n_bad} NoResults, {n_ok} results; {errors} errors "
+                f"({invalidating} invalidating), {tail} -- the submission has errors",
+                1,
+            )
         if errors:
             hint = "" if self.options.strict else "; --strict would enforce the seed/latency/query/duration ones"
-            return Verdict("pass-with-errors", f"PASS WITH ERRORS LOGGED: {n_ok} results, 0 NoResults; {errors} "
-                           f"errors that v1.1 does not count against a result{hint}; {tail}", 0)
+            return Verdict(
+                "pass-with-errors",
+                f"PASS WITH ERRORS LOGGED: {n_ok} results, 0 NoResults; {errors} "
+                f"errors that v1.1 does not count against a result{hint}; {tail}",
+                0,
+            )
         return Verdict("pass", f"PASS: {n_ok} results, 0 NoResults, no errors, {tail}", 0)

@@ -76,14 +76,20 @@ _SCENARIOS_V1_1 = {
         {m: ("Server",) for m in _DC_OPTIONAL_SERVER},
     ),
     "edge": (
-        {m: ("SingleStream", "Offline") for m in
-         ("resnet", "ssd-small", "ssd-large", "rnnt", "bert-99", "3d-unet-99", "3d-unet-99.9")},
+        {
+            m: ("SingleStream", "Offline")
+            for m in ("resnet", "ssd-small", "ssd-large", "rnnt", "bert-99", "3d-unet-99", "3d-unet-99.9")
+        },
         {},
     ),
     "datacenter,edge": (
-        {**{m: ("SingleStream", "Offline") for m in
-            ("resnet", "ssd-small", "ssd-large", "rnnt", "bert-99", "3d-unet-99", "3d-unet-99.9")},
-         **{m: ("Offline",) for m in ("bert-99.9", "dlrm-99", "dlrm-99.9")}},
+        {
+            **{
+                m: ("SingleStream", "Offline")
+                for m in ("resnet", "ssd-small", "ssd-large", "rnnt", "bert-99", "3d-unet-99", "3d-unet-99.9")
+            },
+            **{m: ("Offline",) for m in ("bert-99.9", "dlrm-99", "dlrm-99.9")},
+        },
         {m: ("Server",) for m in _DC_OPTIONAL_SERVER},
     ),
 }
@@ -116,20 +122,31 @@ class RoundRules:
     divisions: tuple[str, ...] = ("closed", "open")
     ignored_top_level: tuple[str, ...] = (".git", ".github")
     statuses: tuple[str, ...] = ("available", "preview", "rdi")
-    scenario_dir_aliases: Mapping[str, str] = field(default_factory=lambda: _ro(
-        {"singlestream": "SingleStream", "multistream": "MultiStream", "server": "Server", "offline": "Offline"}))
+    scenario_dir_aliases: Mapping[str, str] = field(
+        default_factory=lambda: _ro(
+            {"singlestream": "SingleStream", "multistream": "MultiStream", "server": "Server", "offline": "Offline"}
+        )
+    )
     checked_runs: tuple[str, ...] = ("run_1",)
 
     # detail-log keys
-    result_key: Mapping[str, str] = field(default_factory=lambda: _ro({
-        "Offline": "result_samples_per_second",
-        "SingleStream": "result_90.00_percentile_latency_ns",
-        "MultiStream": "effective_samples_per_query",
-        "Server": "result_scheduled_samples_per_sec",
-    }))
-    p99_key: Mapping[str, str] = field(default_factory=lambda: _ro({
-        "MultiStream": "result_99.00_percentile_per_query_latency_ns",
-    }))
+    result_key: Mapping[str, str] = field(
+        default_factory=lambda: _ro(
+            {
+                "Offline": "result_samples_per_second",
+                "SingleStream": "result_90.00_percentile_latency_ns",
+                "MultiStream": "effective_samples_per_query",
+                "Server": "result_scheduled_samples_per_sec",
+            }
+        )
+    )
+    p99_key: Mapping[str, str] = field(
+        default_factory=lambda: _ro(
+            {
+                "MultiStream": "result_99.00_percentile_per_query_latency_ns",
+            }
+        )
+    )
     p99_key_default: str = "result_99.00_percentile_latency_ns"
     seed_keys: tuple[tuple[str, str], ...] = (
         ("qsl_rng_seed", "effective_qsl_rng_seed"),
@@ -139,20 +156,32 @@ class RoundRules:
     ns_per_ms: int = 1_000_000
 
     # units (by directory scenario)
-    perf_units: Mapping[str, str] = field(default_factory=lambda: _ro({
-        "SingleStream": "Latency (ms)", "MultiStream": "Streams", "Server": "Queries/s", "Offline": "Samples/s"}))
+    perf_units: Mapping[str, str] = field(
+        default_factory=lambda: _ro(
+            {"SingleStream": "Latency (ms)", "MultiStream": "Streams", "Server": "Queries/s", "Offline": "Samples/s"}
+        )
+    )
 
     # files
     files_diff_ignored: tuple[str, ...] = ("mlperf_log_trace.json", "results.json")
     accuracy_files: tuple[str, ...] = (
-        "mlperf_log_summary.txt", "mlperf_log_detail.txt", "accuracy.txt", "mlperf_log_accuracy.json")
+        "mlperf_log_summary.txt",
+        "mlperf_log_detail.txt",
+        "accuracy.txt",
+        "mlperf_log_accuracy.json",
+    )
     perf_files: tuple[str, ...] = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
     perf_optional_files: tuple[str, ...] = ("mlperf_log_accuracy.json",)
     perf_power_files: tuple[str, ...] = ("spl.txt",)
     power_files: tuple[str, ...] = ("client.json", "client.log", "ptd_logs.txt", "server.json", "server.log")
     measurement_files: tuple[str, ...] = ("mlperf.conf", "user.conf", "README.md")
     measurement_json_keys: tuple[str, ...] = (
-        "input_data_types", "retraining", "starting_weights_filename", "weight_data_types", "weight_transformations")
+        "input_data_types",
+        "retraining",
+        "starting_weights_filename",
+        "weight_data_types",
+        "weight_transformations",
+    )
 
     # compliance
     compliance_tests: tuple[str, ...] = ("TEST01", "TEST04-A", "TEST04-B", "TEST05")
@@ -163,26 +192,64 @@ class RoundRules:
     compliance_perf_files: tuple[str, ...] = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
     compliance_acc_files_pass: tuple[str, ...] = ("mlperf_log_accuracy.json", "accuracy.txt")
     compliance_acc_files_fail: tuple[str, ...] = (
-        "mlperf_log_accuracy.json", "accuracy.txt", "baseline_accuracy.txt", "compliance_accuracy.txt")
+        "mlperf_log_accuracy.json",
+        "accuracy.txt",
+        "baseline_accuracy.txt",
+        "compliance_accuracy.txt",
+    )
     compliance_pass_text: str = "TEST PASS"
 
     # system description
     system_required_fields: tuple[str, ...] = (
-        "division", "submitter", "status", "system_name", "number_of_nodes", "host_processor_model_name",
-        "host_processors_per_node", "host_processor_core_count", "host_memory_capacity", "host_storage_capacity",
-        "host_storage_type", "accelerators_per_node", "accelerator_model_name", "accelerator_memory_capacity",
-        "framework", "operating_system",
+        "division",
+        "submitter",
+        "status",
+        "system_name",
+        "number_of_nodes",
+        "host_processor_model_name",
+        "host_processors_per_node",
+        "host_processor_core_count",
+        "host_memory_capacity",
+        "host_storage_capacity",
+        "host_storage_type",
+        "accelerators_per_node",
+        "accelerator_model_name",
+        "accelerator_memory_capacity",
+        "framework",
+        "operating_system",
         # required since v1.0
-        "system_type", "other_software_stack", "host_processor_frequency", "host_processor_caches",
-        "host_memory_configuration", "host_processor_interconnect", "host_networking", "host_networking_topology",
-        "accelerator_frequency", "accelerator_host_interconnect", "accelerator_interconnect",
-        "accelerator_interconnect_topology", "accelerator_memory_configuration", "accelerator_on-chip_memories",
-        "cooling", "hw_notes", "sw_notes",
+        "system_type",
+        "other_software_stack",
+        "host_processor_frequency",
+        "host_processor_caches",
+        "host_memory_configuration",
+        "host_processor_interconnect",
+        "host_networking",
+        "host_networking_topology",
+        "accelerator_frequency",
+        "accelerator_host_interconnect",
+        "accelerator_interconnect",
+        "accelerator_interconnect_topology",
+        "accelerator_memory_configuration",
+        "accelerator_on-chip_memories",
+        "cooling",
+        "hw_notes",
+        "sw_notes",
     )
     system_power_fields: tuple[str, ...] = (
-        "power_management", "filesystem", "boot_firmware_version", "management_firmware_version", "other_hardware",
-        "number_of_type_nics_installed", "nics_enabled_firmware", "nics_enabled_os", "nics_enabled_connected",
-        "network_speed_mbit", "power_supply_quantity_and_rating_watts", "power_supply_details", "disk_drives",
+        "power_management",
+        "filesystem",
+        "boot_firmware_version",
+        "management_firmware_version",
+        "other_hardware",
+        "number_of_type_nics_installed",
+        "nics_enabled_firmware",
+        "nics_enabled_os",
+        "nics_enabled_connected",
+        "network_speed_mbit",
+        "power_supply_quantity_and_rating_watts",
+        "power_supply_details",
+        "disk_drives",
         "disk_controllers",
     )
     system_string_fields: tuple[str, ...] = ("host_processor_model_name", "accelerator_model_name")
@@ -240,10 +307,21 @@ class RoundRules:
 
 V1_1 = RoundRules(
     version="v1.1",
-    models=("ssd-small", "ssd-large", "resnet", "rnnt", "bert-99", "bert-99.9", "dlrm-99", "dlrm-99.9",
-            "3d-unet-99", "3d-unet-99.9"),
-    model_mapping=_ro({"ssd-mobilenet": "ssd-small", "ssd-resnet34": "ssd-large", "mobilenet": "resnet",
-                       "resnet50": "resnet"}),
+    models=(
+        "ssd-small",
+        "ssd-large",
+        "resnet",
+        "rnnt",
+        "bert-99",
+        "bert-99.9",
+        "dlrm-99",
+        "dlrm-99.9",
+        "3d-unet-99",
+        "3d-unet-99.9",
+    ),
+    model_mapping=_ro(
+        {"ssd-mobilenet": "ssd-small", "ssd-resnet34": "ssd-large", "mobilenet": "resnet", "resnet50": "resnet"}
+    ),
     model_guesses=(
         (("ssdlite", "ssd-inception", "yolo", "ssd-mobilenet", "ssd-resnet50"), "ssd-small"),
         (("mobilenet",), "mobilenet"),
@@ -251,44 +329,92 @@ V1_1 = RoundRules(
         (("rcnn",), "ssd-small"),
     ),
     scenarios=_ro({k: (_ro(v[0]), _ro(v[1])) for k, v in _SCENARIOS_V1_1.items()}),
-    accuracy=_ro({
-        "resnet": _acc("acc", 76.46, 0.99),
-        "ssd-small": _acc("mAP", 22.0, 0.99),
-        "ssd-large": _acc("mAP", 20.0, 0.99),
-        "rnnt": _acc("WER", 100 - 7.452, 0.99),
-        "bert-99": _acc("F1", 90.874, 0.99),
-        "bert-99.9": _acc("F1", 90.874, 0.999),
-        "dlrm-99": _acc("AUC", 80.25, 0.99),
-        "dlrm-99.9": _acc("AUC", 80.25, 0.999),
-        "3d-unet-99": _acc("DICE", 0.853, 0.99),
-        "3d-unet-99.9": _acc("DICE", 0.853, 0.999),
-    }),
+    accuracy=_ro(
+        {
+            "resnet": _acc("acc", 76.46, 0.99),
+            "ssd-small": _acc("mAP", 22.0, 0.99),
+            "ssd-large": _acc("mAP", 20.0, 0.99),
+            "rnnt": _acc("WER", 100 - 7.452, 0.99),
+            "bert-99": _acc("F1", 90.874, 0.99),
+            "bert-99.9": _acc("F1", 90.874, 0.999),
+            "dlrm-99": _acc("AUC", 80.25, 0.99),
+            "dlrm-99.9": _acc("AUC", 80.25, 0.999),
+            "3d-unet-99": _acc("DICE", 0.853, 0.99),
+            "3d-unet-99.9": _acc("DICE", 0.853, 0.999),
+        }
+    ),
     hash_pattern=r"^hash=([\w\d]+)$",
-    min_performance_sample_count=_ro({
-        "ssd-small": 256, "ssd-large": 64, "resnet": 1024, "rnnt": 2513, "bert-99": 10833, "bert-99.9": 10833,
-        "dlrm-99": 204800, "dlrm-99.9": 204800, "3d-unet-99": 16, "3d-unet-99.9": 16,
-    }),
-    seeds=_ro({
-        "qsl_rng_seed": 1624344308455410291,
-        "sample_index_rng_seed": 517984244576520566,
-        "schedule_rng_seed": 10051496985653635065,
-    }),
-    latency_constraint_ns=_ro({
-        ("resnet", "Server"): 15_000_000, ("resnet", "MultiStream"): 50_000_000,
-        ("ssd-small", "MultiStream"): 50_000_000,
-        ("ssd-large", "Server"): 100_000_000, ("ssd-large", "MultiStream"): 66_000_000,
-        ("rnnt", "Server"): 1_000_000_000,
-        ("bert-99", "Server"): 130_000_000, ("bert-99.9", "Server"): 130_000_000,
-        ("dlrm-99", "Server"): 30_000_000, ("dlrm-99.9", "Server"): 30_000_000,
-    }),
-    min_query_count=_ro({
-        **{(m, "SingleStream"): 1024 for m in ("resnet", "ssd-small", "ssd-large", "rnnt", "bert-99", "bert-99.9",
-                                               "3d-unet-99", "3d-unet-99.9")},
-        **{(m, "Server"): 270336 for m in ("resnet", "ssd-large", "rnnt", "bert-99", "bert-99.9", "dlrm-99",
-                                           "dlrm-99.9")},
-        **{(m, "Offline"): 1 for m in ("resnet", "ssd-small", "ssd-large", "rnnt", "bert-99", "bert-99.9",
-                                       "dlrm-99", "dlrm-99.9", "3d-unet-99", "3d-unet-99.9")},
-    }),
+    min_performance_sample_count=_ro(
+        {
+            "ssd-small": 256,
+            "ssd-large": 64,
+            "resnet": 1024,
+            "rnnt": 2513,
+            "bert-99": 10833,
+            "bert-99.9": 10833,
+            "dlrm-99": 204800,
+            "dlrm-99.9": 204800,
+            "3d-unet-99": 16,
+            "3d-unet-99.9": 16,
+        }
+    ),
+    seeds=_ro(
+        {
+            "qsl_rng_seed": 1624344308455410291,
+            "sample_index_rng_seed": 517984244576520566,
+            "schedule_rng_seed": 10051496985653635065,
+        }
+    ),
+    latency_constraint_ns=_ro(
+        {
+            ("resnet", "Server"): 15_000_000,
+            ("resnet", "MultiStream"): 50_000_000,
+            ("ssd-small", "MultiStream"): 50_000_000,
+            ("ssd-large", "Server"): 100_000_000,
+            ("ssd-large", "MultiStream"): 66_000_000,
+            ("rnnt", "Server"): 1_000_000_000,
+            ("bert-99", "Server"): 130_000_000,
+            ("bert-99.9", "Server"): 130_000_000,
+            ("dlrm-99", "Server"): 30_000_000,
+            ("dlrm-99.9", "Server"): 30_000_000,
+        }
+    ),
+    min_query_count=_ro(
+        {
+            **{
+                (m, "SingleStream"): 1024
+                for m in (
+                    "resnet",
+                    "ssd-small",
+                    "ssd-large",
+                    "rnnt",
+                    "bert-99",
+                    "bert-99.9",
+                    "3d-unet-99",
+                    "3d-unet-99.9",
+                )
+            },
+            **{
+                (m, "Server"): 270336
+                for m in ("resnet", "ssd-large", "rnnt", "bert-99", "bert-99.9", "dlrm-99", "dlrm-99.9")
+            },
+            **{
+                (m, "Offline"): 1
+                for m in (
+                    "resnet",
+                    "ssd-small",
+                    "ssd-large",
+                    "rnnt",
+                    "bert-99",
+                    "bert-99.9",
+                    "dlrm-99",
+                    "dlrm-99.9",
+                    "3d-unet-99",
+                    "3d-unet-99.9",
+                )
+            },
+        }
+    ),
     offline_min_samples_per_query=24576,
     min_duration_ms=600_000,
     max_accuracy_log_bytes=10 * 1024,
@@ -300,18 +426,30 @@ _MS = ("resnet", "ssd-small", "ssd-large")
 V1_0 = replace(
     V1_1,
     version="v1.0",
-    seeds=_ro({
-        "qsl_rng_seed": 7322528924094909334,
-        "sample_index_rng_seed": 1570999273408051088,
-        "schedule_rng_seed": 3507442325620259414,
-    }),
-    scenarios=_ro({
-        **V1_1.scenarios,
-        "edge": (V1_1.scenarios["edge"][0], _ro({m: ("MultiStream",) for m in _MS})),
-        "datacenter,edge": (V1_1.scenarios["datacenter,edge"][0], _ro({
-            **{m: ("Server",) for m in _DC_OPTIONAL_SERVER},
-            "resnet": ("MultiStream", "Server"), "ssd-small": ("MultiStream",), "ssd-large": ("MultiStream", "Server")})),
-    }),
+    seeds=_ro(
+        {
+            "qsl_rng_seed": 7322528924094909334,
+            "sample_index_rng_seed": 1570999273408051088,
+            "schedule_rng_seed": 3507442325620259414,
+        }
+    ),
+    scenarios=_ro(
+        {
+            **V1_1.scenarios,
+            "edge": (V1_1.scenarios["edge"][0], _ro({m: ("MultiStream",) for m in _MS})),
+            "datacenter,edge": (
+                V1_1.scenarios["datacenter,edge"][0],
+                _ro(
+                    {
+                        **{m: ("Server",) for m in _DC_OPTIONAL_SERVER},
+                        "resnet": ("MultiStream", "Server"),
+                        "ssd-small": ("MultiStream",),
+                        "ssd-large": ("MultiStream", "Server"),
+                    }
+                ),
+            ),
+        }
+    ),
     min_query_count=_ro({**V1_1.min_query_count, **{(m, "MultiStream"): 270336 for m in _MS}}),
 )
 V1_0 = replace(V1_0, scenarios=_ro({**V1_0.scenarios, "edge,datacenter": V1_0.scenarios["datacenter,edge"]}))

@@ -21,15 +21,39 @@ from .._atomic import atomic_write
 __all__ = ["SUMMARY_COLUMNS", "SummaryRow", "format_summary_csv", "read_summary_csv", "write_summary_csv"]
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "Organization", "Availability", "Division", "SystemType", "SystemName", "Platform", "Model", "MlperfModel",
-    "Scenario", "Result", "Accuracy", "number_of_nodes", "host_processor_model_name", "host_processors_per_node",
-    "host_processor_core_count", "accelerator_model_name", "accelerators_per_node", "Location", "framework",
-    "operating_system", "notes", "compilance", "errors", "version", "infered", "has_power", "Units",
+    "Organization",
+    "Availability",
+    "Division",
+    "SystemType",
+    "SystemName",
+    "Platform",
+    "Model",
+    "MlperfModel",
+    "Scenario",
+    "Result",
+    "Accuracy",
+    "number_of_nodes",
+    "host_processor_model_name",
+    "host_processors_per_node",
+    "host_processor_core_count",
+    "accelerator_model_name",
+    "accelerators_per_node",
+    "Location",
+    "framework",
+    "operating_system",
+    "notes",
+    "compilance",
+    "errors",
+    "version",
+    "infered",
+    "has_power",
+    "Units",
 )
 
 #: Columns the official checker wraps in double quotes.
-QUOTED_COLUMNS = frozenset({"SystemName", "host_processor_model_name", "accelerator_model_name", "framework",
-                            "operating_system", "notes"})
+QUOTED_COLUMNS = frozenset(
+    {"SystemName", "host_processor_model_name", "accelerator_model_name", "framework", "operating_system", "notes"}
+)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,13 @@ from .results import CheckReport, ScenarioResult
 
 __all__ = ["render_text_report"]
 
-_TAG = {Severity.FATAL: "ERROR [fatal]", Severity.DROP: "ERROR [drop]", Severity.SOFT: "ERROR [soft]",
-        Severity.WARN: "WARNING", Severity.INFO: "INFO"}
+_TAG = {
+    Severity.FATAL: "ERROR [fatal]",
+    Severity.DROP: "ERROR [drop]",
+    Severity.SOFT: "ERROR [soft]",
+    Severity.WARN: "WARNING",
+    Severity.INFO: "INFO",
+}
 
 
 def _fmt(v) -> str:
@@ -67,23 +72,32 @@ def render_text_report(report: CheckReport, *, verbose: bool = False, show_resul
                 if len(parts) >= 6:
                     node.setdefault(parts[5], [])
 
-    lines = [f"edgeperf check: {report.root} (rules {report.options.version}"
-             + (", strict" if report.options.strict else "") + ")", ""]
+    lines = [
+        f"edgeperf check: {report.root} (rules {report.options.version}"
+        + (", strict" if report.options.strict else "")
+        + ")",
+        "",
+    ]
     for f in top:
         lines += _finding_lines(f, "")
-    for (division, submitter) in sorted(tree, key=lambda k: (k[0] or "", k[1] or "")):
+    for division, submitter in sorted(tree, key=lambda k: (k[0] or "", k[1] or "")):
         lines.append(f"{division} / {submitter}")
         systems = tree[(division, submitter)]
         for system in sorted(systems, key=lambda k: k or ""):
             base = f"{division}/{submitter}/results/{system}"
             node = systems[system]
             if system is not None:
-                lines.append(f"  {system}" + ("  NoResults" if base in report.entries and report.entries[base] is None else ""))
+                lines.append(
+                    f"  {system}" + ("  NoResults" if base in report.entries and report.entries[base] is None else "")
+                )
             for bench in sorted(node, key=lambda k: k or ""):
                 scen = node[bench]
                 if bench is not None:
                     mkey = f"{base}/{bench}"
-                    lines.append(f"    {bench}" + ("  NoResults" if mkey in report.entries and report.entries[mkey] is None else ""))
+                    lines.append(
+                        f"    {bench}"
+                        + ("  NoResults" if mkey in report.entries and report.entries[mkey] is None else "")
+                    )
                 for sc in sorted(scen, key=lambda k: k or ""):
                     if sc is not None:
                         res = report.entries.get(f"{base}/{bench}/{sc}")
@@ -94,8 +108,10 @@ def render_text_report(report: CheckReport, *, verbose: bool = False, show_resul
                         lines += _finding_lines(f, ind)
     lines.append("")
     hidden = len(report.findings) - len(shown)
-    lines.append(f"{len(report.results)} results, {len(report.no_results)} NoResults, {report.error_count} errors, "
-                 f"{report.warning_count} warnings" + (f", {hidden} info notes (--verbose shows them)" if hidden else ""))
+    lines.append(
+        f"{len(report.results)} results, {len(report.no_results)} NoResults, {report.error_count} errors, "
+        f"{report.warning_count} warnings" + (f", {hidden} info notes (--verbose shows them)" if hidden else "")
+    )
     for key in report.no_results:
         lines.append(f"NoResults {key}")
     lines.append(report.verdict().line)

@@ -164,8 +164,12 @@ class Tree:
         return f" (found {others[0]!r}; names are case-sensitive)" if others else ""
 
 
-def files_diff(actual: Iterable[str], required: Iterable[str], optional: Iterable[str] = (),
-               ignored: Iterable[str] = ("mlperf_log_trace.json", "results.json")) -> list[str]:
+def files_diff(
+    actual: Iterable[str],
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+    ignored: Iterable[str] = ("mlperf_log_trace.json", "results.json"),
+) -> list[str]:
     """The v1.1 ``files_diff`` (spec §5.10), reproduced exactly, returned sorted.
 
     Empty ``actual`` or ``required`` gives []. Otherwise the ignored and optional names are

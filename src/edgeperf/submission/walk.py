@@ -30,8 +30,7 @@ from .tree import ReadStats, Tree, files_diff
 __all__ = ["check_tree"]
 
 
-def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, *, workers: int = 1,
-               **kw) -> CheckReport:
+def check_tree(root: str | os.PathLike, options: CheckOptions | None = None, *, workers: int = 1, **kw) -> CheckReport:
     """Check the submission tree at ``root`` (the directory holding ``closed/`` and ``open/``).
 
     ``options`` or keyword arguments of :class:`CheckOptions`. Never raises for problems in the
@@ -80,8 +79,13 @@ def _plan(ctx: CheckContext) -> list:
     for division in tree.list_dirs(""):
         if division not in ctx.rules.divisions:
             if division not in ctx.rules.ignored_top_level:
-                top.soft("tree.division", "not a division directory; ignored", file=division,
-                         expected=list(ctx.rules.divisions), found=division)
+                top.soft(
+                    "tree.division",
+                    "not a division directory; ignored",
+                    file=division,
+                    expected=list(ctx.rules.divisions),
+                    found=division,
+                )
             continue
         for submitter in tree.list_dirs(division):
             if options.submitter is not None and submitter != options.submitter:
@@ -125,8 +129,12 @@ def _check_in_worker(unit: tuple[str, str, str]) -> tuple:
 def _parallel(root: str, options: CheckOptions, systems: list, workers: int):
     """The systems' outcomes, in order, computed by a pool of ``workers`` processes."""
     method = "fork" if "fork" in mp.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=min(workers, len(systems)), mp_context=mp.get_context(method),
-                             initializer=_init_worker, initargs=(root, options)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(systems)),
+        mp_context=mp.get_context(method),
+        initializer=_init_worker,
+        initargs=(root, options),
+    ) as pool:
         yield from pool.map(_check_in_worker, systems)
 
 
@@ -135,11 +143,14 @@ def _require_submitter(tree, ctx: CheckContext, submitter: str) -> None:
     present = sorted({s for d in tree.list_dirs("") if d in ctx.rules.divisions for s in tree.list_dirs(d)})
     if submitter not in present:
         known = ", ".join(present) if present else "none (no closed/, open/ or network/ submitter folders)"
-        raise UsageError(f"--submitter {submitter}: no such submitter in {tree.root}; the submitters there are: {known}")
+        raise UsageError(
+            f"--submitter {submitter}: no such submitter in {tree.root}; the submitters there are: {known}"
+        )
 
 
-def _check_system_dir(ctx: CheckContext, report: CheckReport, rep: Reporter, division: str, submitter: str,
-                      system: str) -> None:
+def _check_system_dir(
+    ctx: CheckContext, report: CheckReport, rep: Reporter, division: str, submitter: str, system: str
+) -> None:
     tree, rules = ctx.tree, ctx.rules
     sys_key = tree.join(division, submitter, "results", system)
     info = check_system(ctx, rep, division, submitter, system)
@@ -152,47 +163,95 @@ def _check_system_dir(ctx: CheckContext, report: CheckReport, rep: Reporter, div
         model_key = tree.join(sys_key, benchmark)
         mlperf_model = rules.mlperf_model(benchmark)
         if is_closed and mlperf_model not in rules.models:
-            brep.fatal("benchmark.model", "not a closed-division benchmark", file=model_key,
-                       expected=list(rules.models), found=f"{benchmark} -> {mlperf_model}")
+            brep.fatal(
+                "benchmark.model",
+                "not a closed-division benchmark",
+                file=model_key,
+                expected=list(rules.models),
+                found=f"{benchmark} -> {mlperf_model}",
+            )
             report.entries[model_key] = None
             continue
         required = rules.required_scenarios(info.system_type, mlperf_model)
         if required is None:
-            brep.fatal("benchmark.system_type", f"model class {mlperf_model!r} is not allowed for a "
-                       f"{info.system_type!r} system", file=model_key, found=mlperf_model,
-                       expected=sorted(rules.scenarios[info.system_type][0]))
+            brep.fatal(
+                "benchmark.system_type",
+                f"model class {mlperf_model!r} is not allowed for a {info.system_type!r} system",
+                file=model_key,
+                found=mlperf_model,
+                expected=sorted(rules.scenarios[info.system_type][0]),
+            )
             report.entries[model_key] = None
             continue
         allowed = set(required) | set(rules.optional_scenarios(info.system_type, mlperf_model))
         remaining = set(required)
         errors = 0
         for scenario in tree.list_dirs(model_key):
-            errors = _check_scenario(ctx, report, brep.child(scenario=scenario), info, division, submitter,
-                                     system, benchmark, scenario, mlperf_model, allowed, remaining, errors)
+            errors = _check_scenario(
+                ctx,
+                report,
+                brep.child(scenario=scenario),
+                info,
+                division,
+                submitter,
+                system,
+                benchmark,
+                scenario,
+                mlperf_model,
+                allowed,
+                remaining,
+                errors,
+            )
         if remaining:
             missing = sorted(remaining)
             if is_closed:
-                brep.fatal("benchmark.required_scenarios", "does not have all required scenarios", file=model_key,
-                           expected=sorted(required), found=f"missing {missing}")
+                brep.fatal(
+                    "benchmark.required_scenarios",
+                    "does not have all required scenarios",
+                    file=model_key,
+                    expected=sorted(required),
+                    found=f"missing {missing}",
+                )
                 report.entries[model_key] = None
             else:
                 (brep.warn if ctx.options.debug else brep.info)(
-                    "benchmark.required_scenarios", "missing scenarios (allowed in the open division)",
-                    file=model_key, expected=sorted(required), found=f"missing {missing}")
+                    "benchmark.required_scenarios",
+                    "missing scenarios (allowed in the open division)",
+                    file=model_key,
+                    expected=sorted(required),
+                    found=f"missing {missing}",
+                )
 
 
-def _check_scenario(ctx: CheckContext, report: CheckReport, rep: Reporter, info: SystemInfo, division: str,
-                    submitter: str, system: str, benchmark: str, scenario: str, mlperf_model: str,
-                    allowed: set[str], remaining: set[str], errors: int) -> int:
+def _check_scenario(
+    ctx: CheckContext,
+    report: CheckReport,
+    rep: Reporter,
+    info: SystemInfo,
+    division: str,
+    submitter: str,
+    system: str,
+    benchmark: str,
+    scenario: str,
+    mlperf_model: str,
+    allowed: set[str],
+    remaining: set[str],
+    errors: int,
+) -> int:
     tree, rules = ctx.tree, ctx.rules
     is_closed = division == "closed"
     name = tree.join(division, submitter, "results", system, benchmark, scenario)
     fixed = rules.scenario_dir_aliases.get(scenario, scenario)
     report.entries[name] = None
     if is_closed and fixed not in allowed:
-        rep.drop("scenario.not_allowed", f"scenario {scenario!r} is neither required nor optional for "
-                 f"{mlperf_model} on a {info.system_type} system (v1.1 ignores it and records NoResults)",
-                 file=name, expected=sorted(allowed), found=scenario)
+        rep.drop(
+            "scenario.not_allowed",
+            f"scenario {scenario!r} is neither required nor optional for "
+            f"{mlperf_model} on a {info.system_type} system (v1.1 ignores it and records NoResults)",
+            file=name,
+            expected=sorted(allowed),
+            found=scenario,
+        )
         return errors
 
     meas = check_measurements(ctx, rep, division, submitter, system, benchmark, scenario)
@@ -211,8 +270,13 @@ def _check_scenario(ctx: CheckContext, report: CheckReport, rep: Reporter, info:
     value = power = None
     inferred = False
     if not tree.is_dir(run_dir):
-        rep.drop("performance.run_missing", "performance/run_1 is missing", file=run_dir,
-                 expected="directory present", found="missing")
+        rep.drop(
+            "performance.run_missing",
+            "performance/run_1 is missing",
+            file=run_dir,
+            expected="directory present",
+            found="missing",
+        )
     else:
         has_power = tree.is_dir(tree.join(perf_dir, "power"))
         needed = rules.perf_files + (rules.perf_power_files if has_power else ())
@@ -230,14 +294,23 @@ def _check_scenario(ctx: CheckContext, report: CheckReport, rep: Reporter, info:
             remaining.discard(fixed)
         else:
             if rep.invalidating_count == before:  # safety net: every drop names its cause
-                rep.drop("performance.invalid", "the performance run is not valid", file=run_dir,
-                         expected="valid", found="invalid")
+                rep.drop(
+                    "performance.invalid",
+                    "the performance run is not valid",
+                    file=run_dir,
+                    expected="valid",
+                    found="invalid",
+                )
             errors += 1
             power = None
         extra = [r for r in tree.list_dirs(perf_dir) if r not in ("run_1", "power", "ranging")]
         if extra:
-            rep.info("performance.extra_runs", "only run_1 is checked; other directories are ignored",
-                     file=perf_dir, found=extra)
+            rep.info(
+                "performance.extra_runs",
+                "only run_1 is checked; other directories are ignored",
+                file=perf_dir,
+                found=extra,
+            )
 
     compliance = 0 if is_closed else 1
     if is_closed and not ctx.options.skip_compliance:
@@ -246,8 +319,22 @@ def _check_scenario(ctx: CheckContext, report: CheckReport, rep: Reporter, info:
 
     if value is not None:
         if acc.valid:
-            result = ScenarioResult(name, division, submitter, system, benchmark, mlperf_model, fixed, value,
-                                    rules.perf_units.get(fixed, ""), acc.value, inferred, power, compliance, errors)
+            result = ScenarioResult(
+                name,
+                division,
+                submitter,
+                system,
+                benchmark,
+                mlperf_model,
+                fixed,
+                value,
+                rules.perf_units.get(fixed, ""),
+                acc.value,
+                inferred,
+                power,
+                compliance,
+                errors,
+            )
             report.entries[name] = result
             report.rows.extend(_rows(result, info, ctx))
         # else: the accuracy findings already dropped it
@@ -260,18 +347,33 @@ def _rows(r: ScenarioResult, info: SystemInfo, ctx: CheckContext) -> list[Summar
     if d.get("sw_notes"):
         notes = f"{notes}. {d.get('sw_notes')}"
     values = {
-        "Organization": r.submitter, "Availability": info.status, "Division": r.division,
-        "SystemType": info.system_type, "SystemName": d.get("system_name"), "Platform": r.system,
-        "Model": r.benchmark, "MlperfModel": r.mlperf_model, "Scenario": r.scenario, "Result": r.value,
-        "Accuracy": r.accuracy, "number_of_nodes": d.get("number_of_nodes"),
+        "Organization": r.submitter,
+        "Availability": info.status,
+        "Division": r.division,
+        "SystemType": info.system_type,
+        "SystemName": d.get("system_name"),
+        "Platform": r.system,
+        "Model": r.benchmark,
+        "MlperfModel": r.mlperf_model,
+        "Scenario": r.scenario,
+        "Result": r.value,
+        "Accuracy": r.accuracy,
+        "number_of_nodes": d.get("number_of_nodes"),
         "host_processor_model_name": d.get("host_processor_model_name"),
         "host_processors_per_node": d.get("host_processors_per_node"),
         "host_processor_core_count": d.get("host_processor_core_count"),
         "accelerator_model_name": d.get("accelerator_model_name"),
-        "accelerators_per_node": d.get("accelerators_per_node"), "Location": r.location,
-        "framework": d.get("framework", ""), "operating_system": d.get("operating_system", ""), "notes": notes,
-        "compilance": r.compliance, "errors": r.errors, "version": ctx.rules.version, "infered": int(r.inferred),
-        "has_power": r.has_power, "Units": r.units,
+        "accelerators_per_node": d.get("accelerators_per_node"),
+        "Location": r.location,
+        "framework": d.get("framework", ""),
+        "operating_system": d.get("operating_system", ""),
+        "notes": notes,
+        "compilance": r.compliance,
+        "errors": r.errors,
+        "version": ctx.rules.version,
+        "infered": int(r.inferred),
+        "has_power": r.has_power,
+        "Units": r.units,
     }
     rows = [SummaryRow(values)]
     if r.has_power:

@@ -39,8 +39,9 @@ class _ArraySUT:
     def issue_query(self, samples: Sequence[QuerySample]) -> None:
         """Issue ``samples`` (objects with ``id`` and ``index``) as the two arrays."""
         n = len(samples)
-        self.issue_query_arrays(np.fromiter((s.id for s in samples), np.int64, n),
-                                np.fromiter((s.index for s in samples), np.int64, n))
+        self.issue_query_arrays(
+            np.fromiter((s.id for s in samples), np.int64, n), np.fromiter((s.index for s in samples), np.int64, n)
+        )
 
 
 class DirectSUT(_ArraySUT):
@@ -71,8 +72,15 @@ class WorkerPoolSUT(_ArraySUT):
     are merged by the workers as before.
     """
 
-    def __init__(self, runner: Runner, *, workers: int = 1, batch_size: int = 32, name: str = "edgeperf-pool",
-                 planner: Planner | None = None):
+    def __init__(
+        self,
+        runner: Runner,
+        *,
+        workers: int = 1,
+        batch_size: int = 32,
+        name: str = "edgeperf-pool",
+        planner: Planner | None = None,
+    ):
         if workers < 1 or batch_size < 1:
             raise UsageError("workers and batch_size must be at least 1")
         self.name = name
@@ -82,7 +90,9 @@ class WorkerPoolSUT(_ArraySUT):
         self._queue: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
         self._stop = False
-        self._threads = [threading.Thread(target=self._work, daemon=True, name=f"edgeperf-worker-{i}") for i in range(workers)]
+        self._threads = [
+            threading.Thread(target=self._work, daemon=True, name=f"edgeperf-worker-{i}") for i in range(workers)
+        ]
         for t in self._threads:
             t.start()
 

@@ -60,7 +60,9 @@ def _import_ray():
     try:
         import ray
     except ImportError as e:
-        raise RaySutError(f"the Ray SUT needs Ray, which is not installed ({e}); install it with: {_INSTALL_HINT}") from e
+        raise RaySutError(
+            f"the Ray SUT needs Ray, which is not installed ({e}); install it with: {_INSTALL_HINT}"
+        ) from e
     return ray
 
 
@@ -113,8 +115,9 @@ class RaySUT:
     arguments, so this layer never imports the benchmark registry.
     """
 
-    def __init__(self, bench, model: str | os.PathLike, options: RayOptions, *, batch_size: int = 32,
-                 name: str = "edgeperf-ray"):
+    def __init__(
+        self, bench, model: str | os.PathLike, options: RayOptions, *, batch_size: int = 32, name: str = "edgeperf-ray"
+    ):
         if options.replicas < 1:
             raise RaySutError(f"--replicas must be at least 1, got {options.replicas}")
         if batch_size < 1:
@@ -130,8 +133,9 @@ class RaySUT:
             extra = {"_node_ip_address": options.node_ip_address} if options.node_ip_address else {}
             try:
                 if options.address == "local":
-                    ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-                             **extra)
+                    ray.init(
+                        address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False, **extra
+                    )
                 else:
                     ray.init(address=options.address, logging_level="ERROR", log_to_driver=False, **extra)
             except Exception as exc:  # ConnectionError, a refused or unknown address
@@ -179,8 +183,9 @@ class RaySUT:
     def issue_query(self, samples: Sequence[QuerySample]) -> None:
         """Issue ``samples`` (objects with ``id`` and ``index``) as the two arrays."""
         n = len(samples)
-        self.issue_query_arrays(np.fromiter((s.id for s in samples), np.int64, n),
-                                np.fromiter((s.index for s in samples), np.int64, n))
+        self.issue_query_arrays(
+            np.fromiter((s.id for s in samples), np.int64, n), np.fromiter((s.index for s in samples), np.int64, n)
+        )
 
     def issue_query_arrays(self, ids: np.ndarray, indices: np.ndarray) -> None:
         if self._failed is not None:  # LoadGen stops issuing once the SUT raises

@@ -53,7 +53,9 @@ class SimulatedSUT:
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._workers = [
-            threading.Thread(target=self._work, args=(np.random.default_rng(seed + i),), daemon=True, name=f"sim-sut-{i}")
+            threading.Thread(
+                target=self._work, args=(np.random.default_rng(seed + i),), daemon=True, name=f"sim-sut-{i}"
+            )
             for i in range(workers)
         ]
         for w in self._workers:

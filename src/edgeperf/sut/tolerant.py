@@ -29,8 +29,9 @@ class TooManySampleErrors(EdgeperfError, RuntimeError):
     """More batches failed than the run allows (``--max-errors``)."""
 
 
-def error_tolerant(runner: Runner, max_errors: int, *, failures: tuple[type[BaseException], ...],
-                   describe: str = "the model") -> Runner:
+def error_tolerant(
+    runner: Runner, max_errors: int, *, failures: tuple[type[BaseException], ...], describe: str = "the model"
+) -> Runner:
     """``runner``, with up to ``max_errors`` failed batches (exceptions of the ``failures`` types)
     logged and answered with empty responses; the failure after that raises
     :class:`TooManySampleErrors`. Other exceptions pass through untouched (they are bugs)."""

@@ -77,7 +77,9 @@ UNET3D_EXTRA_OUTPUT = "deep_supervision_1"
 def unet3d_signature(shape: Sequence[int] = (4, 224, 224, 160)) -> ModelSignature:
     """``input`` → ``output``, both float32 ``[1, C, D, H, W]`` with ``shape = (C, D, H, W)``."""
     dims = (1, *(int(d) for d in shape))
-    return ModelSignature(inputs=(TensorSpec("input", "float32", dims),), outputs=(TensorSpec("output", "float32", dims),))
+    return ModelSignature(
+        inputs=(TensorSpec("input", "float32", dims),), outputs=(TensorSpec("output", "float32", dims),)
+    )
 
 
 def bert_signature(seq_len: int = 384) -> ModelSignature:
@@ -133,14 +135,22 @@ class _GraphBuilder:
         shape = self.op("Concat", [batch, self.const(np.array(per_sample.shape, np.int64), "shape")], axis=0)
         return self.op("Expand", [self.const(per_sample[None]), shape], output)
 
-    def save(self, path, signature: ModelSignature, *, extra_outputs: Sequence[TensorSpec] = (),
-             outputs_first: Sequence[TensorSpec] = (), check: bool = True) -> Path:
+    def save(
+        self,
+        path,
+        signature: ModelSignature,
+        *,
+        extra_outputs: Sequence[TensorSpec] = (),
+        outputs_first: Sequence[TensorSpec] = (),
+        check: bool = True,
+    ) -> Path:
         onnx = self.onnx
         helper = onnx.helper
 
         def info(spec: TensorSpec):
-            return helper.make_tensor_value_info(spec.name, helper.np_dtype_to_tensor_dtype(np.dtype(spec.dtype)),
-                                                 list(spec.shape))
+            return helper.make_tensor_value_info(
+                spec.name, helper.np_dtype_to_tensor_dtype(np.dtype(spec.dtype)), list(spec.shape)
+            )
 
         graph = helper.make_graph(
             self.nodes,
@@ -149,8 +159,12 @@ class _GraphBuilder:
             [info(s) for s in (*outputs_first, *signature.outputs, *extra_outputs)],
             initializer=self.initializers,
         )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION,
-                                  producer_name="edgeperf.testing.onnx_standins")
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET)],
+            ir_version=IR_VERSION,
+            producer_name="edgeperf.testing.onnx_standins",
+        )
         if check:
             onnx.checker.check_model(model)
         return _write_atomically(path, model.SerializeToString())
@@ -206,8 +220,12 @@ def resnet50_standin(path, *, weights=None, bias=None) -> Path:
     (index 0 is the background class, as in the real model). A bias with one large entry makes
     every image that class.
     """
-    w = _as_array("weights", np.random.default_rng(0).normal(0, 1, (3, 1001)) if weights is None else weights,
-                  (3, 1001), np.float32)
+    w = _as_array(
+        "weights",
+        np.random.default_rng(0).normal(0, 1, (3, 1001)) if weights is None else weights,
+        (3, 1001),
+        np.float32,
+    )
     b = _as_array("bias", np.zeros(1001) if bias is None else bias, (1001,), np.float32)
     g = _GraphBuilder()
     pooled = g.op("Flatten", [g.op("GlobalAveragePool", ["input_tensor:0"])], axis=1)
@@ -235,8 +253,13 @@ def resnet50_shaped(path, seed: int = 0, *, width: int = 64) -> Path:
     def conv(x, c_in, c_out, k, stride=1, relu=True, gain=2.0):
         w = rng.standard_normal((c_out, c_in, k, k), dtype=np.float32) * np.float32(np.sqrt(gain / (c_in * k * k)))
         b = np.zeros(c_out, np.float32)
-        y = g.op("Conv", [x, g.const(w, "conv_w"), g.const(b, "conv_b")], kernel_shape=[k, k], strides=[stride, stride],
-                 pads=[k // 2] * 4)
+        y = g.op(
+            "Conv",
+            [x, g.const(w, "conv_w"), g.const(b, "conv_b")],
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[k // 2] * 4,
+        )
         return g.op("Relu", [y]) if relu else y
 
     x = conv("input_tensor:0", 3, width, 7, stride=2)
@@ -342,10 +365,17 @@ def unet3d_standin(path, shape: Sequence[int] = (4, 224, 224, 160), *, weights=N
     c, *spatial = (int(d) for d in shape)
     if len(spatial) != 3 or c < 1 or min(spatial) < 2:
         raise ValueError(f"shape must be (C, D, H, W) with C >= 1 and D, H, W >= 2, got {tuple(shape)}")
-    w = _as_array("weights", np.random.default_rng(0).normal(0, 1, (c, c)) if weights is None else weights, (c, c), np.float32)
+    w = _as_array(
+        "weights", np.random.default_rng(0).normal(0, 1, (c, c)) if weights is None else weights, (c, c), np.float32
+    )
     b = _as_array("bias", np.zeros(c) if bias is None else bias, (c,), np.float32)
     g = _GraphBuilder()
-    g.op("Conv", ["input", g.const(w.reshape(c, c, 1, 1, 1), "mix_w"), g.const(b, "mix_b")], "output", kernel_shape=[1, 1, 1])
+    g.op(
+        "Conv",
+        ["input", g.const(w.reshape(c, c, 1, 1, 1), "mix_w"), g.const(b, "mix_b")],
+        "output",
+        kernel_shape=[1, 1, 1],
+    )
     g.op("AveragePool", ["output"], UNET3D_EXTRA_OUTPUT, kernel_shape=[2, 2, 2], strides=[2, 2, 2])
     sig = unet3d_signature(shape)
     extra = TensorSpec(UNET3D_EXTRA_OUTPUT, "float32", (1, c, *(d // 2 for d in spatial)))

@@ -89,19 +89,30 @@ class OracleBackend(Backend):
         return cls(signature, batched, **kw)
 
     @classmethod
-    def from_table(cls, signature: ModelSignature, key_input: str, table: Mapping[str, Outputs], *,
-                   default: Outputs | None = None, **kw) -> "OracleBackend":
+    def from_table(
+        cls,
+        signature: ModelSignature,
+        key_input: str,
+        table: Mapping[str, Outputs],
+        *,
+        default: Outputs | None = None,
+        **kw,
+    ) -> "OracleBackend":
         """An oracle that looks each sample's outputs up in ``table`` by
         ``content_key(sample[key_input])``; a sample not in the table gets ``default``, or is a
         :class:`PredictError` naming its position in the batch when there is no default."""
         if key_input not in signature.input_names:
-            raise ValueError(f"key_input {key_input!r} is not an input of the signature ({', '.join(signature.input_names)})")
+            raise ValueError(
+                f"key_input {key_input!r} is not an input of the signature ({', '.join(signature.input_names)})"
+            )
 
         def lookup(sample: Feeds) -> Outputs:
             out = table.get(content_key(sample[key_input]))
             if out is None:
                 if default is None:
-                    raise LookupError(f"no oracle entry for this '{key_input}' sample (content key {content_key(sample[key_input])})")
+                    raise LookupError(
+                        f"no oracle entry for this '{key_input}' sample (content key {content_key(sample[key_input])})"
+                    )
                 return default
             return out
 
@@ -133,8 +144,15 @@ class OracleBackend(Backend):
         mismatches: list[Mismatch] = []
         for name in names:
             if name not in produced:
-                mismatches.append(Mismatch("output", name, "presence", "an output of the oracle function",
-                                           f"not produced (it returned: {', '.join(map(repr, produced)) or 'nothing'})"))
+                mismatches.append(
+                    Mismatch(
+                        "output",
+                        name,
+                        "presence",
+                        "an output of the oracle function",
+                        f"not produced (it returned: {', '.join(map(repr, produced)) or 'nothing'})",
+                    )
+                )
                 continue
             arr = np.asarray(produced[name])
             spec = self.signature.output(name)

@@ -178,18 +178,34 @@ class DemoOutcome:
             "find_peak_qps": self.peak_qps,
             "quality_target": self.quality_target,
             "results": [
-                {"scenario": r.scenario, "metric": r.metric, "value": r.value, "units": r.units, "valid": r.valid,
-                 "accuracy": r.accuracy, "accuracy_meets_target": r.accuracy_ok, "compliance": r.compliance,
-                 "power": r.power or None}
+                {
+                    "scenario": r.scenario,
+                    "metric": r.metric,
+                    "value": r.value,
+                    "units": r.units,
+                    "valid": r.valid,
+                    "accuracy": r.accuracy,
+                    "accuracy_meets_target": r.accuracy_ok,
+                    "compliance": r.compliance,
+                    "power": r.power or None,
+                }
                 for r in self.rows
             ],
-            "check": {"status": self.verdict_status, "line": self.verdict_line, "exit_code": self.check_exit_code,
-                      "command": self.check_command},
+            "check": {
+                "status": self.verdict_status,
+                "line": self.verdict_line,
+                "exit_code": self.check_exit_code,
+                "command": self.check_command,
+            },
             "power": {"folder": str(self.power) if self.power else None, "note": self.power_note},
             "paths": {
-                "output": str(self.output), "tree": str(self.tree), "runs": str(self.runs),
-                "results_page": str(self.page), "summary_csv": str(self.summary_csv),
-                "check_report": str(self.check_report), "system_json": str(self.system_json),
+                "output": str(self.output),
+                "tree": str(self.tree),
+                "runs": str(self.runs),
+                "results_page": str(self.page),
+                "summary_csv": str(self.summary_csv),
+                "check_report": str(self.check_report),
+                "system_json": str(self.system_json),
                 "reports": [str(p) for p in self.reports],
             },
             "open_page_command": self.open_command,
@@ -221,8 +237,10 @@ def prepare_output(output: Path) -> Path:
         raise DemoError(f"--output {output}: exists and is not a folder (expected a folder for the demo's files)")
     if output.is_dir() and any(output.iterdir()):
         if not (output / MARKER).is_file():
-            raise DemoError(f"--output {output}: the folder is not empty and is not an earlier edgeperf demo's "
-                            "output; choose a new or empty folder")
+            raise DemoError(
+                f"--output {output}: the folder is not empty and is not an earlier edgeperf demo's "
+                "output; choose a new or empty folder"
+            )
         try:
             for child in output.iterdir():
                 if child.is_dir() and not child.is_symlink():
@@ -230,7 +248,9 @@ def prepare_output(output: Path) -> Path:
                 else:
                     child.unlink()
         except OSError as exc:
-            raise DemoError(f"--output {output}: cannot replace the earlier demo's files ({exc.strerror or exc})") from None
+            raise DemoError(
+                f"--output {output}: cannot replace the earlier demo's files ({exc.strerror or exc})"
+            ) from None
     try:
         output.mkdir(parents=True, exist_ok=True)
         (output / MARKER).write_text("edgeperf demo output; `edgeperf demo` replaces this folder's contents\n")
@@ -248,9 +268,16 @@ def _performance_valid(folder: Path) -> bool:
     return "Result is : VALID" in text
 
 
-def _rerun_invalid(plan: OneShotOptions, duration: float | None, server_qps: float, offline_qps: float,
-                   latency_s: float, say: Callable[[str], None],
-                   listeners_for: Callable[[str], Iterable[Callable]] | None, tries: int = 2) -> tuple[float, float]:
+def _rerun_invalid(
+    plan: OneShotOptions,
+    duration: float | None,
+    server_qps: float,
+    offline_qps: float,
+    latency_s: float,
+    say: Callable[[str], None],
+    listeners_for: Callable[[str], Iterable[Callable]] | None,
+    tries: int = 2,
+) -> tuple[float, float]:
     """Run an INVALID performance run again (at most ``tries`` times), with more room: half the
     Server rate, a twice larger Offline query. On a busy small machine one run in a few misses
     its bound or ends before its duration, and the tree needs VALID performance runs (the
@@ -274,27 +301,48 @@ def _rerun_invalid(plan: OneShotOptions, duration: float | None, server_qps: flo
         Path(plan.user_conf).write_text(text)
         (runs / "user.conf").write_text(text)  # the copy the runs and the tree's measurements use
         for scenario in invalid:
-            say(f"{scenario} performance run INVALID (a busy machine?); running it again"
-                + {"Server": f" at {server_qps:.0f} queries/s", "Offline": f" expecting {offline_qps:,.0f} samples/s"}
-                .get(scenario, ""))
+            say(
+                f"{scenario} performance run INVALID (a busy machine?); running it again"
+                + {
+                    "Server": f" at {server_qps:.0f} queries/s",
+                    "Offline": f" expecting {offline_qps:,.0f} samples/s",
+                }.get(scenario, "")
+            )
             folder = runs / DEMO_BENCHMARK / scenario / "performance"
             shutil.rmtree(folder, ignore_errors=True)
             label = f"{DEMO_BENCHMARK} {scenario} performance (again)"
-            run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario(scenario),
-                                     mode=TestMode.PerformanceOnly, model=Path(plan.model), dataset=Path(plan.dataset),
-                                     output=folder, user_conf=runs / "user.conf", threads=plan.threads,
-                                     report=True, report_note=plan.report_note,
-                                     settings_overrides=dict(plan.settings_overrides)),
-                          listeners=list(listeners_for(label)) if listeners_for else [])
+            run_benchmark(
+                RunOptions(
+                    benchmark=DEMO_BENCHMARK,
+                    scenario=TestScenario(scenario),
+                    mode=TestMode.PerformanceOnly,
+                    model=Path(plan.model),
+                    dataset=Path(plan.dataset),
+                    output=folder,
+                    user_conf=runs / "user.conf",
+                    threads=plan.threads,
+                    report=True,
+                    report_note=plan.report_note,
+                    settings_overrides=dict(plan.settings_overrides),
+                ),
+                listeners=list(listeners_for(label)) if listeners_for else [],
+            )
     return server_qps, offline_qps
 
 
 def demo_step_labels(power: bool = True) -> list[str]:
     """Every step of the demo's plan, in order (the progress counter's denominator)."""
     steps = plan_steps([DEMO_BENCHMARK], DEMO_SCENARIOS, "open", compliance=True)
-    return (["find-peak: Server rate"] + [s.label for s in steps]
-            + ["power: " + ("Offline on the power simulator" if power else "skipped"),
-               "build the Open-division tree", "check the tree", "results page"])
+    return (
+        ["find-peak: Server rate"]
+        + [s.label for s in steps]
+        + [
+            "power: " + ("Offline on the power simulator" if power else "skipped"),
+            "build the Open-division tree",
+            "check the tree",
+            "results page",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- settings
@@ -350,13 +398,21 @@ def run_demo(
     peak_dir = output / "find-peak"
     (output / "find-peak.user.conf").write_text(find_peak_conf_text(search_s, start_qps))
     peak = run_benchmark(
-        RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Server, mode=TestMode.FindPeakPerformance,
-                   model=model, dataset=dataset, output=peak_dir, user_conf=output / "find-peak.user.conf",
-                   threads=opts.threads, report_note=note,
-                   # The search stops when its bounds are within a tenth of the starting rate's
-                   # order of magnitude (the official default, 0.1 queries/s, takes twice as
-                   # many runs at tens of thousands of queries/s, for no visible gain).
-                   settings_overrides={"server_find_peak_qps_decimals_of_precision": precision}),
+        RunOptions(
+            benchmark=DEMO_BENCHMARK,
+            scenario=TestScenario.Server,
+            mode=TestMode.FindPeakPerformance,
+            model=model,
+            dataset=dataset,
+            output=peak_dir,
+            user_conf=output / "find-peak.user.conf",
+            threads=opts.threads,
+            report_note=note,
+            # The search stops when its bounds are within a tenth of the starting rate's
+            # order of magnitude (the official default, 0.1 queries/s, takes twice as
+            # many runs at tens of thousands of queries/s, for no visible gain).
+            settings_overrides={"server_find_peak_qps_decimals_of_precision": precision},
+        ),
         listeners=list(listeners_for(labels[0])) if listeners_for else [],
     )
     peak_qps = peak.result.find_peak_value
@@ -365,10 +421,12 @@ def run_demo(
         progress(f"find-peak: peak {float(peak_qps):.0f} queries/s; trying {server_qps:.0f}", "note")
     else:
         server_qps = max(1.0, start_qps / 10)
-        progress(f"find-peak found no peak (see {peak_dir}/mlperf_log_detail.txt); trying {server_qps:.0f} "
-                 "queries/s", "note")
-    server_qps = confirm_server_rate(output / "server-check", model, dataset, opts.threads, server_qps,
-                                      search_s, lambda text: progress(text, "note"))
+        progress(
+            f"find-peak found no peak (see {peak_dir}/mlperf_log_detail.txt); trying {server_qps:.0f} queries/s", "note"
+        )
+    server_qps = confirm_server_rate(
+        output / "server-check", model, dataset, opts.threads, server_qps, search_s, lambda text: progress(text, "note")
+    )
     progress(labels[0], "done")
 
     # 2. the submission-run plan: accuracy, performance, compliance.
@@ -377,21 +435,37 @@ def run_demo(
     # three times over: the rate of a loaded small machine varies by two or more between runs.
     offline_qps = 3 * offline_rate(output / "calibration", model, dataset, opts.threads, batch_qps)
     user_conf.write_text(user_conf_text(duration, server_qps, offline_qps, latency_s))
-    progress(f"calibration: {latency_s * 1e6:.0f} us per image alone, {batch_qps:,.0f} images/s in batches; "
-             f"Offline expects {offline_qps:,.0f} samples/s", "note")
+    progress(
+        f"calibration: {latency_s * 1e6:.0f} us per image alone, {batch_qps:,.0f} images/s in batches; "
+        f"Offline expects {offline_qps:,.0f} samples/s",
+        "note",
+    )
     system = write_system_json(output / "system", note)
     runs = output / "runs"
     tree = output / "submission"
     plan = OneShotOptions(
-        benchmarks=[DEMO_BENCHMARK], scenarios=list(DEMO_SCENARIOS), model=model, dataset=dataset, system=system,
-        submitter=SUBMITTER, division="open", output=tree, runs=runs, user_conf=user_conf, threads=opts.threads,
-        compliance=True, report=True, report_note=note,
+        benchmarks=[DEMO_BENCHMARK],
+        scenarios=list(DEMO_SCENARIOS),
+        model=model,
+        dataset=dataset,
+        system=system,
+        submitter=SUBMITTER,
+        division="open",
+        output=tree,
+        runs=runs,
+        user_conf=user_conf,
+        threads=opts.threads,
+        compliance=True,
+        report=True,
+        report_note=note,
         # LoadGen pre-generates SingleStream queries from the expected latency, which user.conf
         # gives in whole milliseconds; the model answers in microseconds and would use them up
         # before the duration ends. The TestSettings field takes nanoseconds (a quarter of the
         # measured latency, half with --full, where 600 s of queries are held: generating more
         # queries than needed costs only memory).
-        settings_overrides={"single_stream_expected_latency_ns": max(1, int(latency_s * 1e9 / (2 if opts.full else 4)))},
+        settings_overrides={
+            "single_stream_expected_latency_ns": max(1, int(latency_s * 1e9 / (2 if opts.full else 4)))
+        },
     )
     offset = step_no
 
@@ -400,12 +474,17 @@ def run_demo(
         step_no = offset + i
         progress(step.label, status)
 
-    run_plan(plan, on_step=on_step,
-             listeners_for=(lambda step: listeners_for(step.label)) if listeners_for else None)
+    run_plan(plan, on_step=on_step, listeners_for=(lambda step: listeners_for(step.label)) if listeners_for else None)
     (runs / DEMO_BENCHMARK / "measurement.json").write_text(json.dumps(MEASUREMENT, indent=2) + "\n")
     server_qps, offline_qps = _rerun_invalid(
-        plan, duration, server_qps, offline_qps, latency_s, lambda text: progress(text, "note"),
-        (lambda label: listeners_for(label)) if listeners_for else None)
+        plan,
+        duration,
+        server_qps,
+        offline_qps,
+        latency_s,
+        lambda text: progress(text, "note"),
+        (lambda label: listeners_for(label)) if listeners_for else None,
+    )
 
     # 3. power.
     begin(labels[step_no])
@@ -418,14 +497,27 @@ def run_demo(
         # The analyzer samples once a second: a power run needs a few seconds even when the
         # other runs are shortened further (the ranging run must last over one second).
         power_conf = output / "power.user.conf"
-        power_conf.write_text(user_conf_text(None if duration is None else max(duration, POWER_MIN_DURATION_S),
-                                             server_qps, offline_qps, latency_s))
+        power_conf.write_text(
+            user_conf_text(
+                None if duration is None else max(duration, POWER_MIN_DURATION_S), server_qps, offline_qps, latency_s
+            )
+        )
 
         def power_run(logs: Path) -> None:
-            run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Offline,
-                                     mode=TestMode.PerformanceOnly, model=model, dataset=dataset, output=Path(logs),
-                                     user_conf=power_conf, threads=opts.threads, report=False),
-                          listeners=list(listeners_for("power")) if listeners_for else [])
+            run_benchmark(
+                RunOptions(
+                    benchmark=DEMO_BENCHMARK,
+                    scenario=TestScenario.Offline,
+                    mode=TestMode.PerformanceOnly,
+                    model=model,
+                    dataset=dataset,
+                    output=Path(logs),
+                    user_conf=power_conf,
+                    threads=opts.threads,
+                    report=False,
+                ),
+                listeners=list(listeners_for("power")) if listeners_for else [],
+            )
 
         try:
             power_dir = opts.power(power_run, output / "power")
@@ -444,8 +536,9 @@ def run_demo(
     from ..submission.build.builder import build_submission
 
     begin(labels[step_no])
-    build = build_submission(runs, system, SUBMITTER, "open", tree, user_conf=user_conf, force=True,
-                             open_compliance=True)
+    build = build_submission(
+        runs, system, SUBMITTER, "open", tree, user_conf=user_conf, force=True, open_compliance=True
+    )
     for warning in build.warnings:
         progress(f"build: {warning}", "note")
     (tree / "README.md").write_text(tree_readme(note))
@@ -472,9 +565,25 @@ def run_demo(
     rows = result_rows(report, tree, bench.quality.threshold, power_dir)
     reports = sorted(output.rglob("report.html"))
     return DemoOutcome(
-        output=output, tree=tree, runs=runs, page=page, full=opts.full, duration_s=duration, server_qps=server_qps,
-        peak_qps=float(peak_qps) if peak_qps else None, quality_target=bench.quality.threshold, rows=rows,
-        verdict_status=verdict.status, verdict_line=verdict.line, check_exit_code=verdict.exit_code,
-        reports=reports, power=power_dir, power_note=power_note, system_json=system, summary_csv=summary_csv,
-        check_report=check_txt, extra_model_map=dict(OPEN_MODEL_MAP), elapsed_s=time.perf_counter() - started,
+        output=output,
+        tree=tree,
+        runs=runs,
+        page=page,
+        full=opts.full,
+        duration_s=duration,
+        server_qps=server_qps,
+        peak_qps=float(peak_qps) if peak_qps else None,
+        quality_target=bench.quality.threshold,
+        rows=rows,
+        verdict_status=verdict.status,
+        verdict_line=verdict.line,
+        check_exit_code=verdict.exit_code,
+        reports=reports,
+        power=power_dir,
+        power_note=power_note,
+        system_json=system,
+        summary_csv=summary_csv,
+        check_report=check_txt,
+        extra_model_map=dict(OPEN_MODEL_MAP),
+        elapsed_s=time.perf_counter() - started,
     )

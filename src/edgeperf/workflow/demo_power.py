@@ -67,7 +67,9 @@ def simulator_power_measurer() -> Callable[[Callable[[Path], Any], Path], Path] 
         try:
             run_power_session(
                 PowerClientOptions(host="127.0.0.1", port=port, skip_time_sync=True, label="edgeperf-demo"),
-                lambda mode, logs: run(Path(logs)), folder)
+                lambda mode, logs: run(Path(logs)),
+                folder,
+            )
         finally:
             director.shutdown()
             thread.join(20)

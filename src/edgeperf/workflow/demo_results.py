@@ -13,6 +13,7 @@ from typing import Any
 
 from .demo_settings import DEMO_BENCHMARK, DEMO_SCENARIOS, SUBMITTER, SYSTEM_NAME
 
+
 @dataclass
 class DemoRow:
     """One line of the demo's results table."""
@@ -72,11 +73,13 @@ def write_system_json(folder: Path, note: str) -> Path:
 
 
 def tree_readme(note: str) -> str:
-    return (f"# edgeperf demo submission tree\n\n{note}.\n\n"
-            "An Open-division tree for edgeperf's demo-digits benchmark, built by `edgeperf demo`. "
-            "Check it with the v1.1 checker, telling it the model class of demo-digits:\n\n"
-            "    edgeperf check . --extra-model-map 'demo-digits:resnet'\n\n"
-            "MLPerf is a trademark of MLCommons; this is not an official MLPerf result.\n")
+    return (
+        f"# edgeperf demo submission tree\n\n{note}.\n\n"
+        "An Open-division tree for edgeperf's demo-digits benchmark, built by `edgeperf demo`. "
+        "Check it with the v1.1 checker, telling it the model class of demo-digits:\n\n"
+        "    edgeperf check . --extra-model-map 'demo-digits:resnet'\n\n"
+        "MLPerf is a trademark of MLCommons; this is not an official MLPerf result.\n"
+    )
 
 
 def default_page_writer():
@@ -85,8 +88,10 @@ def default_page_writer():
     import importlib.util
 
     try:
-        have_store = (importlib.util.find_spec("edgeperf.results.ingest") is not None
-                      and importlib.util.find_spec("sqlalchemy") is not None)
+        have_store = (
+            importlib.util.find_spec("edgeperf.results.ingest") is not None
+            and importlib.util.find_spec("sqlalchemy") is not None
+        )
     except ImportError:
         have_store = False
     return store_results_page if have_store else report_tables_page
@@ -156,12 +161,19 @@ def result_rows(report, tree: Path, target: float, power_dir: Path | None) -> li
         power = ""
         if r is not None and r.has_power:
             power = f"{r.power.value:g} {r.power.unit or ''}".strip()
-        rows.append(DemoRow(
-            scenario=scenario, metric=_METRIC[scenario], value=r.value if r is not None else None,
-            units=r.units if r is not None else "", valid=r is not None, accuracy=accuracy,
-            accuracy_ok=accuracy is not None and accuracy >= target,
-            compliance=_verify_verdicts(tree, scenario), power=power,
-        ))
+        rows.append(
+            DemoRow(
+                scenario=scenario,
+                metric=_METRIC[scenario],
+                value=r.value if r is not None else None,
+                units=r.units if r is not None else "",
+                valid=r is not None,
+                accuracy=accuracy,
+                accuracy_ok=accuracy is not None and accuracy >= target,
+                compliance=_verify_verdicts(tree, scenario),
+                power=power,
+            )
+        )
     return rows
 
 

@@ -24,8 +24,10 @@ SERVER_MARGIN = 0.5
 #: Samples per MultiStream query (v1.1: one query every 50 ms, also in accuracy mode, so a
 #: larger query keeps the 1,100-image accuracy run short; the model answers 64 well within 50 ms).
 MULTISTREAM_SPQ = 64
-NOT_COMPLIANT = ("NOT COMPLIANT: edgeperf demo with shortened durations (the rules ask for 600 s "
-                 "and minimum query counts); not an MLPerf result")
+NOT_COMPLIANT = (
+    "NOT COMPLIANT: edgeperf demo with shortened durations (the rules ask for 600 s "
+    "and minimum query counts); not an MLPerf result"
+)
 FULL_NOTE = "edgeperf demo with the rules' durations; an independent run, not an official MLPerf result"
 
 
@@ -65,13 +67,18 @@ def user_conf_text(duration_s: float | None, server_qps: float, offline_qps: flo
 def find_peak_conf_text(duration_s: float, start_qps: float) -> str:
     m = DEMO_BENCHMARK
     ms = max(1, int(round(duration_s * 1000)))
-    return "\n".join([
-        f"# edgeperf demo: the Server find-peak search ({ms} ms per step; {NOT_COMPLIANT})",
-        f"{m}.Server.target_latency = {server_latency_ms()}",
-        f"{m}.Server.target_qps = {start_qps:.1f}",
-        f"{m}.Server.min_duration = {ms}",
-        f"{m}.Server.min_query_count = 32",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f"# edgeperf demo: the Server find-peak search ({ms} ms per step; {NOT_COMPLIANT})",
+                f"{m}.Server.target_latency = {server_latency_ms()}",
+                f"{m}.Server.target_qps = {start_qps:.1f}",
+                f"{m}.Server.min_duration = {ms}",
+                f"{m}.Server.min_query_count = 32",
+            ]
+        )
+        + "\n"
+    )
 
 
 def calibrate(model: Path, dataset: Path, threads: int | None) -> tuple[float, float]:
@@ -109,8 +116,16 @@ def calibrate(model: Path, dataset: Path, threads: int | None) -> tuple[float, f
     return float(np.mean(times[20:])), float(batch_qps)
 
 
-def confirm_server_rate(folder: Path, model: Path, dataset: Path, threads: int | None, qps: float,
-                        duration_s: float, say: Callable[[str], None], tries: int = 6) -> float:
+def confirm_server_rate(
+    folder: Path,
+    model: Path,
+    dataset: Path,
+    threads: int | None,
+    qps: float,
+    duration_s: float,
+    say: Callable[[str], None],
+    tries: int = 6,
+) -> float:
     """The rate for the Server runs: ``qps`` if a Server run at it is VALID, else the first VALID
     of successive halvings. A rate found by short search steps can fail over a longer run on a
     busy machine (scheduler pauses show up in the 99th percentile), and the tree needs VALID runs."""
@@ -120,14 +135,26 @@ def confirm_server_rate(folder: Path, model: Path, dataset: Path, threads: int |
     folder.mkdir(parents=True, exist_ok=True)
     for _ in range(tries):
         conf = folder / "user.conf"
-        conf.write_text(f"# edgeperf demo: checking the Server rate ({NOT_COMPLIANT})\n"
-                        f"{DEMO_BENCHMARK}.Server.target_latency = {server_latency_ms()}\n"
-                        f"{DEMO_BENCHMARK}.Server.target_qps = {qps:.1f}\n"
-                        f"{DEMO_BENCHMARK}.Server.min_duration = {max(1, int(duration_s * 1000))}\n"
-                        f"{DEMO_BENCHMARK}.Server.min_query_count = 64\n")
-        outcome = run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Server,
-                                           mode=TestMode.PerformanceOnly, model=model, dataset=dataset,
-                                           output=folder, user_conf=conf, threads=threads, report=False))
+        conf.write_text(
+            f"# edgeperf demo: checking the Server rate ({NOT_COMPLIANT})\n"
+            f"{DEMO_BENCHMARK}.Server.target_latency = {server_latency_ms()}\n"
+            f"{DEMO_BENCHMARK}.Server.target_qps = {qps:.1f}\n"
+            f"{DEMO_BENCHMARK}.Server.min_duration = {max(1, int(duration_s * 1000))}\n"
+            f"{DEMO_BENCHMARK}.Server.min_query_count = 64\n"
+        )
+        outcome = run_benchmark(
+            RunOptions(
+                benchmark=DEMO_BENCHMARK,
+                scenario=TestScenario.Server,
+                mode=TestMode.PerformanceOnly,
+                model=model,
+                dataset=dataset,
+                output=folder,
+                user_conf=conf,
+                threads=threads,
+                report=False,
+            )
+        )
         if _performance_of(outcome, folder).valid:
             say(f"Server: a run at {qps:.0f} queries/s is VALID; the Server runs use it")
             return qps
@@ -143,13 +170,25 @@ def offline_rate(folder: Path, model: Path, dataset: Path, threads: int | None, 
 
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "user.conf"
-    conf.write_text(f"# edgeperf demo: sizing the Offline query ({NOT_COMPLIANT})\n"
-                    f"{DEMO_BENCHMARK}.Offline.min_duration = 500\n"
-                    f"{DEMO_BENCHMARK}.Offline.min_query_count = 1024\n"
-                    f"{DEMO_BENCHMARK}.Offline.target_qps = {0.3 * batch_qps:.1f}\n")
-    outcome = run_benchmark(RunOptions(benchmark=DEMO_BENCHMARK, scenario=TestScenario.Offline,
-                                       mode=TestMode.PerformanceOnly, model=model, dataset=dataset,
-                                       output=folder, user_conf=conf, threads=threads, report=False))
+    conf.write_text(
+        f"# edgeperf demo: sizing the Offline query ({NOT_COMPLIANT})\n"
+        f"{DEMO_BENCHMARK}.Offline.min_duration = 500\n"
+        f"{DEMO_BENCHMARK}.Offline.min_query_count = 1024\n"
+        f"{DEMO_BENCHMARK}.Offline.target_qps = {0.3 * batch_qps:.1f}\n"
+    )
+    outcome = run_benchmark(
+        RunOptions(
+            benchmark=DEMO_BENCHMARK,
+            scenario=TestScenario.Offline,
+            mode=TestMode.PerformanceOnly,
+            model=model,
+            dataset=dataset,
+            output=folder,
+            user_conf=conf,
+            threads=threads,
+            report=False,
+        )
+    )
     return float(_performance_of(outcome, folder).samples_per_second)
 
 

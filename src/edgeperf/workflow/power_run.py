@@ -54,11 +54,17 @@ def performance_dir_metric(perf_dir: str | Path, scenario: str) -> tuple[PowerMe
     spl_path = perf_dir / "run_1" / "spl.txt"
     samples = parse_spl_text(spl_path.read_bytes().decode("utf-8", errors="replace"), spl_path)
     metric = compute_power_metric(
-        samples, power_begin=detail["power_begin"], power_end=detail["power_end"], scenario=scenario,
-        client_tz_seconds=session_timezone(client), server_tz_seconds=session_timezone(server),
+        samples,
+        power_begin=detail["power_begin"],
+        power_end=detail["power_end"],
+        scenario=scenario,
+        client_tz_seconds=session_timezone(client),
+        server_tz_seconds=session_timezone(server),
         qps_with_loadgen_overhead=detail.get("result_qps_with_loadgen_overhead"),
         generated_query_count=detail.get("generated_query_count"),
-        generated_samples_per_query=detail.get("generated_samples_per_query"), spl_path=spl_path)
+        generated_samples_per_query=detail.get("generated_samples_per_query"),
+        spl_path=spl_path,
+    )
     return metric, samples, server
 
 
@@ -76,15 +82,32 @@ def power_series(metric: PowerMetric, samples: Iterable, server_json: dict):
         offsets.append(((s.time + shift) - metric.window.begin).total_seconds())
         watts.append(w)
     ident = _identify(server_json)
-    note = ("Measured by edgeperf's analyzer SIMULATOR (" + ident.split(",")[0] + "): not a power measurement, "
-            "never an MLPerf power result." if ident.startswith("EdgeperfSimulator") else
-            "Unofficial: measured with edgeperf's power client and director, not the MLCommons power tools.")
-    return PowerSeries(tuple(offsets), tuple(watts), metric.duration_s, metric.value, metric.unit or "",
-                       metric.average_watts, metric.sample_count, note)
+    note = (
+        "Measured by edgeperf's analyzer SIMULATOR (" + ident.split(",")[0] + "): not a power measurement, "
+        "never an MLPerf power result."
+        if ident.startswith("EdgeperfSimulator")
+        else "Unofficial: measured with edgeperf's power client and director, not the MLCommons power tools."
+    )
+    return PowerSeries(
+        tuple(offsets),
+        tuple(watts),
+        metric.duration_s,
+        metric.value,
+        metric.unit or "",
+        metric.average_watts,
+        metric.sample_count,
+        note,
+    )
 
 
-def run_with_power(opts, client: PowerClientOptions, *, listeners: Iterable[Callable] = (),
-                   on_event: Callable[[str], None] | None = None, report: bool = True) -> PowerRunOutcome:
+def run_with_power(
+    opts,
+    client: PowerClientOptions,
+    *,
+    listeners: Iterable[Callable] = (),
+    on_event: Callable[[str], None] | None = None,
+    report: bool = True,
+) -> PowerRunOutcome:
     """Ranging and testing runs of ``opts`` (a performance-mode RunOptions) through the director."""
     from ..benchmarks.runner import SeriesCapture, run_benchmark, write_run_report
 
@@ -93,8 +116,9 @@ def run_with_power(opts, client: PowerClientOptions, *, listeners: Iterable[Call
 
     def workload(mode: str, folder: Path) -> None:
         extra = [capture] if mode == "testing" else []
-        outcomes[mode] = run_benchmark(dataclasses.replace(opts, output=folder, report=False),
-                                       listeners=[*listeners, *extra])
+        outcomes[mode] = run_benchmark(
+            dataclasses.replace(opts, output=folder, report=False), listeners=[*listeners, *extra]
+        )
 
     output = Path(opts.output)
     session = run_power_session(client, workload, output, on_event=on_event)
@@ -108,8 +132,16 @@ def run_with_power(opts, client: PowerClientOptions, *, listeners: Iterable[Call
     testing = outcomes["testing"].result
     path = None
     if report:
-        path = write_run_report(output / "run_1", testing, capture.series, opts.benchmark, output / "report.html",
-                                power=series)
+        path = write_run_report(
+            output / "run_1", testing, capture.series, opts.benchmark, output / "report.html", power=series
+        )
     valid = testing.performance.valid if testing.performance is not None else None
-    return PowerRunOutcome(output, session.session_id, metric, _identify(server).startswith("EdgeperfSimulator"),
-                           path, session.warnings, valid)
+    return PowerRunOutcome(
+        output,
+        session.session_id,
+        metric,
+        _identify(server).startswith("EdgeperfSimulator"),
+        path,
+        session.warnings,
+        valid,
+    )

@@ -38,11 +38,34 @@ from ..benchmarks.preflight import PreflightError, check_parallelism
 from ..submission.build.builder import BuildError, BuildResult, build_submission
 from ..submission.build.system_json import load_system_json
 
-__all__ = ["AccuracyTargetMissed", "PlanStep", "OneShotOptions", "plan_steps", "run_plan", "run_submission", "estimate_left_s"]
+__all__ = [
+    "AccuracyTargetMissed",
+    "PlanStep",
+    "OneShotOptions",
+    "plan_steps",
+    "run_plan",
+    "run_submission",
+    "estimate_left_s",
+]
 
 PLAN_FILE = "plan.json"
-_PLAN_KEYS = ("benchmarks", "scenarios", "division", "model", "dataset", "backend", "user_conf_text", "max_samples",
-              "threads", "batch_size", "workers", "providers", "device", "duration_s", "compliance")
+_PLAN_KEYS = (
+    "benchmarks",
+    "scenarios",
+    "division",
+    "model",
+    "dataset",
+    "backend",
+    "user_conf_text",
+    "max_samples",
+    "threads",
+    "batch_size",
+    "workers",
+    "providers",
+    "device",
+    "duration_s",
+    "compliance",
+)
 _MISSED = "accuracy target missed"
 
 
@@ -101,11 +124,14 @@ class OneShotOptions:
 
     @property
     def runs_dir(self) -> Path:
-        return Path(self.runs) if self.runs is not None else Path(self.output).with_name(Path(self.output).name + ".runs")
+        return (
+            Path(self.runs) if self.runs is not None else Path(self.output).with_name(Path(self.output).name + ".runs")
+        )
 
 
-def plan_steps(benchmarks: Sequence[str], scenarios: Sequence[str], division: str,
-               compliance: bool | None = None) -> list[PlanStep]:
+def plan_steps(
+    benchmarks: Sequence[str], scenarios: Sequence[str], division: str, compliance: bool | None = None
+) -> list[PlanStep]:
     """Every step, in run order. The compliance tests are those a closed result needs
     (:func:`~edgeperf.compliance.audit.required_tests`); ``compliance`` None runs them in the
     closed division only, True or False decides for either division."""
@@ -158,8 +184,10 @@ def _check_inputs(opts: OneShotOptions) -> None:
         if not model.exists():
             raise PreflightError(f"--model {model}: no such file (the model of {b})")
         if not dataset.is_dir():
-            raise PreflightError(f"--dataset {dataset}: {'not a folder' if dataset.exists() else 'no such folder'} "
-                                 f"(expected the dataset folder of {b})")
+            raise PreflightError(
+                f"--dataset {dataset}: {'not a folder' if dataset.exists() else 'no such folder'} "
+                f"(expected the dataset folder of {b})"
+            )
         inputs[f"--model {b}"], inputs[f"--dataset {b}"] = model, dataset
     refuse_overlap({"--output": opts.output, "--runs": opts.runs_dir}, inputs)
     refuse_overlap({"--output": opts.output}, {"--runs": opts.runs_dir})
@@ -185,8 +213,12 @@ def _prepare_runs(opts: OneShotOptions) -> Path:
             old = json.loads(plan_file.read_text())
             diff = [_describe_change(k, old.get(k), record.get(k)) for k in _PLAN_KEYS if old.get(k) != record.get(k)]
             if diff:
-                raise BuildError([f"{runs}: cannot resume, the plan changed: {'; '.join(diff)}; "
-                                  "run with the same options, or use --force to start over"])
+                raise BuildError(
+                    [
+                        f"{runs}: cannot resume, the plan changed: {'; '.join(diff)}; "
+                        "run with the same options, or use --force to start over"
+                    ]
+                )
             return runs
         if not opts.force:
             raise OutputExistsError(f"{runs} exists; pass --resume to continue it or --force to start over")
@@ -215,9 +247,16 @@ def run_submission(
     """
     runs, ran = run_plan(opts, on_step=on_step, listeners_for=listeners_for, on_eta=on_eta)
     # On resume the tree is derived data: rebuild it from the runs (they are never touched here).
-    result = build_submission(runs, opts.system, opts.submitter, opts.division, opts.output,
-                              user_conf=opts.user_conf, force=opts.force or opts.resume,
-                              open_compliance=bool(opts.compliance))
+    result = build_submission(
+        runs,
+        opts.system,
+        opts.submitter,
+        opts.division,
+        opts.output,
+        user_conf=opts.user_conf,
+        force=opts.force or opts.resume,
+        open_compliance=bool(opts.compliance),
+    )
     return result, ran
 
 
@@ -241,8 +280,9 @@ def run_plan(
     # Everything a user can get wrong is checked before the first (long) run.
     load_system_json(opts.system, division=opts.division, submitter=opts.submitter)
     if Path(opts.output).exists() and not (opts.force or opts.resume):
-        raise OutputExistsError(f"{opts.output} exists; pass --resume to rebuild it from the finished runs, "
-                              "or --force to start over")
+        raise OutputExistsError(
+            f"{opts.output} exists; pass --resume to rebuild it from the finished runs, or --force to start over"
+        )
     if opts.user_conf is not None and not Path(opts.user_conf).is_file():
         raise MissingPathError(f"{opts.user_conf}: user.conf not found")
     _check_inputs(opts)
@@ -257,10 +297,12 @@ def run_plan(
             if on_step:
                 on_step(i, n, step, "skip")
             if _MISSED in marker.read_text() and not opts.keep_going:
-                raise AccuracyTargetMissed(marker.read_text().strip().splitlines()[-1] + "; pass --keep-going to go on anyway")
+                raise AccuracyTargetMissed(
+                    marker.read_text().strip().splitlines()[-1] + "; pass --keep-going to go on anyway"
+                )
             continue
         if on_eta:
-            left = [s for s in steps[i - 1:] if not s.marker(runs).is_file()]
+            left = [s for s in steps[i - 1 :] if not s.marker(runs).is_file()]
             on_eta(*estimate_left_s(left, took, opts, runs))
         if folder.exists():
             shutil.rmtree(folder)
@@ -268,14 +310,25 @@ def run_plan(
             on_step(i, n, step, "start")
         mode = {"accuracy": TestMode.AccuracyOnly}.get(step.step, TestMode.PerformanceOnly)
         ropts = RunOptions(
-            benchmark=step.benchmark, scenario=TestScenario(step.scenario), mode=mode,
+            benchmark=step.benchmark,
+            scenario=TestScenario(step.scenario),
+            mode=mode,
             model=Path(opts.models.get(step.benchmark, opts.model)),
-            dataset=Path(opts.datasets.get(step.benchmark, opts.dataset)), output=folder,
-            backend=opts.backend, user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
-            threads=opts.threads, batch_size=opts.batch_size, workers=opts.workers,
-            max_samples=opts.max_samples, cache_dir=opts.cache_dir, report=opts.report,
-            providers=opts.providers, device=opts.device, duration_s=opts.duration_s,
-            report_note=opts.report_note, settings_overrides=dict(opts.settings_overrides),
+            dataset=Path(opts.datasets.get(step.benchmark, opts.dataset)),
+            output=folder,
+            backend=opts.backend,
+            user_conf=(runs / "user.conf") if opts.user_conf is not None else None,
+            threads=opts.threads,
+            batch_size=opts.batch_size,
+            workers=opts.workers,
+            max_samples=opts.max_samples,
+            cache_dir=opts.cache_dir,
+            report=opts.report,
+            providers=opts.providers,
+            device=opts.device,
+            duration_s=opts.duration_s,
+            report_note=opts.report_note,
+            settings_overrides=dict(opts.settings_overrides),
         )
         listeners = list(listeners_for(step)) if listeners_for else []
         started = time.monotonic()
@@ -293,8 +346,9 @@ def run_plan(
         took.setdefault(_kind(step), []).append(time.monotonic() - started)
         marker.write_text("done\n" + (f"{missed}\n" if missed else ""))
         if missed and not opts.keep_going:
-            raise AccuracyTargetMissed(f"{missed}; the plan stops here (pass --keep-going to go on, "
-                                       "--resume to continue later)")
+            raise AccuracyTargetMissed(
+                f"{missed}; the plan stops here (pass --keep-going to go on, --resume to continue later)"
+            )
         ran.append(step)
         if on_step:
             on_step(i, n, step, "done")
@@ -312,12 +366,14 @@ def _missed_target(step: PlanStep, outcome) -> str | None:
         return None
     from .._numbers import num
 
-    return (f"{step.label}: {_MISSED}: {acc['metric']} {num(acc['value'])}{acc['unit']} < "
-            f"{num(acc['target'])}{acc['unit']}")
+    return (
+        f"{step.label}: {_MISSED}: {acc['metric']} {num(acc['value'])}{acc['unit']} < {num(acc['target'])}{acc['unit']}"
+    )
 
 
-def estimate_left_s(left: Sequence[PlanStep], took: dict[str, list[float]], opts: OneShotOptions,
-                    runs: Path) -> tuple[float, bool]:
+def estimate_left_s(
+    left: Sequence[PlanStep], took: dict[str, list[float]], opts: OneShotOptions, runs: Path
+) -> tuple[float, bool]:
     """Seconds the remaining steps should take, and whether that is only a lower bound.
 
     A step of a kind already timed in this session (accuracy, or a timed performance/compliance
@@ -340,7 +396,9 @@ def estimate_left_s(left: Sequence[PlanStep], took: dict[str, list[float]], opts
             total += opts.duration_s
             at_least = True
         else:
-            settings = TestSettings.from_files(get_benchmark(step.benchmark).config_model, step.scenario, user_conf=user_conf)
+            settings = TestSettings.from_files(
+                get_benchmark(step.benchmark).config_model, step.scenario, user_conf=user_conf
+            )
             total += settings.min_duration_ms / 1000
             at_least = True
     return total, at_least

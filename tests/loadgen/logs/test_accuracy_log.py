@@ -23,11 +23,20 @@ from edgeperf.loadgen.logs import accuracy as accuracy_module
 
 FIX = require_fixtures()
 ALIBABA_SS_ACC = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream/accuracy/mlperf_log_accuracy.json"
-ALIBABA_SS_PERF = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream/performance/run_1/mlperf_log_accuracy.json"
+ALIBABA_SS_PERF = (
+    FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream/performance/run_1/mlperf_log_accuracy.json"
+)
 # The only complete (not truncated) non-empty logs of the subset:
-EDGECORTIX_FULL = FIX / "closed/Edgecortix/compliance/edgecortix-DNA_F_SERIES/resnet50/SingleStream/run/performance/run_1/mlperf_log_accuracy.json"
-CTUNING_FULL = FIX / "closed/cTuning/results/rpi4-tvm-fp32/resnet50/singlestream/performance/run_1/mlperf_log_accuracy.json"
-KRAI_TRUNCATED = FIX / "closed/Krai/results/firefly-tflite-v2.5.0-ruy/resnet50/offline/accuracy/mlperf_log_accuracy.json"
+EDGECORTIX_FULL = (
+    FIX
+    / "closed/Edgecortix/compliance/edgecortix-DNA_F_SERIES/resnet50/SingleStream/run/performance/run_1/mlperf_log_accuracy.json"
+)
+CTUNING_FULL = (
+    FIX / "closed/cTuning/results/rpi4-tvm-fp32/resnet50/singlestream/performance/run_1/mlperf_log_accuracy.json"
+)
+KRAI_TRUNCATED = (
+    FIX / "closed/Krai/results/firefly-tflite-v2.5.0-ruy/resnet50/offline/accuracy/mlperf_log_accuracy.json"
+)
 
 
 def _write(path, records):
@@ -37,6 +46,7 @@ def _write(path, records):
 
 
 # -- writer ------------------------------------------------------------------------------------
+
 
 def test_empty_log(tmp_path):
     AccuracyLog(tmp_path / "a.json").close()
@@ -80,7 +90,7 @@ def test_rewriting_the_truncated_alibaba_log_matches_both_kept_ends(tmp_path):
     _write(out, records)
     written = out.read_text(encoding="ascii")
     kept_head = head[: head.rindex("}") + 1]
-    kept_tail = tail[tail.index("{"):]
+    kept_tail = tail[tail.index("{") :]
     assert written.startswith(kept_head)
     assert written.endswith(kept_tail)
     assert written.endswith('" }\n]\n')
@@ -114,8 +124,7 @@ def test_any_buffer_is_accepted(tmp_path):
         log.append(2, 2, bytearray(b"\x01"))
         log.append(3, 3, np.arange(4, dtype=np.int16).reshape(2, 2))
     got = [d for _, _, d in iter_accuracy_log(tmp_path / "a.json")]
-    assert got == [arr.tobytes().hex().upper(), "ABCD", "01",
-                   np.arange(4, dtype=np.int16).tobytes().hex().upper()]
+    assert got == [arr.tobytes().hex().upper(), "ABCD", "01", np.arange(4, dtype=np.int16).tobytes().hex().upper()]
 
 
 def test_concurrent_appends_give_valid_json(tmp_path):
@@ -135,8 +144,7 @@ def test_concurrent_appends_give_valid_json(tmp_path):
     doc = json.loads(path.read_text())
     assert len(doc) == 4000 == log.record_count
     assert {r["seq_id"] for r in doc} == {t * 1000 + j for t in range(8) for j in range(500)}
-    assert all(r["data"] == (bytes([r["seq_id"] // 1000, r["qsl_idx"] % 256]) * 50).hex().upper()
-               for r in doc)
+    assert all(r["data"] == (bytes([r["seq_id"] // 1000, r["qsl_idx"] % 256]) * 50).hex().upper() for r in doc)
 
 
 def test_append_after_close_raises_and_close_is_idempotent(tmp_path):
@@ -158,6 +166,7 @@ def test_writer_on_a_binary_stream():
 
 
 # -- reader ------------------------------------------------------------------------------------
+
 
 def test_reader_refuses_a_truncated_log_unless_asked(tmp_path):
     with pytest.raises(LogFormatError, match="truncated") as info:
@@ -194,7 +203,7 @@ def test_reader_reads_the_krai_json_dump_layout():
     assert records[-1] == {"seq_id": 49999, "qsl_idx": 37055, "data": "0080A043"}
     # every complete object of both kept ends, no more
     head, tail = text.split(TRUNCATION_MARKER)
-    expected = head.count("}") + tail[tail.index("{"):].count("}")
+    expected = head.count("}") + tail[tail.index("{") :].count("}")
     assert len(records) == expected
 
 
@@ -212,8 +221,7 @@ def test_reader_matches_json_on_every_real_log():
 def test_streaming_reader_on_a_large_file(tmp_path):
     path = tmp_path / "big.json"
     rng = np.random.default_rng(7)
-    payloads = [rng.integers(0, 256, size=n, dtype=np.uint8).tobytes()
-                for n in (3, 0, 2 * (1 << 20) + 1, 17, 700_000)]
+    payloads = [rng.integers(0, 256, size=n, dtype=np.uint8).tobytes() for n in (3, 0, 2 * (1 << 20) + 1, 17, 700_000)]
     with AccuracyLog(path) as log:
         for i, p in enumerate(payloads):
             log.append(i, 100 + i, p)
@@ -228,8 +236,7 @@ def test_streaming_reader_accepts_other_spacing_and_key_order(tmp_path):
     path.write_text(json.dumps(records, indent=3, sort_keys=True) + "\n\n")
     assert path.stat().st_size > 1 << 20
     got = read_accuracy_log(path)
-    assert got == [{"seq_id": r["seq_id"], "qsl_idx": r["qsl_idx"], "data": r["data"]}
-                   for r in records]
+    assert got == [{"seq_id": r["seq_id"], "qsl_idx": r["qsl_idx"], "data": r["data"]} for r in records]
 
 
 def test_escaped_quotes_inside_strings_do_not_end_a_record(tmp_path):
@@ -244,13 +251,16 @@ def test_small_odd_files_fall_back_to_json(tmp_path):
     assert list(iter_accuracy_log(path)) == [(1, 2, "0A")]
 
 
-@pytest.mark.parametrize("text, match", [
-    ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "00" }', "ends|expected"),
-    ('{"seq_id": 0}', "start|array"),
-    ('[{"seq_id": 0, "qsl_idx": 1}]', '"data"'),
-    ('[{"seq_id": "0", "qsl_idx": 1, "data": "00"}]', "integer"),
-    ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "00" }\n]\nx', "after"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "00" }', "ends|expected"),
+        ('{"seq_id": 0}', "start|array"),
+        ('[{"seq_id": 0, "qsl_idx": 1}]', '"data"'),
+        ('[{"seq_id": "0", "qsl_idx": 1, "data": "00"}]', "integer"),
+        ('[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "00" }\n]\nx', "after"),
+    ],
+)
 def test_malformed_logs_raise_log_format_error_naming_the_file(tmp_path, text, match):
     path = tmp_path / "bad.json"
     path.write_text(text)

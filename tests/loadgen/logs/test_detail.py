@@ -18,7 +18,7 @@ HERE = os.path.abspath(__file__).replace(os.sep, "/")
 
 def _records(path):
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line[len(":::MLLOG"):]) for line in f]
+        return [json.loads(line[len(":::MLLOG") :]) for line in f]
 
 
 def _lineno():
@@ -35,8 +35,7 @@ def test_lines_have_the_official_layout_and_relative_time(tmp_path):
     log.close()
     text = path.read_text(encoding="utf-8")
     tid = threading.get_native_id()
-    assert text == mllog_line("result_validity", "VALID", 683200513859, False, False,
-                              HERE, line_no, 4242, tid) + "\n"
+    assert text == mllog_line("result_validity", "VALID", 683200513859, False, False, HERE, line_no, 4242, tid) + "\n"
     assert '"time_ms": 683200.513859, ' in text
 
 
@@ -89,12 +88,22 @@ def test_log_group_shares_one_timestamp_and_is_contiguous(tmp_path):
     path = tmp_path / "d.txt"
     with DetailLog(path) as log:
         log.log("before", 0)
-        log.log_group([("requested_scenario", "Offline"), ("requested_min_duration_ms", 600000),
-                       ("requested_accuracy_log_probability", 0.0)])
+        log.log_group(
+            [
+                ("requested_scenario", "Offline"),
+                ("requested_min_duration_ms", 600000),
+                ("requested_accuracy_log_probability", 0.0),
+            ]
+        )
         log.log("after", 0)
     recs = _records(path)
-    assert [r["key"] for r in recs] == ["before", "requested_scenario", "requested_min_duration_ms",
-                                        "requested_accuracy_log_probability", "after"]
+    assert [r["key"] for r in recs] == [
+        "before",
+        "requested_scenario",
+        "requested_min_duration_ms",
+        "requested_accuracy_log_probability",
+        "after",
+    ]
     times = {r["time_ms"] for r in recs[1:4]}
     assert len(times) == 1
     assert recs[0]["time_ms"] < recs[1]["time_ms"] < recs[4]["time_ms"]

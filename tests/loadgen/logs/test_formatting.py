@@ -28,23 +28,28 @@ _TIME_RE = re.compile(r'"time_ms": (\d+)\.(\d{6}), ')
 
 def _reencode(line: str) -> str:
     """Rebuild a real :::MLLOG line from its parsed JSON with edgeperf's ``mllog_line``."""
-    rec = json.loads(line[len(":::MLLOG"):])
+    rec = json.loads(line[len(":::MLLOG") :])
     m = _TIME_RE.search(line)
     ns = int(m.group(1)) * 1_000_000 + int(m.group(2))
     md = rec["metadata"]
-    return fmt.mllog_line(rec["key"], rec["value"], ns, md["is_error"], md["is_warning"],
-                          md["file"], md["line_no"], md["pid"], md["tid"])
+    return fmt.mllog_line(
+        rec["key"], rec["value"], ns, md["is_error"], md["is_warning"], md["file"], md["line_no"], md["pid"], md["tid"]
+    )
 
 
 # -- §1 number formats ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("x, expected", [
-    (272250.0, "272250"),
-    (1327.2245610868376, "1327.22"),
-    (0.99, "0.99"),
-    (1234567.0, "1.23457e+06"),
-    (0.0, "0"),
-])
+
+@pytest.mark.parametrize(
+    "x, expected",
+    [
+        (272250.0, "272250"),
+        (1327.2245610868376, "1327.22"),
+        (0.99, "0.99"),
+        (1234567.0, "1.23457e+06"),
+        (0.0, "0"),
+    ],
+)
 def test_fmt_g6_examples_of_spec_section_1(x, expected):
     assert fmt.fmt_g6(x) == expected
 
@@ -65,13 +70,16 @@ def test_fixed_formats():
     assert fmt.fmt_fixed0(99.4) == "99"
 
 
-@pytest.mark.parametrize("ns, expected", [
-    (4712, "0.004712"),                 # Appendix B, loadgen_version
-    (19050, "0.019050"),
-    (683200513859, "683200.513859"),   # Appendix B, result_* records
-    (0, "0.000000"),
-    (1_000_000, "1.000000"),
-])
+@pytest.mark.parametrize(
+    "ns, expected",
+    [
+        (4712, "0.004712"),  # Appendix B, loadgen_version
+        (19050, "0.019050"),
+        (683200513859, "683200.513859"),  # Appendix B, result_* records
+        (0, "0.000000"),
+        (1_000_000, "1.000000"),
+    ],
+)
 def test_fmt_time_ms(ns, expected):
     assert fmt.fmt_time_ms(ns) == expected
 
@@ -81,8 +89,9 @@ def test_fmt_time_ms_negative_keeps_the_value():
     assert float(fmt.fmt_time_ms(-2_000_001)) == -2.000001
 
 
-@pytest.mark.parametrize("p, expected", [(0.5, "50.00"), (0.9, "90.00"), (0.95, "95.00"),
-                                          (0.97, "97.00"), (0.99, "99.00"), (0.999, "99.90")])
+@pytest.mark.parametrize(
+    "p, expected", [(0.5, "50.00"), (0.9, "90.00"), (0.95, "95.00"), (0.97, "97.00"), (0.99, "99.00"), (0.999, "99.90")]
+)
 def test_percentile_label(p, expected):
     assert fmt.percentile_label(p) == expected
 
@@ -94,6 +103,7 @@ def test_percentile_labels_name_the_keys_of_a_real_log():
 
 
 # -- §12.2 value encoding -----------------------------------------------------------------------
+
 
 def test_encode_scalars():
     assert fmt.encode_value(True) == "true"
@@ -137,7 +147,7 @@ def test_encode_non_finite_floats_as_strings_to_stay_valid_json():
         assert enc == f'"{s}"'
         assert json.loads(enc) == s
     line = fmt.mllog_line("k", math.inf, 0, False, False, "f.py", 1, 2, 3)
-    assert json.loads(line[len(":::MLLOG "):])["value"] == "inf"
+    assert json.loads(line[len(":::MLLOG ") :])["value"] == "inf"
 
 
 def test_encode_enum_uses_its_official_spelling():
@@ -171,12 +181,34 @@ APPENDIX_B_LINES = [
 
 
 def test_mllog_line_reproduces_appendix_b():
-    assert fmt.mllog_line("loadgen_version", "1.1 @ b1452de454", 4712, False, False,
-                          "/work/build/inference/loadgen/version.cc", 53, 70157,
-                          70157) == APPENDIX_B_LINES[0]
-    assert fmt.mllog_line("requested_server_target_latency_percentile", 0.99, 19050, False, False,
-                          "/work/build/inference/loadgen/test_settings_internal.cc", 288, 70157,
-                          70157) == APPENDIX_B_LINES[1]
+    assert (
+        fmt.mllog_line(
+            "loadgen_version",
+            "1.1 @ b1452de454",
+            4712,
+            False,
+            False,
+            "/work/build/inference/loadgen/version.cc",
+            53,
+            70157,
+            70157,
+        )
+        == APPENDIX_B_LINES[0]
+    )
+    assert (
+        fmt.mllog_line(
+            "requested_server_target_latency_percentile",
+            0.99,
+            19050,
+            False,
+            False,
+            "/work/build/inference/loadgen/test_settings_internal.cc",
+            288,
+            70157,
+            70157,
+        )
+        == APPENDIX_B_LINES[1]
+    )
 
 
 def test_mllog_line_has_no_trailing_newline():
@@ -188,7 +220,8 @@ REAL_DETAIL_LOGS = [
     ALIBABA_SS / "accuracy/mlperf_log_detail.txt",
     ALIBABA_OFF / "performance/run_1/mlperf_log_detail.txt",
     TEST04A / "mlperf_log_detail.txt",
-    FIX / "closed/Krai/results/xavier-power.0-fan.cool-tflite-v2.5.0-ruy/resnet50/offline/performance/run_1/mlperf_log_detail.txt",
+    FIX
+    / "closed/Krai/results/xavier-power.0-fan.cool-tflite-v2.5.0-ruy/resnet50/offline/performance/run_1/mlperf_log_detail.txt",
     FIX / "open/OctoML/results/aws-m5zn.6xlarge-tvm/resnet50/offline/performance/run_1/mlperf_log_detail.txt",
 ]
 
@@ -215,13 +248,15 @@ def test_all_detail_logs_of_the_fixture_tree_reencode():
 
 
 def test_error_record_of_appendix_b_reencodes():
-    line = next(l for l in (TEST04A / "mlperf_log_detail.txt").read_text().splitlines()
-                if '"key": "error_runtime"' in l)
+    line = next(
+        l for l in (TEST04A / "mlperf_log_detail.txt").read_text().splitlines() if '"key": "error_runtime"' in l
+    )
     assert '"is_error": true, "is_warning": false' in line
     assert _reencode(line) == line
 
 
 # -- wall-clock strings --------------------------------------------------------------------------
+
 
 def test_power_timestamp_utc_with_truncated_milliseconds():
     base = calendar.timegm((2021, 8, 10, 23, 8, 58, 0, 0, 0))

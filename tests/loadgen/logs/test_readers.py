@@ -24,12 +24,13 @@ TEST04A = FIX / "closed/Alibaba/compliance/T4x1_TRT/ssd-mobilenet/SingleStream/T
 
 # -- detail log --------------------------------------------------------------------------------
 
+
 def test_reads_every_line_of_a_real_detail_log():
     path = ALIBABA / "SingleStream/performance/run_1/mlperf_log_detail.txt"
     recs = read_detail_log(path)
     lines = path.read_text().splitlines()
     assert len(recs) == len(lines) == len(recs.line_numbers)
-    assert recs.records[0] == json.loads(lines[0][len(":::MLLOG"):])
+    assert recs.records[0] == json.loads(lines[0][len(":::MLLOG") :])
     assert recs["loadgen_version"] == "1.1 @ d9688d03d5"
     assert recs["effective_scenario"] == "SingleStream"
     assert recs["result_validity"] == "VALID"
@@ -57,12 +58,15 @@ def test_errors_of_the_test04a_log_of_appendix_b():
     recs = read_detail_log(TEST04A / "mlperf_log_detail.txt")
     (err,) = recs.errors()
     assert err["key"] == "error_runtime"
-    assert err["value"].startswith("Ending early: Ran out of generated queries to issue before the "
-                                   "minimum query count and test duration were reached.")
+    assert err["value"].startswith(
+        "Ending early: Ran out of generated queries to issue before the "
+        "minimum query count and test duration were reached."
+    )
     assert err["metadata"]["is_warning"] is False
     assert recs["result_validity"] == "INVALID"
-    assert recs["result_invalid_reason"] == ("Decrease the expected latency so the loadgen "
-                                             "pre-generates more queries. ")
+    assert recs["result_invalid_reason"] == (
+        "Decrease the expected latency so the loadgen pre-generates more queries. "
+    )
 
 
 def test_non_mllog_lines_are_ignored_and_crlf_is_accepted(tmp_path):
@@ -104,6 +108,7 @@ def test_reads_what_detail_log_writes(tmp_path):
 
 
 # -- summary log -------------------------------------------------------------------------------
+
 
 def test_summary_of_a_real_offline_run():
     s = read_summary_log(ALIBABA / "Offline/performance/run_1/mlperf_log_summary.txt")
@@ -148,12 +153,13 @@ def test_summary_numbers_agree_with_detail_logs_across_the_fixtures():
 def test_summary_reader_tolerates_crlf_and_reads_summary_log_output(tmp_path):
     path = tmp_path / "s.txt"
     log = SummaryLog(path)
-    log.write_lines(["Scenario : Server", "Scheduled samples per second : 272300.99",
-                     "target_latency (ns): 15000000"])
+    log.write_lines(["Scenario : Server", "Scheduled samples per second : 272300.99", "target_latency (ns): 15000000"])
     log.close(0, 1)
     crlf = tmp_path / "crlf.txt"
     crlf.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     for p in (path, crlf):
-        assert read_summary_log(p) == {"Scenario": "Server",
-                                       "Scheduled samples per second": "272300.99",
-                                       "target_latency (ns)": "15000000"}
+        assert read_summary_log(p) == {
+            "Scenario": "Server",
+            "Scheduled samples per second": "272300.99",
+            "target_latency (ns)": "15000000",
+        }

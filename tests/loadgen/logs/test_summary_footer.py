@@ -19,13 +19,16 @@ FIX = require_fixtures()
 ALIBABA_SS = FIX / "closed/Alibaba/results/T4x1_TRT/ssd-mobilenet/SingleStream"
 
 
-@pytest.mark.parametrize("w, e, expected", [
-    (0, 0, "\nNo warnings encountered during test.\n\nNo errors encountered during test.\n"),
-    (1, 0, "\n1 warning encountered. See detailed log.\n\nNo errors encountered during test.\n"),
-    (49, 0, "\n49 warnings encountered. See detailed log.\n\nNo errors encountered during test.\n"),
-    (0, 1, "\nNo warnings encountered during test.\n\n1 ERROR encountered. See detailed log.\n"),
-    (2, 3, "\n2 warnings encountered. See detailed log.\n\n3 ERRORS encountered. See detailed log.\n"),
-])
+@pytest.mark.parametrize(
+    "w, e, expected",
+    [
+        (0, 0, "\nNo warnings encountered during test.\n\nNo errors encountered during test.\n"),
+        (1, 0, "\n1 warning encountered. See detailed log.\n\nNo errors encountered during test.\n"),
+        (49, 0, "\n49 warnings encountered. See detailed log.\n\nNo errors encountered during test.\n"),
+        (0, 1, "\nNo warnings encountered during test.\n\n1 ERROR encountered. See detailed log.\n"),
+        (2, 3, "\n2 warnings encountered. See detailed log.\n\n3 ERRORS encountered. See detailed log.\n"),
+    ],
+)
 def test_footer_wording(w, e, expected):
     assert summary_footer(w, e) == expected
     assert parse_summary_footer("x\n" + expected) == (w, e)

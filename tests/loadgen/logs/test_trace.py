@@ -17,8 +17,10 @@ from edgeperf.loadgen.logs import LogFileOpenError, TraceLog, log_file_paths, op
 
 FIX = require_fixtures()
 
-FOOTER_1234 = ('{"name":"LastTrace"}\n],\n"displayTimeUnit":"ns",\n"otherData":{\n'
-               '"ts":1234,\n"version":"MLPerf LoadGen v1.0"\n}\n}\n')
+FOOTER_1234 = (
+    '{"name":"LastTrace"}\n],\n"displayTimeUnit":"ns",\n"otherData":{\n'
+    '"ts":1234,\n"version":"MLPerf LoadGen v1.0"\n}\n}\n'
+)
 
 
 def test_disabled_trace_is_an_empty_file_like_all_v1_1_traces(tmp_path):
@@ -38,8 +40,7 @@ def test_enabled_trace_without_events_is_header_plus_footer(tmp_path):
     path = tmp_path / "t.json"
     TraceLog(path, enabled=True, origin_epoch_ns=1_234_999).close()
     assert path.read_text() == '{"traceEvents":[\n' + FOOTER_1234
-    assert json.loads(path.read_text())["otherData"] == {"ts": 1234,
-                                                          "version": "MLPerf LoadGen v1.0"}
+    assert json.loads(path.read_text())["otherData"] == {"ts": 1234, "version": "MLPerf LoadGen v1.0"}
 
 
 def test_events_one_per_line_with_microsecond_times(tmp_path):
@@ -53,20 +54,32 @@ def test_events_one_per_line_with_microsecond_times(tmp_path):
     trace.close()
     text = path.read_text()
     assert text.startswith('{"traceEvents":[\n') and text.endswith(FOOTER_1234)
-    events = text[len('{"traceEvents":[\n'): -len(FOOTER_1234)].split("\n")
+    events = text[len('{"traceEvents":[\n') : -len(FOOTER_1234)].split("\n")
     assert events[-1] == ""
     assert all(e.endswith("},") for e in events[:-1])
     parsed = [json.loads(e[:-1]) for e in events[:-1]]
     tid = threading.get_native_id()
     x, b, e, c, n = parsed
-    assert x == {"name": "IssueQuery", "ph": "X", "pid": 77, "tid": tid, "ts": 1.5, "dur": 2.501,
-                 "args": {"query_seq": 3}}
+    assert x == {
+        "name": "IssueQuery",
+        "ph": "X",
+        "pid": 77,
+        "tid": tid,
+        "ts": 1.5,
+        "dur": 2.501,
+        "args": {"query_seq": 3},
+    }
     assert '"ts":1.500,"dur":2.501' in events[0]  # fixed notation, 3 decimals
     assert b["ph"] == "b" and e["ph"] == "e" and b["id"] == e["id"] == 5
     assert b["name"] == e["name"] == "Sample" and b["cat"] == "default"
     assert b["ts"] == 1.0 and e["ts"] == 9000.25
-    assert b["args"] == {"sample_seq": 5, "query_seq": 2, "sample_idx": 4497,
-                         "issue_start_ns": 1000, "complete_ns": 8_999_250}
+    assert b["args"] == {
+        "sample_seq": 5,
+        "query_seq": 2,
+        "sample_idx": 4497,
+        "issue_start_ns": 1000,
+        "complete_ns": 8_999_250,
+    }
     assert c["ph"] == "C" and c["args"] == {"issue_delay": 1000, "issue_to_done": 8_999_250}
     assert n["ph"] == "n" and n["id"] == 9 and n["name"] == "QueryInterval"
     doc = json.loads(text)
@@ -94,10 +107,15 @@ def test_trace_from_many_threads_is_valid_json():
 
 # -- file names and creation (§2.6) ------------------------------------------------------------
 
+
 def test_default_file_names():
     p = log_file_paths()
-    assert p == (os.path.join(".", "mlperf_log_summary.txt"), os.path.join(".", "mlperf_log_detail.txt"),
-                 os.path.join(".", "mlperf_log_accuracy.json"), os.path.join(".", "mlperf_log_trace.json"))
+    assert p == (
+        os.path.join(".", "mlperf_log_summary.txt"),
+        os.path.join(".", "mlperf_log_detail.txt"),
+        os.path.join(".", "mlperf_log_accuracy.json"),
+        os.path.join(".", "mlperf_log_trace.json"),
+    )
 
 
 def test_datetime_goes_after_the_prefix_and_suffix_before_the_extension():
@@ -117,8 +135,12 @@ def test_open_log_files_creates_outdir_and_truncates_all_four(tmp_path):
 
     Settings.outdir = str(outdir)
     paths = open_log_files(Settings())
-    assert [Path(p).name for p in paths] == ["mlperf_log_summary.txt", "mlperf_log_detail.txt",
-                                             "mlperf_log_accuracy.json", "mlperf_log_trace.json"]
+    assert [Path(p).name for p in paths] == [
+        "mlperf_log_summary.txt",
+        "mlperf_log_detail.txt",
+        "mlperf_log_accuracy.json",
+        "mlperf_log_trace.json",
+    ]
     assert all(Path(p).stat().st_size == 0 for p in paths)
     Path(paths.detail).write_text("stale")
     open_log_files(Settings(), suffix="")

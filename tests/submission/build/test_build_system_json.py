@@ -6,20 +6,41 @@ import json
 
 import pytest
 
-from edgeperf.submission.build import (SystemJsonError, empty_meaningful_fields, load_system_json, machine_system_json, unknown_fields,
-                                       validate_system_json)
+from edgeperf.submission.build import (
+    SystemJsonError,
+    empty_meaningful_fields,
+    load_system_json,
+    machine_system_json,
+    unknown_fields,
+    validate_system_json,
+)
 from edgeperf.submission.rules import V1_1
 from fixture_paths import FIXTURES
 
 
 def good() -> dict:
     d = {k: "" for k in V1_1.system_required_fields}
-    d.update(division="closed", submitter="Acme", status="available", system_type="edge", system_name="box",
-             number_of_nodes=1, host_processors_per_node="1", host_processor_model_name="CPU X",
-             host_processor_core_count=4, host_memory_capacity="16 GB", host_storage_type="SSD",
-             host_storage_capacity="1 TB", accelerators_per_node=0, accelerator_model_name="-",
-             accelerator_memory_configuration="-", accelerator_memory_capacity="-", framework="ONNX Runtime",
-             other_software_stack="Python", operating_system="Linux")
+    d.update(
+        division="closed",
+        submitter="Acme",
+        status="available",
+        system_type="edge",
+        system_name="box",
+        number_of_nodes=1,
+        host_processors_per_node="1",
+        host_processor_model_name="CPU X",
+        host_processor_core_count=4,
+        host_memory_capacity="16 GB",
+        host_storage_type="SSD",
+        host_storage_capacity="1 TB",
+        accelerators_per_node=0,
+        accelerator_model_name="-",
+        accelerator_memory_configuration="-",
+        accelerator_memory_capacity="-",
+        framework="ONNX Runtime",
+        other_software_stack="Python",
+        operating_system="Linux",
+    )
     return d
 
 
@@ -32,8 +53,14 @@ def test_every_problem_is_listed_at_once():
     d = good()
     for k in ("cooling", "hw_notes", "accelerator_on-chip_memories"):
         del d[k]
-    d.update(status="done", system_type="mobile", host_processor_model_name=7, number_of_nodes="two",
-             framework="", host_storage_type="TODO: storage type")
+    d.update(
+        status="done",
+        system_type="mobile",
+        host_processor_model_name=7,
+        number_of_nodes="two",
+        framework="",
+        host_storage_type="TODO: storage type",
+    )
     assert empty_meaningful_fields(d) == ["framework"]  # allowed by the checker: a build warning only
     problems = validate_system_json(d, division="open", submitter="Other")
     assert problems == [
@@ -56,8 +83,10 @@ def test_load_raises_with_the_list(tmp_path):
     p.write_text(json.dumps(d))
     with pytest.raises(SystemJsonError) as info:
         load_system_json(p)
-    assert info.value.problems == ["missing required field(s): sw_notes",
-                                   "status: 'soon' is not one of available, preview, rdi"]
+    assert info.value.problems == [
+        "missing required field(s): sw_notes",
+        "status: 'soon' is not one of available, preview, rdi",
+    ]
     assert "2 problem(s)" in str(info.value)
     p.write_text("{not json")
     with pytest.raises(SystemJsonError, match="not valid JSON"):

@@ -22,8 +22,13 @@ pytest.importorskip("cv2")
 pytest.importorskip("typer")
 
 from edgeperf.submission import Severity, check_tree  # noqa: E402
-from edgeperf.submission.build import (BuildError, SystemJsonError, build_submission,  # noqa: E402
-                                       machine_system_json, model_folder)
+from edgeperf.submission.build import (
+    BuildError,
+    SystemJsonError,
+    build_submission,  # noqa: E402
+    machine_system_json,
+    model_folder,
+)
 from edgeperf.submission.rules import V1_1  # noqa: E402
 from vision_fixtures import IMAGENET_LABELS, make_imagenet  # noqa: E402
 
@@ -82,16 +87,43 @@ def env(tmp_path_factory, cli):
     for scenario in SCENARIOS:
         base = runs / "resnet50" / scenario
         for mode in ("performance", "accuracy"):
-            r = cli("run", "resnet50", "--scenario", scenario, "--mode", mode, "--model", model, "--dataset", data,
-                    "--user-conf", conf, "--output", base / mode)
+            r = cli(
+                "run",
+                "resnet50",
+                "--scenario",
+                scenario,
+                "--mode",
+                mode,
+                "--model",
+                model,
+                "--dataset",
+                data,
+                "--user-conf",
+                conf,
+                "--output",
+                base / mode,
+            )
             assert r.exit_code == 0, r.output
         for test in TESTS:
-            r = cli("compliance", "run", test, "resnet50", "--scenario", scenario, "--model", model,
-                    "--dataset", data, "--user-conf", conf, "--output", base / test)
+            r = cli(
+                "compliance",
+                "run",
+                test,
+                "resnet50",
+                "--scenario",
+                scenario,
+                "--model",
+                model,
+                "--dataset",
+                data,
+                "--user-conf",
+                conf,
+                "--output",
+                base / test,
+            )
             assert r.exit_code == 0, r.output
     system = machine_system_json("closed", "Acme")
-    system.update(status="available", system_name="Test box", host_storage_capacity="1 TB",
-                  host_storage_type="SSD")
+    system.update(status="available", system_name="Test box", host_storage_capacity="1 TB", host_storage_type="SSD")
     sys_json = root / "box-cpu.json"
     sys_json.write_text(json.dumps(system))
     return {"root": root, "runs": runs, "system": sys_json, "data": system}
@@ -117,15 +149,20 @@ def test_tree_layout(built, env):
     for scenario in SCENARIOS:
         res = sub / "results/box-cpu/resnet50" / scenario
         assert sorted(p.name for p in (res / "performance/run_1").iterdir()) == [
-            "mlperf_log_accuracy.json", "mlperf_log_detail.txt", "mlperf_log_summary.txt"]
+            "mlperf_log_accuracy.json",
+            "mlperf_log_detail.txt",
+            "mlperf_log_summary.txt",
+        ]
         assert sorted(p.name for p in (res / "accuracy").iterdir()) == sorted(V1_1.accuracy_files)
         meas = sub / "measurements/box-cpu/resnet50" / scenario
         assert sorted(p.name for p in meas.iterdir()) == sorted(
-            ["README.md", "user.conf", "mlperf.conf", f"box-cpu_edgeperf_{scenario}.json"])
+            ["README.md", "user.conf", "mlperf.conf", f"box-cpu_edgeperf_{scenario}.json"]
+        )
         assert (meas / "mlperf.conf").read_bytes() == Path(default_mlperf_conf_path()).read_bytes()
         assert (meas / "user.conf").read_text() == FAST_CONF
         assert sorted(json.loads((meas / f"box-cpu_edgeperf_{scenario}.json").read_text())) == sorted(
-            V1_1.measurement_json_keys)
+            V1_1.measurement_json_keys
+        )
         comp = sub / "compliance/box-cpu/resnet50" / scenario
         assert sorted(p.name for p in comp.iterdir()) == list(TESTS)
         assert (comp / "TEST01/verify_accuracy.txt").read_text().count("TEST PASS") == 1
@@ -213,7 +250,11 @@ def test_run_problems_are_listed_at_once(env, tmp_path):
         build_submission(runs, env["system"], "Acme", "closed", tmp_path / "out")
     problems = info.value.problems
     assert [p.split(":")[0] for p in problems] == [
-        "resnet-9000", "resnet50/Offline/performance", "resnet50/Offline/accuracy", "resnet50/Sideways"]
+        "resnet-9000",
+        "resnet50/Offline/performance",
+        "resnet50/Offline/accuracy",
+        "resnet50/Sideways",
+    ]
     assert not (tmp_path / "out").exists() and sorted(os.listdir(tmp_path)) == ["runs"]
 
 
@@ -236,7 +277,9 @@ def test_model_folders_are_the_v1_1_names():
         if bench.division == "open":
             # An Open-only model keeps its name; the checker learns its class from the extra map.
             assert folder == bench.name
-            assert V1_1.with_model_mapping({bench.name: bench.checker_model}).mlperf_model(folder) == bench.checker_model
+            assert (
+                V1_1.with_model_mapping({bench.name: bench.checker_model}).mlperf_model(folder) == bench.checker_model
+            )
             continue
         assert V1_1.mlperf_model(folder) == bench.checker_model
     assert model_folder("resnet50") == "resnet50" and model_folder("ssd-mobilenet") == "ssd-mobilenet"
@@ -245,8 +288,20 @@ def test_model_folders_are_the_v1_1_names():
 
 def test_cli_build(env, cli):
     out = env["root"] / "cli-tree"
-    args = ("submission", "build", "--runs", env["runs"], "--system", env["system"], "--submitter", "Acme",
-            "--division", "closed", "--output", out)
+    args = (
+        "submission",
+        "build",
+        "--runs",
+        env["runs"],
+        "--system",
+        env["system"],
+        "--submitter",
+        "Acme",
+        "--division",
+        "closed",
+        "--output",
+        out,
+    )
     r = cli(*args)
     assert r.exit_code == 0, r.output
     assert "truncated 4 accuracy log(s)" in r.output and "2 results, 0 NoResults" in r.output
@@ -256,6 +311,18 @@ def test_cli_build(env, cli):
     assert r.exit_code == 0 and "NoResults" not in r.output
     bad = env["root"] / "cli-bad.json"
     bad.write_text(json.dumps({"division": "closed"}))
-    r = cli("submission", "build", "--runs", env["runs"], "--system", bad, "--submitter", "Acme",
-            "--division", "closed", "--output", env["root"] / "cli-never")
+    r = cli(
+        "submission",
+        "build",
+        "--runs",
+        env["runs"],
+        "--system",
+        bad,
+        "--submitter",
+        "Acme",
+        "--division",
+        "closed",
+        "--output",
+        env["root"] / "cli-never",
+    )
     assert r.exit_code == 2 and "missing required field(s): submitter, status" in r.output

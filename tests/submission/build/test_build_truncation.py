@@ -71,7 +71,8 @@ def test_small_log_gets_a_hash_but_stays_whole(tmp_path):
     truncate_accuracy_dir(acc)
     assert (acc / "mlperf_log_accuracy.json").read_text() == log
     assert (acc / "accuracy.txt").read_text() == (
-        f"accuracy=100.000%, good=3, total=3\nhash={hashlib.sha256(log.encode()).hexdigest()}\n")
+        f"accuracy=100.000%, good=3, total=3\nhash={hashlib.sha256(log.encode()).hexdigest()}\n"
+    )
     assert truncate_accuracy_dir(acc) == "already"
 
 
@@ -86,10 +87,15 @@ def test_tree_walk_results_and_test01_only(tmp_path):
     missing_txt.mkdir(parents=True)
     (missing_txt / "mlperf_log_accuracy.json").write_text(_log(10))
     report = truncate_tree(root)
-    assert report.truncated == ["closed/Acme/results/box/resnet50/Offline/accuracy",
-                                "closed/Acme/compliance/box/resnet50/Offline/TEST01/accuracy"]
-    assert len(report.problems) == 1 and report.problems[0].startswith(
-        "closed/Acme/results/box/resnet50/SingleStream/accuracy: ") and "accuracy.txt missing" in report.problems[0]
+    assert report.truncated == [
+        "closed/Acme/results/box/resnet50/Offline/accuracy",
+        "closed/Acme/compliance/box/resnet50/Offline/TEST01/accuracy",
+    ]
+    assert (
+        len(report.problems) == 1
+        and report.problems[0].startswith("closed/Acme/results/box/resnet50/SingleStream/accuracy: ")
+        and "accuracy.txt missing" in report.problems[0]
+    )
     assert (t01 / "accuracy.txt").read_text() == f"hash={hashlib.sha256(original).hexdigest()}\n"
     assert not (t05 / "accuracy.txt").exists()  # only TEST01 is touched
     assert (res / "mlperf_log_accuracy.json").stat().st_size == 8199
@@ -112,7 +118,9 @@ def test_cli_truncate(tmp_path):
     _acc_dir(root / "open/Acme/results/box/resnet50/Offline", _log(500))
     r = CliRunner().invoke(app, ["truncate", str(root)])
     assert r.exit_code == 0, r.output
-    assert "truncated closed" not in r.output and "truncated open/Acme/results/box/resnet50/Offline/accuracy" in r.output
+    assert (
+        "truncated closed" not in r.output and "truncated open/Acme/results/box/resnet50/Offline/accuracy" in r.output
+    )
     r = CliRunner().invoke(app, ["truncate", str(root)])
     assert r.exit_code == 0 and "0 truncated, 1 already done" in r.output
     r = CliRunner().invoke(app, ["truncate", str(tmp_path / "nope")])

@@ -33,8 +33,12 @@ FAST_CONF = """\
 SHORT_RUN_ERRORS = {
     (bench, check, scenario)
     for bench in ("resnet50", "ssd-mobilenet")
-    for check, scenario in (("performance.min_query_count", "SingleStream"), ("performance.min_duration", "SingleStream"),
-                            ("performance.samples_per_query", "Offline"), ("performance.min_duration", "Offline"))
+    for check, scenario in (
+        ("performance.min_query_count", "SingleStream"),
+        ("performance.min_duration", "SingleStream"),
+        ("performance.samples_per_query", "Offline"),
+        ("performance.min_duration", "Offline"),
+    )
 }
 
 
@@ -56,14 +60,18 @@ def _ssd_mobilenet_table(root) -> dict:
         x, y, w, h = (gt.boxes[:, k] for k in range(4))
         k = len(gt.category_ids)
         boxes = np.zeros((100, 4), np.float32)
-        boxes[:k] = np.stack([y / height, x / width, (y + h) / height, (x + w) / width], axis=1)  # ymin, xmin, ymax, xmax
+        boxes[:k] = np.stack(
+            [y / height, x / width, (y + h) / height, (x + w) / width], axis=1
+        )  # ymin, xmin, ymax, xmax
         scores = np.zeros(100, np.float32)
         scores[:k] = 0.9
         classes = np.zeros(100, np.float32)
         classes[:k] = gt.category_ids
         table[content_key(ds.preprocessed(i))] = {
-            "num_detections:0": np.float32(k), "detection_boxes:0": boxes,
-            "detection_scores:0": scores, "detection_classes:0": classes,
+            "num_detections:0": np.float32(k),
+            "detection_boxes:0": boxes,
+            "detection_scores:0": scores,
+            "detection_classes:0": classes,
         }
     return table
 
@@ -119,19 +127,41 @@ def test_two_benchmarks_tree(env, division):
     sys_json = root / f"{division}-box.json"
     sys_json.write_text(json.dumps(system))
     out = root / f"{division}-tree"
-    r = _cli()("submission", "run", "resnet50,ssd-mobilenet", "--scenarios", "SingleStream,Offline",
-               "--model", f"resnet50={root / 'resnet50.onnx'},ssd-mobilenet={root / 'ssd-mobilenet.onnx'}",
-               "--dataset", f"resnet50={env['imagenet']},ssd-mobilenet={env['coco']}",
-               "--backend", "suite-oracle", "--system", sys_json, "--submitter", "Acme", "--division", division,
-               "--user-conf", env["conf"], "--output", out)
+    r = _cli()(
+        "submission",
+        "run",
+        "resnet50,ssd-mobilenet",
+        "--scenarios",
+        "SingleStream,Offline",
+        "--model",
+        f"resnet50={root / 'resnet50.onnx'},ssd-mobilenet={root / 'ssd-mobilenet.onnx'}",
+        "--dataset",
+        f"resnet50={env['imagenet']},ssd-mobilenet={env['coco']}",
+        "--backend",
+        "suite-oracle",
+        "--system",
+        sys_json,
+        "--submitter",
+        "Acme",
+        "--division",
+        division,
+        "--user-conf",
+        env["conf"],
+        "--output",
+        out,
+    )
     assert r.exit_code == 0, r.output
     n = 24 if division == "closed" else 8
     assert f"[{n}/{n}] ssd-mobilenet Offline" in r.output
     report = check_tree(out)
     assert report.no_results == []
     got = sorted((x.benchmark, x.scenario, x.accuracy) for x in report.results)
-    assert [(b, s) for b, s, _ in got] == [("resnet50", "Offline"), ("resnet50", "SingleStream"),
-                                           ("ssd-mobilenet", "Offline"), ("ssd-mobilenet", "SingleStream")]
+    assert [(b, s) for b, s, _ in got] == [
+        ("resnet50", "Offline"),
+        ("resnet50", "SingleStream"),
+        ("ssd-mobilenet", "Offline"),
+        ("ssd-mobilenet", "SingleStream"),
+    ]
     assert all(float(acc) >= 99 for _, _, acc in got), got
     for line in (f"{x.benchmark}/{x.scenario}: " for x in report.results):
         assert line in r.output  # every result with its compliance status

@@ -56,7 +56,7 @@ def set_detail_value(path: Path, key: str, value, *, metadata: dict | None = Non
     lines = path.read_text(encoding="utf-8").split("\n")
     for i, line in enumerate(lines):
         if line.startswith(":::MLLOG"):
-            rec = json.loads(line[len(":::MLLOG"):])
+            rec = json.loads(line[len(":::MLLOG") :])
             if rec["key"] == key:
                 rec["value"] = value
                 if metadata:
@@ -75,9 +75,14 @@ def drop_detail_key(path: Path, key: str) -> None:
 
 
 def append_detail_error(path: Path, message: str) -> None:
-    rec = {"key": "error_runtime", "value": message, "time_ms": 1.0, "namespace": "mlperf::logging",
-           "event_type": "POINT_IN_TIME", "metadata": {"is_error": True, "is_warning": False, "file": "x.cc",
-                                                       "line_no": 1, "pid": 1, "tid": 1}}
+    rec = {
+        "key": "error_runtime",
+        "value": message,
+        "time_ms": 1.0,
+        "namespace": "mlperf::logging",
+        "event_type": "POINT_IN_TIME",
+        "metadata": {"is_error": True, "is_warning": False, "file": "x.cc", "line_no": 1, "pid": 1, "tid": 1},
+    }
     with open(path, "a", encoding="utf-8") as f:
         f.write(":::MLLOG " + json.dumps(rec) + "\n")
 

@@ -48,8 +48,9 @@ def test_accuracy_target_is_printed_without_float_noise(tmp_path):
     replace_in(txt, "accuracy=75.844%", "accuracy=70.000%")
     js = tmp_path / "r.json"
     _run(root, "--json", js)
-    (f,) = [f for f in json.loads(js.read_text())["findings"]
-            if f["check"] == "accuracy.target" and "aws-m5zn" in f["file"]]
+    (f,) = [
+        f for f in json.loads(js.read_text())["findings"] if f["check"] == "accuracy.target" and "aws-m5zn" in f["file"]
+    ]
     assert f["expected"] == f">= {round(0.99 * 76.46, 4):g}"  # not ">= 75.69539999999999"
 
 

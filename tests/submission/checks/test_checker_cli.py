@@ -28,7 +28,9 @@ def test_fixture_tree_passes_and_writes_the_official_csv_and_json(tmp_path):
     lines = r.output.rstrip("\n").splitlines()
     assert lines[-1] == "PASS: 28 results, 0 NoResults, no errors, 0 warnings"
     assert "looks OK" not in r.output
-    assert "closed / Krai" in r.output and "power 2.269 Joules" in r.output  # 2.2692211502651807 at a sensible precision
+    assert (
+        "closed / Krai" in r.output and "power 2.269 Joules" in r.output
+    )  # 2.2692211502651807 at a sensible precision
     official = OFFICIAL_CSV.read_text().splitlines()
     mine = csv.read_text().splitlines()
     assert mine[0] == official[0] and sorted(mine[1:]) == sorted(official[1:])
@@ -52,7 +54,13 @@ def test_invalid_run_fails_naming_file_check_expected_and_found(tmp_path):
     doc = json.loads(js.read_text())
     (f,) = [f for f in doc["findings"] if f["check"] == "performance.validity"]
     assert (f["severity"], f["level"], f["invalidates"], f["file"], f["expected"], f["found"]) == (
-        "drop", "ERROR", True, SS_DETAIL_REL, "VALID", "INVALID")
+        "drop",
+        "ERROR",
+        True,
+        SS_DETAIL_REL,
+        "VALID",
+        "INVALID",
+    )
     assert doc["verdict"]["status"] == "fail"
 
 
@@ -69,7 +77,12 @@ def test_soft_errors_pass_with_errors_and_strict_makes_them_fail(tmp_path):
     assert r.exit_code == 1
     (f,) = [f for f in json.loads(js.read_text())["findings"] if f["check"] == "performance.seed"]
     assert (f["severity"], f["strict_check"], f["promoted_by_strict"], f["expected"], f["found"]) == (
-        "drop", True, True, 517984244576520566, 7)
+        "drop",
+        True,
+        True,
+        517984244576520566,
+        7,
+    )
     assert "ERROR [drop] (--strict) performance.seed" in r.output
     assert r.output.rstrip().splitlines()[-1].startswith("FAIL:")
 

@@ -19,8 +19,15 @@ from edgeperf.submission import (
 
 OFFICIAL_CSV = FIXTURES.parent / "submissions-v1.1-subset.official-summary.csv"
 OFFICIAL_LOG = FIXTURES.parent / "submissions-v1.1-subset.official-checker.log"
-NUMERIC = {"Result", "number_of_nodes", "host_processors_per_node", "accelerators_per_node", "compilance",
-           "errors", "infered"}
+NUMERIC = {
+    "Result",
+    "number_of_nodes",
+    "host_processors_per_node",
+    "accelerators_per_node",
+    "compilance",
+    "errors",
+    "infered",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +77,11 @@ def test_summary_lines_are_byte_identical_to_the_official_lines(report):
 def test_rows_are_sorted_with_power_rows_after_their_performance_row(report):
     locs = [r["Location"] for r in report.rows]
     assert locs == sorted(locs)
-    units = [r["Units"] for r in report.rows if r["Location"].endswith("xavier-power.0-fan.cool-tflite-v2.5.0-ruy/resnet50/offline")]
+    units = [
+        r["Units"]
+        for r in report.rows
+        if r["Location"].endswith("xavier-power.0-fan.cool-tflite-v2.5.0-ruy/resnet50/offline")
+    ]
     assert units == ["Samples/s", "Watts"]
 
 

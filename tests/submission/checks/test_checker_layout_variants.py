@@ -13,8 +13,10 @@ from edgeperf.submission import Severity, check_tree
 T4_MEAS_OFF = T4_MEAS_SS.replace("SingleStream", "Offline")
 
 
-@pytest.mark.parametrize("new_name", ["T4x1_TRT.json", "T4x1_TRT-SingleStream.json", "T4x1_TRT_Offilne.json",
-                                      "T4x1_TRT_impl_singlestream.json"])
+@pytest.mark.parametrize(
+    "new_name",
+    ["T4x1_TRT.json", "T4x1_TRT-SingleStream.json", "T4x1_TRT_Offilne.json", "T4x1_TRT_impl_singlestream.json"],
+)
 def test_measurement_json_name_variants_are_accepted(tmp_path, new_name):
     root = copy_tree(tmp_path / "t", ALIBABA)
     os.rename(root / T4_MEAS_SS / "T4x1_TRT_SingleStream.json", root / T4_MEAS_SS / new_name)

@@ -39,7 +39,9 @@ def _same(a, b) -> bool:
 
 def test_sheet_names_and_order(books):
     official, ours = books
-    assert ours.sheetnames == official.sheetnames == ["closed,edge", "closed,edge,power", "open,datacenter", "open,edge"]
+    assert (
+        ours.sheetnames == official.sheetnames == ["closed,edge", "closed,edge,power", "open,datacenter", "open,edge"]
+    )
 
 
 def test_every_cell_equals_the_official_one(books):

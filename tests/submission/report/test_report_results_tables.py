@@ -40,8 +40,13 @@ except ImportError:
 OFFICIAL = OFFICIAL_FINAL_REPORT
 POWER_UNITS = {"Watts", "Joules", "Joules/Stream"}
 UNIT_HEADINGS = {
-    "Latency (ms)": "Latency (ms)", "Samples/s": "Samples/s", "Queries/s": "Queries/s", "Streams": "Streams",
-    "Watts": "System power (W)", "Joules": "Energy per query (J)", "Joules/Stream": "Energy per stream (J)",
+    "Latency (ms)": "Latency (ms)",
+    "Samples/s": "Samples/s",
+    "Queries/s": "Queries/s",
+    "Streams": "Streams",
+    "Watts": "System power (W)",
+    "Joules": "Energy per query (J)",
+    "Joules/Stream": "Energy per stream (J)",
 }
 
 MODELS = {"ResNet50-v1.5": "resnet", "SSD-MobileNets-v1": "ssd-small"}
@@ -152,14 +157,18 @@ def test_files_written(out):
     folder, result = out
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(p.name for p in result.files)
-    assert names == sorted(["final-report.xlsx"] * HAVE_OPENPYXL + [
-        "results.html", "results.md",
-        "results-datacenter-open-available.csv",
-        "results-edge-closed-available.csv",
-        "results-edge-closed-available-power.csv",
-        "results-edge-closed-preview.csv",
-        "results-edge-open-preview.csv",
-    ])
+    assert names == sorted(
+        ["final-report.xlsx"] * HAVE_OPENPYXL
+        + [
+            "results.html",
+            "results.md",
+            "results-datacenter-open-available.csv",
+            "results-edge-closed-available.csv",
+            "results-edge-closed-available-power.csv",
+            "results-edge-closed-preview.csv",
+            "results-edge-open-preview.csv",
+        ]
+    )
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
@@ -213,7 +222,11 @@ def test_html_rows_per_division_and_category(page, official_ids, summary_rows):
         power = a["data-power"] == "true"
         expected = []
         for row in summary_rows:
-            if (row["SystemType"], row["Division"], row["Availability"]) != (a["data-suite"], a["data-division"], a["data-category"]):
+            if (row["SystemType"], row["Division"], row["Availability"]) != (
+                a["data-suite"],
+                a["data-division"],
+                a["data-category"],
+            ):
                 continue
             if (row["has_power"] == "True") if power else (row["Units"] not in POWER_UNITS):
                 id_ = official_ids[_unique_id(row)]
@@ -223,8 +236,11 @@ def test_html_rows_per_division_and_category(page, official_ids, summary_rows):
         assert got == sorted(expected), a["id"]
         seen.add(a["id"])
     assert seen == {
-        "datacenter-open-available", "edge-closed-available", "edge-closed-preview",
-        "edge-closed-available-power", "edge-open-preview",
+        "datacenter-open-available",
+        "edge-closed-available",
+        "edge-closed-preview",
+        "edge-closed-available-power",
+        "edge-open-preview",
     }
 
 
@@ -232,7 +248,9 @@ def test_html_values_and_units_come_from_the_summary(page, official_ids, summary
     _, parser = page
     results = {}
     for row in summary_rows:
-        results[(official_ids[_unique_id(row)], row["MlperfModel"], row["Scenario"], row["Units"])] = float(row["Result"])
+        results[(official_ids[_unique_id(row)], row["MlperfModel"], row["Scenario"], row["Units"])] = float(
+            row["Result"]
+        )
     checked = 0
     for table in parser.tables:
         measures = table["head"][2]["cells"]
@@ -280,8 +298,16 @@ def test_open_tables_add_model_used_and_notes(page):
             assert "Model used" in header and header[-1] == "Notes"
         else:
             assert "Model used" not in header and "Notes" not in header
-        assert header[:8] == ["ID", "Submitter", "System", "Processor", "Processor count",
-                              "Accelerator", "Accelerator count", "Software"]
+        assert header[:8] == [
+            "ID",
+            "Submitter",
+            "System",
+            "Processor",
+            "Processor count",
+            "Accelerator",
+            "Accelerator count",
+            "Software",
+        ]
         tail = header[-3:-1] if table["attrs"]["data-division"] == "open" else header[-2:]
         assert tail == ["Details", "Code"]
 
@@ -306,23 +332,46 @@ def test_csv_contents(out):
     folder, _ = out
     rows = _read_csv(folder / "results-edge-closed-available.csv")
     assert rows[0] == [
-        "ID", "Submitter", "System", "Processor", "Processor count", "Accelerator", "Accelerator count", "Software",
-        "ResNet50-v1.5 SingleStream Latency (ms)", "ResNet50-v1.5 Offline Samples/s",
-        "SSD-MobileNets-v1 SingleStream Latency (ms)", "SSD-MobileNets-v1 Offline Samples/s",
-        "Details", "Code",
+        "ID",
+        "Submitter",
+        "System",
+        "Processor",
+        "Processor count",
+        "Accelerator",
+        "Accelerator count",
+        "Software",
+        "ResNet50-v1.5 SingleStream Latency (ms)",
+        "ResNet50-v1.5 Offline Samples/s",
+        "SSD-MobileNets-v1 SingleStream Latency (ms)",
+        "SSD-MobileNets-v1 Offline Samples/s",
+        "Details",
+        "Code",
     ]
     assert [r[0] for r in rows[1:]] == [f"1.1-00{n}" for n in range(1, 10)]
     alibaba = rows[1]
     assert alibaba[:8] == [
-        "1.1-001", "Alibaba", "Alibaba Cloud Sinian Platform A100 (1x A100-SXM-80GB)",
-        "Intel(R) Xeon(R) Platinum 8369B CPU @ 2.90GHz", "2", "NVIDIA A100-SXM-80GB", "1", "TensorRT 8.0.1.6, CUDA 11.3",
+        "1.1-001",
+        "Alibaba",
+        "Alibaba Cloud Sinian Platform A100 (1x A100-SXM-80GB)",
+        "Intel(R) Xeon(R) Platinum 8369B CPU @ 2.90GHz",
+        "2",
+        "NVIDIA A100-SXM-80GB",
+        "1",
+        "TensorRT 8.0.1.6, CUDA 11.3",
     ]
     assert alibaba[8:12] == ["", "", "0.286313", "51997.7"]
     assert alibaba[12:] == ["closed/Alibaba/systems/A100-SXM-80GBx1_TRT.json", "closed/Alibaba/code"]
     firefly = rows[6]
     # "-" accelerator and a count of 0 are blank, as in the official sheets.
-    assert firefly[1:8] == ["Krai", "Firefly-RK3399 (firefly)", "Arm Cortex-A72 MP2 (big); Arm Cortex-A53 MP4 (LITTLE)",
-                            "1", "", "", "TFLite v2.5.0 (ruy)"]
+    assert firefly[1:8] == [
+        "Krai",
+        "Firefly-RK3399 (firefly)",
+        "Arm Cortex-A72 MP2 (big); Arm Cortex-A53 MP4 (LITTLE)",
+        "1",
+        "",
+        "",
+        "TFLite v2.5.0 (ruy)",
+    ]
     centaur = rows[4]
     assert centaur[12] == "closed/Centaur%20Technology/systems/Centaur-AIC-2.0GHz.json"
     open_dc = _read_csv(folder / "results-datacenter-open-available.csv")
@@ -339,12 +388,17 @@ def test_markdown_contents(out):
     assert "Tables generated by edgeperf from submissions-v1.1-subset.official-summary.csv" in lines[2]
     assert [l for l in lines if l.startswith("## ")] == ["## Datacenter", "## Edge"]
     assert [l for l in lines if l.startswith("### ")] == [
-        "### Open — Available", "### Closed — Available", "### Closed — Preview",
-        "### Closed power — Available", "### Open — Preview",
+        "### Open — Available",
+        "### Closed — Available",
+        "### Closed — Preview",
+        "### Closed power — Available",
+        "### Open — Preview",
     ]
     table_lines = [l for l in lines if l.startswith("| 1.1-")]
-    assert [l.split(" | ")[0] for l in table_lines] == ["| 1.1-" + n for n in
-                                                         ("011", "012", "001", "002", "003", "004", "005", "006", "007", "008", "009", "010", "007", "013")]
+    assert [l.split(" | ")[0] for l in table_lines] == [
+        "| 1.1-" + n
+        for n in ("011", "012", "001", "002", "003", "004", "005", "006", "007", "008", "009", "010", "007", "013")
+    ]
     assert any("ResNet50-v1.5 SingleStream Energy per query (J)" in l for l in lines if l.startswith("| ID"))
     xavier = table_lines[12].split(" | ")
     assert xavier[8:12] == ["86.85", "2.27", "12.27", "27.83"]
@@ -370,7 +424,9 @@ def test_text_from_the_summary_is_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt; | Xavier &amp; co" in page
     parser = _Tables()
     parser.feed(page)
-    systems = [row["cells"][2]["text"] for t in parser.tables for row in t["body"] if row["attrs"]["data-id"] == "1.1-007"]
+    systems = [
+        row["cells"][2]["text"] for t in parser.tables for row in t["body"] if row["attrs"]["data-id"] == "1.1-007"
+    ]
     assert systems == ["<script>alert(1)</script> | Xavier & co"] * 2
     md = render_markdown(tables, "t", "n")
     assert "&lt;script>alert(1)&lt;/script> \\| Xavier & co" in md

@@ -26,8 +26,9 @@ def _soundfile():
     try:
         import soundfile
     except ImportError as e:  # also raised when the libsndfile library is missing
-        raise DatasetError(f"reading LibriSpeech audio needs the soundfile package ({e}); install it with: "
-                           f"{SPEECH_EXTRA}") from None
+        raise DatasetError(
+            f"reading LibriSpeech audio needs the soundfile package ({e}); install it with: {SPEECH_EXTRA}"
+        ) from None
     return soundfile
 
 
@@ -45,18 +46,25 @@ def read_audio(path: Union[str, os.PathLike], sample_rate: int = SAMPLE_RATE) ->
         with sf.SoundFile(str(path)) as f:
             rate = f.samplerate
             if rate != sample_rate:
-                raise DatasetError(f"{path}: sample rate {rate} Hz, expected {sample_rate} Hz (the reference "
-                                   "does not resample LibriSpeech; convert the file to 16 kHz)", path=path)
+                raise DatasetError(
+                    f"{path}: sample rate {rate} Hz, expected {sample_rate} Hz (the reference "
+                    "does not resample LibriSpeech; convert the file to 16 kHz)",
+                    path=path,
+                )
             samples = f.read(dtype="float32", always_2d=True)
     except DatasetError:
         raise
     except Exception as e:  # soundfile.LibsndfileError, RuntimeError, OSError ...
-        raise DatasetError(f"{path}: cannot read the audio ({type(e).__name__}: {e}); expected 16 kHz WAV or FLAC",
-                           path=path) from None
+        raise DatasetError(
+            f"{path}: cannot read the audio ({type(e).__name__}: {e}); expected 16 kHz WAV or FLAC", path=path
+        ) from None
     waveform = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
     if waveform.shape[0] <= FilterbankFeatures.n_fft // 2:
-        raise DatasetError(f"{path}: {waveform.shape[0]} samples; the reference's STFT needs more than "
-                           f"{FilterbankFeatures.n_fft // 2} (about 16 ms)", path=path)
+        raise DatasetError(
+            f"{path}: {waveform.shape[0]} samples; the reference's STFT needs more than "
+            f"{FilterbankFeatures.n_fft // 2} (about 16 ms)",
+            path=path,
+        )
     return np.ascontiguousarray(waveform, dtype=np.float32)
 
 
@@ -66,11 +74,15 @@ def check_audio_header(path: Path, sample_rate: int = SAMPLE_RATE) -> None:
     try:
         rate = sf.info(str(path)).samplerate
     except Exception as e:
-        raise DatasetError(f"{path}: cannot read the audio ({type(e).__name__}: {e}); expected 16 kHz WAV or FLAC",
-                           path=path) from None
+        raise DatasetError(
+            f"{path}: cannot read the audio ({type(e).__name__}: {e}); expected 16 kHz WAV or FLAC", path=path
+        ) from None
     if rate != sample_rate:
-        raise DatasetError(f"{path}: sample rate {rate} Hz, expected {sample_rate} Hz (the reference does not "
-                           "resample LibriSpeech; convert the file to 16 kHz)", path=path)
+        raise DatasetError(
+            f"{path}: sample rate {rate} Hz, expected {sample_rate} Hz (the reference does not "
+            "resample LibriSpeech; convert the file to 16 kHz)",
+            path=path,
+        )
 
 
 def flac_alternatives(data_dir: Path, fname: str) -> list[Path]:

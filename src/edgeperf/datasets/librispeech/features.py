@@ -30,8 +30,9 @@ _MEL_LOCK = threading.Lock()
 _MEL_CACHE: dict[tuple, np.ndarray] = {}
 
 
-def mel_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = 512, n_mels: int = 80,
-                   fmin: float = 0.0, fmax: Optional[float] = None) -> np.ndarray:
+def mel_filterbank(
+    sample_rate: int = SAMPLE_RATE, n_fft: int = 512, n_mels: int = 80, fmin: float = 0.0, fmax: Optional[float] = None
+) -> np.ndarray:
     """librosa's Slaney mel matrix, float32 ``[n_mels, n_fft//2 + 1]``, as the reference builds it
     (``librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax)`` with the default Slaney scale and area
     normalisation). Cached per argument set."""
@@ -42,10 +43,19 @@ def mel_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = 512, n_mels: int
             try:
                 from librosa.filters import mel
             except ImportError as e:
-                raise DatasetError(f"RNN-T features need librosa for the mel filterbank ({e}); install it with: "
-                                   f"{SPEECH_EXTRA}") from None
-            fb = np.asarray(mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
-                                fmax=fmax if fmax is not None else sample_rate / 2), dtype=np.float32)
+                raise DatasetError(
+                    f"RNN-T features need librosa for the mel filterbank ({e}); install it with: {SPEECH_EXTRA}"
+                ) from None
+            fb = np.asarray(
+                mel(
+                    sr=sample_rate,
+                    n_fft=n_fft,
+                    n_mels=n_mels,
+                    fmin=fmin,
+                    fmax=fmax if fmax is not None else sample_rate / 2,
+                ),
+                dtype=np.float32,
+            )
             fb.setflags(write=False)
             _MEL_CACHE[key] = fb
     return fb
@@ -86,7 +96,7 @@ class FilterbankFeatures:
         hann = np.cos(phase) * np.float32(-0.5) + np.float32(0.5)
         window = np.zeros(self.n_fft, dtype=np.float32)
         left = (self.n_fft - self.win_length) // 2
-        window[left:left + self.win_length] = hann
+        window[left : left + self.win_length] = hann
         self.window = window
         # The mel matrix is ~98 % zeros (each FFT bin feeds at most two triangles); projecting
         # through its non-zeros avoids a BLAS call, whose worker threads can cost tens of
@@ -109,8 +119,10 @@ class FilterbankFeatures:
         """Pre-emphasis, STFT and power (with the dither² floor): float32 ``[257, 1 + L//160]``."""
         x = np.asarray(waveform, dtype=np.float32).reshape(-1)
         if x.shape[0] <= self.n_fft // 2:
-            raise ValueError(f"a waveform of {x.shape[0]} samples is too short for the reflect-padded STFT "
-                             f"(more than {self.n_fft // 2} needed)")
+            raise ValueError(
+                f"a waveform of {x.shape[0]} samples is too short for the reflect-padded STFT "
+                f"(more than {self.n_fft // 2} needed)"
+            )
         y = np.empty_like(x)
         y[0] = x[0]
         np.subtract(x[1:], np.float32(self.preemph) * x[:-1], out=y[1:])
@@ -123,7 +135,7 @@ class FilterbankFeatures:
         real = spectrum.real.astype(np.float32)
         imag = spectrum.imag.astype(np.float32)
         power = real * real + imag * imag
-        power += np.float32(self.dither ** 2)
+        power += np.float32(self.dither**2)
         return np.ascontiguousarray(power.T)
 
     def mel(self, power: np.ndarray) -> np.ndarray:

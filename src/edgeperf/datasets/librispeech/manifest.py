@@ -68,8 +68,10 @@ class DroppedUtterance:
 
     def message(self, manifest: Path) -> str:
         """The warning: which utterance, why, and what it does to the sample indices."""
-        return (f"{manifest}: entry {self.position} ({self.fname}) dropped, as the reference drops it: its "
-                f"transcript {self.transcript!r} cannot be normalised ({self.reason}); later samples move up one index")
+        return (
+            f"{manifest}: entry {self.position} ({self.fname}) dropped, as the reference drops it: its "
+            f"transcript {self.transcript!r} cannot be normalised ({self.reason}); later samples move up one index"
+        )
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,13 @@ def _number(value, path: Path, where: str, key: str) -> float:
     return float(value)
 
 
-def read_manifest(path: Union[str, os.PathLike], data_dir: Union[str, os.PathLike, None] = None, *,
-                  max_duration: float = MAX_DURATION_S, labels: Sequence[str] = LABELS) -> Manifest:
+def read_manifest(
+    path: Union[str, os.PathLike],
+    data_dir: Union[str, os.PathLike, None] = None,
+    *,
+    max_duration: float = MAX_DURATION_S,
+    labels: Sequence[str] = LABELS,
+) -> Manifest:
     """Parse a reference manifest (spec §7.a) and keep the utterances of at most ``max_duration`` s.
 
     ``data_dir`` (default: the manifest's folder) is what ``fname`` is relative to. Raises
@@ -117,14 +124,20 @@ def read_manifest(path: Union[str, os.PathLike], data_dir: Union[str, os.PathLik
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DatasetError(f"manifest not found: {path} (expected the reference's {MANIFEST_NAME})", path=path) from None
+        raise DatasetError(
+            f"manifest not found: {path} (expected the reference's {MANIFEST_NAME})", path=path
+        ) from None
     except (OSError, UnicodeDecodeError) as e:
         raise DatasetError(f"{path}: cannot read the manifest: {e}", path=path) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise DatasetError(f"{path}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno}); "
-                           "expected the reference manifest, a JSON list of utterances", path=path, line=e.lineno) from None
+        raise DatasetError(
+            f"{path}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno}); "
+            "expected the reference manifest, a JSON list of utterances",
+            path=path,
+            line=e.lineno,
+        ) from None
     if not isinstance(data, list):
         raise DatasetError(f"{path}: expected a JSON list of utterances, found a JSON {type(data).__name__}", path=path)
     kept: list[ManifestEntry] = []
@@ -136,8 +149,11 @@ def read_manifest(path: Union[str, os.PathLike], data_dir: Union[str, os.PathLik
             raise DatasetError(f"{path}: {where}: expected an object, found {type(item).__name__}", path=path)
         for key in ("files", "original_duration", "transcript"):
             if key not in item:
-                raise DatasetError(f"{path}: {where}: missing key {key!r} (each entry needs 'files', "
-                                   "'original_duration' and 'transcript')", path=path)
+                raise DatasetError(
+                    f"{path}: {where}: missing key {key!r} (each entry needs 'files', "
+                    "'original_duration' and 'transcript')",
+                    path=path,
+                )
         seconds = _number(item["original_duration"], path, where, "original_duration")
         if seconds > max_duration:
             filtered += seconds
@@ -147,7 +163,9 @@ def read_manifest(path: Union[str, os.PathLike], data_dir: Union[str, os.PathLik
             raise DatasetError(f"{path}: {where}: 'files' must be a non-empty list of objects with 'fname'", path=path)
         fname = files[0].get("fname")
         if not isinstance(fname, str) or not fname:
-            raise DatasetError(f"{path}: {where}: files[0].fname must be a non-empty string, found {fname!r}", path=path)
+            raise DatasetError(
+                f"{path}: {where}: files[0].fname must be a non-empty string, found {fname!r}", path=path
+            )
         transcript = item["transcript"]
         if not isinstance(transcript, str):
             raise DatasetError(f"{path}: {where}: 'transcript' must be a string, found {transcript!r}", path=path)
@@ -160,16 +178,25 @@ def read_manifest(path: Union[str, os.PathLike], data_dir: Union[str, os.PathLik
             filtered += seconds
             continue
         num_samples = item.get("original_num_samples")
-        kept.append(ManifestEntry(
-            position=position,
-            fname=fname,
-            duration=seconds,
-            transcript=normalised,
-            num_samples=num_samples if isinstance(num_samples, int) and not isinstance(num_samples, bool) else None,
-        ))
+        kept.append(
+            ManifestEntry(
+                position=position,
+                fname=fname,
+                duration=seconds,
+                transcript=normalised,
+                num_samples=num_samples if isinstance(num_samples, int) and not isinstance(num_samples, bool) else None,
+            )
+        )
         duration += seconds
-    return Manifest(path=path, data_dir=data_dir, entries=tuple(kept), duration_s=duration,
-                    filtered_duration_s=filtered, max_duration=max_duration, dropped=tuple(dropped))
+    return Manifest(
+        path=path,
+        data_dir=data_dir,
+        entries=tuple(kept),
+        duration_s=duration,
+        filtered_duration_s=filtered,
+        max_duration=max_duration,
+        dropped=tuple(dropped),
+    )
 
 
 def find_manifest(root: Union[str, os.PathLike]) -> tuple[Path, Path]:
@@ -179,8 +206,11 @@ def find_manifest(root: Union[str, os.PathLike]) -> tuple[Path, Path]:
     if root.is_file():
         return root, root.parent
     if not root.is_dir():
-        raise DatasetError(f"dataset not found: {root} (expected a folder holding {MANIFEST_NAME} and "
-                           "dev-clean-wav/, or the manifest file)", path=root)
+        raise DatasetError(
+            f"dataset not found: {root} (expected a folder holding {MANIFEST_NAME} and "
+            "dev-clean-wav/, or the manifest file)",
+            path=root,
+        )
     default = root / MANIFEST_NAME
     if default.is_file():
         return default, root
@@ -188,5 +218,7 @@ def find_manifest(root: Union[str, os.PathLike]) -> tuple[Path, Path]:
     if len(candidates) == 1:
         return candidates[0], root
     found = ", ".join(p.name for p in candidates) or "none"
-    raise DatasetError(f"{root}: no manifest {MANIFEST_NAME} (JSON files found: {found}); pass the manifest "
-                       "file itself as --dataset", path=root)
+    raise DatasetError(
+        f"{root}: no manifest {MANIFEST_NAME} (JSON files found: {found}); pass the manifest file itself as --dataset",
+        path=root,
+    )

@@ -37,15 +37,36 @@ class TranscriptError(EdgeperfError, ValueError):
     """A transcript the reference's normalisation cannot handle (the reference drops it)."""
 
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-         "fifteen sixteen seventeen eighteen nineteen").split()
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 #: inflect's scale words: groups of three digits beyond the last one are out of range.
-_SCALES = ("", "thousand", "million", "billion", "trillion", "quadrillion", "quintillion", "sextillion",
-           "septillion", "octillion", "nonillion", "decillion")
+_SCALES = (
+    "",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+    "quadrillion",
+    "quintillion",
+    "sextillion",
+    "septillion",
+    "octillion",
+    "nonillion",
+    "decillion",
+)
 _LIMIT = 1000 ** len(_SCALES)
-_ORDINAL_ENDINGS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-                    "nine": "ninth", "twelve": "twelfth"}
+_ORDINAL_ENDINGS = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
 
 
 def _below_hundred(n: int) -> str:

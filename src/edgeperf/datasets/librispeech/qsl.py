@@ -35,8 +35,14 @@ class LibrispeechDataset:
 
     name = "librispeech"
 
-    def __init__(self, root: Union[str, os.PathLike], *, count: Optional[int] = None,
-                 max_duration: float = MAX_DURATION_S, check_files: bool = True):
+    def __init__(
+        self,
+        root: Union[str, os.PathLike],
+        *,
+        count: Optional[int] = None,
+        max_duration: float = MAX_DURATION_S,
+        check_files: bool = True,
+    ):
         manifest_path, data_dir = find_manifest(root)
         self.manifest = read_manifest(manifest_path, data_dir, max_duration=max_duration)
         entries = self.manifest.entries
@@ -65,7 +71,8 @@ class LibrispeechDataset:
                 tried = ", ".join(str(p) for p in flac_alternatives(data_dir, entry.fname))
                 raise DatasetError(
                     f"audio file not found: {path} (manifest {self.manifest.path}, entry {entry.position}"
-                    + (f"; also tried {tried}" if tried else "") + ")",
+                    + (f"; also tried {tried}" if tried else "")
+                    + ")",
                     path=path,
                 )
         check_audio_header(path)
@@ -111,8 +118,14 @@ class AudioQSL(QSLBase):
     many files at once on threads.
     """
 
-    def __init__(self, dataset: LibrispeechDataset, performance_sample_count: int, *,
-                 name: Optional[str] = None, workers: int = 1):
+    def __init__(
+        self,
+        dataset: LibrispeechDataset,
+        performance_sample_count: int,
+        *,
+        name: Optional[str] = None,
+        workers: int = 1,
+    ):
         count = int(performance_sample_count)
         if count < 1:
             raise ValueError(f"performance_sample_count must be at least 1, got {performance_sample_count!r}")
@@ -164,4 +177,6 @@ class AudioQSL(QSLBase):
         try:
             return self._samples[int(index)]
         except KeyError:
-            raise KeyError(f"sample {index} of {self._name} is not loaded (LoadGen loads samples before issuing them)") from None
+            raise KeyError(
+                f"sample {index} of {self._name} is not loaded (LoadGen loads samples before issuing them)"
+            ) from None

@@ -42,10 +42,24 @@ SPEECH_EXTRA = "pip install 'edgeperf[speech]'"
 _ABBREVIATIONS = [
     (re.compile(rf"\b{short}\.", re.IGNORECASE), full)
     for short, full in [
-        ("mrs", "misess"), ("mr", "mister"), ("dr", "doctor"), ("st", "saint"), ("co", "company"),
-        ("jr", "junior"), ("maj", "major"), ("gen", "general"), ("drs", "doctors"), ("rev", "reverend"),
-        ("lt", "lieutenant"), ("hon", "honorable"), ("sgt", "sergeant"), ("capt", "captain"),
-        ("esq", "esquire"), ("ltd", "limited"), ("col", "colonel"), ("ft", "fort"),
+        ("mrs", "misess"),
+        ("mr", "mister"),
+        ("dr", "doctor"),
+        ("st", "saint"),
+        ("co", "company"),
+        ("jr", "junior"),
+        ("maj", "major"),
+        ("gen", "general"),
+        ("drs", "doctors"),
+        ("rev", "reverend"),
+        ("lt", "lieutenant"),
+        ("hon", "honorable"),
+        ("sgt", "sergeant"),
+        ("capt", "captain"),
+        ("esq", "esquire"),
+        ("ltd", "limited"),
+        ("col", "colonel"),
+        ("ft", "fort"),
     ]
 ]
 _WHITESPACE = re.compile(r"\s+")

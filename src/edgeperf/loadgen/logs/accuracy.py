@@ -82,7 +82,7 @@ class AccuracyLog:
                 write(binascii.hexlify(view).upper())
             else:
                 for start in range(0, n, _HEX_SLICE):
-                    write(binascii.hexlify(view[start:start + _HEX_SLICE]).upper())
+                    write(binascii.hexlify(view[start : start + _HEX_SLICE]).upper())
             write(b'" }')
             self.record_count += 1
 
@@ -156,8 +156,12 @@ def _refuse_binary(head: bytes, path: str) -> None:
     except UnicodeDecodeError as exc:
         binary = exc.start < len(head) - 4  # not just a character cut at the end of the sample
     if binary:
-        raise LogFormatError(path, "content", 'not UTF-8 text (a binary file?); expected an accuracy log: a JSON '
-                                              'array of {"seq_id", "qsl_idx", "data"} records')
+        raise LogFormatError(
+            path,
+            "content",
+            "not UTF-8 text (a binary file?); expected an accuracy log: a JSON "
+            'array of {"seq_id", "qsl_idx", "data"} records',
+        )
 
 
 class _Scanner:
@@ -170,8 +174,17 @@ class _Scanner:
     of a truncated log: every complete record in it, no brackets needed.
     """
 
-    def __init__(self, stream, path: str, chunk: int, *, decode: bool = False, fragment: bool = False,
-                 before_data=None, expected_nbytes: int | None = None) -> None:
+    def __init__(
+        self,
+        stream,
+        path: str,
+        chunk: int,
+        *,
+        decode: bool = False,
+        fragment: bool = False,
+        before_data=None,
+        expected_nbytes: int | None = None,
+    ) -> None:
         self.stream, self.path, self.chunk = stream, path, max(1, chunk)
         self.decode, self.fragment = decode, fragment
         self.before_data, self.expected_nbytes = before_data, expected_nbytes
@@ -188,7 +201,7 @@ class _Scanner:
             self.eof = True
             return False
         self.base += self.pos
-        self.buf = self.buf[self.pos:] + data if self.pos < len(self.buf) else data
+        self.buf = self.buf[self.pos :] + data if self.pos < len(self.buf) else data
         self.pos = 0
         return True
 
@@ -207,7 +220,7 @@ class _Scanner:
                 i += 1
             self.pos = i
             if i < n:
-                return buf[i:i + 1]
+                return buf[i : i + 1]
             if not self._more():
                 return b""
 
@@ -249,7 +262,7 @@ class _Scanner:
     def _string(self, limit: int | None = 1 << 16) -> str:
         """The JSON string at ``pos`` (its opening quote), decoded."""
         end = self._string_end(limit)
-        text = self.buf[self.pos:end + 1]
+        text = self.buf[self.pos : end + 1]
         self.pos = end + 1
         try:
             return json.loads(text)
@@ -268,7 +281,7 @@ class _Scanner:
     def _data_text(self) -> str:
         """The ``data`` string at ``pos`` as text (it may be longer than a chunk)."""
         end = self._string_end(None)
-        raw = self.buf[self.pos + 1:end]
+        raw = self.buf[self.pos + 1 : end]
         if _MARKER in raw:
             raise TruncatedLogError(self.path, f"offset {self.base + self.pos}", _TRUNCATED)
         at = self.pos
@@ -289,7 +302,7 @@ class _Scanner:
         while True:
             j = self.buf.find(b'"', self.pos)
             end = j if j >= 0 else len(self.buf)
-            piece = memoryview(self.buf)[self.pos:end]
+            piece = memoryview(self.buf)[self.pos : end]
             if carry and len(piece):  # a byte split across two chunks
                 piece, carry = piece[1:], carry + bytes(piece[:1])
                 filled = self._decode(carry, out, filled)
@@ -304,7 +317,7 @@ class _Scanner:
                 self.pos = j + 1
                 break
             if not self._more():
-                raise self._ended("the file ends inside a record's \"data\"")
+                raise self._ended('the file ends inside a record\'s "data"')
         if carry:
             raise self._error(_ODD_HEX)
         if filled < len(out):
@@ -320,7 +333,7 @@ class _Scanner:
             if b"\n...\n" in bytes(hex_digits):
                 raise TruncatedLogError(self.path, f"offset {self.base + self.pos}", _TRUNCATED) from None
             raise self._error(_NOT_HEX) from None
-        out[filled:filled + len(decoded)] = decoded
+        out[filled : filled + len(decoded)] = decoded
         return filled + len(decoded)
 
     def _skip_string(self) -> None:
@@ -333,7 +346,7 @@ class _Scanner:
                 return
             self.pos = len(self.buf)
             if not self._more():
-                raise self._ended("the file ends inside a record's \"data\"")
+                raise self._ended('the file ends inside a record\'s "data"')
 
     def _data(self, qsl_idx: Any) -> Any:
         """The hook: what a record's ``"data"`` becomes (text, decoded buffer, or None)."""
@@ -416,7 +429,7 @@ class _Scanner:
                 if self._peek() == b",":
                     self.pos += 1
                     continue
-                self._expect(b"]", "or \",\" after a record")
+                self._expect(b"]", 'or "," after a record')
                 break
         if self._peek() != b"":
             raise self._error('unexpected text after the closing "]"')
@@ -464,9 +477,11 @@ def _read_small(path: str, allow_truncated: bool) -> list[tuple[int, int, str]]:
         data = f.read()
     if _MARKER in data:
         if not allow_truncated:
-            raise TruncatedLogError(path, f"offset {data.index(_MARKER)}",
-                                    'the log was truncated ("..."); pass allow_truncated=True '
-                                    "to read the complete records that are left")
+            raise TruncatedLogError(
+                path,
+                f"offset {data.index(_MARKER)}",
+                'the log was truncated ("..."); pass allow_truncated=True to read the complete records that are left',
+            )
         head, _, tail = data.partition(_MARKER)
         out: list[tuple[int, int, str]] = []
         for piece in (head, tail):
@@ -497,8 +512,7 @@ def _record_from_dict(obj: Any, path: str, where: str) -> tuple[int, int, str]:
 def read_accuracy_log(path: str | os.PathLike, *, allow_truncated: bool = False) -> list[dict]:
     """All records as ``{"seq_id": int, "qsl_idx": int, "data": str}`` dicts (see ``iter_accuracy_log``)."""
     return [
-        {"seq_id": s, "qsl_idx": q, "data": d}
-        for s, q, d in iter_accuracy_log(path, allow_truncated=allow_truncated)
+        {"seq_id": s, "qsl_idx": q, "data": d} for s, q, d in iter_accuracy_log(path, allow_truncated=allow_truncated)
     ]
 
 
@@ -526,8 +540,14 @@ def iter_decoded_records(
     except FileNotFoundError:
         raise LogFormatError(path, "", "accuracy log does not exist") from None
     with f:
-        scanner = _Scanner(f, path, chunk_size, decode=True, before_data=before_data,
-                           expected_nbytes=expected_nbytes if isinstance(expected_nbytes, int) else None)
+        scanner = _Scanner(
+            f,
+            path,
+            chunk_size,
+            decode=True,
+            before_data=before_data,
+            expected_nbytes=expected_nbytes if isinstance(expected_nbytes, int) else None,
+        )
         if callable(expected_nbytes):
             size_of = expected_nbytes
 

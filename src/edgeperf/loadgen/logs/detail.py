@@ -31,9 +31,7 @@ Listener = Callable[[str, Any, bool, bool], None]
 
 # The directory that holds the ``edgeperf`` package (``src/`` in a checkout, ``site-packages``
 # once installed). Caller file names are written relative to it, e.g. ``edgeperf/loadgen/engine.py``.
-_PKG_PARENT = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-)
+_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 _file_names: dict[str, str] = {}
 
 
@@ -158,8 +156,15 @@ class DetailLog:
         else:
             frame = sys._getframe(stacklevel)
             self._queue.append(
-                (t, ((key, value),), is_error, is_warning, frame.f_code.co_filename,
-                 frame.f_lineno, threading.get_native_id())
+                (
+                    t,
+                    ((key, value),),
+                    is_error,
+                    is_warning,
+                    frame.f_code.co_filename,
+                    frame.f_lineno,
+                    threading.get_native_id(),
+                )
             )
         if is_error or is_warning:
             self._count(1, is_error, is_warning)
@@ -188,8 +193,7 @@ class DetailLog:
         else:
             frame = sys._getframe(stacklevel)
             self._queue.append(
-                (t, records, is_error, is_warning, frame.f_code.co_filename,
-                 frame.f_lineno, threading.get_native_id())
+                (t, records, is_error, is_warning, frame.f_code.co_filename, frame.f_lineno, threading.get_native_id())
             )
         if is_error or is_warning:
             self._count(len(records), is_error, is_warning)
@@ -214,8 +218,7 @@ class DetailLog:
                 listener(key, value, is_error, is_warning)
             except Exception as exc:  # noqa: BLE001 - see add_listener
                 if not self.listener_errors:
-                    print(f"edgeperf: detail-log listener {listener!r} failed: {exc!r}",
-                          file=sys.stderr)
+                    print(f"edgeperf: detail-log listener {listener!r} failed: {exc!r}", file=sys.stderr)
                 self.listener_errors.append(exc)
 
     def _count(self, n: int, is_error: bool, is_warning: bool) -> None:
@@ -238,12 +241,10 @@ class DetailLog:
             file = _metadata_file(co_filename)
             for key, value in records:
                 try:
-                    lines.append(mllog_line(key, value, t - origin, is_error, is_warning,
-                                            file, line_no, pid, tid))
+                    lines.append(mllog_line(key, value, t - origin, is_error, is_warning, file, line_no, pid, tid))
                 except Exception as exc:  # noqa: BLE001 - a bad value must not stop the test
                     if not self.encode_errors:
-                        print(f"edgeperf: detail-log record {key!r} skipped: {exc}",
-                              file=sys.stderr)
+                        print(f"edgeperf: detail-log record {key!r} skipped: {exc}", file=sys.stderr)
                     self.encode_errors.append(exc)
         if not lines:
             return

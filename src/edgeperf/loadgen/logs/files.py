@@ -12,8 +12,12 @@ from ...errors import EdgeperfError
 __all__ = ["LogFilePaths", "LogFileOpenError", "log_file_paths", "open_log_files", "open_text_target"]
 
 _KINDS = (("summary", ".txt"), ("detail", ".txt"), ("accuracy", ".json"), ("trace", ".json"))
-_CPP_NAMES = {"summary": "summary file", "detail": "detailed log file",
-              "accuracy": "accuracy log file", "trace": "trace file"}
+_CPP_NAMES = {
+    "summary": "summary file",
+    "detail": "detailed log file",
+    "accuracy": "accuracy log file",
+    "trace": "trace file",
+}
 
 
 class LogFilePaths(NamedTuple):
@@ -70,6 +74,7 @@ def open_log_files(
     even when unused (the trace then stays empty), in the official order summary, detail,
     accuracy, trace; the first failure raises ``LogFileOpenError`` naming that file.
     """
+
     def pick(value: Any, name: str, default: Any) -> Any:
         return value if value is not None else getattr(settings, name, default)
 
@@ -77,8 +82,9 @@ def open_log_files(
     with_datetime = bool(pick(prefix_with_datetime, "prefix_with_datetime", False))
     if with_datetime and not datetime_str:
         datetime_str = test_datetime(time.time())
-    paths = log_file_paths(outdir, pick(prefix, "prefix", "mlperf_log_"),
-                           pick(suffix, "suffix", ""), with_datetime, datetime_str or "")
+    paths = log_file_paths(
+        outdir, pick(prefix, "prefix", "mlperf_log_"), pick(suffix, "suffix", ""), with_datetime, datetime_str or ""
+    )
     try:
         if os.fspath(outdir):
             os.makedirs(outdir, exist_ok=True)

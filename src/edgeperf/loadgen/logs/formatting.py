@@ -153,9 +153,7 @@ def mllog_line(
 def power_timestamp(epoch_ns: int) -> str:
     """UTC wall-clock time as ``MM-DD-YYYY HH:MM:SS.mmm`` (``power_begin``/``power_end``, §12.2)."""
     seconds, rest_ns = divmod(epoch_ns, 1_000_000_000)
-    return time.strftime("%m-%d-%Y %H:%M:%S", time.gmtime(seconds)) + ".%03d" % (
-        rest_ns // 1_000_000
-    )
+    return time.strftime("%m-%d-%Y %H:%M:%S", time.gmtime(seconds)) + ".%03d" % (rest_ns // 1_000_000)
 
 
 def test_datetime(epoch_s: float) -> str:

@@ -106,7 +106,7 @@ def parse_detail_lines(lines: Iterator[str] | list[str], path: str | None = None
         if not line.startswith(MLLOG_PREFIX):
             continue
         try:
-            rec = json.loads(line[len(MLLOG_PREFIX):])
+            rec = json.loads(line[len(MLLOG_PREFIX) :])
         except json.JSONDecodeError as exc:
             raise LogFormatError(path, str(n), f"invalid JSON after {MLLOG_PREFIX}: {exc}") from None
         if not isinstance(rec, dict) or not isinstance(rec.get("key"), str) or "value" not in rec:
@@ -137,7 +137,7 @@ def parse_summary_lines(lines: Iterator[str] | list[str]) -> dict[str, str]:
             continue
         key = line[:pos].strip()
         if key:
-            result.setdefault(key, line[pos + 2:].strip())
+            result.setdefault(key, line[pos + 2 :].strip())
     return result
 
 

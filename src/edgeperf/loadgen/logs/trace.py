@@ -70,8 +70,7 @@ class TraceLog:
         self._writer = None
         if enabled:
             self._file.write(TRACE_HEADER)
-            self._writer = _BackgroundWriter(self._write_items, poll_interval_s,
-                                             "edgeperf-trace-log")
+            self._writer = _BackgroundWriter(self._write_items, poll_interval_s, "edgeperf-trace-log")
 
     def _put(self, item: tuple) -> None:
         if not self.closed:
@@ -98,9 +97,18 @@ class TraceLog:
         ``issue_start_ns`` and ``complete_ns`` are relative to the scheduled time, as in C++.
         """
         if self.enabled:
-            self._put(("S", threading.get_native_id(), seq_id, query_seq, sample_idx,
-                       issue_start_ns if scheduled_ns is None else scheduled_ns,
-                       issue_start_ns, complete_ns))
+            self._put(
+                (
+                    "S",
+                    threading.get_native_id(),
+                    seq_id,
+                    query_seq,
+                    sample_idx,
+                    issue_start_ns if scheduled_ns is None else scheduled_ns,
+                    issue_start_ns,
+                    complete_ns,
+                )
+            )
 
     def counter(self, name: str, ts_ns: int, **values: Any) -> None:
         """A counter event (``"ph":"C"``), e.g. ``Latency`` with ``issue_delay``/``issue_to_done``."""
@@ -118,23 +126,35 @@ class TraceLog:
         o = self.origin_ns
         if kind == "X":
             _, _, name, start, end, args = item
-            return (f'{{"name":{encode_value(name)},"ph":"X",{head},"ts":{_us(start - o)},'
-                    f'"dur":{_us(end - start)},"args":{{{_args(args)}}}}},\n')
+            return (
+                f'{{"name":{encode_value(name)},"ph":"X",{head},"ts":{_us(start - o)},'
+                f'"dur":{_us(end - start)},"args":{{{_args(args)}}}}},\n'
+            )
         if kind == "S":
             _, _, seq_id, query_seq, sample_idx, sched, issue, done = item
-            args = _args({"sample_seq": seq_id, "query_seq": query_seq, "sample_idx": sample_idx,
-                          "issue_start_ns": issue - sched, "complete_ns": done - sched})
+            args = _args(
+                {
+                    "sample_seq": seq_id,
+                    "query_seq": query_seq,
+                    "sample_idx": sample_idx,
+                    "issue_start_ns": issue - sched,
+                    "complete_ns": done - sched,
+                }
+            )
             common = '"name":"Sample","cat":"default",'
-            return (f'{{{common}"ph":"b",{head},"id":{seq_id},"ts":{_us(sched - o)},'
-                    f'"args":{{{args}}}}},\n'
-                    f'{{{common}"ph":"e",{head},"id":{seq_id},"ts":{_us(done - o)}}},\n')
+            return (
+                f'{{{common}"ph":"b",{head},"id":{seq_id},"ts":{_us(sched - o)},'
+                f'"args":{{{args}}}}},\n'
+                f'{{{common}"ph":"e",{head},"id":{seq_id},"ts":{_us(done - o)}}},\n'
+            )
         if kind == "C":
             _, _, name, ts, values = item
-            return (f'{{"name":{encode_value(name)},"ph":"C",{head},"ts":{_us(ts - o)},'
-                    f'"args":{{{_args(values)}}}}},\n')
+            return f'{{"name":{encode_value(name)},"ph":"C",{head},"ts":{_us(ts - o)},"args":{{{_args(values)}}}}},\n'
         _, _, name, event_id, ts, args = item
-        return (f'{{"name":{encode_value(name)},"cat":"default","ph":"n",{head},"id":{event_id},'
-                f'"ts":{_us(ts - o)},"args":{{{_args(args)}}}}},\n')
+        return (
+            f'{{"name":{encode_value(name)},"cat":"default","ph":"n",{head},"id":{event_id},'
+            f'"ts":{_us(ts - o)},"args":{{{_args(args)}}}}},\n'
+        )
 
     def _write_items(self, items: list) -> None:
         self._file.write("".join(map(self._format, items)))

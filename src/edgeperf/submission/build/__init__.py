@@ -8,14 +8,41 @@
 
 from __future__ import annotations
 
-from .builder import (DEFAULT_IMPLEMENTATION, BuildError, BuildResult, ScenarioRuns, build_submission,
-                      discover_runs, model_folder)
-from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, machine_system_json, unknown_fields,
-                          validate_system_json)
+from .builder import (
+    DEFAULT_IMPLEMENTATION,
+    BuildError,
+    BuildResult,
+    ScenarioRuns,
+    build_submission,
+    discover_runs,
+    model_folder,
+)
+from .system_json import (
+    SystemJsonError,
+    empty_meaningful_fields,
+    load_system_json,
+    machine_system_json,
+    unknown_fields,
+    validate_system_json,
+)
 from .truncation import TruncationReport, accuracy_log_hash, truncate_accuracy_dir, truncate_tree
 
 __all__ = [
-    "DEFAULT_IMPLEMENTATION", "BuildError", "BuildResult", "ScenarioRuns", "build_submission", "discover_runs",
-    "model_folder", "SystemJsonError", "empty_meaningful_fields", "load_system_json", "machine_system_json", "unknown_fields",
-    "validate_system_json", "TruncationReport", "accuracy_log_hash", "truncate_accuracy_dir", "truncate_tree",
+    "DEFAULT_IMPLEMENTATION",
+    "BuildError",
+    "BuildResult",
+    "ScenarioRuns",
+    "build_submission",
+    "discover_runs",
+    "model_folder",
+    "SystemJsonError",
+    "empty_meaningful_fields",
+    "load_system_json",
+    "machine_system_json",
+    "unknown_fields",
+    "validate_system_json",
+    "TruncationReport",
+    "accuracy_log_hash",
+    "truncate_accuracy_dir",
+    "truncate_tree",
 ]

@@ -47,12 +47,25 @@ from typing import Any, Mapping
 from ...errors import EdgeperfError, OutputExistsError
 from ..._atomic import _WRITE_ERRNOS, OutputError, _reason, check_output_dir, refuse_overlap
 from ..rules import V1_1, RoundRules
-from .system_json import (SystemJsonError, empty_meaningful_fields, load_system_json, unknown_fields,
-                          validate_system_json)
+from .system_json import (
+    SystemJsonError,
+    empty_meaningful_fields,
+    load_system_json,
+    unknown_fields,
+    validate_system_json,
+)
 from .truncation import TruncationReport, truncate_tree
 
-__all__ = ["BuildError", "BuildResult", "ScenarioRuns", "build_submission", "discover_runs", "model_folder",
-           "DEFAULT_IMPLEMENTATION", "DEFAULT_MEASUREMENT"]
+__all__ = [
+    "BuildError",
+    "BuildResult",
+    "ScenarioRuns",
+    "build_submission",
+    "discover_runs",
+    "model_folder",
+    "DEFAULT_IMPLEMENTATION",
+    "DEFAULT_MEASUREMENT",
+]
 
 DEFAULT_IMPLEMENTATION = "edgeperf"
 #: Measurement JSON used when the runs folder has no measurement.json (every key the checker needs).
@@ -131,8 +144,13 @@ def _first_file(*candidates: Path) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def discover_runs(runs: str | os.PathLike, division: str = "closed", *, rules: RoundRules = V1_1,
-                  user_conf: str | os.PathLike | None = None) -> tuple[list[ScenarioRuns], list[str], list[str]]:
+def discover_runs(
+    runs: str | os.PathLike,
+    division: str = "closed",
+    *,
+    rules: RoundRules = V1_1,
+    user_conf: str | os.PathLike | None = None,
+) -> tuple[list[ScenarioRuns], list[str], list[str]]:
     """The scenarios under ``runs``: (scenarios, problems, warnings). Problems stop a build."""
     from ...benchmarks.registry import get_benchmark
     from ...compliance.audit import required_tests
@@ -158,11 +176,15 @@ def discover_runs(runs: str | os.PathLike, division: str = "closed", *, rules: R
                 continue
             perf = _perf_dir(sdir / "performance")
             if perf is None:
-                problems.append(f"{rel}/performance: no mlperf_log_detail.txt (the output of `edgeperf run --mode performance`)")
+                problems.append(
+                    f"{rel}/performance: no mlperf_log_detail.txt (the output of `edgeperf run --mode performance`)"
+                )
             acc = sdir / "accuracy"
             missing = [f for f in rules.accuracy_files if not (acc / f).is_file()]
             if missing:
-                problems.append(f"{rel}/accuracy: missing {', '.join(missing)} (the output of `edgeperf run --mode accuracy`)")
+                problems.append(
+                    f"{rel}/accuracy: missing {', '.join(missing)} (the output of `edgeperf run --mode accuracy`)"
+                )
             tests = {}
             for t in (p for p in sdir.iterdir() if p.is_dir() and p.name.upper().startswith("TEST")):
                 tests[t.name.upper()] = t
@@ -170,8 +192,10 @@ def discover_runs(runs: str | os.PathLike, division: str = "closed", *, rules: R
                 wanted = [t.value for t in required_tests(bench.name, scenario)]
                 lacking = [t for t in wanted if t not in tests]
                 if lacking:
-                    warnings.append(f"{rel}: no compliance run for {', '.join(lacking)} "
-                                    "(the checker reports the missing compliance tests)")
+                    warnings.append(
+                        f"{rel}: no compliance run for {', '.join(lacking)} "
+                        "(the checker reports the missing compliance tests)"
+                    )
             conf = _first_file(sdir / "user.conf", bdir / "user.conf", runs / "user.conf")
             if conf is None and user_conf is not None:
                 conf = Path(user_conf)
@@ -208,8 +232,11 @@ def _copy_power(perf: Path, dst: Path, rules: RoundRules) -> None:
         return
     _copy_files(perf.parent / "power", dst / "power", rules.power_files)
     if (perf.parent / "ranging").is_dir():
-        _copy_files(perf.parent / "ranging", dst / "ranging",
-                    rules.perf_files + rules.perf_optional_files + rules.perf_power_files)
+        _copy_files(
+            perf.parent / "ranging",
+            dst / "ranging",
+            rules.perf_files + rules.perf_optional_files + rules.perf_power_files,
+        )
 
 
 def _copy_test(src: Path, dst: Path) -> None:
@@ -234,8 +261,9 @@ def _measurement(s: ScenarioRuns, rules: RoundRules, problems: list[str]) -> dic
 
 
 def _readme(s: ScenarioRuns, system: str) -> str:
-    cmd = (f"edgeperf run {s.benchmark} --scenario {s.scenario} --model <model> --dataset <dataset> "
-           f"--user-conf user.conf")
+    cmd = (
+        f"edgeperf run {s.benchmark} --scenario {s.scenario} --model <model> --dataset <dataset> --user-conf user.conf"
+    )
     lines = [
         f"# {s.folder} {s.scenario} on {system}",
         "",
@@ -249,8 +277,10 @@ def _readme(s: ScenarioRuns, system: str) -> str:
         f"{cmd} --mode accuracy --output accuracy",
     ]
     for test in sorted(s.compliance):
-        lines.append(f"edgeperf compliance run {test} {s.benchmark} --scenario {s.scenario} --model <model> "
-                     f"--dataset <dataset> --user-conf user.conf --output {test}")
+        lines.append(
+            f"edgeperf compliance run {test} {s.benchmark} --scenario {s.scenario} --model <model> "
+            f"--dataset <dataset> --user-conf user.conf --output {test}"
+        )
     lines += ["```", "", "mlperf.conf is the shipped v1.1 one; user.conf holds this run's overrides.", ""]
     return "\n".join(lines)
 
@@ -262,13 +292,22 @@ def _code_readme(folder: str, benchmarks: list[str]) -> str:
         v = version("edgeperf")
     except Exception:
         v = "unknown"
-    return (f"# {folder}\n\nImplementation: edgeperf {v} (pure Python; benchmark definition "
-            f"{', '.join(sorted(set(benchmarks)))} in edgeperf.benchmarks).\n\n"
-            "Install with `pip install edgeperf` and run the commands in each scenario's measurements README.md.\n")
+    return (
+        f"# {folder}\n\nImplementation: edgeperf {v} (pure Python; benchmark definition "
+        f"{', '.join(sorted(set(benchmarks)))} in edgeperf.benchmarks).\n\n"
+        "Install with `pip install edgeperf` and run the commands in each scenario's measurements README.md.\n"
+    )
 
 
-def _verify(s: ScenarioRuns, results_dir: Path, comp_dir: Path, verified: list[str], warnings: list[str],
-            rel: str, rules: RoundRules = V1_1) -> None:
+def _verify(
+    s: ScenarioRuns,
+    results_dir: Path,
+    comp_dir: Path,
+    verified: list[str],
+    warnings: list[str],
+    rel: str,
+    rules: RoundRules = V1_1,
+) -> None:
     from ...compliance.verify import verify_compliance
 
     for test in sorted(s.compliance):
@@ -335,8 +374,10 @@ def build_submission(
     if not system_name or "/" in system_name or system_name.startswith("."):
         raise BuildError([f"system name {system_name!r} cannot be a folder name"])
     output = Path(output)
-    refuse_overlap({"--output": output}, {"--runs": runs, "--system": None if isinstance(system, Mapping) else system,
-                                          "--user-conf": user_conf})
+    refuse_overlap(
+        {"--output": output},
+        {"--runs": runs, "--system": None if isinstance(system, Mapping) else system, "--user-conf": user_conf},
+    )
     if output.exists() and not force:
         raise OutputExistsError(f"{output} exists; pass --force to replace it")
     if output.exists() and not output.is_dir():
@@ -349,18 +390,23 @@ def build_submission(
     measurements = {id(s): _measurement(s, rules, problems) for s in scenarios}
     if problems:
         raise BuildError(problems)
-    warnings += [f"systems/{system_name}.json: field {k} is unknown to the v1.1 checker"
-                 for k in unknown_fields(system_data, rules)]
-    warnings += [f"systems/{system_name}.json: {k} is empty; the rules ask for a meaningful value"
-                 for k in empty_meaningful_fields(system_data)]
+    warnings += [
+        f"systems/{system_name}.json: field {k} is unknown to the v1.1 checker"
+        for k in unknown_fields(system_data, rules)
+    ]
+    warnings += [
+        f"systems/{system_name}.json: {k} is empty; the rules ask for a meaningful value"
+        for k in empty_meaningful_fields(system_data)
+    ]
 
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.edgeperf-build-", dir=output.parent))
     try:
         root = staging / division / submitter
         (root / "systems").mkdir(parents=True)
-        (root / "systems" / f"{system_name}.json").write_text(json.dumps(system_data, indent=2) + "\n",
-                                                              encoding="utf-8")
+        (root / "systems" / f"{system_name}.json").write_text(
+            json.dumps(system_data, indent=2) + "\n", encoding="utf-8"
+        )
         mlperf_conf = Path(default_mlperf_conf_path())
         verified: list[str] = []
         by_folder: dict[str, list[str]] = {}
@@ -368,8 +414,11 @@ def build_submission(
             rel = f"{s.folder}/{s.scenario}"
             by_folder.setdefault(s.folder, []).append(s.benchmark)
             res = root / "results" / system_name / s.folder / s.scenario
-            _copy_files(s.performance, res / "performance" / "run_1", rules.perf_files + rules.perf_optional_files
-                        + _power_files(s.performance, rules.perf_power_files))
+            _copy_files(
+                s.performance,
+                res / "performance" / "run_1",
+                rules.perf_files + rules.perf_optional_files + _power_files(s.performance, rules.perf_power_files),
+            )
             _copy_power(s.performance, res / "performance", rules)
             _copy_files(s.accuracy, res / "accuracy", rules.accuracy_files)
             meas = root / "measurements" / system_name / s.folder / s.scenario
@@ -383,7 +432,8 @@ def build_submission(
             if s.measurement is None:
                 warnings.append(f"{rel}: no measurement.json; wrote edgeperf's defaults (fp32, no retraining)")
             (meas / f"{system_name}_{implementation}_{s.scenario}.json").write_text(
-                json.dumps(measurements[id(s)], indent=2) + "\n", encoding="utf-8")
+                json.dumps(measurements[id(s)], indent=2) + "\n", encoding="utf-8"
+            )
             (meas / "README.md").write_text(_readme(s, system_name), encoding="utf-8")
             if (division == "closed" or open_compliance) and s.compliance:
                 comp = root / "compliance" / system_name / s.folder / s.scenario

@@ -48,8 +48,11 @@ def _cpuinfo(facts: MachineFacts) -> None:
     facts.sources.append("py-cpuinfo")
     facts.cpu_model = info.get("brand_raw") or None
     facts.cpu_frequency = info.get("hz_advertised_friendly") or None
-    caches = [f"{name} {_cache(info.get(key))}" for name, key in (("L2", "l2_cache_size"), ("L3", "l3_cache_size"))
-              if info.get(key)]
+    caches = [
+        f"{name} {_cache(info.get(key))}"
+        for name, key in (("L2", "l2_cache_size"), ("L3", "l3_cache_size"))
+        if info.get(key)
+    ]
     facts.cpu_caches = ", ".join(caches) or None
 
 
@@ -126,13 +129,19 @@ def detect() -> MachineFacts:
 def accelerator_fields(facts: MachineFacts) -> dict[str, object]:
     """The ``accelerator_*`` fields: the GPUs NVML found (one model, or each model named)."""
     if not facts.accelerators:
-        return {"accelerators_per_node": 0, "accelerator_model_name": "-", "accelerator_memory_capacity": "-",
-                "accelerator_memory_configuration": "-"}
+        return {
+            "accelerators_per_node": 0,
+            "accelerator_model_name": "-",
+            "accelerator_memory_capacity": "-",
+            "accelerator_memory_configuration": "-",
+        }
     names = sorted({name for name, _ in facts.accelerators})
     memories = sorted({m for _, m in facts.accelerators if m})
     return {
         "accelerators_per_node": len(facts.accelerators),
         "accelerator_model_name": " / ".join(names),
-        "accelerator_memory_capacity": " / ".join(_size(m) for m in memories) if memories else "TODO: accelerator memory",
+        "accelerator_memory_capacity": " / ".join(_size(m) for m in memories)
+        if memories
+        else "TODO: accelerator memory",
         "accelerator_memory_configuration": "TODO: accelerator memory type, e.g. HBM3",
     }

@@ -17,18 +17,40 @@ from typing import Any, Mapping
 from ..rules import V1_1, RoundRules
 from ...errors import EdgeperfError
 
-__all__ = ["SystemJsonError", "TODO_PREFIX", "MEANINGFUL_FIELDS", "validate_system_json", "unknown_fields", "empty_meaningful_fields",
-           "load_system_json", "machine_system_json"]
+__all__ = [
+    "SystemJsonError",
+    "TODO_PREFIX",
+    "MEANINGFUL_FIELDS",
+    "validate_system_json",
+    "unknown_fields",
+    "empty_meaningful_fields",
+    "load_system_json",
+    "machine_system_json",
+]
 
 TODO_PREFIX = "TODO"
 
 #: Fields the submission rules say need a meaningful response (the others may be blank).
 MEANINGFUL_FIELDS = (
-    "submitter", "division", "system_type", "status", "system_name", "number_of_nodes",
-    "host_processors_per_node", "host_processor_model_name", "host_processor_core_count",
-    "host_memory_capacity", "host_storage_type", "host_storage_capacity", "accelerators_per_node",
-    "accelerator_model_name", "accelerator_memory_configuration", "accelerator_memory_capacity", "framework",
-    "other_software_stack", "operating_system",
+    "submitter",
+    "division",
+    "system_type",
+    "status",
+    "system_name",
+    "number_of_nodes",
+    "host_processors_per_node",
+    "host_processor_model_name",
+    "host_processor_core_count",
+    "host_memory_capacity",
+    "host_storage_type",
+    "host_storage_capacity",
+    "accelerators_per_node",
+    "accelerator_model_name",
+    "accelerator_memory_configuration",
+    "accelerator_memory_capacity",
+    "framework",
+    "other_software_stack",
+    "operating_system",
 )
 _INT_FIELDS = ("number_of_nodes", "host_processors_per_node")
 _INT_OR_EMPTY_FIELDS = ("accelerators_per_node",)
@@ -74,8 +96,11 @@ def validate_system_json(
         if key in data and _is_todo(data[key]):
             problems.append(f"{key}: still a placeholder ({data[key]!r})")
     status = data.get("status")
-    if "status" in data and not _is_todo(status) and (
-            not isinstance(status, str) or status.lower() not in rules.statuses):
+    if (
+        "status" in data
+        and not _is_todo(status)
+        and (not isinstance(status, str) or status.lower() not in rules.statuses)
+    ):
         problems.append(f"status: {status!r} is not one of {', '.join(rules.statuses)}")
     stype = data.get("system_type")
     if "system_type" in data and not _is_todo(stype) and stype not in rules.system_types():
@@ -93,8 +118,12 @@ def validate_system_json(
             problems.append(f"{key}: {value!r} is not an integer")
     if division is not None and "division" in data and not _is_todo(data["division"]) and data["division"] != division:
         problems.append(f"division: {data['division']!r} differs from the division {division!r} (case-sensitive)")
-    if submitter is not None and "submitter" in data and not _is_todo(data["submitter"]) and (
-            not isinstance(data["submitter"], str) or data["submitter"].lower() != submitter.lower()):
+    if (
+        submitter is not None
+        and "submitter" in data
+        and not _is_todo(data["submitter"])
+        and (not isinstance(data["submitter"], str) or data["submitter"].lower() != submitter.lower())
+    ):
         problems.append(f"submitter: {data['submitter']!r} differs from the submitter {submitter!r}")
     return problems
 
@@ -102,8 +131,11 @@ def validate_system_json(
 def empty_meaningful_fields(data: Mapping) -> list[str]:
     """Fields the rules want a meaningful response for that are empty (the checker accepts them,
     and real v1.1 files have some; :func:`build_submission` warns)."""
-    return [k for k in MEANINGFUL_FIELDS
-            if k in data and (data[k] is None or (isinstance(data[k], str) and not data[k].strip()))]
+    return [
+        k
+        for k in MEANINGFUL_FIELDS
+        if k in data and (data[k] is None or (isinstance(data[k], str) and not data[k].strip()))
+    ]
 
 
 def unknown_fields(data: Mapping, rules: RoundRules = V1_1) -> list[str]:

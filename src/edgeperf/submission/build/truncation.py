@@ -28,8 +28,15 @@ from pathlib import Path
 from ..._atomic import OutputError, _reason
 from ...errors import EdgeperfError, MissingPathError, NotAFolderError
 
-__all__ = ["VIEWABLE_SIZE", "MARKER", "TruncationError", "TruncationReport", "accuracy_log_hash", "truncate_accuracy_dir",
-           "truncate_tree"]
+__all__ = [
+    "VIEWABLE_SIZE",
+    "MARKER",
+    "TruncationError",
+    "TruncationReport",
+    "accuracy_log_hash",
+    "truncate_accuracy_dir",
+    "truncate_tree",
+]
 
 VIEWABLE_SIZE = 4096
 MARKER = "\n\n...\n\n"
@@ -73,16 +80,20 @@ def _scan(log: Path) -> tuple[str, str]:
             try:
                 text = decoder.decode(block)
             except UnicodeDecodeError as exc:
-                raise TruncationError(f"{log}: not UTF-8 text (byte {done + exc.start}); expected an accuracy log "
-                                      "(a JSON array of records); nothing was changed") from None
+                raise TruncationError(
+                    f"{log}: not UTF-8 text (byte {done + exc.start}); expected an accuracy log "
+                    "(a JSON array of records); nothing was changed"
+                ) from None
             done += len(block)
             if have < VIEWABLE_SIZE:
-                head.append(text[:VIEWABLE_SIZE - have])
+                head.append(text[: VIEWABLE_SIZE - have])
                 have += len(head[-1])
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise TruncationError(f"{log}: ends inside a UTF-8 character; expected an accuracy log; nothing was changed") from None
+        raise TruncationError(
+            f"{log}: ends inside a UTF-8 character; expected an accuracy log; nothing was changed"
+        ) from None
     return m.hexdigest(), "".join(head)
 
 
@@ -95,9 +106,11 @@ def _tail(log: Path, size: int) -> str:
 def _refuse_links(*paths: Path) -> None:
     for p in paths:
         if p.is_symlink():
-            raise TruncationError(f"{p} is a symbolic link (to {os.readlink(p)}); truncation rewrites files in "
-                                  "place, so expected a regular file inside the tree (replace the link by a copy); "
-                                  "nothing was changed")
+            raise TruncationError(
+                f"{p} is a symbolic link (to {os.readlink(p)}); truncation rewrites files in "
+                "place, so expected a regular file inside the tree (replace the link by a copy); "
+                "nothing was changed"
+            )
 
 
 def _stage(folder: Path, name: str, data: bytes) -> Path:
@@ -198,7 +211,9 @@ def truncate_tree(root: str | os.PathLike, submitter: str | None = None) -> Trun
             report.problems.append(f"{rel}: {exc}")
             continue
         except OSError as exc:  # a full disk, a read-only folder: this folder is left as it was
-            report.problems.append(f"{rel}: {OutputError(exc.filename or acc, _reason(exc), exc.errno)}; nothing was changed")
+            report.problems.append(
+                f"{rel}: {OutputError(exc.filename or acc, _reason(exc), exc.errno)}; nothing was changed"
+            )
             continue
         (report.truncated if status == "truncated" else report.already_done).append(rel)
     return report

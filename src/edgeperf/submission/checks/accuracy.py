@@ -31,15 +31,21 @@ class AccuracyOutcome:
     counts_as_error: bool  # closed and invalid: adds one to the ``errors`` column
 
 
-def check_accuracy(ctx: CheckContext, rep: Reporter, scenario_dir: str, mlperf_model: str,
-                   is_closed: bool) -> AccuracyOutcome:
+def check_accuracy(
+    ctx: CheckContext, rep: Reporter, scenario_dir: str, mlperf_model: str, is_closed: bool
+) -> AccuracyOutcome:
     tree, rules = ctx.tree, ctx.rules
     adir = tree.join(scenario_dir, "accuracy")
     txt = tree.join(adir, "accuracy.txt")
     if not tree.is_file(txt):
-        rep.drop("accuracy.txt_missing", "accuracy.txt is missing (the output of the accuracy script plus "
-                 "the hash line)" + tree.case_hint(adir, "accuracy.txt"), file=txt, expected="file present",
-                 found="missing")
+        rep.drop(
+            "accuracy.txt_missing",
+            "accuracy.txt is missing (the output of the accuracy script plus "
+            "the hash line)" + tree.case_hint(adir, "accuracy.txt"),
+            file=txt,
+            expected="file present",
+            found="missing",
+        )
         return AccuracyOutcome(False, None, False, False)
 
     diff = files_diff(tree.list_files(adir), rules.accuracy_files, (), rules.files_diff_ignored)
@@ -54,12 +60,23 @@ def check_accuracy(ctx: CheckContext, rep: Reporter, scenario_dir: str, mlperf_m
     try:
         text = tree.read_bytes(txt).decode("utf-8", errors="replace")
     except OSError as exc:
-        rep.drop("accuracy.txt_unreadable", f"cannot be read: {exc.strerror or exc}", file=txt,
-                 expected="a readable file", found=str(exc.strerror or exc))
+        rep.drop(
+            "accuracy.txt_unreadable",
+            f"cannot be read: {exc.strerror or exc}",
+            file=txt,
+            expected="a readable file",
+            found=str(exc.strerror or exc),
+        )
         return AccuracyOutcome(False, None, True, is_closed)
     if rule is None:
-        rep.add(bad, "accuracy.no_target", f"no accuracy target for model class {mlperf_model!r}", file=txt,
-                expected=sorted(rules.accuracy), found=mlperf_model)
+        rep.add(
+            bad,
+            "accuracy.no_target",
+            f"no accuracy target for model class {mlperf_model!r}",
+            file=txt,
+            expected=sorted(rules.accuracy),
+            found=mlperf_model,
+        )
         valid = False
     else:
         acc, digest = scan_accuracy_txt(text, rule, rules.hash_pattern)
@@ -71,27 +88,53 @@ def check_accuracy(ctx: CheckContext, rep: Reporter, scenario_dir: str, mlperf_m
                 met = False
         if not met:
             quiet = Severity.WARN if ctx.options.debug else Severity.INFO
-            what = (f"no line matching the {rule.metric} pattern {rule.pattern!r}" if acc is None
-                    else f"{rule.metric} {acc} is below the target")
-            rep.add(Severity.DROP if is_closed else quiet, "accuracy.target",
-                    what + ("" if is_closed else " (accepted in the open division)"), file=txt,
-                    expected=f">= {num(rule.target)}", found=acc)
+            what = (
+                f"no line matching the {rule.metric} pattern {rule.pattern!r}"
+                if acc is None
+                else f"{rule.metric} {acc} is below the target"
+            )
+            rep.add(
+                Severity.DROP if is_closed else quiet,
+                "accuracy.target",
+                what + ("" if is_closed else " (accepted in the open division)"),
+                file=txt,
+                expected=f">= {num(rule.target)}",
+                found=acc,
+            )
             valid = False
         if not digest:
-            rep.add(bad, "accuracy.hash_missing", "no hash=<sha256> line (added by truncate_accuracy_log.py)",
-                    file=txt, expected="hash=<sha256 of the untruncated log>", found="missing")
+            rep.add(
+                bad,
+                "accuracy.hash_missing",
+                "no hash=<sha256> line (added by truncate_accuracy_log.py)",
+                file=txt,
+                expected="hash=<sha256 of the untruncated log>",
+                found="missing",
+            )
             valid = False
 
     log = tree.join(adir, "mlperf_log_accuracy.json")
     if not tree.is_file(log):
-        rep.add(bad, "accuracy.log_missing", "mlperf_log_accuracy.json is missing", file=log,
-                expected="file present", found="missing")
+        rep.add(
+            bad,
+            "accuracy.log_missing",
+            "mlperf_log_accuracy.json is missing",
+            file=log,
+            expected="file present",
+            found="missing",
+        )
         valid = False
     else:
         size = tree.size(log)
         if size > rules.max_accuracy_log_bytes:
-            rep.add(bad, "accuracy.log_not_truncated", "mlperf_log_accuracy.json is not truncated",
-                    file=log, expected=f"<= {rules.max_accuracy_log_bytes} bytes", found=f"{size} bytes")
+            rep.add(
+                bad,
+                "accuracy.log_not_truncated",
+                "mlperf_log_accuracy.json is not truncated",
+                file=log,
+                expected=f"<= {rules.max_accuracy_log_bytes} bytes",
+                found=f"{size} bytes",
+            )
             valid = False
 
     dpath = tree.join(adir, "mlperf_log_detail.txt")

@@ -28,14 +28,21 @@ def _has_pass(ctx: CheckContext, path: str) -> bool:
     return ctx.rules.compliance_pass_text in text
 
 
-def _perf_test(ctx: CheckContext, rep: Reporter, test_dir: str, test: str, needs_verify: bool) -> tuple[bool, str | None]:
+def _perf_test(
+    ctx: CheckContext, rep: Reporter, test_dir: str, test: str, needs_verify: bool
+) -> tuple[bool, str | None]:
     """(passed, why-not) of one test's performance part, as v1.1 decides it."""
     tree = ctx.tree
     passed, why = False, None
     verify = tree.join(test_dir, "verify_performance.txt")
     if needs_verify and not tree.is_file(verify):
-        rep.soft("compliance.verify_missing", f"{test}/verify_performance.txt is missing", file=verify,
-                 expected="file present", found="missing")
+        rep.soft(
+            "compliance.verify_missing",
+            f"{test}/verify_performance.txt is missing",
+            file=verify,
+            expected="file present",
+            found="missing",
+        )
         return False, "missing"
     if needs_verify:
         try:
@@ -47,13 +54,23 @@ def _perf_test(ctx: CheckContext, rep: Reporter, test_dir: str, test: str, needs
         why = f"{test} has no verify file, so v1.1 never counts it as passed"
     run = tree.join(test_dir, "performance", "run_1")
     if not tree.is_dir(run):
-        rep.soft("compliance.run_missing", f"{test}/performance/run_1 is missing", file=run,
-                 expected="directory present", found="missing")
+        rep.soft(
+            "compliance.run_missing",
+            f"{test}/performance/run_1 is missing",
+            file=run,
+            expected="directory present",
+            found="missing",
+        )
         return False, "missing"
     diff = files_diff(tree.list_files(run), ctx.rules.compliance_perf_files, (), ctx.rules.files_diff_ignored)
     if diff:
-        rep.info("compliance.file_list", "file list mismatch", file=run,
-                 expected=list(ctx.rules.compliance_perf_files), found=diff)
+        rep.info(
+            "compliance.file_list",
+            "file list mismatch",
+            file=run,
+            expected=list(ctx.rules.compliance_perf_files),
+            found=diff,
+        )
     return passed, why
 
 
@@ -62,21 +79,36 @@ def _accuracy_part(ctx: CheckContext, rep: Reporter, cdir: str) -> bool:
     test_dir = tree.join(cdir, rules.compliance_accuracy_test)
     verify = tree.join(test_dir, "verify_accuracy.txt")
     if not tree.is_file(verify):
-        rep.soft("compliance.verify_missing", f"{rules.compliance_accuracy_test}/verify_accuracy.txt is missing",
-                 file=verify, expected="file present", found="missing")
+        rep.soft(
+            "compliance.verify_missing",
+            f"{rules.compliance_accuracy_test}/verify_accuracy.txt is missing",
+            file=verify,
+            expected="file present",
+            found="missing",
+        )
         return False
     try:
         acc_passed = _has_pass(ctx, verify)
     except OSError:
         acc_passed = False
     if not acc_passed:
-        rep.warn("compliance.accuracy_verdict", "verify_accuracy.txt has no 'TEST PASS' line (v1.1 accepts it "
-                 "when the baseline and compliance accuracy files are there)", file=verify,
-                 expected="TEST PASS", found="no TEST PASS")
+        rep.warn(
+            "compliance.accuracy_verdict",
+            "verify_accuracy.txt has no 'TEST PASS' line (v1.1 accepts it "
+            "when the baseline and compliance accuracy files are there)",
+            file=verify,
+            expected="TEST PASS",
+            found="no TEST PASS",
+        )
     adir = tree.join(test_dir, "accuracy")
     if not tree.is_dir(adir):
-        rep.soft("compliance.accuracy_missing", f"{rules.compliance_accuracy_test}/accuracy/ is missing", file=adir,
-                 expected="directory present", found="missing")
+        rep.soft(
+            "compliance.accuracy_missing",
+            f"{rules.compliance_accuracy_test}/accuracy/ is missing",
+            file=adir,
+            expected="directory present",
+            found="missing",
+        )
         return False
     wanted = rules.compliance_acc_files_pass if acc_passed else rules.compliance_acc_files_fail
     diff = files_diff(tree.list_files(adir), wanted, (), rules.files_diff_ignored)
@@ -85,14 +117,27 @@ def _accuracy_part(ctx: CheckContext, rep: Reporter, cdir: str) -> bool:
     return True
 
 
-def check_compliance(ctx: CheckContext, rep: Reporter, division: str, submitter: str, system: str,
-                     benchmark: str, scenario: str, mlperf_model: str) -> bool:
+def check_compliance(
+    ctx: CheckContext,
+    rep: Reporter,
+    division: str,
+    submitter: str,
+    system: str,
+    benchmark: str,
+    scenario: str,
+    mlperf_model: str,
+) -> bool:
     """True when v1.1 would set compilance=1 for this result."""
     tree, rules = ctx.tree, ctx.rules
     cdir = tree.join(division, submitter, "compliance", system, benchmark, scenario)
     if not tree.is_dir(cdir):
-        rep.soft("compliance.missing", "no compliance directory for this result", file=cdir,
-                 expected="directory present", found="missing")
+        rep.soft(
+            "compliance.missing",
+            "no compliance directory for this result",
+            file=cdir,
+            expected="directory present",
+            found="missing",
+        )
         return False
     tests = required_tests(ctx, mlperf_model, scenario)
     perf_pass = True
@@ -100,8 +145,9 @@ def check_compliance(ctx: CheckContext, rep: Reporter, division: str, submitter:
     for test in tests:
         test_dir = tree.join(cdir, test)
         if not tree.is_dir(test_dir):
-            rep.soft("compliance.test_missing", f"{test} is missing", file=test_dir,
-                     expected=list(tests), found="missing")
+            rep.soft(
+                "compliance.test_missing", f"{test} is missing", file=test_dir, expected=list(tests), found="missing"
+            )
             perf_pass, why = False, None
         else:
             perf_pass, why = _perf_test(ctx, rep, test_dir, test, test not in rules.compliance_no_verify_tests)
@@ -110,10 +156,20 @@ def check_compliance(ctx: CheckContext, rep: Reporter, division: str, submitter:
     last = tests[-1]
     for test, why in ignored:
         if test != last and test not in rules.compliance_no_verify_tests:
-            rep.warn("compliance.verdict_ignored", f"{why}; v1.1 ignores it (only the last test, {last}, decides)",
-                     file=tree.join(cdir, test, "verify_performance.txt"), expected="TEST PASS", found="no TEST PASS")
+            rep.warn(
+                "compliance.verdict_ignored",
+                f"{why}; v1.1 ignores it (only the last test, {last}, decides)",
+                file=tree.join(cdir, test, "verify_performance.txt"),
+                expected="TEST PASS",
+                found="no TEST PASS",
+            )
     if not perf_pass and ignored and ignored[-1][0] == last:
-        rep.soft("compliance.verdict", ignored[-1][1], file=tree.join(cdir, last, "verify_performance.txt"),
-                 expected="TEST PASS", found="no TEST PASS")
+        rep.soft(
+            "compliance.verdict",
+            ignored[-1][1],
+            file=tree.join(cdir, last, "verify_performance.txt"),
+            expected="TEST PASS",
+            found="no TEST PASS",
+        )
     acc_pass = _accuracy_part(ctx, rep, cdir)
     return perf_pass and acc_pass

@@ -19,10 +19,18 @@ __all__ = ["detail_keys", "read_detail", "check_detail_errors"]
 # and seed keys. A lookup of any other key raises LookupError (DetailFacts), so a check that starts
 # reading a new key fails the tests until the key is added here.
 _OTHER_KEYS = (
-    "result_validity", "effective_scenario", "effective_performance_sample_count", "effective_min_query_count",
-    "effective_samples_per_query", "effective_min_duration_ms", "result_qps_without_loadgen_overhead",
-    "result_qps_with_loadgen_overhead", "generated_query_count", "generated_samples_per_query",
-    "power_begin", "power_end",
+    "result_validity",
+    "effective_scenario",
+    "effective_performance_sample_count",
+    "effective_min_query_count",
+    "effective_samples_per_query",
+    "effective_min_duration_ms",
+    "result_qps_without_loadgen_overhead",
+    "result_qps_with_loadgen_overhead",
+    "generated_query_count",
+    "generated_samples_per_query",
+    "power_begin",
+    "power_end",
 )
 
 
@@ -33,28 +41,48 @@ def detail_keys(rules: RoundRules) -> frozenset[str]:
     return frozenset(keys)
 
 
-def read_detail(ctx: CheckContext, rep: Reporter, path: str, severity: Severity, check: str,
-                keys: frozenset[str] = frozenset()) -> DetailLogRecords | None:
+def read_detail(
+    ctx: CheckContext, rep: Reporter, path: str, severity: Severity, check: str, keys: frozenset[str] = frozenset()
+) -> DetailLogRecords | None:
     """The log's facts (``keys``, errors, warnings), or None after a finding of ``severity`` (missing or malformed)."""
     tree = ctx.tree
     if not tree.is_file(path):
         d = path.rsplit("/", 1)[0]
-        rep.add(severity, f"{check}.detail_missing", "mlperf_log_detail.txt is missing" +
-                tree.case_hint(d, "mlperf_log_detail.txt"), file=path, expected="file present", found="missing")
+        rep.add(
+            severity,
+            f"{check}.detail_missing",
+            "mlperf_log_detail.txt is missing" + tree.case_hint(d, "mlperf_log_detail.txt"),
+            file=path,
+            expected="file present",
+            found="missing",
+        )
         return None
     try:
         return scan_detail_bytes(tree.read_bytes(path), path, keys)
     except LogFormatError as exc:
-        rep.add(severity, f"{check}.detail_malformed", f"line {exc.where}: {exc.message}", file=path,
-                expected="valid JSON after every :::MLLOG marker", found=f"line {exc.where}: {exc.message}")
+        rep.add(
+            severity,
+            f"{check}.detail_malformed",
+            f"line {exc.where}: {exc.message}",
+            file=path,
+            expected="valid JSON after every :::MLLOG marker",
+            found=f"line {exc.where}: {exc.message}",
+        )
     except OSError as exc:
-        rep.add(severity, f"{check}.detail_unreadable", f"cannot be read: {exc.strerror or exc}", file=path,
-                expected="a readable file", found=str(exc.strerror or exc))
+        rep.add(
+            severity,
+            f"{check}.detail_unreadable",
+            f"cannot be read: {exc.strerror or exc}",
+            file=path,
+            expected="a readable file",
+            found=str(exc.strerror or exc),
+        )
     return None
 
 
-def check_detail_errors(ctx: CheckContext, rep: Reporter, log: DetailLogRecords, path: str,
-                        severity: Severity, check: str) -> bool:
+def check_detail_errors(
+    ctx: CheckContext, rep: Reporter, log: DetailLogRecords, path: str, severity: Severity, check: str
+) -> bool:
     """True when the log has no error that invalidates; adds one finding per error record."""
     errors = log.errors()
     if not errors:
@@ -69,6 +97,12 @@ def check_detail_errors(ctx: CheckContext, rep: Reporter, log: DetailLogRecords,
         if value in ignorable:
             continue
         note = " (accepted: --submission-exceptions)" if excepted else ""
-        rep.add(sev, f"{check}.detail_error", f"LoadGen logged an error: {rec.get('key')}: {value}{note}",
-                file=path, expected="no is_error records", found=value)
+        rep.add(
+            sev,
+            f"{check}.detail_error",
+            f"LoadGen logged an error: {rec.get('key')}: {value}{note}",
+            file=path,
+            expected="no is_error records",
+            found=value,
+        )
     return excepted or not relevant

@@ -26,22 +26,33 @@ class MeasurementOutcome:
     implementation: str | None = None
 
 
-def check_measurements(ctx: CheckContext, rep: Reporter, division: str, submitter: str, system: str,
-                       benchmark: str, scenario: str) -> MeasurementOutcome:
+def check_measurements(
+    ctx: CheckContext, rep: Reporter, division: str, submitter: str, system: str, benchmark: str, scenario: str
+) -> MeasurementOutcome:
     tree, rules = ctx.tree, ctx.rules
     root = tree.join(division, submitter)
     mdir = tree.join(root, "measurements", system, benchmark, scenario)
     if not tree.is_dir(mdir):
-        rep.fatal("measurements.missing", "no measurement directory for this result", file=mdir,
-                  expected="directory present", found="missing")
+        rep.fatal(
+            "measurements.missing",
+            "no measurement directory for this result",
+            file=mdir,
+            expected="directory present",
+            found="missing",
+        )
         return MeasurementOutcome(False, False, mdir)
 
     valid = True
     files = tree.list_files(mdir)
     for name in rules.measurement_files:
         if name not in files:
-            rep.soft("measurements.file_missing", f"{name} is missing" + tree.case_hint(mdir, name),
-                     file=tree.join(mdir, name), expected=name, found="missing")
+            rep.soft(
+                "measurements.file_missing",
+                f"{name} is missing" + tree.case_hint(mdir, name),
+                file=tree.join(mdir, name),
+                expected=name,
+                found="missing",
+            )
             valid = False
 
     chosen, end = None, 0
@@ -54,25 +65,36 @@ def check_measurements(ctx: CheckContext, rep: Reporter, division: str, submitte
             chosen, end = name, len(".json")
             break
     if chosen is None:
-        rep.soft("measurements.json_missing", f"no {system}*.json implementation description",
-                 file=mdir, expected=f"{system}_<implementation>_{scenario}.json", found="missing")
+        rep.soft(
+            "measurements.json_missing",
+            f"no {system}*.json implementation description",
+            file=mdir,
+            expected=f"{system}_<implementation>_{scenario}.json",
+            found="missing",
+        )
         return MeasurementOutcome(True, False, mdir)
 
     jpath = tree.join(mdir, chosen)
     try:
         desc = parse_json_object(tree.read_bytes(jpath), jpath)
     except (OSError, TreeFileError) as exc:
-        rep.soft("measurements.json", str(getattr(exc, "message", exc)), file=jpath, expected="a JSON object",
-                 found=str(getattr(exc, "message", exc)))
+        rep.soft(
+            "measurements.json",
+            str(getattr(exc, "message", exc)),
+            file=jpath,
+            expected="a JSON object",
+            found=str(getattr(exc, "message", exc)),
+        )
         desc, valid = {}, False
     else:
         for key in rules.measurement_json_keys:
             if key not in desc:
-                rep.soft("measurements.field_missing", f"field {key!r} is missing", file=jpath,
-                         expected=key, found="missing")
+                rep.soft(
+                    "measurements.field_missing", f"field {key!r} is missing", file=jpath, expected=key, found="missing"
+                )
                 valid = False
 
-    impl = chosen[len(system) + 1:-end]
+    impl = chosen[len(system) + 1 : -end]
     # code/<benchmark> may be a directory, a symlink, or a file naming the code directory to use.
     code_entry = tree.join(root, "code", benchmark)
     if tree.is_file(code_entry):
@@ -85,7 +107,12 @@ def check_measurements(ctx: CheckContext, rep: Reporter, division: str, submitte
         base = code_entry
     # v1.1 accepts code/<benchmark>/<impl> or, failing that, code/<benchmark> itself.
     if not tree.exists(base):
-        rep.soft("measurements.code_missing", "no code directory for this benchmark",
-                 file=tree.join(base, impl), expected="directory present", found="missing")
+        rep.soft(
+            "measurements.code_missing",
+            "no code directory for this benchmark",
+            file=tree.join(base, impl),
+            expected="directory present",
+            found="missing",
+        )
         valid = False
     return MeasurementOutcome(True, valid, mdir, impl)

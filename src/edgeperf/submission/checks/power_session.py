@@ -27,8 +27,15 @@ from ..findings import Reporter
 
 __all__ = ["check_power_session", "SUPPORTED_ANALYZERS", "SUPPORTED_PTD_VERSIONS"]
 
-SUPPORTED_ANALYZERS = ("YokogawaWT210", "YokogawaWT500", "YokogawaWT500_multichannel", "YokogawaWT310",
-                       "YokogawaWT310E", "YokogawaWT330E", "YokogawaWT330_multichannel")
+SUPPORTED_ANALYZERS = (
+    "YokogawaWT210",
+    "YokogawaWT500",
+    "YokogawaWT500_multichannel",
+    "YokogawaWT310",
+    "YokogawaWT310E",
+    "YokogawaWT330E",
+    "YokogawaWT330_multichannel",
+)
 SUPPORTED_PTD_VERSIONS = ("1.9.1", "1.9.2")
 _GO_REPLY = "Starting untimed measurement, maximum 500000 samples at 1000ms with 0 rampup samples"
 _TIME = re.compile(r"\d+-\d+-\d+ \d+:\d+:\d+\.\d+")
@@ -46,8 +53,9 @@ def _window(text: str) -> tuple[str, str] | None:
     return (found["power_begin"], found["power_end"]) if len(found) == 2 else None
 
 
-def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client: dict, server: dict,
-                        run_window: tuple[str, str]) -> bool:
+def check_power_session(
+    ctx: CheckContext, rep: Reporter, perf_dir: str, client: dict, server: dict, run_window: tuple[str, str]
+) -> bool:
     """False when ``--strict`` drops the result; findings as described in the module docstring.
 
     ``client``/``server`` are the parsed session files and ``run_window`` run_1's power_begin and
@@ -71,40 +79,79 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client:
     ptd = [m for m in ptd if isinstance(m, dict)]
     identify = next((str(m.get("reply", "")) for m in ptd if m.get("cmd") == "Identify"), None)
     if identify is None:
-        problem("power.analyzer", "server.json has no Identify reply from the analyzer", always=True,
-                file=server_path, expected="an Identify reply", found="missing")
+        problem(
+            "power.analyzer",
+            "server.json has no Identify reply from the analyzer",
+            always=True,
+            file=server_path,
+            expected="an Identify reply",
+            found="missing",
+        )
     else:
         model = identify.split(",")[0]
         m = re.search(r"version=([^-,]*)", identify)
         version = m.group(1) if m else None
         if model.startswith("EdgeperfSimulator"):
-            problem("power.simulator", "the power samples come from edgeperf's analyzer simulator, not a power analyzer",
-                    always=True, file=server_path, expected=f"one of {', '.join(SUPPORTED_ANALYZERS)}", found=model)
+            problem(
+                "power.simulator",
+                "the power samples come from edgeperf's analyzer simulator, not a power analyzer",
+                always=True,
+                file=server_path,
+                expected=f"one of {', '.join(SUPPORTED_ANALYZERS)}",
+                found=model,
+            )
         elif model not in SUPPORTED_ANALYZERS or version not in SUPPORTED_PTD_VERSIONS:
-            problem("power.analyzer", "unsupported analyzer or PTDaemon version", always=True, file=server_path,
-                    expected=f"a supported Yokogawa model with PTDaemon {' or '.join(SUPPORTED_PTD_VERSIONS)}",
-                    found=f"{model}, version {version}")
+            problem(
+                "power.analyzer",
+                "unsupported analyzer or PTDaemon version",
+                always=True,
+                file=server_path,
+                expected=f"a supported Yokogawa model with PTDaemon {' or '.join(SUPPORTED_PTD_VERSIONS)}",
+                found=f"{model}, version {version}",
+            )
     stops = [m for m in ptd if m.get("cmd") == "Stop"]
     for i, m in enumerate(stops):
         want: str | None = "Error: no measurement to stop" if i == 2 else "Stopping untimed measurement"
         if m.get("reply") != want:
-            problem("power.ptd_messages", f"Stop #{i + 1} got an unexpected reply", file=server_path,
-                    expected=want, found=m.get("reply"))
+            problem(
+                "power.ptd_messages",
+                f"Stop #{i + 1} got an unexpected reply",
+                file=server_path,
+                expected=want,
+                found=m.get("reply"),
+            )
     for m in ptd:
         cmd = str(m.get("cmd", ""))
-        want = ("Range A changed" if cmd.startswith("SR,A") else "Range V changed" if cmd.startswith("SR,V")
-                else _GO_REPLY if cmd.startswith("Go,1000,") else None)
+        want = (
+            "Range A changed"
+            if cmd.startswith("SR,A")
+            else "Range V changed"
+            if cmd.startswith("SR,V")
+            else _GO_REPLY
+            if cmd.startswith("Go,1000,")
+            else None
+        )
         if want is not None and m.get("reply") != want:
-            problem("power.ptd_messages", f"{cmd!r} got an unexpected reply", file=server_path, expected=want,
-                    found=m.get("reply"))
+            problem(
+                "power.ptd_messages",
+                f"{cmd!r} got an unexpected reply",
+                file=server_path,
+                expected=want,
+                found=m.get("reply"),
+            )
 
     if not strict:
         _markers(tree, power_dir, client, server, problem)
         return valid
     for key in ("uuid", "session_name"):
         if client.get(key) != server.get(key):
-            problem(f"power.{key}", f"{key} differs between client.json and server.json", file=server_path,
-                    expected=client.get(key), found=server.get(key))
+            problem(
+                f"power.{key}",
+                f"{key} differs between client.json and server.json",
+                file=server_path,
+                expected=client.get(key),
+                found=server.get(key),
+            )
 
     windows = []
     for sub in ("ranging", "run_1"):
@@ -124,9 +171,13 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client:
     if len(windows) == 2 and max(windows) > 0:
         rel = abs(windows[0] - windows[1]) / max(windows)
         if rel >= 0.05:
-            problem("power.ranging_testing_duration", "the ranging and testing runs differ in duration by 5% or more",
-                    file=tree.join(perf_dir, "run_1", "mlperf_log_detail.txt"), expected="< 5%",
-                    found=f"{100 * rel:.2f}% ({windows[0]:.3f} s vs {windows[1]:.3f} s)")
+            problem(
+                "power.ranging_testing_duration",
+                "the ranging and testing runs differ in duration by 5% or more",
+                file=tree.join(perf_dir, "run_1", "mlperf_log_detail.txt"),
+                expected="< 5%",
+                found=f"{100 * rel:.2f}% ({windows[0]:.3f} s vs {windows[1]:.3f} s)",
+            )
 
     hashes = {}
     for side in (client, server):
@@ -137,12 +188,22 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client:
         try:
             actual = hashlib.sha1(tree.read_bytes(p)).hexdigest()
         except OSError:
-            problem("power.results_checksum", f"{rel} is listed in the session files but missing", file=p,
-                    expected=digest, found="missing")
+            problem(
+                "power.results_checksum",
+                f"{rel} is listed in the session files but missing",
+                file=p,
+                expected=digest,
+                found="missing",
+            )
             continue
         if actual != digest:
-            problem("power.results_checksum", f"{rel} differs from the SHA-1 in the session files", file=p,
-                    expected=digest, found=actual)
+            problem(
+                "power.results_checksum",
+                f"{rel} differs from the SHA-1 in the session files",
+                file=p,
+                expected=digest,
+                found=actual,
+            )
 
     _markers(tree, power_dir, client, server, problem)
     return valid
@@ -151,15 +212,29 @@ def check_power_session(ctx: CheckContext, rep: Reporter, perf_dir: str, client:
 def _markers(tree, power_dir: str, client: dict, server: dict, problem) -> None:
     """debug: true, and edgeperf's own records of non-standard options."""
     if server.get("debug") is True:
-        problem("power.debug", "server.json has debug: true (shortened settle times)", always=True,
-                file=tree.join(power_dir, "server.json"), expected="no debug key", found=True)
+        problem(
+            "power.debug",
+            "server.json has debug: true (shortened settle times)",
+            always=True,
+            file=tree.join(power_dir, "server.json"),
+            expected="no debug key",
+            found=True,
+        )
     for side_name, side in (("client", client), ("server", server)):
         marks = side["edgeperf"] if isinstance(side.get("edgeperf"), dict) else {}
         path = tree.join(power_dir, f"{side_name}.json")
         if marks.get("time_sync") == "skipped":
-            problem("power.time_sync_skipped", f"the {side_name}'s NTP time check was skipped", always=True,
-                    file=path, expected="time_sync: ntp", found="skipped")
-        for key, what in (("no_ranging", "the testing run had no ranging run (fixed range)"),
-                          ("low_current_range_used", "a low-current range replaced the ranging maximum")):
+            problem(
+                "power.time_sync_skipped",
+                f"the {side_name}'s NTP time check was skipped",
+                always=True,
+                file=path,
+                expected="time_sync: ntp",
+                found="skipped",
+            )
+        for key, what in (
+            ("no_ranging", "the testing run had no ranging run (fixed range)"),
+            ("low_current_range_used", "a low-current range replaced the ranging maximum"),
+        ):
             if marks.get(key):
                 problem(f"power.{key}", what, always=True, file=path, expected=f"no {key}", found=marks[key])

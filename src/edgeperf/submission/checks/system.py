@@ -34,14 +34,24 @@ def check_system(ctx: CheckContext, rep: Reporter, division: str, submitter: str
     sys_dir = tree.join(division, submitter, "systems")
     path = tree.join(sys_dir, system + ".json")
     if not tree.is_file(path):
-        rep.fatal("system.missing", f"no system description for results/{system}" + tree.case_hint(sys_dir, system + ".json"),
-                  file=path, expected="file present", found="missing")
+        rep.fatal(
+            "system.missing",
+            f"no system description for results/{system}" + tree.case_hint(sys_dir, system + ".json"),
+            file=path,
+            expected="file present",
+            found="missing",
+        )
         return None
     try:
         desc = parse_json_object(tree.read_bytes(path), path)
     except (OSError, TreeFileError) as exc:
-        rep.fatal("system.json", str(getattr(exc, "message", exc)), file=path, expected="a JSON object",
-                  found=str(getattr(exc, "message", exc)))
+        rep.fatal(
+            "system.json",
+            str(getattr(exc, "message", exc)),
+            file=path,
+            expected="a JSON object",
+            found=str(getattr(exc, "message", exc)),
+        )
         return None
 
     ok = True
@@ -51,13 +61,19 @@ def check_system(ctx: CheckContext, rep: Reporter, division: str, submitter: str
         ok = False
     system_type = desc.get("system_type")
     if "system_type" in desc and system_type not in rules.system_types():
-        rep.fatal("system.system_type", "invalid system_type", file=path,
-                  expected=list(rules.system_types()), found=system_type)
+        rep.fatal(
+            "system.system_type",
+            "invalid system_type",
+            file=path,
+            expected=list(rules.system_types()),
+            found=system_type,
+        )
         ok = False
     for key in rules.system_required_fields:
         if key not in desc:
-            rep.fatal("system.field_missing", f"required field {key!r} is missing", file=path,
-                      expected=key, found="missing")
+            rep.fatal(
+                "system.field_missing", f"required field {key!r} is missing", file=path, expected=key, found="missing"
+            )
             ok = False
     known = set(rules.system_required_fields) | set(rules.system_power_fields)
     for key in desc:
@@ -65,17 +81,32 @@ def check_system(ctx: CheckContext, rep: Reporter, division: str, submitter: str
             rep.warn("system.field_unknown", f"field {key!r} is unknown", file=path, found=key)
     sub = desc.get("submitter")
     if "submitter" in desc and (not isinstance(sub, str) or sub.lower() != submitter.lower()):
-        rep.fatal("system.submitter", "submitter differs from the submitter directory (compared ignoring case)",
-                  file=path, expected=submitter, found=sub)
+        rep.fatal(
+            "system.submitter",
+            "submitter differs from the submitter directory (compared ignoring case)",
+            file=path,
+            expected=submitter,
+            found=sub,
+        )
         ok = False
     if "division" in desc and desc.get("division") != division:
-        rep.fatal("system.division", "division differs from the division directory (case-sensitive)",
-                  file=path, expected=division, found=desc.get("division"))
+        rep.fatal(
+            "system.division",
+            "division differs from the division directory (case-sensitive)",
+            file=path,
+            expected=division,
+            found=desc.get("division"),
+        )
         ok = False
     for key in rules.system_string_fields:
         if key in desc and not isinstance(desc[key], str):
-            rep.fatal("system.field_type", f"field {key!r} must be a string (it is quoted in summary.csv)",
-                      file=path, expected="string", found=desc[key])
+            rep.fatal(
+                "system.field_type",
+                f"field {key!r} must be a string (it is quoted in summary.csv)",
+                file=path,
+                expected="string",
+                found=desc[key],
+            )
             ok = False
     if not ok:
         return None

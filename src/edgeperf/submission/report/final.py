@@ -42,8 +42,18 @@ OFFICIAL_DETAILS_BASE = "https://github.com/mlcommons/submissions_inference_1_1/
 ID_PREFIX = "1.1"
 UNIQUE_ID = "Unique ID (e.g. for Audit)"
 CLOSED_INDEX: tuple[str, ...] = (
-    "ID", UNIQUE_ID, "Submitter", "Availability", "System", "Processor", "p#",
-    "Accelerator", "a#", "Software", "Notes", "Details",
+    "ID",
+    UNIQUE_ID,
+    "Submitter",
+    "Availability",
+    "System",
+    "Processor",
+    "p#",
+    "Accelerator",
+    "a#",
+    "Software",
+    "Notes",
+    "Details",
 )
 OPEN_INDEX: tuple[str, ...] = CLOSED_INDEX[:-1] + ("UsedModel", "Details")
 #: Names of the four column-header levels (level 0, the values level, has none).
@@ -89,9 +99,17 @@ class ReportEntry:
     def index_values(self, division: str) -> tuple[object, ...]:
         """The row-index cells of this entry in a sheet of ``division`` (see CLOSED/OPEN_INDEX)."""
         head = (
-            self.id, self.unique_id, self.submitter, self.availability, self.system, self.processor,
-            self.processors, self.accelerator, "" if self.accelerators is None else self.accelerators,
-            self.software, self.notes,
+            self.id,
+            self.unique_id,
+            self.submitter,
+            self.availability,
+            self.system,
+            self.processor,
+            self.processors,
+            self.accelerator,
+            "" if self.accelerators is None else self.accelerators,
+            self.software,
+            self.notes,
         )
         if division == "open":
             return head + (self.used_model, self.details_formula)
@@ -162,15 +180,31 @@ def _entries(rows: tuple[SummaryRow, ...]) -> list[ReportEntry]:
         if unique not in ids:
             ids[unique] = f"{ID_PREFIX}-{len(ids) + 1:03d}"
         accelerator = row["accelerator_model_name"]
-        entries.append(ReportEntry(
-            row=row, id=ids[unique], unique_id=unique, submitter=row["Organization"],
-            availability=availability, category=row["Division"], suite=row["SystemType"],
-            system=row["SystemName"], platform=row["Platform"], processor=row["host_processor_model_name"],
-            processors=row.processors, accelerator="" if accelerator == "-" else accelerator,
-            accelerators=row.accelerators or None, software=row["framework"], notes=row["notes"],
-            used_model=row["Model"], model=row["MlperfModel"], scenario=row["Scenario"],
-            units=row["Units"], result=row.result, has_power=row.has_power,
-        ))
+        entries.append(
+            ReportEntry(
+                row=row,
+                id=ids[unique],
+                unique_id=unique,
+                submitter=row["Organization"],
+                availability=availability,
+                category=row["Division"],
+                suite=row["SystemType"],
+                system=row["SystemName"],
+                platform=row["Platform"],
+                processor=row["host_processor_model_name"],
+                processors=row.processors,
+                accelerator="" if accelerator == "-" else accelerator,
+                accelerators=row.accelerators or None,
+                software=row["framework"],
+                notes=row["notes"],
+                used_model=row["Model"],
+                model=row["MlperfModel"],
+                scenario=row["Scenario"],
+                units=row["Units"],
+                result=row.result,
+                has_power=row.has_power,
+            )
+        )
     return entries
 
 
@@ -202,9 +236,13 @@ def _pivot(entries: list[ReportEntry], division: str, suite: str, power: bool) -
         rows.append(PivotRow(index=index, values=tuple(cell_mean(values.get(c)) for c in columns)))
     name = f"{division},{suite}" + (",power" if power else "")
     return PivotSheet(
-        name=name, division=division, suite=suite, power=power,
+        name=name,
+        division=division,
+        suite=suite,
+        power=power,
         index_names=OPEN_INDEX if division == "open" else CLOSED_INDEX,
-        columns=tuple(columns), rows=tuple(rows),
+        columns=tuple(columns),
+        rows=tuple(rows),
     )
 
 

@@ -164,14 +164,17 @@ def write_report(
     Raises :class:`~.summary.SummaryError` for a bad summary, ImportError when xlsx is asked for
     without openpyxl, OSError when the folder cannot be written; in every case nothing is written.
     """
-    files, final, tables = render_report(summary_path, formats, links_base=links_base, unofficial=unofficial,
-                                         tree=tree, output_dir=output_dir)
+    files, final, tables = render_report(
+        summary_path, formats, links_base=links_base, unofficial=unofficial, tree=tree, output_dir=output_dir
+    )
     warnings = final.warnings
     if tree is not None:
         missing = missing_link_targets(build_results_tables(final), tree)
         if missing:
-            warnings += (f"{len(missing)} Details/Code link target(s) missing from {os.fspath(tree)}, "
-                         f"first: {urllib.parse.unquote(missing[0])}",)
+            warnings += (
+                f"{len(missing)} Details/Code link target(s) missing from {os.fspath(tree)}, "
+                f"first: {urllib.parse.unquote(missing[0])}",
+            )
     written = write_files(output_dir, files)
     return ReportOutput(files=tuple(written), warnings=warnings, final=final, tables=tuple(tables))
 

@@ -129,7 +129,7 @@ def _html_table(table: ResultsTable) -> str:
         f'class="results" id="{_e(table.key)}" data-suite="{_e(table.suite)}" data-division="{_e(table.division)}" '
         f'data-category="{_e(table.category)}" data-power="{"true" if table.power else "false"}"'
     )
-    out = [f"<div class=\"scroll\"><table {attrs}><thead><tr>"]
+    out = [f'<div class="scroll"><table {attrs}><thead><tr>']
     for heading in table.leading:
         out.append(f'<th rowspan="3">{_e(heading)}</th>')
     for (model,), n in _spans([(c.model,) for c in table.columns]):
@@ -157,7 +157,9 @@ def _html_table(table: ResultsTable) -> str:
                 out.append(f'<td class="{cls}"></td>')
             else:
                 out.append(f'<td class="{cls}" data-value="{value!r}">{_e(format_number(value))}</td>')
-        out.append(f'<td><a href="{_e(row.details_url)}">details</a></td><td><a href="{_e(row.code_url)}">code</a></td>')
+        out.append(
+            f'<td><a href="{_e(row.details_url)}">details</a></td><td><a href="{_e(row.code_url)}">code</a></td>'
+        )
         for note in table.trailing_notes(row):
             out.append(f'<td class="notes">{_e(note)}</td>')
         out.append("</tr>")
@@ -169,9 +171,7 @@ def render_html(tables: list[ResultsTable], title: str, note: str, footer: str =
     """One self-contained page: a contents list, then each suite's tables by division."""
     body = [f"<h1>{_e(title)}</h1>", f'<p class="tm">{_e(note)}</p>']
     if tables:
-        items = "".join(
-            f'<li><a href="#{_e(t.key)}">{_e(t.title)}</a> ({len(t.rows)})</li>' for t in tables
-        )
+        items = "".join(f'<li><a href="#{_e(t.key)}">{_e(t.title)}</a> ({len(t.rows)})</li>' for t in tables)
         body.append(f"<nav><ul>{items}</ul></nav>")
     else:
         body.append("<p>The summary has no rows for any table.</p>")
@@ -189,8 +189,8 @@ def render_html(tables: list[ResultsTable], title: str, note: str, footer: str =
     if footer:
         body.append(f"<footer>{_e(footer)}</footer>")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )

@@ -37,23 +37,59 @@ __all__ = [
 
 #: The 27 columns of the r1.1 ``summary.csv``, in the order the checker writes them.
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "Organization", "Availability", "Division", "SystemType", "SystemName", "Platform", "Model",
-    "MlperfModel", "Scenario", "Result", "Accuracy", "number_of_nodes", "host_processor_model_name",
-    "host_processors_per_node", "host_processor_core_count", "accelerator_model_name",
-    "accelerators_per_node", "Location", "framework", "operating_system", "notes", "compilance",
-    "errors", "version", "infered", "has_power", "Units",
+    "Organization",
+    "Availability",
+    "Division",
+    "SystemType",
+    "SystemName",
+    "Platform",
+    "Model",
+    "MlperfModel",
+    "Scenario",
+    "Result",
+    "Accuracy",
+    "number_of_nodes",
+    "host_processor_model_name",
+    "host_processors_per_node",
+    "host_processor_core_count",
+    "accelerator_model_name",
+    "accelerators_per_node",
+    "Location",
+    "framework",
+    "operating_system",
+    "notes",
+    "compilance",
+    "errors",
+    "version",
+    "infered",
+    "has_power",
+    "Units",
 )
 
 #: MLPerf model classes in the official report's column order (spec §8.2).
 MODEL_ORDER: tuple[str, ...] = (
-    "resnet", "ssd-small", "ssd-large", "3d-unet-99", "3d-unet-99.9", "rnnt",
-    "bert-99", "bert-99.9", "dlrm-99", "dlrm-99.9",
+    "resnet",
+    "ssd-small",
+    "ssd-large",
+    "3d-unet-99",
+    "3d-unet-99.9",
+    "rnnt",
+    "bert-99",
+    "bert-99.9",
+    "dlrm-99",
+    "dlrm-99.9",
 )
 #: Scenarios in the official report's column order.
 SCENARIO_ORDER: tuple[str, ...] = ("SingleStream", "MultiStream", "Server", "Offline")
 #: Units in the official report's column order (spec §8.2, §9).
 UNITS_ORDER: tuple[str, ...] = (
-    "Latency (ms)", "Streams", "Samples/s", "Queries/s", "Joules", "Joules/Stream", "Watts",
+    "Latency (ms)",
+    "Streams",
+    "Samples/s",
+    "Queries/s",
+    "Joules",
+    "Joules/Stream",
+    "Watts",
 )
 #: Units of power rows; the performance sheets leave these rows out.
 POWER_UNITS: frozenset[str] = frozenset({"Watts", "Joules", "Joules/Stream"})
@@ -64,10 +100,28 @@ SUITES: tuple[str, ...] = ("datacenter", "edge")
 _SYSTEM_TYPES = frozenset({"datacenter", "edge", "datacenter,edge", "edge,datacenter"})
 
 # The strings pandas 1.5 (the version the official report was made with) reads as missing.
-_NA_STRINGS = frozenset({
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
-})
+_NA_STRINGS = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
 _TRUE = frozenset({"True", "TRUE", "true"})
 _FALSE = frozenset({"False", "FALSE", "false"})
 _REQUIRED_TEXT = ("Organization", "Availability", "Division", "SystemType", "Platform", "Model")
@@ -231,8 +285,12 @@ def _row(fields: dict[str, str], path: str, line: int, warnings: list[str]) -> S
     accel = fields["accelerators_per_node"]
     accelerators = 0 if accel == "" else _integer(accel, "accelerators_per_node", fail)
     return SummaryRow(
-        line=line, fields=fields, result=result, has_power=has_power in _TRUE,
-        processors=per_node * nodes, accelerators=accelerators,
+        line=line,
+        fields=fields,
+        result=result,
+        has_power=has_power in _TRUE,
+        processors=per_node * nodes,
+        accelerators=accelerators,
     )
 
 

@@ -149,7 +149,16 @@ class ResultsTable:
     @property
     def leading(self) -> tuple[str, ...]:
         """Headings of the columns before the results."""
-        head = ("ID", "Submitter", "System", "Processor", "Processor count", "Accelerator", "Accelerator count", "Software")
+        head = (
+            "ID",
+            "Submitter",
+            "System",
+            "Processor",
+            "Processor count",
+            "Accelerator",
+            "Accelerator count",
+            "Software",
+        )
         return head + (("Model used",) if self.open else ())
 
     @property
@@ -164,8 +173,14 @@ class ResultsTable:
 
     def leading_cells(self, row: ResultsRow) -> tuple[object, ...]:
         cells = (
-            row.id, row.submitter, row.system, row.processor, row.processor_count, row.accelerator,
-            "" if row.accelerator_count is None else row.accelerator_count, row.software,
+            row.id,
+            row.submitter,
+            row.system,
+            row.processor,
+            row.processor_count,
+            row.accelerator,
+            "" if row.accelerator_count is None else row.accelerator_count,
+            row.software,
         )
         return cells + ((row.model_used,) if self.open else ())
 
@@ -196,8 +211,10 @@ def build_results_tables(report: FinalReport, links_base: str = "") -> list[Resu
             for power in (False, True):
                 for category in CATEGORIES:
                     chosen = [
-                        e for e in in_suite
-                        if e.category == division and e.row.category == category
+                        e
+                        for e in in_suite
+                        if e.category == division
+                        and e.row.category == category
                         and (e.has_power if power else e.units not in POWER_UNITS)
                     ]
                     if chosen:
@@ -205,7 +222,9 @@ def build_results_tables(report: FinalReport, links_base: str = "") -> list[Resu
     return tables
 
 
-def _table(entries: list[ReportEntry], suite: str, division: str, category: str, power: bool, links_base: str) -> ResultsTable:
+def _table(
+    entries: list[ReportEntry], suite: str, division: str, category: str, power: bool, links_base: str
+) -> ResultsTable:
     columns = sorted({(e.model, e.scenario, e.units) for e in entries}, key=column_sort_key)
     by_id: dict[str, tuple[ReportEntry, dict[tuple[str, str, str], list[float]]]] = {}
     for e in entries:
@@ -214,15 +233,28 @@ def _table(entries: list[ReportEntry], suite: str, division: str, category: str,
     rows = []
     for e, cells in by_id.values():  # entries come sorted, so ids ascend
         values = tuple(cell_mean(cells.get(c)) for c in columns)
-        rows.append(ResultsRow(
-            id=e.id, submitter=e.submitter, system=e.system, processor=e.processor,
-            processor_count=e.processors, accelerator=e.accelerator, accelerator_count=e.accelerators,
-            software=e.software, model_used=e.used_model, notes=e.notes,
-            details_url=tree_url(links_base, e.category, e.submitter, "systems", e.platform + ".json"),
-            code_url=tree_url(links_base, e.category, e.submitter, "code"),
-            values=values,
-        ))
+        rows.append(
+            ResultsRow(
+                id=e.id,
+                submitter=e.submitter,
+                system=e.system,
+                processor=e.processor,
+                processor_count=e.processors,
+                accelerator=e.accelerator,
+                accelerator_count=e.accelerators,
+                software=e.software,
+                model_used=e.used_model,
+                notes=e.notes,
+                details_url=tree_url(links_base, e.category, e.submitter, "systems", e.platform + ".json"),
+                code_url=tree_url(links_base, e.category, e.submitter, "code"),
+                values=values,
+            )
+        )
     return ResultsTable(
-        suite=suite, division=division, category=category, power=power,
-        columns=tuple(ResultColumn(*c) for c in columns), rows=tuple(rows),
+        suite=suite,
+        division=division,
+        category=category,
+        power=power,
+        columns=tuple(ResultColumn(*c) for c in columns),
+        rows=tuple(rows),
     )

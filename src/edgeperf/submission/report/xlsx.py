@@ -96,8 +96,10 @@ def _write_sheet(ws, sheet: PivotSheet, styles) -> None:
                 _styled(ws.cell(row=row, column=first_value_col + offset), value, styles)
             if end - start > 1:
                 ws.merge_cells(
-                    start_row=row, start_column=first_value_col + start,
-                    end_row=row, end_column=first_value_col + end - 1,
+                    start_row=row,
+                    start_column=first_value_col + start,
+                    end_row=row,
+                    end_column=first_value_col + end - 1,
                 )
     names_row = _HEADER_ROWS + 1
     for col, name in enumerate(sheet.index_names, start=1):
@@ -112,8 +114,10 @@ def _write_sheet(ws, sheet: PivotSheet, styles) -> None:
                 _styled(ws.cell(row=first_data_row + offset, column=level + 1), value if value != "" else None, styles)
             if end - start > 1:
                 ws.merge_cells(
-                    start_row=first_data_row + start, start_column=level + 1,
-                    end_row=first_data_row + end - 1, end_column=level + 1,
+                    start_row=first_data_row + start,
+                    start_column=level + 1,
+                    end_row=first_data_row + end - 1,
+                    end_column=level + 1,
                 )
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row.values):
