@@ -21,6 +21,8 @@ from pathlib import Path
 
 from ...errors import EdgeperfError
 
+from ..summary_csv import SUMMARY_COLUMNS  # the 27 columns, in the order the checker writes them
+
 __all__ = [
     "SUMMARY_COLUMNS",
     "MODEL_ORDER",
@@ -35,36 +37,6 @@ __all__ = [
     "parse_summary",
 ]
 
-#: The 27 columns of the r1.1 ``summary.csv``, in the order the checker writes them.
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "Organization",
-    "Availability",
-    "Division",
-    "SystemType",
-    "SystemName",
-    "Platform",
-    "Model",
-    "MlperfModel",
-    "Scenario",
-    "Result",
-    "Accuracy",
-    "number_of_nodes",
-    "host_processor_model_name",
-    "host_processors_per_node",
-    "host_processor_core_count",
-    "accelerator_model_name",
-    "accelerators_per_node",
-    "Location",
-    "framework",
-    "operating_system",
-    "notes",
-    "compilance",
-    "errors",
-    "version",
-    "infered",
-    "has_power",
-    "Units",
-)
 
 #: MLPerf model classes in the official report's column order (spec §8.2).
 MODEL_ORDER: tuple[str, ...] = (
