@@ -293,7 +293,8 @@ def test_preprocessed_cache_is_written_and_reused(cli, models, imagenet_dir, fas
         assert result.exit_code == 0, result.output
     files = sorted(cache.rglob("*.npy"))
     assert len(files) == 5
-    assert np.load(files[0]).shape == (3, 224, 224)
+    cached = np.load(files[0])  # the uint8 RGB crop, finished into the float32 input on load
+    assert cached.shape == (224, 224, 3) and cached.dtype == np.uint8
     assert _accuracy_entries(first) and {e["data"] for e in _accuracy_entries(second)} == {"0000803F"}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vision_fixtures import (
     IMAGENET_GRAY_INDEX,
@@ -16,6 +18,7 @@ from vision_fixtures import (
 )
 
 from edgeperf.datasets import ImagenetDataset, center_crop, pre_process_vgg, resize_with_aspectratio
+from edgeperf.datasets.imagenet import vgg_crop, vgg_finish
 from edgeperf.datasets.base import DatasetWarning
 
 MEANS = np.array([123.68, 116.78, 103.94], dtype=np.float32)
@@ -179,3 +182,30 @@ def test_fixture_is_deterministic(tmp_path):
     for k in range(1, 6):
         assert (a / imagenet_file_name(k)).read_bytes() == (b / imagenet_file_name(k)).read_bytes()
     assert (a / "val_map.txt").read_text() == (b / "val_map.txt").read_text()
+
+
+def reference_order_vgg(bgr, layout):
+    """The reference's order of steps: BGR->RGB on the whole image, resize, crop, astype, -=, transpose."""
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    crop = center_crop(resize_with_aspectratio(rgb, 224, 224, interpolation=cv2.INTER_AREA), 224, 224)
+    ref = crop.astype(np.float32)
+    ref -= MEANS
+    return np.ascontiguousarray(ref.transpose(2, 0, 1)) if layout == "NCHW" else ref
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 900),
+    w=st.integers(1, 900),
+    seed=st.integers(0, 2**32 - 1),
+    layout=st.sampled_from(["NCHW", "NHWC"]),
+)
+def test_resizing_before_the_colour_conversion_gives_the_reference_bytes(h, w, seed, layout):
+    # INTER_AREA weighs each channel alone, so resizing BGR and converting only the crop must give
+    # the reference's bytes for every geometry: down- and up-scaling, integer and fractional factors
+    bgr = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    crop = vgg_crop(bgr)
+    assert crop.shape == (224, 224, 3) and crop.dtype == np.uint8
+    got = vgg_finish(crop, layout)
+    assert got.tobytes() == reference_order_vgg(bgr, layout).tobytes()
+    assert pre_process_vgg(bgr, layout).tobytes() == got.tobytes()

@@ -11,6 +11,7 @@ import pytest
 from vision_fixtures import make_coco, make_imagenet
 
 import edgeperf.datasets.imagenet as imagenet_module
+import edgeperf.datasets.cache as cache_module
 from edgeperf.datasets import CocoDataset, DatasetError, ImagenetDataset, PreprocessCache
 from edgeperf.datasets.cache import fingerprint
 
@@ -50,6 +51,28 @@ def test_layout_of_the_cache_directory(imagenet, tmp_path):
     assert dataset.cache_directory == cache / folders[0] / "NCHW"
     files = sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file())
     assert files == [f"{folders[0]}/NCHW/ILSVRC2012_val_00000001.JPEG.npy"]
+
+
+MEANS_CHW = np.array([123.68, 116.78, 103.94], np.float32).reshape(3, 1, 1)
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_the_imagenet_cache_keeps_the_uint8_crop_and_both_layouts_come_back_exact(imagenet, tmp_path, layout):
+    cache = tmp_path / "cache"
+    uncached = [ImagenetDataset(imagenet, layout=layout).preprocessed(i) for i in range(3)]
+    first = ImagenetDataset(imagenet, layout=layout, cache_dir=cache)
+    for i, want in enumerate(uncached):
+        np.testing.assert_array_equal(first.preprocessed(i), want)
+    files = sorted(first.cache_directory.rglob("*.npy"))
+    assert len(files) == 3
+    for file in files:  # 224*224*3 bytes + the .npy header: a quarter of the float32 sample
+        assert np.load(file).dtype == np.uint8 and np.load(file).shape == (224, 224, 3)
+        assert file.stat().st_size < 224 * 224 * 3 + 256
+    second = ImagenetDataset(imagenet, layout=layout, cache_dir=cache)
+    for i, want in enumerate(uncached):
+        got = second.preprocessed(i)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
 
 
 def test_second_construction_reads_the_npy_without_decoding(imagenet, tmp_path, monkeypatch):
@@ -136,13 +159,36 @@ def test_a_corrupt_cache_file_is_recreated(imagenet, tmp_path, count_imread, dam
     elif damage == "empty":
         path.write_bytes(b"")
     elif damage == "wrong shape":
-        np.save(path, np.zeros((3, 10, 10), np.float32))
+        np.save(path, np.zeros((3, 10, 10), np.uint8))
     else:
-        np.save(path, want.astype(np.float64))
+        np.save(path, np.load(path).astype(np.int16))  # the crop's shape, another dtype
     got = ImagenetDataset(imagenet, cache_dir=cache).preprocessed(1)
     np.testing.assert_array_equal(got, want)
     assert len(count_imread) == 2  # decoded again
-    np.testing.assert_array_equal(np.load(path), want)  # and the file repaired
+    repaired = np.load(path)  # and the file repaired: the uint8 RGB crop behind ``want``
+    assert repaired.dtype == np.uint8 and repaired.shape == (224, 224, 3)
+    np.testing.assert_array_equal(repaired.transpose(2, 0, 1).astype(np.float32) - MEANS_CHW, want)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(24, dtype=np.float32).reshape(2, 3, 4),
+        np.arange(150, dtype=np.uint8).reshape(5, 10, 3),
+        np.zeros((0, 3), np.int16),
+        np.arange(6, dtype=">i4"),
+        np.asfortranarray(np.arange(12, dtype=np.float64).reshape(3, 4)),
+        np.arange(40, dtype=np.float32).reshape(5, 8)[:, ::2],  # not contiguous
+    ],
+)
+def test_cache_files_are_byte_identical_to_np_save(tmp_path, array):
+    cache = PreprocessCache(tmp_path / "cache", "k", "NCHW", {})
+    cache.put("a/b.jpg", array)
+    saved = tmp_path / "np.npy"
+    np.save(saved, np.ascontiguousarray(array))
+    assert cache.path_for("a/b.jpg").read_bytes() == saved.read_bytes()
+    out = np.empty(array.shape, array.dtype)
+    assert cache.read_into("a/b.jpg", out) and np.array_equal(out, array)
 
 
 def test_writes_are_atomic_and_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
@@ -155,7 +201,7 @@ def test_writes_are_atomic_and_a_failed_write_leaves_nothing(tmp_path, monkeypat
         handle.write(b"\x93NUMPY partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "save", broken_save)
+    monkeypatch.setattr(cache_module, "_write_npy", broken_save)
     with pytest.raises(DatasetError, match=r"y\.jpg\.npy: No space left on device") as caught:
         cache.get("sub/y.jpg", lambda: np.zeros(3))
     assert caught.value.path.endswith("y.jpg.npy")

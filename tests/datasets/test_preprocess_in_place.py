@@ -3,6 +3,8 @@ threads, the cache read into place, and the failure rules of a parallel load."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from vision_fixtures import make_coco, make_imagenet
@@ -123,3 +125,44 @@ def test_the_one_pass_arithmetic_matches_the_reference_step_by_step(tmp_path):
         ref /= np.array(RESNET34_STD_RGB, dtype=np.float32)
         ref = np.ascontiguousarray(ref.transpose(2, 0, 1))
         assert coco.preprocessed(i).tobytes() == ref.tobytes()
+
+
+def _vma_flags(array: np.ndarray) -> dict:
+    """The /proc/self/smaps fields of the mapping that holds the middle of ``array``'s bytes."""
+    address = array.__array_interface__["data"][0] + array.nbytes // 2
+    fields: dict = {}
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and ":" not in head:
+            start, end = (int(x, 16) for x in head.split("-"))
+            inside = start <= address < end
+        elif inside and ":" in head:
+            fields[head.rstrip(":")] = " ".join(line.split()[1:])
+    return fields
+
+
+@pytest.mark.parametrize(
+    "shape, dtype", [((3, 8), np.float32), ((20, 3, 224, 224), np.float32), ((5, 1 << 20), np.uint8)]
+)
+def test_allocate_slab_gives_a_writable_array_of_the_shape(shape, dtype):
+    from edgeperf.datasets.base import allocate_slab
+
+    slab = allocate_slab(shape, dtype)
+    assert slab.shape == shape and slab.dtype == np.dtype(dtype) and slab.flags.c_contiguous and slab.flags.writeable
+    slab[...] = 7
+    slab[-1].flat[-1] = 9
+    assert slab.sum(dtype=np.float64) == 7 * slab.size + 2
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc/self/smaps")
+def test_a_large_slab_is_not_advised_into_huge_pages():
+    from edgeperf.datasets.base import allocate_slab
+
+    mode = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    slab = allocate_slab((20, 3, 224, 224), np.float32)
+    flags = _vma_flags(slab)
+    assert "hg" not in flags.get("VmFlags", "")  # numpy's np.empty would carry MADV_HUGEPAGE ("hg")
+    if mode.exists() and "[madvise]" in mode.read_text():
+        reference = np.empty((20, 3, 224, 224), np.float32)
+        assert "hg" in _vma_flags(reference).get("VmFlags", "") or not np._core.multiarray._get_madvise_hugepage()

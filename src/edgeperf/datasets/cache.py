@@ -13,7 +13,9 @@ that cannot be read back (truncated, corrupt, wrong shape or dtype) is recreated
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 import os
 import threading
@@ -49,6 +51,27 @@ def _safe_relative(relative: str) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
+@functools.lru_cache(maxsize=64)
+def _npy_header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:
+    """The ``.npy`` header ``np.save`` writes for a C-ordered array of ``shape`` and ``dtype``."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
+
+
+def _write_npy(handle, array: np.ndarray) -> None:
+    """Write ``array`` as a ``.npy`` file to the unbuffered binary ``handle``: the header, then
+    the array's own bytes (no copy, unlike ``np.save`` through a buffered file)."""
+    array = np.ascontiguousarray(array)
+    handle.write(_npy_header(array.shape, array.dtype))
+    data = array.reshape(-1).view(np.uint8).data if array.size else b""
+    while data:
+        written = handle.write(data)
+        data = data[written:]
+
+
 class PreprocessCache:
     """The ``.npy`` files of one dataset key, one preprocessing and one layout.
 
@@ -65,6 +88,7 @@ class PreprocessCache:
         self.layout = layout
         self.fingerprint = fingerprint({"key": key, **params})
         self.directory = Path(cache_dir) / f"{key}-{self.fingerprint}" / layout
+        self._made: set[Path] = set()  # folders known to exist: one mkdir per folder, not per file
 
     def path_for(self, relative: str) -> Path:
         """The ``.npy`` file of the image at ``relative`` (relative to the dataset root)."""
@@ -108,7 +132,7 @@ class PreprocessCache:
                     return False
                 if fortran or tuple(shape) != out.shape or dtype != out.dtype or not out.flags.c_contiguous:
                     return False
-                view = out.data.cast("B")
+                view = out.reshape(-1).view(np.uint8).data  # 1-D bytes: also for zero-size arrays
                 got = handle.readinto(view)
                 return got == len(view) and not handle.read(1)
         except FileNotFoundError:
@@ -136,13 +160,14 @@ class PreprocessCache:
             return None
         return array
 
-    @staticmethod
-    def _write(path: Path, array: np.ndarray) -> None:
+    def _write(self, path: Path, array: np.ndarray) -> None:
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as handle:
-                np.save(handle, array, allow_pickle=False)
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
+            with open(temporary, "wb", buffering=0) as handle:
+                _write_npy(handle, array)
             os.replace(temporary, path)
         except OSError as error:
             try:

@@ -30,6 +30,8 @@ __all__ = [
     "resize_with_aspectratio",
     "center_crop",
     "pre_process_vgg",
+    "vgg_crop",
+    "vgg_finish",
     "parse_val_map",
     "IMAGENET_MEANS_RGB",
 ]
@@ -37,8 +39,9 @@ __all__ = [
 #: Per-channel means subtracted by ``pre_process_vgg``, in RGB order.
 IMAGENET_MEANS_RGB = (123.68, 116.78, 103.94)
 
-#: Bump when ``pre_process_vgg`` changes in a way its parameters do not show (invalidates caches).
-_VGG_VERSION = 1
+#: Bump when ``pre_process_vgg`` or what the cache keeps of it changes in a way its parameters do
+#: not show (invalidates caches). 2: the cache keeps the uint8 RGB crop, not the float32 sample.
+_VGG_VERSION = 2
 
 
 def resize_with_aspectratio(
@@ -82,35 +85,59 @@ def center_crop(img: np.ndarray, out_height: int, out_width: int) -> np.ndarray:
     return img[top:bottom, left:right]
 
 
+def vgg_crop(img_bgr: np.ndarray, dims: tuple[int, int] = (224, 224)) -> np.ndarray:
+    """The geometric half of ``pre_process_vgg``: the RGB uint8 ``H×W×3`` crop of one image as
+    ``cv2.imread`` returns it (BGR uint8, H×W×3, or a grey H×W array).
+
+    The reference converts BGR→RGB on the full image and then resizes; ``INTER_AREA`` treats each
+    channel alone, so resizing first and converting only the crop gives the same bytes for a
+    fraction of the work. This is what the preprocessing cache keeps (a quarter of the float32
+    sample's size); :func:`vgg_finish` turns it into the model input.
+    """
+    cv2 = cv2_module()
+    if img_bgr.ndim == 2:  # never from cv2.imread, but accept a grey array
+        img_bgr = cv2.cvtColor(img_bgr, cv2.COLOR_GRAY2BGR)
+    out_height, out_width = int(dims[0]), int(dims[1])
+    resized = resize_with_aspectratio(img_bgr, out_height, out_width, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(np.ascontiguousarray(center_crop(resized, out_height, out_width)), cv2.COLOR_BGR2RGB)
+
+
+_MEANS = np.array(IMAGENET_MEANS_RGB, dtype=np.float32)
+
+
+def vgg_finish(crop_rgb: np.ndarray, layout: str = "NCHW", out: Optional[np.ndarray] = None) -> np.ndarray:
+    """The numeric half of ``pre_process_vgg``: float32, RGB means subtracted, in ``layout``.
+
+    ``crop_rgb`` is a uint8 ``H×W×3`` RGB crop (from :func:`vgg_crop`). With ``out`` (float32,
+    ``[3, H, W]`` or ``[H, W, 3]``) the result is written there -- a row of the loaded-sample
+    array -- in the one pass that converts, subtracts and transposes.
+    """
+    check_layout(layout)
+    height, width = crop_rgb.shape[:2]
+    if out is None:
+        out = np.empty((3, height, width) if layout == "NCHW" else (height, width, 3), dtype=np.float32)
+    # uint8 -> float32 is exact, so converting inside the subtraction is bit-identical to
+    # astype(float32) followed by -= means (and to the reference), without the temporaries
+    if layout == "NCHW":  # one contiguous plane per channel: ~10x faster than a strided transpose
+        for channel, plane in enumerate(cv2_module().split(np.ascontiguousarray(crop_rgb))):
+            np.subtract(plane, _MEANS[channel], out=out[channel], dtype=np.float32)
+    else:
+        np.subtract(crop_rgb, _MEANS, out=out, dtype=np.float32)
+    return out
+
+
 def pre_process_vgg(
     img_bgr: np.ndarray, layout: str = "NCHW", dims: tuple[int, int] = (224, 224), out: Optional[np.ndarray] = None
 ) -> np.ndarray:
     """The ResNet50 input of one image as ``cv2.imread`` returns it (BGR uint8, H×W×3).
 
     Returns float32 ``[3, H, W]`` for ``layout="NCHW"`` or ``[H, W, 3]`` for ``"NHWC"``
-    (``dims = (H, W)``, default 224×224), RGB, mean-subtracted, not scaled (spec §3.b). With
-    ``out`` (that shape, float32) the result is written there -- a row of the loaded-sample array
-    -- in the same single pass that converts, subtracts the means and transposes.
+    (``dims = (H, W)``, default 224×224), RGB, mean-subtracted, not scaled (spec §3.b): the
+    bytes of the reference function. With ``out`` (that shape, float32) the result is written
+    there. Equal to ``vgg_finish(vgg_crop(img_bgr, dims), layout, out)``.
     """
     check_layout(layout)
-    cv2 = cv2_module()
-    if img_bgr.ndim == 2:  # never from cv2.imread, but accept a grey array
-        img_bgr = cv2.cvtColor(img_bgr, cv2.COLOR_GRAY2BGR)
-    out_height, out_width = int(dims[0]), int(dims[1])
-    rgb = cv2.cvtColor(img_bgr, cv2.COLOR_BGR2RGB)
-    resized = resize_with_aspectratio(rgb, out_height, out_width, interpolation=cv2.INTER_AREA)
-    cropped = center_crop(resized, out_height, out_width)
-    means = np.array(IMAGENET_MEANS_RGB, dtype=np.float32)
-    if out is None:
-        out = np.empty((3, out_height, out_width) if layout == "NCHW" else (out_height, out_width, 3), dtype=np.float32)
-    # uint8 -> float32 is exact, so converting inside the subtraction is bit-identical to
-    # astype(float32) followed by -= means (and to the reference), without the temporaries
-    if layout == "NCHW":  # one contiguous plane per channel: ~10x faster than a strided transpose
-        for channel, plane in enumerate(cv2.split(np.ascontiguousarray(cropped))):
-            np.subtract(plane, means[channel], out=out[channel], dtype=np.float32)
-    else:
-        np.subtract(cropped, means, out=out, dtype=np.float32)
-    return out
+    return vgg_finish(vgg_crop(img_bgr, dims), layout, out)
 
 
 def parse_val_map(path: Union[str, os.PathLike]) -> list[tuple[str, int, int]]:
@@ -268,21 +295,36 @@ class ImagenetDataset(ImageDatasetBase):
             "colour": "RGB",
             "means": list(IMAGENET_MEANS_RGB),
             "dtype": "float32",
+            "cached": "uint8 RGB crop",
         }
 
     def label(self, index: int) -> int:
         """The ground-truth class (0..999) of sample ``index``."""
         return int(self.labels[self._check(index)])
 
+    def preprocessed(self, index: int) -> np.ndarray:
+        """The model input of sample ``index`` (from the cache when there is one)."""
+        out = np.empty(self.sample_shape, dtype=np.float32)
+        self.preprocessed_into(index, out)
+        return out
+
     def preprocessed_into(self, index: int, out: np.ndarray) -> None:
-        """Write the model input of sample ``index`` into ``out`` (a loaded-sample row): read from
-        the cache straight into it, or computed into it and then written to the cache."""
+        """Write the model input of sample ``index`` into ``out`` (a loaded-sample row).
+
+        With a cache, the uint8 RGB crop is read from it (or computed and written to it) and
+        finished into ``out``: the cache holds a quarter of the bytes of the float32 sample, and
+        the finishing step is exact and cheap.
+        """
         index = self._check(index)
-        if self._cache is not None and self._cache.read_into(self.relative_paths[index], out):
+        if self._cache is None:
+            self._compute(index, out)
             return
-        self._compute(index, out)
-        if self._cache is not None:
-            self._cache.put(self.relative_paths[index], out)
+        crop = np.empty((*self.dims, 3), dtype=np.uint8)
+        relative = self.relative_paths[index]
+        if not self._cache.read_into(relative, crop):
+            crop = vgg_crop(read_bgr(self.paths[index]), self.dims)
+            self._cache.put(relative, crop)
+        vgg_finish(crop, self.layout, out)
 
     def _compute(self, index: int, out: Optional[np.ndarray] = None) -> np.ndarray:
         return pre_process_vgg(read_bgr(self.paths[index]), self.layout, self.dims, out=out)
