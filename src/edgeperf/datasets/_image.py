@@ -108,6 +108,12 @@ class ImageDatasetBase(abc.ABC):
             self.relative_paths[index], lambda: self._compute(index), shape=self.sample_shape, dtype=self.sample_dtype
         )
 
+    def flush_cache(self) -> None:
+        """Wait until every cache file written in the background is on disk (raises the first
+        write error); nothing to do without a cache."""
+        if self._cache is not None:
+            self._cache.flush()
+
     @abc.abstractmethod
     def _compute(self, index: int) -> np.ndarray:
         """Sample ``index`` read and preprocessed (no cache)."""

@@ -270,6 +270,12 @@ class DatasetQSL(QSLBase):
                             nxt = next(work, None)
                             if nxt is not None:
                                 running[pool.submit(ds.preprocessed_into, nxt[0], slab[nxt[1]])] = nxt
+        flush = getattr(ds, "flush_cache", None)
+        if callable(flush):  # cache files written in the background are on disk when the load returns
+            try:
+                flush()
+            except BaseException as exc:
+                error = error or exc
         if error is not None:
             for _, row in work:  # never started
                 self._free.append(row)

@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 
+from ._writer import BackgroundWriter
 from .base import DatasetError, check_layout
 
 __all__ = ["PreprocessCache", "fingerprint", "CACHE_FORMAT"]
@@ -89,6 +90,7 @@ class PreprocessCache:
         self.fingerprint = fingerprint({"key": key, **params})
         self.directory = Path(cache_dir) / f"{key}-{self.fingerprint}" / layout
         self._made: set[Path] = set()  # folders known to exist: one mkdir per folder, not per file
+        self._writer = BackgroundWriter(self._write)
 
     def path_for(self, relative: str) -> Path:
         """The ``.npy`` file of the image at ``relative`` (relative to the dataset root)."""
@@ -140,9 +142,22 @@ class PreprocessCache:
         except (OSError, ValueError, EOFError):
             return False  # truncated or not a .npy: recreate it
 
-    def put(self, relative: str, array: np.ndarray) -> None:
-        """Store ``array`` as the cached file of ``relative`` (atomically, written from ``array`` itself)."""
-        self._write(self.path_for(relative), array)
+    def put(self, relative: str, array: np.ndarray, *, background: bool = False) -> None:
+        """Store ``array`` as the cached file of ``relative`` (atomically, written from ``array`` itself).
+
+        With ``background=True`` the file is written by the cache's writer thread and ``array``
+        must not change afterwards; :meth:`flush` waits for such writes and raises the first
+        error among them (a later ``put`` raises it too).
+        """
+        path = self.path_for(relative)
+        if background:
+            self._writer.submit(path, array)
+        else:
+            self._write(path, array)
+
+    def flush(self) -> None:
+        """Wait until every background ``put`` is on disk; raise the first error among them."""
+        self._writer.flush()
 
     @staticmethod
     def _read(path: Path, shape, dtype) -> Optional[np.ndarray]:

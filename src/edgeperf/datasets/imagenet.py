@@ -306,6 +306,7 @@ class ImagenetDataset(ImageDatasetBase):
         """The model input of sample ``index`` (from the cache when there is one)."""
         out = np.empty(self.sample_shape, dtype=np.float32)
         self.preprocessed_into(index, out)
+        self.flush_cache()
         return out
 
     def preprocessed_into(self, index: int, out: np.ndarray) -> None:
@@ -313,7 +314,8 @@ class ImagenetDataset(ImageDatasetBase):
 
         With a cache, the uint8 RGB crop is read from it (or computed and written to it) and
         finished into ``out``: the cache holds a quarter of the bytes of the float32 sample, and
-        the finishing step is exact and cheap.
+        the finishing step is exact and cheap. The crop is written by the cache's writer thread:
+        :meth:`flush_cache` waits for it (``DatasetQSL`` does after each load).
         """
         index = self._check(index)
         if self._cache is None:
@@ -323,7 +325,7 @@ class ImagenetDataset(ImageDatasetBase):
         relative = self.relative_paths[index]
         if not self._cache.read_into(relative, crop):
             crop = vgg_crop(read_bgr(self.paths[index]), self.dims)
-            self._cache.put(relative, crop)
+            self._cache.put(relative, crop, background=True)
         vgg_finish(crop, self.layout, out)
 
     def _compute(self, index: int, out: Optional[np.ndarray] = None) -> np.ndarray:
