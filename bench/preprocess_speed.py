@@ -19,8 +19,9 @@ into an empty cache:
 
 A third reference child does its whole first run -- the constructor on an empty cache, then
 ``load_query_samples`` of every sample (``np.load`` of each ``.npy`` into memory) -- which is the
-work edgeperf's figure covers (its samples end up in the loaded-sample array). Each child writes
-into a fresh cache folder. Then a **cached start** of each: a new process opening the data set and loading every sample from
+work edgeperf's figure covers (its samples end up in the loaded-sample array). A last edgeperf
+child runs without a cache: the preprocessing alone, for its scaling. Each child writes into a
+fresh cache folder. Then a **cached start** of each: a new process opening the data set and loading every sample from
 the cache (reference: constructor + ``load_query_samples``). Figures: images/s (wall), the CPU
 seconds of the timed part (``process_time``: every thread, no interpreter start-up), the ratio
 edgeperf/reference at each T and edgeperf's 1 -> 2 scaling. Targets (issue 16):
@@ -71,6 +72,7 @@ os.sched_setaffinity(0, set(range(threads)))
 import cv2
 from edgeperf.datasets import CocoDataset, DatasetQSL, ImagenetDataset
 t, c = time.perf_counter(), time.process_time()
+cache = None if cache == "-" else cache
 if kind == "imagenet":
     ds = ImagenetDataset(data, layout="NCHW", cache_dir=cache)
 else:
@@ -155,6 +157,9 @@ def main(argv=None) -> int:
                             row["reference_with_load"] = _child(
                                 code, [str(t), k, str(data), str(cache), *extra, "1"], env
                             )
+                    # the preprocessing alone, no cache: on two cores the kernel's writeback of
+                    # the cache files competes with T=2 but has the idle core at T=1
+                    row["edgeperf_no_cache"] = _child(_EDGEPERF, [str(t), k, str(data), "-", "0"], env)
                     for old in made:
                         shutil.rmtree(old, ignore_errors=True)
                     os.sync()
@@ -180,7 +185,7 @@ def main(argv=None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     print()
     for kind, _ in sets:
-        rates = {}
+        rates, no_cache_rates = {}, {}
         for t in args.threads:
             rows = [x for x in out["runs"] if x["set"] == kind and x["threads"] == t]
             ref_rate = statistics.median(x["reference"]["images"] / x["reference"]["seconds"] for x in rows)
@@ -191,6 +196,9 @@ def main(argv=None) -> int:
             ref_cpu = statistics.median(x["reference"]["images"] / x["reference"]["cpu_s"] for x in rows)
             ep_cpu = statistics.median(x["edgeperf"]["images"] / x["edgeperf"]["cpu_s"] for x in rows)
             cached = statistics.median(x["edgeperf_cached"]["seconds"] for x in rows)
+            no_cache_rates[t] = statistics.median(
+                x["edgeperf_no_cache"]["images"] / x["edgeperf_no_cache"]["seconds"] for x in rows
+            )
             ref_cached = statistics.median(x["reference_cached"]["seconds"] for x in rows)
             rates[t] = ep_rate
             print(
@@ -200,7 +208,11 @@ def main(argv=None) -> int:
                 f"cached start {ref_cached:.2f} s vs {cached:.2f} s"
             )
         if 1 in rates and 2 in rates:
-            print(f"{kind}: edgeperf 1 -> 2 threads: {rates[2] / rates[1]:.2f}x")
+            print(
+                f"{kind}: edgeperf 1 -> 2 threads: {rates[2] / rates[1]:.2f}x with a cache, "
+                f"{no_cache_rates[2] / no_cache_rates[1]:.2f}x without "
+                f"({no_cache_rates[1]:.1f} -> {no_cache_rates[2]:.1f} img/s)"
+            )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0
