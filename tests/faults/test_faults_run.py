@@ -324,3 +324,15 @@ def test_run_accepts_a_uint64_seed(cli, assets, tmp_path):
     conf.write_text(assets["conf"].read_text() + "*.*.schedule_rng_seed = 10051496985653635065\n")
     result = cli(*run_args(assets, tmp_path / "out", conf=conf))
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("mode", ["performance", "accuracy"])
+def test_run_cache_on_a_full_disk_names_the_cache_file(assets, tmp_path, mode):
+    # The cache's files are written by a background thread: its first failure must still end the
+    # run with one line naming the cache file, and leave no temporary file in the cache.
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    result = edgeperf(*run_args(assets, out, "--mode", mode, "--cache-dir", cache), fsize=64 * 1024)
+    line = error_line(result, str(cache), ".npy")
+    assert "model" not in line
+    assert leftovers(cache, tmp_path) == []
+    assert not out.exists()
