@@ -74,9 +74,11 @@ def test_unload_reload_and_growth():
     qsl.load_samples_to_ram([5])  # reuses the freed row
     assert qsl.get_batch([5, 4, 0])[:, 0, 0].tolist() == [5, 4, 0]
     qsl.unload_samples_from_ram(range(10))
-    assert qsl.loaded_count == 0 and qsl.sample_shape is None  # memory given back
+    assert qsl.loaded_count == 0 and qsl.sample_shape == (2, 3)  # the slab is kept for the next load
     qsl.load_samples_to_ram([9])
     assert qsl.get(9)[0, 0] == 9
+    qsl.release_memory()
+    assert qsl.loaded_count == 0 and qsl.sample_shape is None  # memory given back
 
 
 def test_indices_out_of_range_are_rejected():

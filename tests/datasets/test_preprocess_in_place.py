@@ -166,3 +166,57 @@ def test_a_large_slab_is_not_advised_into_huge_pages():
     if mode.exists() and "[madvise]" in mode.read_text():
         reference = np.empty((20, 3, 224, 224), np.float32)
         assert "hg" in _vma_flags(reference).get("VmFlags", "") or not np._core.multiarray._get_madvise_hugepage()
+
+
+class _Counting:
+    """Eight samples of shape (2,), each row filled with its index; counts the computations."""
+
+    name = "counting"
+    sample_shape = (2,)
+    sample_dtype = np.dtype(np.float32)
+
+    def __init__(self):
+        self.computed = 0
+
+    def __len__(self):
+        return 8
+
+    def preprocessed(self, index):
+        out = np.empty(2, np.float32)
+        self.preprocessed_into(index, out)
+        return out
+
+    def preprocessed_into(self, index, out):
+        self.computed += 1
+        out[:] = index
+
+
+def test_a_fully_unloaded_slab_is_kept_for_the_next_set():
+    # LoadGen's accuracy pass: load a set, run it, unload it, load the next set
+    qsl = DatasetQSL(_Counting(), 4)
+    qsl.load_samples_to_ram([0, 1, 2, 3])
+    slab = qsl._slab
+    qsl.unload_samples_from_ram([0, 1, 2, 3])
+    assert qsl.loaded_count == 0 and not qsl.is_loaded(0)
+    with pytest.raises(KeyError, match="not loaded"):
+        qsl.get(0)
+    qsl.load_samples_to_ram([4, 5, 6, 7])
+    assert qsl._slab is slab  # the same memory, not a new allocation
+    assert [qsl.get(i)[0] for i in (4, 5, 6, 7)] == [4, 5, 6, 7]
+    assert [int(r) for r in qsl._rows([4, 5, 6, 7])] == [0, 1, 2, 3]  # handed out in order again
+    qsl.unload_samples_from_ram([4, 5, 6, 7])
+    qsl.load_samples_to_ram(range(6))  # larger, nothing in use: a new slab of the new size
+    assert qsl._slab is not slab and qsl._slab.shape[0] == 6
+    assert [qsl.get(i)[0] for i in range(6)] == [0, 1, 2, 3, 4, 5]
+
+
+def test_release_memory_unloads_everything_and_drops_the_slab():
+    data = _Counting()
+    qsl = DatasetQSL(data, 4)
+    qsl.load_samples_to_ram([1, 2])
+    qsl.release_memory()
+    assert qsl._slab is None and qsl.loaded_count == 0
+    with pytest.raises(KeyError, match="not loaded"):
+        qsl.get(1)
+    qsl.load_samples_to_ram([2, 3])  # and loading again works, computing the samples anew
+    assert data.computed == 4 and qsl.get(3)[0] == 3
