@@ -6,8 +6,10 @@ than its trim threshold (a dynamic value near twice the largest recent buffer) i
 each image's buffers were faulted in afresh: 243 extra page faults per ImageNet image here,
 about 0.4 ms of a 3.5 ms sample. Raising the trim threshold (and fixing the mmap threshold at
 glibc's own 64-bit maximum, since setting one ends the dynamic adjustment of both) makes those
-buffers come back from the heap instead. The cost is up to :data:`TRIM_THRESHOLD` bytes of freed
-heap kept by the process, which is small next to the loaded samples themselves.
+buffers come back from the heap instead. The cost: the process keeps freed heap memory for reuse
+(up to :data:`TRIM_THRESHOLD` bytes at the top of the heap, and allocations below
+:data:`MMAP_THRESHOLD` come from the heap rather than mappings of their own), which is small next
+to the loaded samples themselves.
 """
 
 from __future__ import annotations
