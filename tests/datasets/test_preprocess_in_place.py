@@ -68,10 +68,17 @@ def test_cache_read_into_rejects_other_shapes_and_truncated_files(tmp_path):
     assert not cache.read_into("x/a.jpg", out)
 
 
-class _Failing:
-    name = "failing"
+class _Rows:
+    """Eight samples of shape (2,), each filled with its index; counts the computations, and
+    sample ``fail_at`` (if any) is a corrupt image."""
+
+    name = "rows"
     sample_shape = (2,)
-    sample_dtype = np.float32
+    sample_dtype = np.dtype(np.float32)
+
+    def __init__(self, fail_at=None):
+        self.fail_at = fail_at
+        self.computed = 0
 
     def __len__(self):
         return 8
@@ -82,14 +89,15 @@ class _Failing:
         return out
 
     def preprocessed_into(self, index, out):
-        if index == 5:
+        if index == self.fail_at:
             raise DatasetError("image file five.jpg is corrupt", path="five.jpg")
+        self.computed += 1
         out[:] = index
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failure_in_a_parallel_load_is_raised_and_frees_the_rows(workers):
-    qsl = DatasetQSL(_Failing(), 8, workers=workers)
+    qsl = DatasetQSL(_Rows(fail_at=5), 8, workers=workers)
     with pytest.raises(DatasetError, match="five.jpg"):
         qsl.load_samples_to_ram(range(8))
     assert not qsl.is_loaded(5)
@@ -168,32 +176,9 @@ def test_a_large_slab_is_not_advised_into_huge_pages():
         assert "hg" in _vma_flags(reference).get("VmFlags", "") or not np._core.multiarray._get_madvise_hugepage()
 
 
-class _Counting:
-    """Eight samples of shape (2,), each row filled with its index; counts the computations."""
-
-    name = "counting"
-    sample_shape = (2,)
-    sample_dtype = np.dtype(np.float32)
-
-    def __init__(self):
-        self.computed = 0
-
-    def __len__(self):
-        return 8
-
-    def preprocessed(self, index):
-        out = np.empty(2, np.float32)
-        self.preprocessed_into(index, out)
-        return out
-
-    def preprocessed_into(self, index, out):
-        self.computed += 1
-        out[:] = index
-
-
 def test_a_fully_unloaded_slab_is_kept_for_the_next_set():
     # LoadGen's accuracy pass: load a set, run it, unload it, load the next set
-    qsl = DatasetQSL(_Counting(), 4)
+    qsl = DatasetQSL(_Rows(), 4)
     qsl.load_samples_to_ram([0, 1, 2, 3])
     slab = qsl._slab
     qsl.unload_samples_from_ram([0, 1, 2, 3])
@@ -211,7 +196,7 @@ def test_a_fully_unloaded_slab_is_kept_for_the_next_set():
 
 
 def test_release_memory_unloads_everything_and_drops_the_slab():
-    data = _Counting()
+    data = _Rows()
     qsl = DatasetQSL(data, 4)
     qsl.load_samples_to_ram([1, 2])
     qsl.release_memory()
