@@ -5,10 +5,14 @@ Like the reference harness, each preprocessed sample is one ``.npy`` file at
 directory is just ``<dataset key>``, and its files go stale silently when preprocessing changes;
 here the key carries a short fingerprint of every preprocessing parameter (and of this module's
 cache format), so a change of parameters writes to a fresh directory instead of reusing old files.
+What a file holds is the data set's choice: the model input itself (COCO), or an earlier stage
+from which the model input follows exactly and cheaply (ImageNet keeps the uint8 RGB crop, a
+quarter of the float32 sample).
 
 Files are written to a temporary name in the same directory and renamed with ``os.replace``, so a
 reader never sees half a file and an interrupted run leaves no truncated ``.npy`` behind. A file
-that cannot be read back (truncated, corrupt, wrong shape or dtype) is recreated.
+that cannot be read back (truncated, corrupt, wrong shape or dtype) is recreated. ``put(...,
+background=True)`` hands the write to one writer thread per cache (see ``_writer``).
 """
 
 from __future__ import annotations
