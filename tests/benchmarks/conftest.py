@@ -34,6 +34,27 @@ FAST_USER_CONF = """\
 LOG_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "mlperf_log_trace.json")
 
 
+def resnet50_args(command, model, dataset, conf, out, scenario="SingleStream", *extra) -> list:
+    """The command line of ``edgeperf <command…> resnet50`` on the test assets: ``command`` is
+    ``"run"`` or a sequence such as ``("compliance", "run", "TEST01")``; ``extra`` follows."""
+    head = [command] if isinstance(command, str) else list(command)
+    return [
+        *head,
+        "resnet50",
+        "--scenario",
+        scenario,
+        "--model",
+        model,
+        "--dataset",
+        dataset,
+        "--user-conf",
+        conf,
+        "--output",
+        out,
+        *extra,
+    ]
+
+
 @pytest.fixture(scope="session")
 def data_root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("vision-data")

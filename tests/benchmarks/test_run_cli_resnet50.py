@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import LOG_FILES
+from conftest import LOG_FILES, resnet50_args
 
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 HEADLINES = {
@@ -32,23 +32,7 @@ RAN_OUT = "Ending early: Ran out of generated queries to issue"
 
 def _run(cli, models, imagenet_dir, conf, out, scenario, mode, *extra, model="resnet50-label1"):
     started = time.perf_counter()
-    result = cli(
-        "run",
-        "resnet50",
-        "--scenario",
-        scenario,
-        "--mode",
-        mode,
-        "--model",
-        models[model],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        conf,
-        "--output",
-        out,
-        *extra,
-    )
+    result = cli(*resnet50_args("run", models[model], imagenet_dir, conf, out, scenario, "--mode", mode, *extra))
     return result, time.perf_counter() - started
 
 

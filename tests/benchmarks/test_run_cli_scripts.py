@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import LOG_FILES  # noqa: F401  (the vision conftest provides the fixtures)
+from conftest import resnet50_args
 from edgeperf.cli.accelerators import parse_providers
 
 TARGET_TOP1 = 0.99 * 76.46  # spec benchmarks.md §1.3
@@ -26,21 +26,9 @@ def test_accuracy_alias_json_and_report(cli, models, imagenet_dir, fast_conf, tm
     out = tmp_path / "acc"
     doc_path = tmp_path / "run.json"
     result = cli(
-        "run",
-        "resnet50",
-        "--scenario",
-        "Offline",
-        "--accuracy",
-        "--model",
-        models["resnet50-label1"],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        fast_conf,
-        "--output",
-        out,
-        "--json",
-        doc_path,
+        *resnet50_args(
+            "run", models["resnet50-label1"], imagenet_dir, fast_conf, out, "Offline", "--accuracy", "--json", doc_path
+        )
     )
     assert result.exit_code == 0, result.output
     labels = _labels(imagenet_dir)
@@ -69,25 +57,8 @@ def test_accuracy_report_counts_missing_samples(cli, models, imagenet_dir, fast_
     from edgeperf.benchmarks.runner import accuracy_summary
 
     out = tmp_path / "acc"
-    assert (
-        cli(
-            "run",
-            "resnet50",
-            "--scenario",
-            "SingleStream",
-            "--mode",
-            "accuracy",
-            "--model",
-            models["resnet50"],
-            "--dataset",
-            imagenet_dir,
-            "--user-conf",
-            fast_conf,
-            "--output",
-            out,
-        ).exit_code
-        == 0
-    )
+    args = resnet50_args("run", models["resnet50"], imagenet_dir, fast_conf, out, "SingleStream", "--mode", "accuracy")
+    assert cli(*args).exit_code == 0
     log = out / "mlperf_log_accuracy.json"
     entries = json.loads(log.read_text())
     log.write_text(json.dumps(entries[:-2]))
@@ -101,28 +72,8 @@ def test_accuracy_report_counts_missing_samples(cli, models, imagenet_dir, fast_
 def test_quick_mode_is_labelled_not_compliant_everywhere(cli, models, imagenet_dir, fast_conf, tmp_path):
     out = tmp_path / "quick"
     doc_path = tmp_path / "q.json"
-    result = cli(
-        "run",
-        "resnet50",
-        "--scenario",
-        "SingleStream",
-        "--model",
-        models["resnet50"],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        fast_conf,
-        "--output",
-        out,
-        "--duration",
-        "0.3",
-        "--count",
-        "3",
-        "--max-batchsize",
-        "1",
-        "--json",
-        doc_path,
-    )
+    quick = ("--duration", "0.3", "--count", "3", "--max-batchsize", "1", "--json", doc_path)
+    result = cli(*resnet50_args("run", models["resnet50"], imagenet_dir, fast_conf, out, "SingleStream", *quick))
     assert result.exit_code == 0, result.output
     assert "NOT COMPLIANT" in result.output
     doc = json.loads(doc_path.read_text())
@@ -147,20 +98,9 @@ def test_providers_parsing():
 
 def test_providers_cpu_runs_and_unavailable_gpu_is_one_clear_line(cli, models, imagenet_dir, fast_conf, tmp_path):
     ok = cli(
-        "run",
-        "resnet50",
-        "--scenario",
-        "SingleStream",
-        "--model",
-        models["resnet50"],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        fast_conf,
-        "--output",
-        tmp_path / "cpu",
-        "--providers",
-        "cpu",
+        *resnet50_args(
+            "run", models["resnet50"], imagenet_dir, fast_conf, tmp_path / "cpu", "SingleStream", "--providers", "cpu"
+        )
     )
     assert ok.exit_code == 0, ok.output
     import onnxruntime
@@ -168,20 +108,16 @@ def test_providers_cpu_runs_and_unavailable_gpu_is_one_clear_line(cli, models, i
     if "TensorrtExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this onnxruntime has TensorRT")
     bad = cli(
-        "run",
-        "resnet50",
-        "--scenario",
-        "SingleStream",
-        "--model",
-        models["resnet50"],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        fast_conf,
-        "--output",
-        tmp_path / "trt",
-        "--providers",
-        "tensorrt:trt_fp16_enable=True",
+        *resnet50_args(
+            "run",
+            models["resnet50"],
+            imagenet_dir,
+            fast_conf,
+            tmp_path / "trt",
+            "SingleStream",
+            "--providers",
+            "tensorrt:trt_fp16_enable=True",
+        )
     )
     assert bad.exit_code == 2
     assert "TensorrtExecutionProvider" in bad.output and "Traceback" not in bad.output
@@ -189,20 +125,9 @@ def test_providers_cpu_runs_and_unavailable_gpu_is_one_clear_line(cli, models, i
 
 def test_device_needs_the_torch_backend(cli, models, imagenet_dir, fast_conf, tmp_path):
     bad = cli(
-        "run",
-        "resnet50",
-        "--scenario",
-        "SingleStream",
-        "--model",
-        models["resnet50"],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        fast_conf,
-        "--output",
-        tmp_path / "d",
-        "--device",
-        "cuda",
+        *resnet50_args(
+            "run", models["resnet50"], imagenet_dir, fast_conf, tmp_path / "d", "SingleStream", "--device", "cuda"
+        )
     )
     assert bad.exit_code == 2
     assert "--device applies to the torch backend" in bad.output
@@ -210,41 +135,29 @@ def test_device_needs_the_torch_backend(cli, models, imagenet_dir, fast_conf, tm
 
 def test_compliance_run_takes_device_and_providers_too(cli, models, imagenet_dir, fast_conf, tmp_path):
     bad = cli(
-        "compliance",
-        "run",
-        "TEST01",
-        "resnet50",
-        "--scenario",
-        "SingleStream",
-        "--model",
-        models["resnet50"],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        fast_conf,
-        "--output",
-        tmp_path / "t",
-        "--device",
-        "cpu",
+        *resnet50_args(
+            ("compliance", "run", "TEST01"),
+            models["resnet50"],
+            imagenet_dir,
+            fast_conf,
+            tmp_path / "t",
+            "SingleStream",
+            "--device",
+            "cpu",
+        )
     )
     assert bad.exit_code == 2 and "--device applies to the torch backend" in bad.output
     bad = cli(
-        "compliance",
-        "run",
-        "TEST01",
-        "resnet50",
-        "--scenario",
-        "SingleStream",
-        "--model",
-        models["resnet50"],
-        "--dataset",
-        imagenet_dir,
-        "--user-conf",
-        fast_conf,
-        "--output",
-        tmp_path / "t",
-        "--providers",
-        "cuda:x",
+        *resnet50_args(
+            ("compliance", "run", "TEST01"),
+            models["resnet50"],
+            imagenet_dir,
+            fast_conf,
+            tmp_path / "t",
+            "SingleStream",
+            "--providers",
+            "cuda:x",
+        )
     )
     assert bad.exit_code == 2 and "'x' is not key=value" in bad.output
 
@@ -260,22 +173,7 @@ def test_compliance_run_next_command_is_never_wrapped(models, imagenet_dir, fast
         build_app(),
         [
             str(a)
-            for a in (
-                "compliance",
-                "run",
-                "TEST05",
-                "resnet50",
-                "--scenario",
-                "SingleStream",
-                "--model",
-                models["resnet50"],
-                "--dataset",
-                imagenet_dir,
-                "--user-conf",
-                fast_conf,
-                "--output",
-                out,
-            )
+            for a in resnet50_args(("compliance", "run", "TEST05"), models["resnet50"], imagenet_dir, fast_conf, out)
         ],
         env={"COLUMNS": "80"},
     )
