@@ -238,3 +238,36 @@ def make_upscaled_coco(
         annotation["area"] = annotation["area"] * sx * sy
     (root / "annotations" / "instances_val2017.json").write_text(json.dumps(document), encoding="utf-8")
     return root
+
+
+def write_accuracy_log(path: Path, records) -> Path:
+    """An mlperf_log_accuracy.json in the official layout from ``(qsl_idx, bytes)`` pairs."""
+    entries = [{"seq_id": k, "qsl_idx": idx, "data": data.hex().upper()} for k, (idx, data) in enumerate(records)]
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def coco_detections(qsl_idx: int, image: dict, contiguous: bool) -> bytes:
+    """The response bytes of a perfect detector for ``image``: one float32 row per ground-truth box,
+    ``[qsl_idx, ymin, xmin, ymax, xmax, score 1, label]`` in relative coordinates; labels are the
+    COCO category ids, or 1-based contiguous indices with ``contiguous``."""
+    rows = []
+    for a in COCO_ANNOTATIONS:
+        if a["image_id"] != image["id"]:
+            continue
+        x, y, w, h = a["bbox"]
+        label = a["category_id"]
+        if contiguous:
+            label = [c["id"] for c in COCO_CATEGORIES].index(label) + 1
+        rows.append(
+            [
+                qsl_idx,
+                y / image["height"],
+                x / image["width"],
+                (y + h) / image["height"],
+                (x + w) / image["width"],
+                1.0,
+                label,
+            ]
+        )
+    return np.asarray(rows, "<f4").tobytes()

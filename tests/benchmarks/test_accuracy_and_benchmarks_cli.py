@@ -3,42 +3,9 @@ vision benchmarks with their quality targets (spec benchmarks.md §3.e, §4.e, �
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from vision_fixtures import COCO_ANNOTATIONS, COCO_CATEGORIES, COCO_IMAGES, IMAGENET_LABELS
-
-
-def _write_log(path: Path, records) -> Path:
-    """An mlperf_log_accuracy.json in the official layout from (qsl_idx, bytes) pairs."""
-    entries = [{"seq_id": k, "qsl_idx": idx, "data": data.hex().upper()} for k, (idx, data) in enumerate(records)]
-    path.write_text(json.dumps(entries))
-    return path
-
-
-def _perfect_detections(qsl_idx: int, image: dict, contiguous: bool) -> bytes:
-    rows = []
-    for a in COCO_ANNOTATIONS:
-        if a["image_id"] != image["id"]:
-            continue
-        x, y, w, h = a["bbox"]
-        label = a["category_id"]
-        if contiguous:
-            label = [c["id"] for c in COCO_CATEGORIES].index(label) + 1
-        rows.append(
-            [
-                qsl_idx,
-                y / image["height"],
-                x / image["width"],
-                (y + h) / image["height"],
-                (x + w) / image["width"],
-                1.0,
-                label,
-            ]
-        )
-    return np.asarray(rows, "<f4").tobytes()
+from vision_fixtures import coco_detections, write_accuracy_log, COCO_IMAGES, IMAGENET_LABELS
 
 
 def test_accuracy_imagenet_line(cli, tmp_path, imagenet_dir):
@@ -46,7 +13,7 @@ def test_accuracy_imagenet_line(cli, tmp_path, imagenet_dir):
     labels[3] = 0  # one wrong
     records = [(i, np.float32(label).tobytes()) for i, label in enumerate(labels)]
     records.append((3, np.float32(IMAGENET_LABELS[3]).tobytes()))  # a duplicate: ignored, first kept
-    log = _write_log(tmp_path / "mlperf_log_accuracy.json", records)
+    log = write_accuracy_log(tmp_path / "mlperf_log_accuracy.json", records)
     result = cli("accuracy", "resnet50", "--log", log, "--dataset", imagenet_dir)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["accuracy=80.000%, good=4, total=5"]
@@ -54,8 +21,8 @@ def test_accuracy_imagenet_line(cli, tmp_path, imagenet_dir):
 
 def test_accuracy_ssd_mobilenet_and_resnet34_lines(cli, tmp_path, coco_dir):
     for benchmark, contiguous in (("ssd-mobilenet", False), ("ssd-resnet34", True)):
-        records = [(i, _perfect_detections(i, image, contiguous)) for i, image in enumerate(COCO_IMAGES)]
-        log = _write_log(tmp_path / f"{benchmark}.json", records)
+        records = [(i, coco_detections(i, image, contiguous)) for i, image in enumerate(COCO_IMAGES)]
+        log = write_accuracy_log(tmp_path / f"{benchmark}.json", records)
         out = tmp_path / f"{benchmark}-accuracy.txt"
         result = cli("accuracy", benchmark, "--log", log, "--dataset", coco_dir, "--output", out)
         assert result.exit_code == 0, result.output
@@ -69,8 +36,8 @@ def test_accuracy_ssd_mobilenet_and_resnet34_lines(cli, tmp_path, coco_dir):
 
 def test_accuracy_contiguous_labels_need_the_inverse_map(cli, tmp_path, coco_dir):
     """A SSD-ResNet34 log (labels 1..4) scored as SSD-MobileNet (COCO ids) is not perfect."""
-    records = [(i, _perfect_detections(i, image, True)) for i, image in enumerate(COCO_IMAGES)]
-    log = _write_log(tmp_path / "contiguous.json", records)
+    records = [(i, coco_detections(i, image, True)) for i, image in enumerate(COCO_IMAGES)]
+    log = write_accuracy_log(tmp_path / "contiguous.json", records)
     result = cli("accuracy", "ssd-mobilenet", "--log", log, "--dataset", coco_dir)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] != "mAP=100.000%"

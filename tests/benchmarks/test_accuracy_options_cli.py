@@ -7,42 +7,18 @@ accuracy-coco.py (``--use-inv-map``, ``--remove-48-empty-images``), accuracy-squ
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from vision_fixtures import COCO_ANNOTATIONS, COCO_CATEGORIES, COCO_EMPTY_IMAGE_ID, COCO_IMAGES, IMAGENET_LABELS
-
-
-def _write_log(path: Path, records) -> Path:
-    entries = [{"seq_id": k, "qsl_idx": idx, "data": data.hex().upper()} for k, (idx, data) in enumerate(records)]
-    path.write_text(json.dumps(entries))
-    return path
-
-
-def _detections(qsl_idx: int, image: dict, contiguous: bool) -> bytes:
-    rows = []
-    for a in COCO_ANNOTATIONS:
-        if a["image_id"] != image["id"]:
-            continue
-        x, y, w, h = a["bbox"]
-        label = a["category_id"]
-        if contiguous:
-            label = [c["id"] for c in COCO_CATEGORIES].index(label) + 1
-        rows.append(
-            [
-                qsl_idx,
-                y / image["height"],
-                x / image["width"],
-                (y + h) / image["height"],
-                (x + w) / image["width"],
-                1.0,
-                label,
-            ]
-        )
-    return np.asarray(rows, "<f4").tobytes()
+from vision_fixtures import (
+    coco_detections,
+    write_accuracy_log,
+    COCO_ANNOTATIONS,
+    COCO_CATEGORIES,
+    COCO_EMPTY_IMAGE_ID,
+    COCO_IMAGES,
+    IMAGENET_LABELS,
+)
 
 
 # -- ImageNet --------------------------------------------------------------------------------------
@@ -50,7 +26,7 @@ def _detections(qsl_idx: int, image: dict, contiguous: bool) -> bytes:
 
 def test_imagenet_dtype(cli, tmp_path, imagenet_dir):
     records = [(i, np.int32(label).tobytes()) for i, label in enumerate(IMAGENET_LABELS)]
-    log = _write_log(tmp_path / "int32.json", records)
+    log = write_accuracy_log(tmp_path / "int32.json", records)
     result = cli("accuracy", "resnet50", "--log", log, "--dataset", imagenet_dir, "--dtype", "int32")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["accuracy=100.000%, good=5, total=5"]
@@ -65,7 +41,7 @@ def test_imagenet_verbose(cli, tmp_path, imagenet_dir):
     labels[3] = 7
     records = [(i, np.float32(label).tobytes()) for i, label in enumerate(labels)]
     records.append((0, np.float32(labels[0]).tobytes()))  # a duplicate
-    log = _write_log(tmp_path / "verbose.json", records)
+    log = write_accuracy_log(tmp_path / "verbose.json", records)
     result = cli("accuracy", "resnet50", "--log", log, "--dataset", imagenet_dir, "--verbose")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
@@ -80,14 +56,14 @@ def test_imagenet_verbose(cli, tmp_path, imagenet_dir):
 
 def test_coco_inverse_map_can_be_set_either_way(cli, tmp_path, coco_dir):
     # ssd-resnet34 maps labels by default; a log already in COCO ids is scored with --no-inv-map
-    coco_ids = [(i, _detections(i, image, contiguous=False)) for i, image in enumerate(COCO_IMAGES)]
-    log = _write_log(tmp_path / "coco-ids.json", coco_ids)
+    coco_ids = [(i, coco_detections(i, image, contiguous=False)) for i, image in enumerate(COCO_IMAGES)]
+    log = write_accuracy_log(tmp_path / "coco-ids.json", coco_ids)
     result = cli("accuracy", "ssd-resnet34", "--log", log, "--dataset", coco_dir, "--no-inv-map")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "mAP=100.000%"
     # ssd-mobilenet does not by default; contiguous labels need --use-inv-map
-    contiguous = [(i, _detections(i, image, contiguous=True)) for i, image in enumerate(COCO_IMAGES)]
-    log = _write_log(tmp_path / "contiguous.json", contiguous)
+    contiguous = [(i, coco_detections(i, image, contiguous=True)) for i, image in enumerate(COCO_IMAGES)]
+    log = write_accuracy_log(tmp_path / "contiguous.json", contiguous)
     result = cli("accuracy", "ssd-mobilenet", "--log", log, "--dataset", coco_dir, "--use-inv-map")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "mAP=100.000%"
@@ -102,8 +78,8 @@ def test_coco_remove_48_empty_images(cli, tmp_path, coco_dir):
     by_id = {image["id"]: image for image in COCO_IMAGES}
     annotated = [by_id[i] for i in list(set(ids))]
     assert COCO_EMPTY_IMAGE_ID not in by_id or all(im["id"] != COCO_EMPTY_IMAGE_ID for im in annotated)
-    records = [(i, _detections(i, image, contiguous=False)) for i, image in enumerate(annotated)]
-    log = _write_log(tmp_path / "no-empty.json", records)
+    records = [(i, coco_detections(i, image, contiguous=False)) for i, image in enumerate(annotated)]
+    log = write_accuracy_log(tmp_path / "no-empty.json", records)
     result = cli("accuracy", "ssd-mobilenet", "--log", log, "--dataset", coco_dir, "--remove-48-empty-images")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "mAP=100.000%"
@@ -113,7 +89,7 @@ def test_coco_remove_48_empty_images(cli, tmp_path, coco_dir):
 
 
 def test_an_option_of_another_script_is_refused_in_one_line(cli, tmp_path, imagenet_dir):
-    log = _write_log(tmp_path / "x.json", [(0, np.float32(1).tobytes())])
+    log = write_accuracy_log(tmp_path / "x.json", [(0, np.float32(1).tobytes())])
     result = cli("accuracy", "resnet50", "--log", log, "--dataset", imagenet_dir, "--max_examples", "3")
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
@@ -150,7 +126,7 @@ def test_rnnt_output_dtype_int32_is_four_bytes(cli, tmp_path):
 
     speech = make_librispeech(tmp_path)
     records = [(i, np.asarray(transcript_indices(t), np.int32).tobytes()) for i, t in enumerate(TRANSCRIPTS)]
-    log = _write_log(tmp_path / "int32.json", records)
+    log = write_accuracy_log(tmp_path / "int32.json", records)
     result = cli("accuracy", "rnnt", "--log", log, "--dataset", speech, "--output_dtype", "int32")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "Word Error Rate: 0.0%, accuracy=100.0%"
@@ -172,7 +148,7 @@ def test_bert_float16_logits_and_max_examples(cli, tmp_path):
         if int(ds.features.example_index[f]) >= 5:  # questions 6.. get no answer at all
             start, end = np.zeros_like(start), np.zeros_like(end)
         payloads.append(np.stack([start, end], axis=-1).astype("<f2").tobytes())
-    log = _write_log(tmp_path / "fp16.json", list(enumerate(payloads)))
+    log = write_accuracy_log(tmp_path / "fp16.json", list(enumerate(payloads)))
     perfect = '{"exact_match": 100.0, "f1": 100.0}'
     result = cli(
         "accuracy", "bert-99", "--log", log, "--dataset", squad, "--output_dtype", "float16", "--max_examples", "5"
